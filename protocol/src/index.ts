@@ -1,0 +1,66 @@
+/**
+ * @flow/protocol: the Flow plugin protocol v1, the only place the wire contract is defined.
+ *
+ * Every symbol exported here is public API for the server, plugin-kit and plugin authors:
+ * add exports by name, never with `export *`.
+ */
+
+// Versions and negotiation
+export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, negotiateVersion, parseVersion } from './version.js';
+export type { ParsedVersion } from './version.js';
+
+// Error codes
+export { ErrorCodes, errorCodeName } from './errors.js';
+export type { ErrorCode, IncompatibleVersionData } from './errors.js';
+
+// Limits
+export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_STORAGE_QUOTA_BYTES, DEFAULT_WEBHOOK_BODY_BYTES } from './limits.js';
+
+// Method definitions machinery
+export { defineNotification, defineRequest } from './define.js';
+export type { Direction, MethodDefinition, NotificationDefinition, ParamsOf, RequestDefinition, ResultOf } from './define.js';
+export { METHODS, methodByName } from './methods.js';
+
+// Shared shapes
+export { CAPABILITIES, Capability, isCapability } from './capabilities.js';
+export { Base64, EmptyResult, InstanceId, InstanceParams, Message, PluginInfo, UserContext } from './common.js';
+
+// Lifecycle
+export { Exit, GetPluginInfo, HostLimits, Initialize, InitializeParams, InitializeResult, Initialized, Ping, PluginInfoResult, Shutdown } from './lifecycle.js';
+
+// Instances
+export { InstanceCreate, InstanceCreateParams, InstanceDestroy, InstanceDisable, InstanceEnable } from './instances.js';
+
+// Configuration
+export { ConfigDefault, ConfigValidateAndSet, DefaultConfigResult, ValidateAndSetConfigParams } from './config.js';
+
+// Display
+export { DisplayGet, DisplayParams, DisplayResult, Location } from './display.js';
+
+// Webhooks
+export { WebhookRequest, WebhookRequestParams, WebhookResponse } from './webhooks.js';
+
+// Messages
+export { MessageReceived, MessageReceivedParams, MessageSend, SendMessageParams, SendMessageResult } from './messages.js';
+
+// Storage
+export {
+  KvDelete,
+  KvDeleteResult,
+  KvGet,
+  KvGetResult,
+  KvKeyParams,
+  KvList,
+  KvListParams,
+  KvListResult,
+  KvSet,
+  KvSetParams,
+  StorageKey,
+  StorageLoad,
+  StorageLoadResult,
+  StorageSave,
+  StorageSaveParams,
+} from './storage.js';
+
+// Logging
+export { LOG_LEVELS, LogLevel, LogParams, LogWrite } from './log.js';

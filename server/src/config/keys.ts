@@ -1,0 +1,100 @@
+/**
+ * Every configuration key Flow understands, in one table. To add a key, add a row: the
+ * loader (config.yml → env → flags), `flow --help`, validation and the `FlowConfig` type all
+ * follow from it. Keys are Gotify-style dotted lower-case names; in config.yml they nest
+ * (`server: { port: 8080 }`). The env var is `FLOW_` + the key upper-cased with dots turned
+ * into underscores, the flag is `--` + the key with dots turned into dashes, unless a row
+ * says otherwise.
+ */
+export type ConfigType = 'string' | 'int' | 'bool' | 'list';
+
+export interface ConfigKeyDef {
+  /** Dotted name, e.g. `server.port`. */
+  readonly key: string;
+  readonly type: ConfigType;
+  readonly default: string | number | boolean | readonly string[];
+  readonly description: string;
+  /** Inclusive bounds for `int` keys. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Extra check on the parsed value; returns an error text or undefined. */
+  readonly check?: (value: never) => string | undefined;
+  /** Never printed or logged (passwords). */
+  readonly secret?: boolean;
+  /** Overrides the derived env var / flag names. */
+  readonly env?: string;
+  readonly flag?: string;
+}
+
+function checkRegexList(list: readonly string[]): string | undefined {
+  for (const source of list) {
+    try {
+      new RegExp(source);
+    } catch (err) {
+      return `"${source}" is not a valid regular expression (${(err as Error).message})`;
+    }
+  }
+  return undefined;
+}
+
+export const CONFIG_KEYS = [
+  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses' },
+  { key: 'server.port', type: 'int', default: 8080, min: 0, max: 65535, description: 'HTTP port (0 picks a free port)' },
+  {
+    key: 'server.stream.pingperiodseconds',
+    type: 'int',
+    default: 45,
+    min: 1,
+    max: 3600,
+    description: 'interval of websocket pings on /stream; a client silent for this + 15 s is dropped',
+  },
+  {
+    key: 'server.stream.allowedorigins',
+    type: 'list',
+    default: [],
+    check: checkRegexList as (v: never) => string | undefined,
+    description: 'regexes matched against the Origin host of /stream upgrades (same host is always allowed); comma-separated in env/flags',
+  },
+  { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
+  { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
+  { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },
+  { key: 'defaultuser.pass', type: 'string', default: 'admin', secret: true, description: 'password of the admin created on an empty database' },
+  { key: 'passstrength', type: 'int', default: 10, min: 4, max: 31, description: 'bcrypt cost for password hashes' },
+  { key: 'registration', type: 'bool', default: false, description: 'allow anonymous POST /user (non-admin users only)' },
+  {
+    key: 'limits.bodybytes',
+    type: 'int',
+    default: 1024 * 1024,
+    min: 1,
+    max: 1024 * 1024 * 1024,
+    description: 'largest accepted request body in bytes; larger bodies get 413',
+  },
+  {
+    key: 'log.level',
+    type: 'string',
+    default: 'info',
+    check: ((v: string) =>
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)
+        ? undefined
+        : 'must be one of fatal, error, warn, info, debug, trace, silent') as (v: never) => string | undefined,
+    description: 'pino log level',
+  },
+] as const satisfies readonly ConfigKeyDef[];
+
+type Row = (typeof CONFIG_KEYS)[number];
+export type ConfigKey = Row['key'];
+type ValueOf<T extends ConfigType> = T extends 'int'
+  ? number
+  : T extends 'bool'
+    ? boolean
+    : T extends 'list'
+      ? string[]
+      : string;
+
+/** The resolved configuration, indexed by dotted key: `config['server.port']`. */
+export type FlowConfig = { [K in ConfigKey]: ValueOf<Extract<Row, { key: K }>['type']> };
+
+export const envName = (def: ConfigKeyDef): string =>
+  def.env ?? 'FLOW_' + def.key.toUpperCase().replace(/\./g, '_');
+
+export const flagName = (def: ConfigKeyDef): string => def.flag ?? '--' + def.key.replace(/\./g, '-');

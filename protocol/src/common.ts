@@ -7,6 +7,10 @@ export const InstanceId = z.string().min(1).max(128).describe('Host-chosen id of
 export const InstanceParams = z.object({ instanceId: InstanceId }).meta({ id: 'InstanceParams' });
 export type InstanceParams = z.infer<typeof InstanceParams>;
 
+/** The params of a method that takes none: `{}`. Senders send `{}`; receivers treat absent params as `{}`. */
+export const EmptyParams = z.object({}).meta({ id: 'EmptyParams' });
+export type EmptyParams = z.infer<typeof EmptyParams>;
+
 /** The empty result: `{}`. Receivers ignore any fields a newer sender adds. */
 export const EmptyResult = z.object({}).meta({ id: 'EmptyResult' });
 export type EmptyResult = z.infer<typeof EmptyResult>;

@@ -16,6 +16,12 @@ export type { ErrorCode, IncompatibleVersionData } from './errors.js';
 // Limits
 export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_STORAGE_QUOTA_BYTES, DEFAULT_WEBHOOK_BODY_BYTES } from './limits.js';
 
+// Wire framing and vscode-jsonrpc stream transport
+export { FrameDecoder, FramingError, checkMessageShape, encodeFrame, encodeFrameString } from './framing.js';
+export type { FrameDecoderHandlers, FrameDecoderOptions, WireId } from './framing.js';
+export { FramedMessageReader, FramedMessageWriter, createStreamTransport } from './transport.js';
+export type { FramedReaderOptions, StreamTransport } from './transport.js';
+
 // Method definitions machinery
 export { defineNotification, defineRequest } from './define.js';
 export type { Direction, MethodDefinition, NotificationDefinition, ParamsOf, RequestDefinition, ResultOf } from './define.js';
@@ -23,10 +29,10 @@ export { METHODS, methodByName } from './methods.js';
 
 // Shared shapes
 export { CAPABILITIES, Capability, isCapability } from './capabilities.js';
-export { Base64, EmptyResult, InstanceId, InstanceParams, Message, PluginInfo, UserContext } from './common.js';
+export { Base64, EmptyParams, EmptyResult, InstanceId, InstanceParams, Message, PluginInfo, UserContext } from './common.js';
 
 // Lifecycle
-export { Exit, GetPluginInfo, HostLimits, Initialize, InitializeParams, InitializeResult, Initialized, Ping, PluginInfoResult, Shutdown } from './lifecycle.js';
+export { CANCEL_REQUEST_METHOD, CancelParams, Exit, GetPluginInfo, HostLimits, Initialize, InitializeParams, InitializeResult, Initialized, Ping, PluginInfoResult, Shutdown } from './lifecycle.js';
 
 // Instances
 export { InstanceCreate, InstanceCreateParams, InstanceDestroy, InstanceDisable, InstanceEnable } from './instances.js';

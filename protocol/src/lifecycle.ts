@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNotification, defineRequest } from './define.js';
-import { EmptyResult, PluginInfo } from './common.js';
+import { EmptyParams, EmptyResult, PluginInfo } from './common.js';
 
 /**
  * Limits the host applies on this connection, sent at the handshake so a plugin can
@@ -52,7 +52,7 @@ export const Initialize = defineRequest({
 export const Initialized = defineNotification({
   method: 'initialized',
   direction: 'hostToPlugin',
-  params: EmptyResult,
+  params: EmptyParams,
   since: '1.0',
 });
 
@@ -60,7 +60,7 @@ export const Initialized = defineNotification({
 export const Shutdown = defineRequest({
   method: 'shutdown',
   direction: 'hostToPlugin',
-  params: EmptyResult,
+  params: EmptyParams,
   result: EmptyResult,
   defaultTimeoutMs: 5_000,
   since: '1.0',
@@ -70,7 +70,7 @@ export const Shutdown = defineRequest({
 export const Exit = defineNotification({
   method: 'exit',
   direction: 'hostToPlugin',
-  params: EmptyResult,
+  params: EmptyParams,
   since: '1.0',
 });
 
@@ -78,7 +78,7 @@ export const Exit = defineNotification({
 export const Ping = defineRequest({
   method: 'ping',
   direction: 'hostToPlugin',
-  params: EmptyResult,
+  params: EmptyParams,
   result: EmptyResult,
   defaultTimeoutMs: 5_000,
   since: '1.0',
@@ -93,8 +93,20 @@ export type PluginInfoResult = z.infer<typeof PluginInfoResult>;
 export const GetPluginInfo = defineRequest({
   method: 'plugin/info',
   direction: 'hostToPlugin',
-  params: EmptyResult,
+  params: EmptyParams,
   result: PluginInfoResult,
   defaultTimeoutMs: 5_000,
   since: '1.0',
 });
+
+/**
+ * `$/cancelRequest`, LSP's cancellation notification, valid in both directions: the sender
+ * of request `id` gave up on it (deadline passed, caller went away). Not in METHODS: it is
+ * part of the JSON-RPC layer (vscode-jsonrpc handles it itself), not a Flow method.
+ */
+export const CANCEL_REQUEST_METHOD = '$/cancelRequest';
+
+export const CancelParams = z
+  .object({ id: z.union([z.number().int(), z.string()]).describe('The id of the request to cancel.') })
+  .meta({ id: 'CancelParams' });
+export type CancelParams = z.infer<typeof CancelParams>;

@@ -9,7 +9,14 @@ export type FlowErrorCode =
   | 'FLOW_ERR_STORE_LOCKED'
   | 'FLOW_ERR_STORE_CLOSED'
   | 'FLOW_ERR_STORE_CONFLICT'
-  | 'FLOW_ERR_NOT_FOUND';
+  | 'FLOW_ERR_NOT_FOUND'
+  // Plugin host: "the plugin said no" is REJECTED; the others mean it never answered properly.
+  | 'FLOW_ERR_PLUGIN_REJECTED'
+  | 'FLOW_ERR_PLUGIN_TIMEOUT'
+  | 'FLOW_ERR_PLUGIN_CLOSED'
+  | 'FLOW_ERR_PLUGIN_NOT_RUNNING'
+  | 'FLOW_ERR_PLUGIN_BAD_RESPONSE'
+  | 'FLOW_ERR_PLUGIN_MANIFEST';
 
 export class FlowError extends Error {
   readonly code: FlowErrorCode;
@@ -58,3 +65,12 @@ export const forbidden = (msg = 'you are not allowed to access this api'): HttpE
 export const notFound = (msg: string): HttpError => new HttpError(404, msg);
 export const payloadTooLarge = (limit: number): HttpError =>
   new HttpError(413, `request body too large: the limit is ${limit} bytes (limits.bodybytes)`);
+
+/** Store failures with a user-facing meaning become 400 (conflict) or 404; anything else is returned unchanged. */
+export function mapStoreError(err: unknown): unknown {
+  if (err instanceof FlowError) {
+    if (err.code === 'FLOW_ERR_STORE_CONFLICT') return badRequest(err.message);
+    if (err.code === 'FLOW_ERR_NOT_FOUND') return notFound(err.message);
+  }
+  return err;
+}

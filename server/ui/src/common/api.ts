@@ -19,6 +19,8 @@ export class ApiError extends Error {
 export interface RequestOptions {
   /** Sent as JSON. */
   json?: unknown;
+  /** Sent as multipart/form-data (image upload); the browser writes the boundary. */
+  form?: FormData;
   /** Sent as is, with `contentType`. */
   text?: string;
   contentType?: string;
@@ -67,8 +69,10 @@ async function errorFrom(response: Response): Promise<ApiError> {
 /** Calls the API relative to the UI's base URL and returns the parsed body (`undefined` for an empty one). */
 export async function request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  let body: string | undefined;
-  if (options.json !== undefined) {
+  let body: string | FormData | undefined;
+  if (options.form) {
+    body = options.form;
+  } else if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.json);
   } else if (options.text !== undefined) {

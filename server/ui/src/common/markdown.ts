@@ -17,8 +17,8 @@ purify.addHook('afterSanitizeAttributes', (node) => {
  * Renders untrusted markdown (message bodies, plugin displays) to HTML that is safe to inject.
  *
  * marked passes raw HTML through, so the output is always run through DOMPurify, which drops `<script>`,
- * `<style>`, `<iframe>`, every `on*` handler and `javascript:`/`vbscript:` URLs. Only `data:` images are
- * allowed among data URLs (as Gotify's display does), so a plugin can show a QR code.
+ * `<style>`, `<iframe>`, every `on*` handler and `javascript:`/`vbscript:` URLs. DOMPurify keeps `data:` URLs
+ * only on media elements, so a plugin can still show a QR code image (as Gotify's display allows).
  */
 export function renderMarkdown(source: string): string {
   const html = marked.parse(source) as string;
@@ -26,6 +26,5 @@ export function renderMarkdown(source: string): string {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed'],
     FORBID_ATTR: ['style'],
-    ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto|tel):|data:image\/(?:png|jpeg|gif|webp);|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
   });
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { mergeConfig } from './config.js';
+
+describe('mergeConfig', () => {
+  const defaults = { magic: 'hello', nested: { a: 1, b: 2 }, list: [1, 2] };
+
+  it('keeps defaults for missing keys, recursively', () => {
+    expect(mergeConfig(defaults, { nested: { b: 3 } })).toEqual({ magic: 'hello', nested: { a: 1, b: 3 }, list: [1, 2] });
+  });
+
+  it('replaces lists whole', () => {
+    expect(mergeConfig(defaults, { list: [9] })).toEqual({ ...defaults, list: [9] });
+  });
+
+  it('treats an empty document as all defaults, without sharing the defaults object', () => {
+    const merged = mergeConfig(defaults, null) as typeof defaults;
+    expect(merged).toEqual(defaults);
+    merged.nested.a = 5;
+    expect(defaults.nested.a).toBe(1);
+  });
+
+  it('passes unknown keys through for the plugin to ignore or reject', () => {
+    expect(mergeConfig({ a: 1 }, { b: 2 })).toEqual({ a: 1, b: 2 });
+  });
+
+  it('refuses a scalar or a list where the default is a mapping', () => {
+    expect(() => mergeConfig(defaults, 'just text')).toThrow('config must be a mapping of keys to values, not a single string');
+    expect(() => mergeConfig(defaults, [1])).toThrow('not a list');
+  });
+
+  it('takes the user value as is when the default is not a mapping', () => {
+    expect(mergeConfig(['a'], ['b'])).toEqual(['b']);
+  });
+});

@@ -1,0 +1,542 @@
+import type { Readable, Writable } from 'node:stream';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  ErrorCodes,
+  KvDelete,
+  KvGet,
+  KvList,
+  KvSet,
+  LogWrite,
+  MessageSend,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  SendMessageParams,
+  StorageLoad,
+  StorageSave,
+  methodByName,
+  negotiateVersion,
+  type HostLimits,
+  type LogLevel,
+  type RequestDefinition,
+  type ResultOf,
+} from '@flow/protocol';
+import { Peer, RpcError, type IncomingRequest, type PeerProblem } from './connection.js';
+import type { PluginDefinition } from './define.js';
+import { writeLogLine } from './log.js';
+import { LAUNCH_ENV, guardStdout, writeStdout } from './stdio.js';
+import { mergeConfig } from './config.js';
+import type { CallContext, InstanceContext, LogFields, Logger, OutgoingMessage, PluginHandlers, PluginInstance, WebhookReply, WebhookRequest } from './instance.js';
+
+type Instance = PluginInstance<unknown> & PluginHandlers<unknown>;
+
+export { LAUNCH_ENV } from './stdio.js';
+
+/** How long `shutdown` waits for running handlers after aborting their signals. Under the host's 5 s shutdown deadline. */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+export interface ServeOptions {
+  input: Readable;
+  output: Writable;
+  /** Where the kit's own log lines go (JSON lines). Default process.stderr. */
+  stderr?: Writable;
+  /** Writes to `output`; default `output.write`. runPlugin passes the real stdout writer. */
+  write?: (data: string, callback?: () => void) => boolean;
+  /** Largest incoming frame body. Default DEFAULT_MAX_FRAME_BYTES; outgoing frames follow the host's `limits.maxFrameBytes`. */
+  maxFrameBytes?: number;
+}
+
+/** A running protocol session. */
+export interface PluginServer {
+  /**
+   * Resolves with the exit code once the session is over: 0 after `shutdown`, 1 when the input
+   * ended or `exit` came without `shutdown`. Output is flushed by then.
+   */
+  readonly done: Promise<number>;
+}
+
+type State = 'new' | 'ready' | 'shuttingDown' | 'done';
+
+interface InstanceRecord {
+  readonly id: string;
+  readonly instance: Instance;
+  readonly controller: AbortController;
+  enabled: boolean;
+}
+
+/**
+ * Serves the protocol for one plugin on a pair of streams. `runPlugin` calls it with
+ * stdin/stdout; the test host calls it with in-memory streams. Touches nothing process-wide.
+ */
+export function servePlugin(definition: PluginDefinition, options: ServeOptions): PluginServer {
+  const stderr = options.stderr ?? process.stderr;
+  const instances = new Map<string, InstanceRecord>();
+  /** Plugin code still running, so shutdown can wait for it. */
+  const inFlight = new Set<Promise<unknown>>();
+  const capabilities = new Set<string>(definition.capabilities);
+  let state: State = 'new';
+  let shutdownReceived = false;
+  let limits: HostLimits | undefined;
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+
+  const kitLog = (level: LogLevel, message: string, fields?: LogFields): void => writeLogLine(stderr, level, message, fields);
+
+  const peer: Peer = new Peer({
+    input: options.input,
+    output: options.output,
+    write: options.write,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    handlers: {
+      request: (request) => handleRequest(request),
+      notification: (method, params) => handleNotification(method, params),
+      problem: (problem: PeerProblem) => kitLog('warn', `bad input from the host: ${problem.message}`, { kind: problem.kind }),
+      close: () => void end(shutdownReceived ? 0 : 1),
+    },
+  });
+
+  function log(level: LogLevel, message: string, fields?: LogFields, instanceId?: string): void {
+    if (state === 'ready' || state === 'shuttingDown') {
+      const params: Record<string, unknown> = { level, message };
+      if (instanceId !== undefined) params.instanceId = instanceId;
+      if (fields !== undefined) params.fields = fields;
+      peer.notify(LogWrite.method, params);
+    } else writeLogLine(stderr, level, message, fields, instanceId);
+  }
+
+  /** Runs plugin code; any throw becomes a PluginError whose message reaches the user. */
+  async function runPluginCode<T>(what: string, code: () => T | Promise<T>, errorCode: number = ErrorCodes.PluginError): Promise<T> {
+    const promise = (async () => code())();
+    inFlight.add(promise);
+    try {
+      return await promise;
+    } catch (error) {
+      throw new RpcError(errorCode, errorMessage(error, `${what} failed`));
+    } finally {
+      inFlight.delete(promise);
+    }
+  }
+
+  function handleRequest(request: IncomingRequest): unknown {
+    const { method } = request;
+    const definitionOf = methodByName(method);
+    if (!definitionOf || definitionOf.kind !== 'request' || definitionOf.direction !== 'hostToPlugin') {
+      throw new RpcError(ErrorCodes.MethodNotFound, `unknown method "${method}"`);
+    }
+    if (method !== 'initialize' && state === 'new') throw new RpcError(ErrorCodes.NotInitialized, `"${method}" before "initialize"; send "initialize" first`);
+    if (state === 'shuttingDown' || state === 'done') throw new RpcError(ErrorCodes.ShuttingDown, `"${method}" after "shutdown"; the plugin is stopping`);
+    if (definitionOf.capability && !capabilities.has(definitionOf.capability)) {
+      throw new RpcError(ErrorCodes.NotSupported, `${definition.info.name ?? definition.info.modulePath} is not a ${definitionOf.capability} ("${method}")`);
+    }
+    const parsed = definitionOf.params.safeParse(request.params ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message, code: issue.code }));
+      const first = issues[0]!;
+      throw new RpcError(ErrorCodes.InvalidParams, `invalid params for "${method}": ${first.path.join('.') || 'params'}: ${first.message}`, { issues });
+    }
+    const params = parsed.data as Record<string, any>;
+    switch (method) {
+      case 'initialize':
+        return initialize(params as { protocolVersions: string[]; limits: HostLimits });
+      case 'ping':
+        return {};
+      case 'plugin/info':
+        return { info: definition.info, capabilities: [...definition.capabilities] };
+      case 'shutdown':
+        return shutdown();
+      case 'instance/create':
+        return createInstance(params.instanceId, params.user, params.webhookBasePath);
+    }
+    const record = instances.get(params.instanceId);
+    if (!record) throw new RpcError(ErrorCodes.UnknownInstance, `no instance "${params.instanceId}"; create it with instance/create first`);
+    const call = callContext(request.signal, record.controller.signal);
+    const instance = record.instance;
+    switch (method) {
+      case 'instance/destroy':
+        return destroyInstance(record);
+      case 'instance/enable':
+        if (record.enabled) return {};
+        return runPluginCode('enable', () => instance.enable?.(call)).then(() => {
+          record.enabled = true;
+          return {};
+        });
+      case 'instance/disable':
+        if (!record.enabled) return {};
+        return runPluginCode('disable', () => instance.disable?.(call)).then(() => {
+          record.enabled = false;
+          return {};
+        });
+      case 'config/default':
+        return runPluginCode('defaultConfig', () => instance.defaultConfig!(call)).then((value) => {
+          const config = typeof value === 'string' ? value : stringifyYaml(value ?? {});
+          return definition.secretKeys.length > 0 ? { config, secretKeys: [...definition.secretKeys] } : { config };
+        });
+      case 'config/validateAndSet':
+        return validateAndSetConfig(instance, params.config, call);
+      case 'display/get': {
+        const location = params.location as { scheme: string; host: string; webhookBasePath: string };
+        const display = { ...location, webhookUrl: `${location.scheme}://${location.host}${location.webhookBasePath}` };
+        return runPluginCode('getDisplay', () => instance.getDisplay!(display as never, call)).then((markdown) => {
+          if (typeof markdown !== 'string') throw new RpcError(ErrorCodes.PluginError, 'getDisplay must return a markdown string');
+          return { markdown };
+        });
+      }
+      case 'webhook/request':
+        return runPluginCode('handleWebhook', () => instance.handleWebhook!(webhookRequest(params), call)).then(encodeReply);
+    }
+    throw new RpcError(ErrorCodes.MethodNotFound, `unknown method "${method}"`);
+  }
+
+  function handleNotification(method: string, params: unknown): void {
+    if (method === 'exit') {
+      void end(shutdownReceived ? 0 : 1);
+      return;
+    }
+    // Notifications have no answer, so anything wrong with one can only be logged.
+    if (state === 'new' || state === 'done') return;
+    if (method === 'initialized' || method.startsWith('$/')) return;
+    if (method !== 'message/received') return kitLog('warn', `ignored unknown notification "${method}"`);
+    if (!capabilities.has('subscriber')) return kitLog('warn', 'ignored message/received: the plugin is not a subscriber');
+    if (state !== 'ready') return;
+    const definitionOf = methodByName(method)!;
+    const parsed = definitionOf.params.safeParse(params);
+    if (!parsed.success) return kitLog('warn', `ignored message/received with invalid params: ${parsed.error.issues[0]?.message}`);
+    const { instanceId, message } = parsed.data as { instanceId: string; message: never };
+    const record = instances.get(instanceId);
+    if (!record) return kitLog('warn', `ignored message/received for unknown instance "${instanceId}"`);
+    const call: CallContext = { signal: record.controller.signal };
+    runPluginCode('onMessage', () => record.instance.onMessage!(message, call)).catch((error: RpcError) =>
+      log('error', `onMessage failed: ${error.message}`, undefined, instanceId),
+    );
+  }
+
+  function initialize(params: { protocolVersions: string[]; limits: HostLimits }): unknown {
+    if (state !== 'new') throw new RpcError(ErrorCodes.InvalidRequest, '"initialize" was already received');
+    const version = negotiateVersion(params.protocolVersions);
+    if (!version) {
+      throw new RpcError(
+        ErrorCodes.IncompatibleVersion,
+        `no common protocol version: the host speaks ${params.protocolVersions.join(', ')}, this plugin speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; update the plugin or the server`,
+        { hostVersions: params.protocolVersions, pluginVersions: [...SUPPORTED_PROTOCOL_VERSIONS] },
+      );
+    }
+    limits = params.limits;
+    peer.maxOutgoingFrameBytes = limits.maxFrameBytes;
+    state = 'ready';
+    return { protocolVersion: version, info: definition.info, capabilities: [...definition.capabilities] };
+  }
+
+  function createInstance(instanceId: string, user: InstanceContext['user'], webhookBasePath: string): unknown {
+    if (instances.has(instanceId)) throw new RpcError(ErrorCodes.InvalidParams, `instance "${instanceId}" already exists`);
+    const controller = new AbortController();
+    const context = instanceContext(instanceId, user, webhookBasePath, controller.signal);
+    let instance: Instance;
+    try {
+      instance = new definition.instance(context);
+    } catch (error) {
+      throw new RpcError(ErrorCodes.PluginError, errorMessage(error, 'creating the instance failed'));
+    }
+    instances.set(instanceId, { id: instanceId, instance, controller, enabled: false });
+    return {};
+  }
+
+  async function destroyInstance(record: InstanceRecord): Promise<unknown> {
+    // Gone at once, so calls racing the destroy get UnknownInstance rather than a half-stopped instance.
+    instances.delete(record.id);
+    if (record.enabled && record.instance.disable) {
+      const call: CallContext = { signal: record.controller.signal };
+      await runPluginCode('disable', () => record.instance.disable!(call)).catch((error: RpcError) =>
+        log('warn', `disable during destroy failed: ${error.message}`, undefined, record.id),
+      );
+    }
+    record.controller.abort(new RpcError(ErrorCodes.UnknownInstance, 'the instance was destroyed'));
+    return {};
+  }
+
+  async function validateAndSetConfig(instance: Instance, text: string, call: CallContext): Promise<unknown> {
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (error) {
+      throw new RpcError(ErrorCodes.InvalidConfig, `config is not valid YAML: ${firstLine(errorMessage(error, 'syntax error'))}`);
+    }
+    const defaults = await runPluginCode('defaultConfig', () => instance.defaultConfig!(call));
+    let merged: unknown;
+    try {
+      merged = mergeConfig(typeof defaults === 'string' ? parseYaml(defaults) : defaults, value);
+    } catch (error) {
+      throw new RpcError(ErrorCodes.InvalidConfig, errorMessage(error, 'config does not fit the default config'));
+    }
+    await runPluginCode('validateAndSetConfig', () => instance.validateAndSetConfig!(merged, call), ErrorCodes.InvalidConfig);
+    return {};
+  }
+
+  async function shutdown(): Promise<unknown> {
+    state = 'shuttingDown';
+    shutdownReceived = true;
+    stopInstances('the plugin is shutting down');
+    await settleInFlight();
+    return {};
+  }
+
+  function stopInstances(reason: string): void {
+    for (const record of instances.values()) record.controller.abort(new RpcError(ErrorCodes.ShuttingDown, reason));
+  }
+
+  async function settleInFlight(): Promise<void> {
+    if (inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...inFlight]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  let ending: Promise<void> | undefined;
+  function end(code: number): Promise<void> {
+    ending ??= (async () => {
+      state = 'done';
+      stopInstances('the plugin is exiting');
+      await peer.flush();
+      peer.close();
+      // In-process the output is a stream of our own: ending it is what a process exit does to stdout.
+      if (options.output !== process.stdout && !options.output.writableEnded) options.output.end();
+      finish(code);
+    })();
+    return ending;
+  }
+
+  function instanceContext(instanceId: string, user: InstanceContext['user'], webhookBasePath: string, signal: AbortSignal): InstanceContext {
+    const requireCapability = (capability: 'messenger' | 'storager', what: string): void => {
+      if (!capabilities.has(capability)) throw new Error(`${what} needs uses: ['${capability}'] in definePlugin`);
+    };
+    const callHost = async <D extends RequestDefinition>(def: D, params: Record<string, unknown>): Promise<ResultOf<D>> => {
+      requireCapability(def.capability as 'messenger' | 'storager', `ctx.${def.method}`);
+      const result = await peer.request(def.method, { instanceId, ...params }, { timeoutMs: def.defaultTimeoutMs, signal });
+      const parsed = def.result.safeParse(result);
+      if (!parsed.success) throw new RpcError(ErrorCodes.InternalError, `the host answered ${def.method} with an invalid result: ${parsed.error.issues[0]?.message}`);
+      return parsed.data as ResultOf<D>;
+    };
+    const logger: Logger = {
+      debug: (message, fields) => log('debug', message, fields, instanceId),
+      info: (message, fields) => log('info', message, fields, instanceId),
+      warn: (message, fields) => log('warn', message, fields, instanceId),
+      error: (message, fields) => log('error', message, fields, instanceId),
+    };
+    const storage: InstanceContext['storage'] = {
+      async load() {
+        const { data } = await callHost(StorageLoad, {});
+        return Buffer.from(data, 'base64');
+      },
+      async save(data) {
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        if (limits && bytes.length > limits.storageQuotaBytes) {
+          throw new RpcError(ErrorCodes.QuotaExceeded, `${bytes.length} bytes is over the ${limits.storageQuotaBytes}-byte storage quota`, { limitBytes: limits.storageQuotaBytes, usedBytes: bytes.length });
+        }
+        await callHost(StorageSave, { data: bytes.toString('base64') });
+      },
+      async loadJSON<T>() {
+        const bytes = await storage.load();
+        return bytes.length === 0 ? undefined : (JSON.parse(bytes.toString('utf8')) as T);
+      },
+      async saveJSON(value) {
+        await storage.save(JSON.stringify(value));
+      },
+    };
+    const kv: InstanceContext['kv'] = {
+      async get(key) {
+        return (await callHost(KvGet, { key })).value;
+      },
+      async set(key, value) {
+        await callHost(KvSet, { key, value });
+      },
+      async delete(key) {
+        return (await callHost(KvDelete, { key })).deleted;
+      },
+      async list(prefix) {
+        return (await callHost(KvList, prefix === undefined ? {} : { prefix })).keys;
+      },
+    };
+    return {
+      instanceId,
+      user,
+      webhookBasePath,
+      log: logger,
+      storage,
+      kv,
+      signal,
+      async send(message: OutgoingMessage) {
+        requireCapability('messenger', 'ctx.send');
+        const params = SendMessageParams.safeParse({ ...message, instanceId });
+        if (!params.success) throw new TypeError(`ctx.send: invalid message: ${params.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+        const { instanceId: _, ...rest } = params.data;
+        return callHost(MessageSend, rest);
+      },
+    };
+  }
+
+  return { done };
+}
+
+function callContext(request: AbortSignal, instance: AbortSignal): CallContext {
+  let signal: AbortSignal | undefined;
+  // Built on first use: most handlers never look at it, and AbortSignal.any costs a listener pair per call.
+  return {
+    get signal() {
+      return (signal ??= AbortSignal.any([request, instance]));
+    },
+  };
+}
+
+function webhookRequest(params: Record<string, any>): WebhookRequest {
+  const body = Buffer.from(params.body as string, 'base64');
+  return {
+    method: params.method,
+    path: params.path,
+    rawQuery: params.query,
+    query: new URLSearchParams(params.query),
+    headers: params.headers,
+    body,
+    remoteAddress: params.remoteAddress,
+    text: () => body.toString('utf8'),
+    json: <T>() => JSON.parse(body.toString('utf8')) as T,
+  };
+}
+
+function encodeReply(reply: WebhookReply | undefined): unknown {
+  const status = reply?.status ?? 200;
+  if (!Number.isInteger(status) || status < 100 || status > 599) throw new RpcError(ErrorCodes.PluginError, `handleWebhook returned status ${String(status)}; use an integer from 100 to 599`);
+  const headers: Record<string, string | string[]> = { ...(reply?.headers ?? {}) };
+  const hasType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  const body = reply?.body;
+  let bytes: Buffer | undefined;
+  let type: string | undefined;
+  if (body === undefined || body === null) bytes = undefined;
+  else if (typeof body === 'string') [bytes, type] = [Buffer.from(body, 'utf8'), 'text/plain; charset=utf-8'];
+  else if (body instanceof Uint8Array) [bytes, type] = [Buffer.from(body.buffer, body.byteOffset, body.byteLength), 'application/octet-stream'];
+  else [bytes, type] = [Buffer.from(JSON.stringify(body), 'utf8'), 'application/json'];
+  if (type && !hasType) headers['content-type'] = type;
+  const result: Record<string, unknown> = { status };
+  if (Object.keys(headers).length > 0) result.headers = headers;
+  if (bytes) result.body = bytes.toString('base64');
+  return result;
+}
+
+function errorMessage(error: unknown, fallback: string): string {
+  if (error instanceof Error && error.message) return error.message;
+  if (typeof error === 'string' && error) return error;
+  return fallback;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
+
+/** Why the process-level setup below happens once, in runPlugin only: tests run many servers in one process. */
+export interface RunOptions {
+  /** Defaults to process.argv.slice(2). */
+  argv?: readonly string[];
+  /** Defaults to process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The entry point of a plugin executable:
+ * 1. `--help` / `--info` print and exit 0;
+ * 2. started by hand (stdin is a terminal, or no `FLOW_PLUGIN_PROTOCOL` from a host) it prints
+ *    what it is and how to install it, and exits 1; `--stdio` serves anyway;
+ * 3. otherwise it keeps stdout for frames (console and stray writes go to stderr), logs crashes
+ *    of plugin code instead of dying, serves the protocol on stdin/stdout, and exits when the
+ *    host says so, closes stdin, or dies.
+ */
+export function runPlugin(definition: PluginDefinition, options: RunOptions = {}): void {
+  const argv = options.argv ?? process.argv.slice(2);
+  const env = options.env ?? process.env;
+  const self = executableName();
+  const unknown = argv.filter((arg) => !['--help', '-h', '--info', '--stdio'].includes(arg));
+  if (unknown.length > 0) {
+    process.stderr.write(`${self}: unknown option ${unknown[0]}\n\n${usage(definition, self)}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    writeStdout(usage(definition, self));
+    return;
+  }
+  if (argv.includes('--info')) {
+    const info = { info: definition.info, capabilities: definition.capabilities, protocolVersions: SUPPORTED_PROTOCOL_VERSIONS, secretKeys: definition.secretKeys };
+    writeStdout(`${JSON.stringify(info, null, 2)}\n`);
+    return;
+  }
+  if (!argv.includes('--stdio') && (process.stdin.isTTY || env[LAUNCH_ENV] === undefined)) {
+    writeStdout(banner(definition, self));
+    process.exitCode = 1;
+    return;
+  }
+
+  guardStdout();
+  const server = servePlugin(definition, { input: process.stdin, output: process.stdout, write: writeStdout });
+  process.on('uncaughtException', (error) => writeLogLine(process.stderr, 'error', `uncaught exception in plugin code (still serving): ${error.stack ?? error.message}`));
+  process.on('unhandledRejection', (reason) =>
+    writeLogLine(process.stderr, 'error', `unhandled promise rejection in plugin code (still serving): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`),
+  );
+  // A host killed with SIGKILL may leave stdin open through an inheriting grandchild; re-parenting is the sure sign.
+  const parent = process.ppid;
+  const watchdog = setInterval(() => {
+    if (process.ppid !== parent) {
+      writeLogLine(process.stderr, 'error', 'the host process is gone; exiting');
+      process.exit(1);
+    }
+  }, 2_000);
+  watchdog.unref();
+  void server.done.then((code) => {
+    clearInterval(watchdog);
+    // stderr to a pipe is asynchronous: exit once it has drained, so the last log lines survive.
+    process.stderr.write('', () => process.exit(code));
+  });
+}
+
+function executableName(): string {
+  const script = process.argv[1] ?? 'plugin';
+  return script.split('/').pop() ?? script;
+}
+
+function describe(definition: PluginDefinition): string {
+  const { info } = definition;
+  const name = info.name ?? info.modulePath;
+  return `${name}${info.version ? ` ${info.version}` : ''} (${info.modulePath})`;
+}
+
+function banner(definition: PluginDefinition, self: string): string {
+  const { info } = definition;
+  return [
+    `${describe(definition)}: a Flow plugin.`,
+    info.description ? `${info.description}\n` : '',
+    'It is started by the Flow server, which talks to it over stdin/stdout; running it by hand does nothing.',
+    'To install it: copy this file into the server\'s plugins folder (config "pluginsdir", default <datadir>/plugins),',
+    'make it executable, restart the server, then enable it for your user on the Plugins page.',
+    '',
+    `Capabilities: ${definition.capabilities.join(', ') || 'none (enable/disable only)'}`,
+    `Run "${self} --info" for its info as JSON, "${self} --help" for all options.`,
+    '',
+  ]
+    .filter((line, index) => line !== '' || index > 1)
+    .join('\n');
+}
+
+function usage(definition: PluginDefinition, self: string): string {
+  return [
+    `${describe(definition)}: a Flow plugin.`,
+    '',
+    `Usage: ${self} [--info | --help | --stdio]`,
+    '  --info    print its info, capabilities and protocol versions as JSON',
+    '  --help    print this help',
+    `  --stdio   serve the protocol on stdin/stdout even without ${LAUNCH_ENV} (for debugging by hand)`,
+    '',
+    `The Flow server sets ${LAUNCH_ENV} when it starts a plugin from its plugins folder.`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,97 @@
+import { createTestHost, type TestHost, type TestInstance } from '@flow/plugin-kit/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { plugin } from './plugin.js';
+
+/** Every second: the tests watch messages arrive and stop arriving. */
+const EVERY_SECOND = 'schedules:\n  - cron: "*/1 * * * * *"\n    text: tick\n    title: Clock\n    priority: 3\n';
+
+/** Waits past at least one tick of a per-second schedule, to see that nothing fires. */
+const QUIET_MS = 1300;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('clock plugin', () => {
+  let host: TestHost;
+  let inst: TestInstance;
+  beforeEach(async () => {
+    host = await createTestHost(plugin);
+    inst = await host.createInstance();
+  });
+  afterEach(async () => {
+    expect(host.violations).toEqual([]);
+    await host.close();
+  });
+
+  it('sends on schedule while enabled and stops on disable', async () => {
+    await inst.setConfig(EVERY_SECOND);
+    await pause(QUIET_MS);
+    expect(inst.messages).toEqual([]); // configured but not enabled: no timers
+
+    await inst.enable();
+    await host.waitFor(() => inst.messages.length >= 1, 5000);
+    expect(inst.messages[0]).toMatchObject({ message: 'tick', title: 'Clock', priority: 3 });
+
+    await inst.disable();
+    const sent = inst.messages.length;
+    await pause(QUIET_MS);
+    expect(inst.messages).toHaveLength(sent);
+  });
+
+  it('never fires for a destroyed instance', async () => {
+    await inst.setConfig(EVERY_SECOND);
+    await inst.enable();
+    await host.waitFor(() => inst.messages.length >= 1, 5000);
+    await inst.destroy();
+    const sent = host.messages.length;
+    await pause(QUIET_MS);
+    expect(host.messages).toHaveLength(sent);
+  });
+
+  it('reschedules when the config changes while enabled', async () => {
+    await inst.setConfig(EVERY_SECOND);
+    await inst.enable();
+    await host.waitFor(() => inst.messages.length >= 1, 5000);
+    await inst.setConfig('schedules:\n  - cron: "*/1 * * * * *"\n    text: tock\n');
+    const before = inst.messages.length;
+    await host.waitFor(() => inst.messages.length > before && inst.messages.at(-1)?.message === 'tock', 5000);
+    // The old timer is gone: after the switch, only "tock" arrives.
+    const switched = inst.messages.findIndex((m) => m.message === 'tock');
+    await pause(QUIET_MS);
+    expect(inst.messages.slice(switched).every((m) => m.message === 'tock')).toBe(true);
+    // No title or priority configured: left to the application's defaults.
+    expect(inst.messages.at(-1)).not.toHaveProperty('title');
+    expect(inst.messages.at(-1)).not.toHaveProperty('priority');
+  });
+
+  it('a rejected config keeps the running schedule', async () => {
+    await inst.setConfig(EVERY_SECOND);
+    await inst.enable();
+    await expect(inst.setConfig('schedules:\n  - cron: "every day"\n    text: x\n')).rejects.toThrow('schedules[0]: invalid cron "every day"');
+    const before = inst.messages.length;
+    await host.waitFor(() => inst.messages.length > before, 5000);
+    expect(inst.messages.at(-1)?.message).toBe('tick');
+  });
+
+  it('a failing send is logged and the schedule goes on', async () => {
+    let calls = 0;
+    host.handle('message/send', () => {
+      calls += 1;
+      if (calls === 1) throw new Error('database is locked');
+      return { id: calls };
+    });
+    await inst.setConfig(EVERY_SECOND);
+    await inst.enable();
+    await host.waitFor(() => calls >= 2, 5000);
+    expect(inst.logs.some((l) => l.level === 'error' && l.message === 'could not send scheduled message')).toBe(true);
+  });
+
+  it('display: the schedule with next run times, escaped', async () => {
+    expect(await inst.display()).toContain('No schedules yet');
+    await inst.setConfig('schedules:\n  - cron: "0 9 * * 1-5"\n    text: "Stand-up | [join](https://evil.example)"\n    timezone: UTC\n');
+    const disabled = await inst.display();
+    expect(disabled).toContain('**Disabled**');
+    expect(disabled).toMatch(/\| 0 \| `0 9 \* \* 1-5` \(UTC\) \|  \| Stand\\-up \\\| \\\[join\\\]\\\(https\\:\\\/\\\/evil\\\.example\\\)/);
+    expect(disabled).toMatch(/\d{4}-\d\d-\d\d 09:00:00 UTC/);
+    await inst.enable();
+    expect(await inst.display()).toContain('**Enabled**');
+  });
+});

@@ -1,0 +1,148 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Koa from 'koa';
+import type { FlowConfig } from './config/keys.js';
+import { EventBus } from './events.js';
+import { errorBody } from './errors.js';
+import { accessLog } from './http/access-log.js';
+import { Auth } from './http/auth.js';
+import { errorBodies } from './http/error-body.js';
+import { requestId } from './http/request-id.js';
+import { staticUi } from './http/static-ui.js';
+import type { FlowState } from './http/state.js';
+import { maskUrl, type Logger } from './log.js';
+import { applicationRoutes } from './routes/application.js';
+import { clientRoutes } from './routes/client.js';
+import type { FlowRouter, RouteDeps } from './routes/deps.js';
+import { healthRoutes } from './routes/health.js';
+import { imageRoutes } from './routes/image.js';
+import { messageRoutes } from './routes/message.js';
+import { streamRoutes } from './routes/stream.js';
+import { userRoutes } from './routes/user.js';
+import { pluginRoutes } from './routes/plugin.js';
+import { pluginSettings } from './plugins/settings.js';
+import { PluginService } from './services/plugin.js';
+import { ApplicationService } from './services/application.js';
+import { ClientService } from './services/client.js';
+import { MessageService } from './services/message.js';
+import { UserService } from './services/user.js';
+import type { Store } from './store/store.js';
+import { StreamHub } from './stream/hub.js';
+import { VERSION_INFO } from './version.js';
+
+export interface AppOptions {
+  config: FlowConfig;
+  store: Store;
+  log: Logger;
+  /** Absolute directories resolved by startFlow. */
+  dirs: { data: string; images: string; plugins: string };
+}
+
+/** Everything the running server is made of; the plugin host receives what it needs from here. */
+export interface FlowApp {
+  koa: Koa<FlowState>;
+  bus: EventBus;
+  auth: Auth;
+  hub: StreamHub;
+  store: Store;
+  services: {
+    users: UserService;
+    clients: ClientService;
+    applications: ApplicationService;
+    messages: MessageService;
+    plugins: PluginService;
+  };
+  /** The http server's 'upgrade' listener (websockets: /stream). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes streams and unsubscribes; the caller closes the http server and the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one place that builds services and the Koa app. Reading order is request order:
+ * 1. services over the store, wired to the event bus;
+ * 2. middleware, outermost first: request id → access log → error body;
+ * 3. route modules, each with its own auth and body parsing (no global body parser: webhooks
+ *    need raw bytes). To add a resource: build its service in step 1 and push its router in step 3.
+ */
+export function createApp(opts: AppOptions): FlowApp {
+  const { config, store, log } = opts;
+
+  // 1. services
+  const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
+  const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
+  const clients = new ClientService({ clients: store.clients, bus });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images });
+  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus });
+  const auth = new Auth({ users, clients, applications });
+  // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
+  const plugins = new PluginService({
+    confs: store.pluginConfs,
+    users,
+    applications,
+    messages,
+    bus,
+    log,
+    settings: pluginSettings(config, opts.dirs),
+  });
+  const hub = new StreamHub({
+    bus,
+    auth,
+    log: log.child({ component: 'stream' }),
+    pingPeriodSeconds: config['server.stream.pingperiodseconds'],
+    allowedOrigins: config['server.stream.allowedorigins'],
+  });
+
+  // 2. middleware
+  const koa = new Koa<FlowState>({ proxy: false });
+  koa.silent = true;
+  koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
+  koa.use(requestId(log));
+  koa.use(accessLog());
+  koa.use(errorBodies());
+  // The web UI (index.html and its assets only; every other path falls through to the routes).
+  koa.use(staticUi());
+
+  // 3. routes
+  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };
+  const routers: FlowRouter[] = [
+    healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
+    imageRoutes(deps),
+    userRoutes(deps),
+    clientRoutes(deps),
+    applicationRoutes(deps),
+    messageRoutes(deps),
+    streamRoutes(deps),
+    pluginRoutes({ ...deps, plugins }),
+  ];
+  for (const r of routers) koa.use(r.routes());
+
+  let closed = false;
+  return {
+    koa,
+    bus,
+    auth,
+    hub,
+    store,
+    services: { users, clients, applications, messages, plugins },
+    handleUpgrade(req, socket, head) {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      socket.on('error', () => socket.destroy());
+      if (path === '/stream') {
+        log.info({ method: req.method, path: maskUrl(req.url ?? ''), upgrade: 'websocket' }, 'request');
+        void hub.handleUpgrade(req, socket, head);
+        return;
+      }
+      const body = JSON.stringify(errorBody(404, 'page not found'));
+      socket.end(
+        `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      hub.close();
+      await plugins.stop();
+    },
+  };
+}

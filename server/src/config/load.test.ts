@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from './load.js';
+import { CONFIG_KEYS, envName, flagName } from './keys.js';
+
+describe('resolveConfig', () => {
+  it('starts from the defaults', () => {
+    const { config } = resolveConfig({});
+    expect(config['server.port']).toBe(8080);
+    expect(config['server.stream.pingperiodseconds']).toBe(45);
+    expect(config['server.stream.allowedorigins']).toEqual([]);
+    expect(config.datadir).toBe('data');
+    expect(config.passstrength).toBe(10);
+    expect(config['limits.bodybytes']).toBe(1048576);
+    expect(config['defaultuser.name']).toBe('admin');
+  });
+
+  it('layers file < env < flags < overrides', () => {
+    const file = { path: 'config.yml', data: { server: { port: 1000, stream: { allowedorigins: ['a'] } }, datadir: 'f' } };
+    let r = resolveConfig({ file });
+    expect([r.config['server.port'], r.config.datadir, r.config['server.stream.allowedorigins']]).toEqual([1000, 'f', ['a']]);
+    r = resolveConfig({ file, env: { FLOW_SERVER_PORT: '2000', FLOW_SERVER_STREAM_ALLOWEDORIGINS: 'x, y' } });
+    expect(r.config['server.port']).toBe(2000);
+    expect(r.config['server.stream.allowedorigins']).toEqual(['x', 'y']);
+    r = resolveConfig({ file, env: { FLOW_SERVER_PORT: '2000' }, flags: { 'server.port': '3000' } });
+    expect(r.config['server.port']).toBe(3000);
+    r = resolveConfig({ file, env: { FLOW_SERVER_PORT: '2000' }, flags: { 'server.port': '3000' }, overrides: { 'server.port': 0 } });
+    expect(r.config['server.port']).toBe(0);
+  });
+
+  it('reports unknown file keys instead of failing (Gotify configs carry more keys)', () => {
+    const r = resolveConfig({ file: { path: 'c', data: { database: { dialect: 'sqlite3' }, server: { ssl: { enabled: false } } } } });
+    expect(r.unknownFileKeys.sort()).toEqual(['database.dialect', 'server.ssl.enabled']);
+  });
+
+  it('parses env booleans and JSON lists', () => {
+    const r = resolveConfig({ env: { FLOW_REGISTRATION: 'true', FLOW_SERVER_STREAM_ALLOWEDORIGINS: '["a,b", "c"]' } });
+    expect(r.config.registration).toBe(true);
+    expect(r.config['server.stream.allowedorigins']).toEqual(['a,b', 'c']);
+  });
+
+  it.each([
+    [{ env: { FLOW_SERVER_PORT: '80a' } }, 'invalid value for server.port (env FLOW_SERVER_PORT): expected an integer, got "80a"'],
+    [{ flags: { passstrength: '40' } }, 'invalid value for passstrength (flag --passstrength): 40 is above the maximum 31'],
+    [{ file: { path: 'c', data: { limits: { bodybytes: 0 } } } }, 'invalid value for limits.bodybytes (config file): 0 is below the minimum 1'],
+    [{ file: { path: 'c', data: { server: { stream: { allowedorigins: ['('] } } } } }, 'invalid value for server.stream.allowedorigins'],
+    [{ file: { path: 'c', data: { registration: 'maybe' } } }, 'invalid value for registration'],
+    [{ file: { path: 'c', data: [1, 2] } }, 'c: expected a YAML mapping at the top level'],
+    [{ overrides: { 'log.level': 'loud' } }, 'invalid value for log.level (option): must be one of'],
+    [{ overrides: { nope: 1 } as never }, 'unknown config key nope'],
+  ])('rejects invalid input naming the key (%#)', (sources, text) => {
+    expect(() => resolveConfig(sources)).toThrow(text);
+  });
+
+  it('derives env and flag names from every key', () => {
+    for (const def of CONFIG_KEYS) {
+      expect(envName(def)).toMatch(/^FLOW_[A-Z_]+$/);
+      expect(flagName(def)).toMatch(/^--[a-z-]+$/);
+    }
+    expect(envName(CONFIG_KEYS.find((d) => d.key === 'server.stream.pingperiodseconds')!)).toBe('FLOW_SERVER_STREAM_PINGPERIODSECONDS');
+  });
+});

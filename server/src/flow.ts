@@ -1,0 +1,135 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createApp, type FlowApp } from './app.js';
+import type { FlowConfig } from './config/keys.js';
+import { resolveConfig } from './config/load.js';
+import { createLogger, type Logger } from './log.js';
+import { Store } from './store/store.js';
+
+export type { FlowConfig } from './config/keys.js';
+export type { FlowApp } from './app.js';
+export { FlowError, HttpError } from './errors.js';
+
+export interface StartOptions {
+  /**
+   * Config values by dotted key, over the defaults (startFlow reads no config.yml or env; the
+   * `flow` bin does that and passes the result here). Tests use
+   * `{ 'server.listenaddr': '127.0.0.1', 'server.port': 0, datadir: tmp, passstrength: 4 }`.
+   */
+  config?: Partial<FlowConfig>;
+  /** Silence all logging (tests). Ignored when `logger` is given. */
+  quiet?: boolean;
+  /** Root logger to use instead of a new pino logger on stdout. */
+  logger?: Logger;
+  /** Base for relative datadir/pluginsdir; default process.cwd(). */
+  cwd?: string;
+}
+
+export interface FlowHandle {
+  /** `http://host:port`, with 127.0.0.1 when listening on all addresses. */
+  url: string;
+  port: number;
+  config: FlowConfig;
+  dirs: { data: string; images: string; plugins: string };
+  /** Services, store, event bus and stream hub of the running server. */
+  app: FlowApp;
+  log: Logger;
+  /** Stops accepting connections, closes streams and open connections, then the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Flow server:
+ * 1. resolve config (invalid → FlowError FLOW_ERR_CONFIG_INVALID, nothing written);
+ * 2. create <datadir>, <datadir>/images and the plugins folder;
+ * 3. open LevelDB at <datadir>/db (in use → FLOW_ERR_STORE_LOCKED "data dir is in use");
+ * 4. create the default admin on an empty database;
+ * 5. build the app and listen.
+ */
+export async function startFlow(options: StartOptions = {}): Promise<FlowHandle> {
+  const { config } = resolveConfig({ overrides: options.config });
+  const log = options.logger ?? createLogger({ level: options.quiet ? 'silent' : config['log.level'] });
+  const cwd = options.cwd ?? process.cwd();
+  const data = path.resolve(cwd, config.datadir);
+  const dirs = {
+    data,
+    images: path.join(data, 'images'),
+    plugins: config.pluginsdir ? path.resolve(cwd, config.pluginsdir) : path.join(data, 'plugins'),
+  };
+  await mkdir(dirs.images, { recursive: true });
+  await mkdir(dirs.plugins, { recursive: true });
+
+  const store = await Store.open(path.join(data, 'db'));
+  let app: FlowApp | undefined;
+  let server: Server | undefined;
+  try {
+    app = createApp({ config, store, log, dirs });
+    const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
+    if (created) log.info({ user: created.name }, 'created the default admin user');
+
+    // Plugin instances are created and configured before the server listens...
+    await app.services.plugins.start();
+    server = createServer(app.koa.callback());
+    server.on('upgrade', app.handleUpgrade);
+    await listen(server, config['server.port'], config['server.listenaddr']);
+    // ...and enabled only once it does, so a plugin may call the API from enable (gotify/server#616).
+    await app.services.plugins.serverListening();
+  } catch (err) {
+    await app?.close();
+    await store.close();
+    throw err;
+  }
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const addr = server.address() as AddressInfo;
+  const listenHost = config['server.listenaddr'];
+  const host = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  log.info({ url, datadir: data }, 'flow listening');
+
+  let closing: Promise<void> | undefined;
+  const srv = server;
+  const theApp = app;
+  return {
+    url,
+    port: addr.port,
+    config,
+    dirs,
+    app: theApp,
+    log,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => srv.close(() => resolve()));
+        await theApp.close();
+        srv.closeIdleConnections();
+        // Keep-alive sockets with a request in flight get a moment to finish, then are cut.
+        const force = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 1000);
+        await stopped;
+        clearTimeout(force);
+        await store.close();
+        log.info('flow stopped');
+        log.flush?.();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ port, host: host === '' ? undefined : host }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

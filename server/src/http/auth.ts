@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError, forbidden, unauthorized } from '../errors.js';
+import type { UserService } from '../services/user.js';
+import type { ClientService } from '../services/client.js';
+import type { ApplicationService } from '../services/application.js';
+import type { AuthInfo, FlowMiddleware } from './state.js';
+
+export interface AuthDeps {
+  users: UserService;
+  clients: ClientService;
+  applications: ApplicationService;
+}
+
+/** What a request presents, before any lookup. */
+export interface Credentials {
+  /** From `?token=`, then `X-Gotify-Key`, then `Authorization: Bearer` (Gotify's order). */
+  token: string;
+  basic?: { name: string; pass: string };
+}
+
+/** Extracts credentials from a raw request (also used for websocket upgrades). */
+export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'>): Credentials {
+  const url = new URL(req.url ?? '/', 'http://x');
+  let token = url.searchParams.get('token') ?? '';
+  if (!token) token = headerValue(req.headers['x-gotify-key']);
+  const authz = headerValue(req.headers.authorization);
+  if (!token && authz.length >= 7 && authz.slice(0, 7).toLowerCase() === 'bearer ') token = authz.slice(7);
+  let basic: Credentials['basic'];
+  if (authz.length >= 6 && authz.slice(0, 6).toLowerCase() === 'basic ') {
+    const decoded = Buffer.from(authz.slice(6).trim(), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i >= 0) basic = { name: decoded.slice(0, i), pass: decoded.slice(i + 1) };
+  }
+  return { token, basic };
+}
+
+const headerValue = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
+
+export type AuthKind = 'client' | 'admin' | 'application';
+
+/**
+ * Gotify's `requireToken`: a valid Basic user or a token is looked up for the wanted kind;
+ * "known but not allowed" → 403 "you are not allowed to access this api", nothing valid → 401.
+ * - client: Basic user or client token.
+ * - admin: Basic or client token whose user is admin (non-admin → 403).
+ * - application: application token only; a valid Basic user → 403, a client token → 401.
+ */
+export class Auth {
+  constructor(private readonly deps: AuthDeps) {}
+
+  /** Resolves credentials for `kind`; throws the 401/403 HttpError. Usable outside Koa (websockets). */
+  async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
+    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
+    const token = creds.token;
+    if (user) {
+      if (kind === 'application') throw forbidden();
+      if (kind === 'admin' && !user.admin) throw forbidden();
+      return { userId: user.id, user, token };
+    }
+    if (token) {
+      if (kind === 'application') {
+        const app = this.deps.applications.getByToken(token);
+        if (app) return { userId: app.userId, token, application: app };
+      } else {
+        const client = this.deps.clients.getByToken(token);
+        if (client) {
+          if (kind === 'admin' && !this.deps.users.get(client.userId)?.admin) throw forbidden();
+          this.deps.clients.touch(client);
+          return { userId: client.userId, token, client };
+        }
+      }
+    }
+    throw unauthorized();
+  }
+
+  /** Like Gotify's `Optional()`: a valid Basic user or client token, else anonymous. */
+  async optional(creds: Credentials): Promise<AuthInfo | undefined> {
+    try {
+      return await this.check('client', creds);
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500) return undefined;
+      throw err;
+    }
+  }
+
+  private middleware(kind: AuthKind): FlowMiddleware {
+    return async (ctx, next) => {
+      ctx.state.auth = await this.check(kind, credentialsOf(ctx.req));
+      await next();
+    };
+  }
+
+  /** Basic or client token. */
+  readonly requireClient: FlowMiddleware = this.middleware('client');
+  /** An admin, by Basic or client token. */
+  readonly requireAdmin: FlowMiddleware = this.middleware('admin');
+  /** An application token (POST /message). */
+  readonly requireApplication: FlowMiddleware = this.middleware('application');
+  /** Sets ctx.state.auth when valid client credentials are present; never rejects. */
+  readonly optionalClient: FlowMiddleware = async (ctx, next) => {
+    ctx.state.auth = await this.optional(credentialsOf(ctx.req));
+    await next();
+  };
+}

@@ -1,0 +1,146 @@
+import { badRequest, payloadTooLarge } from '../errors.js';
+import type { FlowContext } from './state.js';
+
+/**
+ * Request bodies are read per route, never globally: webhooks under /plugin/:id/custom/ get
+ * raw bytes, the API gets JSON/form fields, uploads get multipart. All go through
+ * `readRawBody`, which enforces `limits.bodybytes` (413) before and while reading.
+ */
+export async function readRawBody(ctx: FlowContext, limit: number): Promise<Buffer> {
+  const declared = ctx.get('content-length');
+  if (declared && Number(declared) > limit) {
+    // Drain nothing: the connection is closed after the 413 so the client stops sending.
+    ctx.set('Connection', 'close');
+    throw payloadTooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      ctx.set('Connection', 'close');
+      throw payloadTooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const isJson = (ctx: FlowContext) => typeof ctx.is('application/json', '+json') === 'string';
+const isMultipart = (ctx: FlowContext) => typeof ctx.is('multipart/form-data') === 'string';
+
+/** Parses a multipart body (Node's built-in undici FormData parser). 400 on a malformed body. */
+export async function readMultipart(ctx: FlowContext, limit: number): Promise<FormData> {
+  if (!isMultipart(ctx)) throw badRequest("request Content-Type isn't multipart/form-data");
+  const raw = await readRawBody(ctx, limit);
+  try {
+    return await new Response(raw, { headers: { 'content-type': ctx.get('content-type') } }).formData();
+  } catch (err) {
+    throw badRequest(`malformed multipart body: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Named, typed access to request fields with Gin-binding semantics: JSON values must have the
+ * right type; form and query values are strings and get converted. Error texts follow Gotify
+ * ("Field 'message' is required").
+ */
+export class Fields {
+  constructor(
+    /** 'json' when the body was JSON (only then can `extras`-style objects be given). */
+    readonly kind: 'json' | 'form',
+    private readonly data: Record<string, unknown>,
+  ) {}
+
+  private raw(name: string): unknown {
+    const v = this.data[name];
+    return v === null ? undefined : v;
+  }
+
+  string(name: string, opts: { required?: boolean } = {}): string | undefined {
+    const v = this.raw(name);
+    if (v !== undefined && typeof v !== 'string') throw badRequest(`Field '${name}' must be a string`);
+    if (opts.required && (v === undefined || v === '')) throw badRequest(`Field '${name}' is required`);
+    return v;
+  }
+
+  int(name: string, opts: { min?: number; max?: number } = {}): number | undefined {
+    let v = this.raw(name);
+    if (this.kind === 'form' && typeof v === 'string') {
+      if (v.trim() === '') return undefined;
+      if (!/^\s*[-+]?\d+\s*$/.test(v)) throw badRequest(`Field '${name}' must be an integer`);
+      v = Number(v);
+    }
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badRequest(`Field '${name}' must be an integer`);
+    if (opts.min !== undefined && v < opts.min) throw badRequest(`Field '${name}' must be more or equal to ${opts.min}`);
+    if (opts.max !== undefined && v > opts.max) throw badRequest(`Field '${name}' must be less or equal to ${opts.max}`);
+    return v;
+  }
+
+  bool(name: string): boolean | undefined {
+    const v = this.raw(name);
+    if (this.kind === 'form' && typeof v === 'string') {
+      if (v === '') return undefined;
+      // Go's strconv.ParseBool, which Gin's form binding uses.
+      if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+      if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+      throw badRequest(`Field '${name}' must be a boolean`);
+    }
+    if (v !== undefined && typeof v !== 'boolean') throw badRequest(`Field '${name}' must be a boolean`);
+    return v;
+  }
+
+  /** A JSON object field; absent for form bodies (Gotify ignores `extras` there). */
+  object(name: string): Record<string, unknown> | undefined {
+    if (this.kind !== 'json') return undefined;
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) throw badRequest(`Field '${name}' must be an object`);
+    return v as Record<string, unknown>;
+  }
+}
+
+function formFields(params: Iterable<[string, unknown]>, into: Record<string, unknown>): void {
+  for (const [k, v] of params) {
+    // Gin's Form.Get returns the first value; body values precede query values.
+    if (typeof v === 'string' && !(k in into)) into[k] = v;
+  }
+}
+
+/**
+ * Reads the request's fields, as Gin's `ctx.Bind`: a JSON body when Content-Type is JSON,
+ * otherwise form fields (urlencoded or multipart) merged with the query string (body first).
+ * Malformed JSON → 400; oversized → 413.
+ */
+export async function readFields(ctx: FlowContext, limit: number): Promise<Fields> {
+  if (isJson(ctx)) {
+    const raw = await readRawBody(ctx, limit);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`malformed JSON body: ${(err as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw badRequest('malformed JSON body: expected a JSON object');
+    }
+    return new Fields('json', parsed as Record<string, unknown>);
+  }
+  const data: Record<string, unknown> = {};
+  if (isMultipart(ctx)) {
+    formFields((await readMultipart(ctx, limit)).entries(), data);
+  } else {
+    const raw = await readRawBody(ctx, limit);
+    if (raw.length > 0) formFields(new URLSearchParams(raw.toString('utf8')), data);
+  }
+  formFields(new URLSearchParams(ctx.querystring), data);
+  return new Fields('form', data);
+}
+
+/** Query-string fields only (GET paging). */
+export function queryFields(ctx: FlowContext): Fields {
+  const data: Record<string, unknown> = {};
+  formFields(new URLSearchParams(ctx.querystring), data);
+  return new Fields('form', data);
+}

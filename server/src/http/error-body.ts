@@ -1,0 +1,40 @@
+import { errorBody, isHttpError } from '../errors.js';
+import type { FlowMiddleware } from './state.js';
+
+/**
+ * The outermost try/catch: every error leaves as Gotify's `{error, errorCode, errorDescription}`
+ * body, and an unmatched route as 404 "page not found". Unexposed errors (bugs, I/O failures)
+ * are logged here, once, and answered with a generic 500.
+ */
+export function errorBodies(): FlowMiddleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) {
+        ctx.status = 404;
+        ctx.body = errorBody(404, 'page not found');
+      }
+    } catch (err) {
+      let status = 500;
+      let description = 'internal server error';
+      if (isHttpError(err)) {
+        status = err.status;
+        if (err.expose) description = err.message;
+        else ctx.state.log.error({ err }, 'request failed');
+      } else {
+        // koa / body-parsing errors carry status + expose like ours.
+        const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };
+        const s = e.status ?? e.statusCode;
+        if (typeof s === 'number' && s >= 400 && s < 600 && e.expose) {
+          status = s;
+          description = e.message ?? description;
+        } else {
+          ctx.state.log.error({ err }, 'request failed');
+        }
+      }
+      ctx.status = status;
+      ctx.body = errorBody(status, description);
+      ctx.type = 'application/json';
+    }
+  };
+}

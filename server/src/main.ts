@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { loadConfig } from './config/load.js';
+import { FlowError } from './errors.js';
+import { startFlow } from './flow.js';
+import { FLOW_VERSION } from './version.js';
+
+/**
+ * The `flow` bin. Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 2 for an invalid
+ * configuration or command line (nothing written), 1 for any other startup failure
+ * (e.g. "data dir is in use").
+ */
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), version: FLOW_VERSION });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    }
+    if (err instanceof FlowError && err.code === 'FLOW_ERR_CONFIG_INVALID') {
+      process.stderr.write(`flow: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  let flow;
+  try {
+    flow = await startFlow({ config: loaded.config });
+  } catch (err) {
+    process.stderr.write(`flow: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  if (loaded.configFile) flow.log.info({ file: loaded.configFile }, 'loaded config file');
+  if (loaded.unknownFileKeys.length > 0) flow.log.warn({ keys: loaded.unknownFileKeys }, 'ignored unknown config keys');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    flow.log.info({ signal }, 'stopping');
+    flow.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`flow: error while stopping: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`flow: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

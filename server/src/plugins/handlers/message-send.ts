@@ -1,0 +1,23 @@
+import { ErrorCodes, type SendMessageParams, type SendMessageResult } from '@flow/protocol';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import type { MessageService } from '../../services/message.js';
+import type { HostCallContext } from './context.js';
+
+/**
+ * `message/send`: the same path as POST /message for the instance's internal application
+ * (title defaults to the application's name, priority to its default priority), so the
+ * message is stored, streamed and offered to subscribers; answers once it is durable.
+ * Unlike Gotify, a disabled instance may still send (Gotify does too, §4.3), but never
+ * without an application: that would make an unlisted, undeletable message (gotify/server#653).
+ */
+export async function messageSend(ctx: HostCallContext, params: SendMessageParams, messages: Pick<MessageService, 'createForApplication'>): Promise<SendMessageResult> {
+  if (ctx.conf.applicationId === 0) {
+    throw new ResponseError(ErrorCodes.PluginError, 'plugin messenger has no associated internal application');
+  }
+  const input: Parameters<MessageService['createForApplication']>[1] = { message: params.message };
+  if (params.title !== undefined) input.title = params.title;
+  if (params.priority !== undefined) input.priority = params.priority;
+  if (params.extras !== undefined) input.extras = params.extras;
+  const message = await messages.createForApplication(ctx.conf.applicationId, input);
+  return { id: message.id };
+}

@@ -1,0 +1,96 @@
+import {
+  ErrorCodes,
+  KvDelete,
+  KvGet,
+  KvList,
+  KvSet,
+  LogParams,
+  LogWrite,
+  MessageSend,
+  StorageLoad,
+  StorageSave,
+  methodByName,
+  type RequestDefinition,
+} from '@flow/protocol';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { HttpError } from '../errors.js';
+import type { PluginConfRecord } from '../model/plugin-conf.js';
+import type { MessageService } from '../services/message.js';
+import type { HostCallContext } from './handlers/context.js';
+import { kvDelete, kvGet, kvList, kvSet } from './handlers/kv.js';
+import { logWrite } from './handlers/log-write.js';
+import { messageSend } from './handlers/message-send.js';
+import { storageLoad, storageSave } from './handlers/storage.js';
+import type { PluginStorage } from './storage.js';
+import type { PluginSupervisor } from './supervisor.js';
+
+export interface HostCallDeps {
+  confs: { get(id: number): PluginConfRecord | undefined };
+  storage: PluginStorage;
+  messages: Pick<MessageService, 'createForApplication'>;
+}
+
+type Handler = (ctx: HostCallContext, params: never) => Promise<unknown>;
+
+/**
+ * Plugin → host requests. Every call passes the same gate before its handler runs:
+ * 1. a method v1 defines in this direction, else MethodNotFound;
+ * 2. params valid against the protocol schema, else InvalidParams with the issues;
+ * 3. the instance exists on this very process, else UnknownInstance (a plugin can never
+ *    touch another plugin's or a destroyed instance's data);
+ * 4. the capability was declared at the handshake, else NotSupported.
+ * Handlers then use the same services as HTTP.
+ */
+export class HostCalls {
+  private readonly handlers: Map<string, Handler>;
+
+  constructor(private readonly deps: HostCallDeps) {
+    const { storage, messages } = deps;
+    this.handlers = new Map<string, Handler>([
+      [MessageSend.method, (ctx, p) => messageSend(ctx, p, messages)],
+      [StorageLoad.method, (ctx, p) => storageLoad(ctx, p, storage)],
+      [StorageSave.method, (ctx, p) => storageSave(ctx, p, storage)],
+      [KvGet.method, (ctx, p) => kvGet(ctx, p, storage)],
+      [KvSet.method, (ctx, p) => kvSet(ctx, p, storage)],
+      [KvDelete.method, (ctx, p) => kvDelete(ctx, p, storage)],
+      [KvList.method, (ctx, p) => kvList(ctx, p, storage)],
+    ]);
+  }
+
+  async request(sup: PluginSupervisor, method: string, params: unknown): Promise<unknown> {
+    const def = methodByName(method);
+    const handler = this.handlers.get(method);
+    if (!def || def.kind !== 'request' || def.direction !== 'pluginToHost' || !handler) {
+      throw new ResponseError(ErrorCodes.MethodNotFound, `unknown method ${method}`);
+    }
+    const parsed = (def as RequestDefinition).params.safeParse(params ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${method}: ${issues.map((i) => `${i.path || 'params'}: ${i.message}`).join('; ')}`, { issues });
+    }
+    const instanceId = (parsed.data as { instanceId: string }).instanceId;
+    const conf = /^\d+$/.test(instanceId) ? this.deps.confs.get(Number(instanceId)) : undefined;
+    if (!sup.instances.has(instanceId) || !conf || conf.modulePath !== sup.modulePath) {
+      throw new ResponseError(ErrorCodes.UnknownInstance, `no instance ${instanceId} on this plugin`);
+    }
+    if (def.capability && !sup.capabilities.has(def.capability)) {
+      throw new ResponseError(ErrorCodes.NotSupported, `${method} needs the "${def.capability}" capability; declare it in the initialize result`);
+    }
+    try {
+      return await handler({ sup, conf }, parsed.data as never);
+    } catch (err) {
+      if (err instanceof ResponseError) throw err;
+      // Service errors (e.g. 404 "application does not exist") reach the plugin as its error text.
+      const message = err instanceof HttpError && err.expose ? err.message : 'internal server error';
+      if (!(err instanceof HttpError)) sup.log.error({ err, method }, 'plugin call failed in the host');
+      throw new ResponseError(ErrorCodes.PluginError, message);
+    }
+  }
+
+  notification(sup: PluginSupervisor, method: string, params: unknown): void {
+    if (method !== LogWrite.method) return;
+    const parsed = LogParams.safeParse(params);
+    if (parsed.success) logWrite(sup, parsed.data);
+    else sup.log.warn({ method }, 'plugin sent log/write with invalid params; dropped');
+  }
+}

@@ -1,0 +1,193 @@
+import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from '../log.js';
+import { scanPluginsDir, type DiscoveredPlugin } from './discovery.js';
+import { PidFile } from './orphans.js';
+import { PluginSupervisor, type SupervisorHooks, type SupervisorSettings } from './supervisor.js';
+
+export interface PluginHostOptions {
+  /** The plugins folder (absolute). */
+  dir: string;
+  /** The data dir: holds plugin-pids.json. */
+  dataDir: string;
+  log: Logger;
+  settings: SupervisorSettings;
+  /** Watch the folder and apply changes without a restart. */
+  watch: boolean;
+  /** Quiet period after the last change before rescanning (editors and `cp` write in bursts). */
+  watchDebounceMs: number;
+  /** Everything but `claim`, which the host owns; plus `removed`, called after a plugin's entry disappeared. */
+  hooks: Omit<SupervisorHooks, 'claim'> & { removed(sup: PluginSupervisor): Promise<void> };
+}
+
+const DUPLICATE = 'duplicate module path';
+
+/**
+ * The plugins folder at run time: one supervisor per entry, the module path registry
+ * (a module path is served by exactly one entry: the first to claim it), and the watcher
+ * that turns added, replaced and removed entries into start, restart and stop.
+ */
+export class PluginHost {
+  private readonly sups = new Map<string, PluginSupervisor>();
+  /** modulePath → entry name of the supervisor serving it. */
+  private readonly owners = new Map<string, string>();
+  private readonly pids: PidFile;
+  private readonly log: Logger;
+  private watchers: FSWatcher[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> = Promise.resolve();
+  private warned = new Map<string, string>();
+  private stopped = false;
+
+  constructor(private readonly opts: PluginHostOptions) {
+    this.log = opts.log.child({ component: 'plugins' });
+    this.pids = new PidFile(opts.dataDir, this.log);
+  }
+
+  /**
+   * 1. kill plugin processes a crashed previous run left behind;
+   * 2. scan the folder and start every plugin in parallel; resolves when each first attempt
+   *    has settled (running, failed or incompatible; crashes restart in the background);
+   * 3. watch the folder.
+   */
+  async start(): Promise<void> {
+    this.pids.killStale();
+    await this.rescan();
+    if (this.opts.watch) this.watchDir(this.opts.dir);
+  }
+
+  /** Every supervisor, in entry-name order. */
+  list(): PluginSupervisor[] {
+    return [...this.sups.values()].sort((a, b) => a.plugin.name.localeCompare(b.plugin.name));
+  }
+
+  byName(name: string): PluginSupervisor | undefined {
+    return this.sups.get(name);
+  }
+
+  /** The supervisor serving `modulePath`, if the plugin is present (whatever its status). */
+  byModulePath(modulePath: string): PluginSupervisor | undefined {
+    const name = this.owners.get(modulePath);
+    return name === undefined ? undefined : this.sups.get(name);
+  }
+
+  /** Stops every plugin in parallel (each with the bounded stop sequence) and the watcher. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.watchTimer);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    await this.scanning.catch(() => undefined);
+    await Promise.all([...this.sups.values()].map((sup) => sup.stop()));
+  }
+
+  /** Reads the folder again and applies the differences; serialised, so bursts of events queue up. */
+  rescan(): Promise<void> {
+    const run = this.scanning.then(() => this.applyScan());
+    this.scanning = run.catch((err) => this.log.error({ err }, 'scanning the plugins folder failed'));
+    return run;
+  }
+
+  private async applyScan(): Promise<void> {
+    if (this.stopped) return;
+    const { plugins, skipped } = await scanPluginsDir(this.opts.dir);
+    for (const { name, reason } of skipped) {
+      // Warn once per entry and reason, not on every rescan.
+      if (this.warned.get(name) === reason) continue;
+      this.warned.set(name, reason);
+      this.log.warn({ entry: name }, `skipping ${name} in the plugins folder: ${reason}`);
+    }
+    const seen = new Set(plugins.map((p) => p.name));
+    const work: Promise<void>[] = [];
+    for (const [name, sup] of this.sups) {
+      if (!seen.has(name)) work.push(this.remove(sup));
+    }
+    await Promise.all(work);
+    const starts: Promise<void>[] = [];
+    for (const plugin of plugins) {
+      this.warned.delete(plugin.name);
+      const sup = this.sups.get(plugin.name);
+      if (!sup) starts.push(this.add(plugin));
+      else if (sup.plugin.signature !== plugin.signature) {
+        this.log.info({ entry: plugin.name }, 'plugin file changed; restarting it');
+        starts.push(sup.restart(plugin));
+      }
+    }
+    await Promise.all(starts);
+    if (this.opts.watch) this.watchFolders(plugins);
+  }
+
+  private async add(plugin: DiscoveredPlugin): Promise<void> {
+    const sup = new PluginSupervisor(plugin, this.opts.settings, { ...this.opts.hooks, claim: (s) => this.claim(s) }, this.pids, this.log);
+    this.sups.set(plugin.name, sup);
+    this.log.info({ entry: plugin.name }, 'starting plugin');
+    await sup.start();
+  }
+
+  private async remove(sup: PluginSupervisor): Promise<void> {
+    this.sups.delete(sup.plugin.name);
+    this.log.info({ entry: sup.plugin.name }, 'plugin removed from the folder; stopping it');
+    await sup.stop();
+    const mp = sup.modulePath;
+    if (mp !== undefined && this.owners.get(mp) === sup.plugin.name) {
+      this.owners.delete(mp);
+      await this.opts.hooks.removed(sup);
+      // A copy that was refused as a duplicate can take over now.
+      const waiting = [...this.sups.values()].find((s) => s.status === 'failed' && s.statusReason?.startsWith(DUPLICATE));
+      if (waiting) await waiting.restart();
+    }
+  }
+
+  /** The module path registry: the first entry to claim a module path keeps it (gotify/server#510: no fatal error). */
+  private claim(sup: PluginSupervisor): string | undefined {
+    const mp = sup.modulePath!;
+    for (const [path, owner] of this.owners) {
+      // The entry now reports another module path (its file was replaced): release the old one.
+      if (owner === sup.plugin.name && path !== mp) this.owners.delete(path);
+    }
+    const owner = this.owners.get(mp);
+    if (owner !== undefined && owner !== sup.plugin.name && this.sups.has(owner)) {
+      return `${DUPLICATE}: plugin with module path ${mp} is present at least twice; ${sup.plugin.name} was refused and ${owner} keeps running (remove one of them)`;
+    }
+    this.owners.set(mp, sup.plugin.name);
+    return undefined;
+  }
+
+  private watchDir(dir: string): FSWatcher | undefined {
+    try {
+      const w = watch(dir, { persistent: false }, () => this.changed());
+      w.on('error', () => {
+        // A watched plugin folder that was deleted ends here; the folder watch reports the removal.
+        w.close();
+        this.watchedFolders.delete(dir);
+      });
+      this.watchers.push(w);
+      return w;
+    } catch (err) {
+      this.log.warn({ err, dir }, 'cannot watch the folder; plugin changes there need a server restart');
+      return undefined;
+    }
+  }
+
+  /** Folder plugins: their manifest and script live one level down, where the folder watch does not see. */
+  private watchedFolders = new Map<string, FSWatcher>();
+  private watchFolders(plugins: DiscoveredPlugin[]): void {
+    const live = new Set(plugins.filter((p) => p.kind === 'manifest').map((p) => p.path));
+    for (const [dir, w] of this.watchedFolders) {
+      if (!live.has(dir)) {
+        w.close();
+        this.watchedFolders.delete(dir);
+      }
+    }
+    for (const dir of live) {
+      if (this.watchedFolders.has(dir)) continue;
+      const w = this.watchDir(dir);
+      if (w) this.watchedFolders.set(dir, w);
+    }
+  }
+
+  private changed(): void {
+    if (this.stopped) return;
+    clearTimeout(this.watchTimer);
+    this.watchTimer = setTimeout(() => void this.rescan(), this.opts.watchDebounceMs);
+  }
+}

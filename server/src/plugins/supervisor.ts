@@ -1,0 +1,441 @@
+import {
+  ErrorCodes,
+  Exit,
+  FramingError,
+  createStreamTransport,
+  Initialize,
+  Initialized,
+  Ping,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  Shutdown,
+  isCapability,
+  negotiateVersion,
+  type Capability,
+  type IncompatibleVersionData,
+  type NotificationDefinition,
+  type ParamsOf,
+  type PluginInfo,
+  type RequestDefinition,
+  type ResultOf,
+} from '@flow/protocol';
+import type { Logger } from '../log.js';
+import { PluginCallError, PluginConnection, isPluginCallError } from './connection.js';
+import { checkProtocolRange, diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
+import { pluginEnv } from './env.js';
+import type { PidFile } from './orphans.js';
+import { PluginProcess } from './process.js';
+
+/**
+ * - `starting`: spawned, handshake or instance bring-up under way;
+ * - `running`: serving;
+ * - `restarting`: crashed, waiting out the backoff before the next start;
+ * - `failed`: crash loop, handshake failure loop or duplicate module path; stays so until an
+ *   admin restarts it or its file changes;
+ * - `incompatible`: no common protocol version; same;
+ * - `stopped`: stopped by the host (shutdown or removal).
+ */
+export type PluginStatus = 'starting' | 'running' | 'restarting' | 'failed' | 'incompatible' | 'stopped';
+
+/** Tunables, from the `plugins.*` config keys. */
+export interface SupervisorSettings {
+  handshakeTimeoutMs: number;
+  /** Deadline of a host → plugin request; the protocol's per-method default unless configured. */
+  timeoutFor(def: RequestDefinition): number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** This many crashes within `crashLoopWindowMs` mark the plugin failed. */
+  crashLoopCount: number;
+  crashLoopWindowMs: number;
+  /** Bound of each step of the stop sequence. */
+  stopStepMs: number;
+  /** 0 disables the liveness ping. */
+  pingIntervalMs: number;
+  stderrLines: number;
+  limits: { maxFrameBytes: number; storageQuotaBytes: number; webhookBodyBytes: number };
+  hostVersion: string;
+  serverEnv: NodeJS.ProcessEnv;
+}
+
+/** What the supervisor needs from the host around it. */
+export interface SupervisorHooks {
+  /** After a successful handshake: undefined to go on, or why this plugin may not run (duplicate module path). */
+  claim(sup: PluginSupervisor): string | undefined;
+  /** Creates, configures and enables the instances on the fresh process. */
+  connected(sup: PluginSupervisor): Promise<void>;
+  /** The process is gone (crash or stop); its instances no longer exist. */
+  disconnected(sup: PluginSupervisor): void;
+  hostRequest(sup: PluginSupervisor, method: string, params: unknown): Promise<unknown>;
+  hostNotification(sup: PluginSupervisor, method: string, params: unknown): void;
+}
+
+const STDERR_IN_REASON = 5;
+
+/** What the host knows about one instance on the current process. */
+export interface InstanceState {
+  userId: number;
+  /** `instance/enable` succeeded on this process (and no disable since). */
+  enabled: boolean;
+}
+
+/**
+ * One plugin executable: its process, connection and state machine. Instances of every
+ * user live inside the one process; this class only tracks which exist on the current
+ * process (`instances`), the host decides what to create.
+ */
+export class PluginSupervisor {
+  status: PluginStatus = 'stopped';
+  /** Why the plugin is failed, incompatible or restarting. */
+  statusReason: string | undefined;
+  lastError: string | undefined;
+  info: PluginInfo | undefined;
+  capabilities = new Set<Capability>();
+  protocolVersion: string | undefined;
+  /** Restarts after a crash since the server started. */
+  restarts = 0;
+  /** The instances created on the current process, by instance id (the plugin conf id). */
+  readonly instances = new Map<string, InstanceState>();
+  readonly log: Logger;
+
+  private proc: PluginProcess | undefined;
+  private conn: PluginConnection | undefined;
+  /** Bumped by every launch and stop: events of an older process are ignored. */
+  private generation = 0;
+  private crashes: number[] = [];
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private secrets = new Map<string, string[]>();
+  private launching: Promise<void> | undefined;
+
+  constructor(
+    public plugin: DiscoveredPlugin,
+    private readonly settings: SupervisorSettings,
+    private readonly hooks: SupervisorHooks,
+    private readonly pids: PidFile,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ plugin: plugin.name });
+  }
+
+  get modulePath(): string | undefined {
+    return this.info?.modulePath;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.running ? this.proc.pid : undefined;
+  }
+
+  get startedAt(): number | undefined {
+    return this.proc?.running ? this.proc.startedAt : undefined;
+  }
+
+  /** The last stderr lines of the current (or last) process, secrets masked. */
+  stderrTail(n?: number): string[] {
+    return this.proc?.stderr.tail(n) ?? [];
+  }
+
+  /** Whether calls can be sent now (running, or bringing up instances after the handshake). */
+  get connected(): boolean {
+    return this.conn !== undefined && !this.conn.closed;
+  }
+
+  /**
+   * Starts the plugin; resolves when this first attempt is running or has failed (a crash
+   * schedules a restart in the background). Safe to call twice.
+   */
+  start(): Promise<void> {
+    if (this.status === 'running' || this.status === 'starting' || this.status === 'restarting') return this.launching ?? Promise.resolve();
+    this.crashes = [];
+    return this.launch();
+  }
+
+  /**
+   * The stop sequence, each step bounded by `stopStepMs`:
+   * 1. `shutdown` request (the plugin stops timers and answers);
+   * 2. `exit` notification;
+   * 3. stdin close, 4. SIGTERM, 5. SIGKILL of the process group (process.ts).
+   * Pending calls fail with FLOW_ERR_PLUGIN_CLOSED. Safe to call twice.
+   */
+  async stop(): Promise<void> {
+    this.generation++;
+    clearTimeout(this.backoffTimer);
+    this.stopPing();
+    const proc = this.proc;
+    const conn = this.conn;
+    if (this.status !== 'failed' && this.status !== 'incompatible') this.status = 'stopped';
+    if (conn && !conn.closed && proc?.running) {
+      await conn.request(Shutdown, {}, { timeoutMs: this.settings.stopStepMs }).catch(() => undefined);
+      conn.notify(Exit, {});
+    }
+    conn?.close('the plugin was stopped');
+    if (proc) {
+      await proc.terminate(this.settings.stopStepMs);
+      if (proc.pid !== undefined) this.pids.remove(proc.pid);
+    }
+    this.dropInstances();
+  }
+
+  /** Stops and starts again with a clean crash history (admin restart, file replaced). */
+  async restart(plugin?: DiscoveredPlugin): Promise<void> {
+    await this.stop();
+    if (plugin) this.plugin = plugin;
+    this.status = 'stopped';
+    this.statusReason = undefined;
+    this.crashes = [];
+    await this.launch();
+  }
+
+  /** Sends a request to the plugin with its deadline; fails fast when the plugin is not connected. */
+  call<D extends RequestDefinition>(def: D, params: ParamsOf<D>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ResultOf<D>> {
+    const conn = this.conn;
+    if (!conn || conn.closed) return Promise.reject(this.notRunning());
+    if (def.capability && !this.capabilities.has(def.capability)) {
+      return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', `the plugin does not support ${def.capability}`, ErrorCodes.NotSupported));
+    }
+    return conn.request(def, params, { timeoutMs: opts.timeoutMs ?? this.settings.timeoutFor(def), signal: opts.signal });
+  }
+
+  notify<D extends NotificationDefinition>(def: D, params: ParamsOf<D>): void {
+    this.conn?.notify(def, params);
+  }
+
+  /** The error for a call made while the plugin cannot take it. */
+  notRunning(): PluginCallError {
+    const name = this.info?.name ?? this.plugin.name;
+    const why = this.statusReason ? `: ${this.statusReason}` : '';
+    return new PluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${name} is ${this.status === 'stopped' ? 'not running' : this.status}${why}`, ErrorCodes.TransportClosed);
+  }
+
+  /** Config values of an instance that must never appear in logs (the plugin's `secretKeys`). */
+  setSecrets(instanceId: string, values: string[]): void {
+    const kept = values.filter((v) => v.length >= 4);
+    if (kept.length === 0) this.secrets.delete(instanceId);
+    else this.secrets.set(instanceId, kept);
+  }
+
+  /** Masks webhook tokens and secret config values in a line the plugin wrote. */
+  redact = (line: string): string => {
+    let out = line.replace(/(\/custom\/)[^/\s"']+/g, '$1[masked]');
+    for (const values of this.secrets.values()) for (const v of values) if (out.includes(v)) out = out.split(v).join('[masked]');
+    return out;
+  };
+
+  private launch(): Promise<void> {
+    const run = this.runOnce().finally(() => {
+      if (this.launching === run) this.launching = undefined;
+    });
+    this.launching = run;
+    return run;
+  }
+
+  /**
+   * One launch attempt:
+   * 1. check the manifest's protocol range before spawning (incompatible: no process at all);
+   * 2. spawn with the allowlisted environment, record the pid;
+   * 3. `initialize` within the handshake deadline; no answer, an exit or garbage before it is a crash
+   *    reported with the exit status, a diagnosis of the executable and the last stderr lines;
+   * 4. check the negotiated version (incompatible names both sides) and claim the module path;
+   * 5. `initialized`, then the host brings up the instances; then `running` and the liveness ping.
+   */
+  private async runOnce(): Promise<void> {
+    const generation = ++this.generation;
+    this.status = 'starting';
+    const rangeProblem = (() => {
+      try {
+        return checkProtocolRange(this.plugin.protocol);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    if (rangeProblem) {
+      this.settle('incompatible', rangeProblem);
+      return;
+    }
+    const proc = await PluginProcess.spawn(
+      { command: this.plugin.command, args: this.plugin.args, cwd: this.plugin.cwd, env: pluginEnv(this.settings.serverEnv, this.plugin.env) },
+      { log: this.log, stderrLines: this.settings.stderrLines, redact: this.redact },
+    );
+    if (generation !== this.generation) {
+      await proc.terminate(this.settings.stopStepMs);
+      return;
+    }
+    this.proc = proc;
+    const log = proc.pid === undefined ? this.log : this.log.child({ pid: proc.pid });
+    if (proc.pid !== undefined) this.pids.add(proc.pid);
+    const { reader, writer } = createStreamTransport(proc.stdout, proc.stdin, { maxFrameBytes: this.settings.limits.maxFrameBytes });
+    const conn = new PluginConnection(
+      reader,
+      writer,
+      (method, params) => this.hooks.hostRequest(this, method, params),
+      (method, params) => this.hooks.hostNotification(this, method, params),
+    );
+    this.conn = conn;
+    reader.onError((error) => {
+      if (generation !== this.generation) return;
+      if (error instanceof FramingError && error.code === ErrorCodes.FrameTooLarge) {
+        log.warn({ reason: error.message }, 'plugin sent an oversized frame; skipped');
+        return;
+      }
+      // stdout belongs to the protocol: anything else there means a stray print, and the
+      // stream can no longer be trusted (hashicorp/go-plugin#164). Log the bytes and restart.
+      log.error(`plugin broke the protocol on stdout: ${error.message}; restarting it`);
+      proc.signal('SIGKILL');
+      void this.crashed(generation, `broke the protocol on stdout: ${error.message}`);
+    });
+    void proc.exited.then((exit) => {
+      if (proc.pid !== undefined) this.pids.remove(proc.pid);
+      if (generation !== this.generation) return;
+      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
+      void this.crashed(generation, this.status === 'starting' && !this.info ? `${how} before the handshake` : `${how}`);
+    });
+
+    let result: ResultOf<typeof Initialize>;
+    try {
+      result = await conn.request(
+        Initialize,
+        { protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS], host: { name: 'flow', version: this.settings.hostVersion }, limits: this.settings.limits },
+        { timeoutMs: this.settings.handshakeTimeoutMs },
+      );
+    } catch (err) {
+      if (generation !== this.generation) return;
+      if (isPluginCallError(err) && err.wireCode === ErrorCodes.IncompatibleVersion) {
+        const data = err.data as Partial<IncompatibleVersionData> | undefined;
+        const theirs = Array.isArray(data?.pluginVersions) ? data.pluginVersions.join(', ') : 'unknown';
+        await this.giveUp(generation, 'incompatible', `protocol version mismatch: the plugin speaks ${theirs}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+        return;
+      }
+      if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') return; // the exit handler reports it
+      const why = isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' ? `did not complete the handshake within ${this.settings.handshakeTimeoutMs} ms (plugins.handshaketimeoutms)` : `failed the handshake: ${(err as Error).message}`;
+      proc.signal('SIGKILL');
+      await this.crashed(generation, why);
+      return;
+    }
+    if (generation !== this.generation) return;
+    const picked = negotiateVersion([result.protocolVersion]);
+    if (!picked || !SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
+      this.info = result.info;
+      await this.giveUp(generation, 'incompatible', `protocol version mismatch: the plugin picked ${result.protocolVersion}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+      return;
+    }
+    this.info = result.info;
+    this.protocolVersion = result.protocolVersion;
+    this.capabilities = new Set(result.capabilities.filter(isCapability));
+    const refused = this.hooks.claim(this);
+    if (refused) {
+      log.error(refused);
+      await this.giveUp(generation, 'failed', refused);
+      return;
+    }
+    conn.notify(Initialized, {});
+    log.info({ modulePath: result.info.modulePath, version: result.info.version, protocol: result.protocolVersion }, 'plugin started');
+    try {
+      await this.hooks.connected(this);
+    } catch (err) {
+      if (generation !== this.generation) return;
+      log.error({ err }, 'bringing up the plugin instances failed');
+    }
+    if (generation !== this.generation || conn.closed) return;
+    this.status = 'running';
+    this.statusReason = undefined;
+    this.schedulePing(generation);
+  }
+
+  /**
+   * A crash (exit, garbage on stdout, failed handshake, missed ping):
+   * 1. fail every pending call at once and forget the process's instances;
+   * 2. if it crashed `crashLoopCount` times within `crashLoopWindowMs`, it is `failed` with the
+   *    last stderr lines until an admin restart or a new file;
+   * 3. otherwise wait min(backoffMax, base·2^(n-1)) scaled by a random 50–100 % (jitter, so
+   *    plugins that died together do not come back in lockstep), then launch again.
+   */
+  private async crashed(generation: number, reason: string): Promise<void> {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.stopPing();
+    this.conn?.close(`the plugin crashed: ${reason}`);
+    this.dropInstances();
+    const proc = this.proc;
+    let detail = reason;
+    if (!this.info && proc) {
+      const hint = this.plugin.kind === 'executable' ? await diagnoseExecutable(this.plugin.command) : undefined;
+      if (hint) detail += `; ${hint}`;
+    }
+    const tail = proc?.stderr.tail(STDERR_IN_REASON) ?? [];
+    if (tail.length > 0) detail += `; last stderr: ${tail.join(' | ')}`;
+    this.lastError = detail;
+    const now = Date.now();
+    this.crashes = this.crashes.filter((t) => now - t < this.settings.crashLoopWindowMs);
+    this.crashes.push(now);
+    if (this.crashes.length >= this.settings.crashLoopCount) {
+      this.log.error({ reason: detail }, `plugin crashed ${this.crashes.length} times within ${this.settings.crashLoopWindowMs} ms; giving up until an admin restarts it or its file changes`);
+      this.status = 'failed';
+      this.statusReason = `crashed ${this.crashes.length} times within ${Math.round(this.settings.crashLoopWindowMs / 1000)} s: ${detail}`;
+      if (proc) void proc.terminate(this.settings.stopStepMs);
+      return;
+    }
+    const exp = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** (this.crashes.length - 1));
+    const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
+    this.log.error({ reason: detail, restartInMs: delay }, 'plugin crashed; restarting it');
+    this.status = 'restarting';
+    this.statusReason = detail;
+    if (proc) void proc.terminate(this.settings.stopStepMs);
+    const next = this.generation;
+    this.backoffTimer = setTimeout(() => {
+      if (next !== this.generation) return;
+      this.restarts++;
+      void this.launch();
+    }, delay);
+  }
+
+  /** Ends the process for good (incompatible, duplicate): no restart until an admin or a new file asks. */
+  private async giveUp(generation: number, status: 'failed' | 'incompatible', reason: string): Promise<void> {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.settle(status, reason);
+    this.conn?.close(reason);
+    this.dropInstances();
+    const proc = this.proc;
+    if (proc) {
+      this.conn?.notify(Exit, {});
+      await proc.terminate(this.settings.stopStepMs);
+    }
+  }
+
+  private settle(status: 'failed' | 'incompatible', reason: string): void {
+    this.status = status;
+    this.statusReason = reason;
+    this.lastError = reason;
+    this.log.error({ reason }, status === 'incompatible' ? 'plugin is incompatible' : 'plugin cannot run');
+  }
+
+  private dropInstances(): void {
+    const had = this.instances.size > 0;
+    this.instances.clear();
+    this.secrets.clear();
+    if (had || this.info) this.hooks.disconnected(this);
+  }
+
+  private schedulePing(generation: number): void {
+    if (this.settings.pingIntervalMs <= 0) return;
+    this.pingTimer = setTimeout(async () => {
+      if (generation !== this.generation) return;
+      try {
+        await this.call(Ping, {});
+      } catch (err) {
+        if (generation !== this.generation) return;
+        if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT') {
+          this.proc?.signal('SIGKILL');
+          await this.crashed(generation, `did not answer ping within ${this.settings.timeoutFor(Ping)} ms`);
+          return;
+        }
+      }
+      this.schedulePing(generation);
+    }, this.settings.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private stopPing(): void {
+    clearTimeout(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+}
+

@@ -1,0 +1,59 @@
+import { badRequest } from '../errors.js';
+import { readFields, readMultipart } from '../http/body.js';
+import { authOf } from '../http/state.js';
+import { toExternalApplication } from '../model/application.js';
+import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
+import type { Fields } from '../http/body.js';
+
+const appInput = (f: Fields) => ({
+  name: f.string('name', { required: true })!,
+  description: f.string('description') ?? '',
+  defaultPriority: f.int('defaultPriority') ?? 0,
+  sortKey: f.string('sortKey') ?? '',
+});
+
+/** /application and its image (client auth). */
+export function applicationRoutes(deps: RouteDeps): FlowRouter {
+  const { auth, applications } = deps;
+  const limit = deps.config['limits.bodybytes'];
+  const router = createRouter();
+
+  router.get('/application', auth.requireClient, (ctx) => {
+    ctx.body = applications.list(authOf(ctx).userId).map(toExternalApplication);
+  });
+
+  router.post('/application', auth.requireClient, async (ctx) => {
+    const input = appInput(await readFields(ctx, limit));
+    ctx.body = toExternalApplication(await applications.create(authOf(ctx).userId, input));
+  });
+
+  router.put('/application/:id', auth.requireClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    applications.requireOwned(userId, id);
+    const input = appInput(await readFields(ctx, limit));
+    ctx.body = toExternalApplication(await applications.update(userId, id, input));
+  });
+
+  router.delete('/application/:id', auth.requireClient, async (ctx) => {
+    await applications.delete(authOf(ctx).userId, idParam(ctx));
+    emptyOk(ctx);
+  });
+
+  router.post('/application/:id/image', auth.requireClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    applications.requireOwned(userId, id);
+    const form = await readMultipart(ctx, limit);
+    const file = form.get('file');
+    if (file === null || typeof file === 'string') throw badRequest("file with key 'file' must be present");
+    const data = Buffer.from(await file.arrayBuffer());
+    ctx.body = toExternalApplication(await applications.setImage(userId, id, { filename: file.name, data }));
+  });
+
+  router.delete('/application/:id/image', auth.requireClient, async (ctx) => {
+    ctx.body = toExternalApplication(await applications.removeImage(authOf(ctx).userId, idParam(ctx)));
+  });
+
+  return router;
+}

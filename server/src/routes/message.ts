@@ -1,0 +1,74 @@
+import { queryFields, readFields } from '../http/body.js';
+import { authOf, type FlowContext } from '../http/state.js';
+import { toExternalMessage, type MessageRecord, type PagedMessages } from '../model/message.js';
+import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
+
+function pagingParams(ctx: FlowContext): { limit: number; since: number } {
+  const q = queryFields(ctx);
+  return { limit: q.int('limit', { min: 1, max: 200 }) ?? 100, since: q.int('since', { min: 0 }) ?? 0 };
+}
+
+/**
+ * Gotify's buildWithPaging: the store is asked for limit+1 rows; when the extra row exists,
+ * `next` is the absolute URL of the following page and `since` the last id shown.
+ */
+function paged(ctx: FlowContext, limit: number, rows: MessageRecord[]): PagedMessages {
+  const page = rows.slice(0, limit);
+  let since = 0;
+  let next: string | undefined;
+  if (rows.length > limit && page.length > 0) {
+    since = page[page.length - 1]!.id;
+    next = `${ctx.protocol}://${ctx.host}${ctx.path}?limit=${limit}&since=${since}`;
+  }
+  return {
+    paging: { ...(next !== undefined ? { next } : {}), size: page.length, since, limit },
+    messages: page.map(toExternalMessage),
+  };
+}
+
+/** /message (POST with an application token; the rest with client auth) and /application/:id/message. */
+export function messageRoutes(deps: RouteDeps): FlowRouter {
+  const { auth, messages, applications } = deps;
+  const limit = deps.config['limits.bodybytes'];
+  const router = createRouter();
+
+  router.post('/message', auth.requireApplication, async (ctx) => {
+    const f = await readFields(ctx, limit);
+    const input = {
+      message: f.string('message', { required: true })!,
+      title: f.string('title'),
+      priority: f.int('priority'),
+      extras: f.object('extras'),
+    };
+    const app = applications.get(authOf(ctx).application!.id) ?? authOf(ctx).application!;
+    ctx.body = toExternalMessage(await messages.create(app, input));
+  });
+
+  router.get('/message', auth.requireClient, async (ctx) => {
+    const { limit: n, since } = pagingParams(ctx);
+    ctx.body = paged(ctx, n, await messages.listByUser(authOf(ctx).userId, n + 1, since));
+  });
+
+  router.delete('/message', auth.requireClient, async (ctx) => {
+    await messages.deleteAll(authOf(ctx).userId);
+    emptyOk(ctx);
+  });
+
+  router.delete('/message/:id', auth.requireClient, async (ctx) => {
+    await messages.delete(authOf(ctx).userId, idParam(ctx));
+    emptyOk(ctx);
+  });
+
+  router.get('/application/:id/message', auth.requireClient, async (ctx) => {
+    const id = idParam(ctx);
+    const { limit: n, since } = pagingParams(ctx);
+    ctx.body = paged(ctx, n, await messages.listByApplication(authOf(ctx).userId, id, n + 1, since));
+  });
+
+  router.delete('/application/:id/message', auth.requireClient, async (ctx) => {
+    await messages.deleteByApplication(authOf(ctx).userId, idParam(ctx));
+    emptyOk(ctx);
+  });
+
+  return router;
+}

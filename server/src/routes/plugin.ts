@@ -1,0 +1,124 @@
+import { notFound } from '../errors.js';
+import { readRawBody } from '../http/body.js';
+import { authOf, type FlowContext } from '../http/state.js';
+import type { PluginService } from '../services/plugin.js';
+import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
+
+/** Response headers the relay never copies from a plugin: Node frames the response itself. */
+const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'trailer', 'te', 'proxy-connection']);
+
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
+
+/**
+ * Where the user is looking from, as Gotify's location middleware does (X-Forwarded-Proto,
+ * X-Forwarded-Host, X-Host), plus the reverse-proxy path prefix from X-Forwarded-Prefix,
+ * which Gotify ignores (so its plugin URLs break under a sub-path).
+ */
+function locationOf(ctx: FlowContext): { scheme: 'http' | 'https'; host: string; prefix: string } {
+  const h = ctx.req.headers;
+  const proto = first(h['x-forwarded-proto'])?.toLowerCase();
+  const scheme = proto === 'https' || (proto === undefined && ctx.protocol === 'https') ? 'https' : 'http';
+  const host = first(h['x-forwarded-host']) ?? first(h['x-host']) ?? (ctx.host || 'localhost:8080');
+  const rawPrefix = first(h['x-forwarded-prefix']) ?? '';
+  const prefix = rawPrefix === '' ? '' : '/' + rawPrefix.replace(/^\/+|\/+$/g, '');
+  return { scheme, host, prefix: prefix === '/' ? '' : prefix };
+}
+
+/**
+ * /plugin: Gotify's plugin endpoints (client auth), the webhook relay (no auth: the token in
+ * the path is the secret) and Flow's admin endpoints:
+ * - GET  /plugin/admin/processes                 every plugin in the folder: pid, uptime, restarts, status, last error, stderr
+ * - POST /plugin/admin/processes/:name/restart   restart one (clears failed/incompatible); :name is its entry in the folder
+ */
+export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): FlowRouter {
+  const { auth, plugins } = deps;
+  const limit = deps.config['limits.bodybytes'];
+  const router = createRouter();
+
+  router.get('/plugin', auth.requireClient, (ctx) => {
+    ctx.body = plugins.list(authOf(ctx).userId);
+  });
+
+  router.get('/plugin/admin/processes', auth.requireAdmin, (ctx) => {
+    ctx.body = plugins.processes();
+  });
+
+  router.post('/plugin/admin/processes/:name/restart', auth.requireAdmin, async (ctx) => {
+    ctx.body = await plugins.restart(ctx.params.name!);
+  });
+
+  router.post('/plugin/:id/enable', auth.requireClient, async (ctx) => {
+    await plugins.enable(authOf(ctx).userId, idParam(ctx));
+    emptyOk(ctx);
+  });
+
+  router.post('/plugin/:id/disable', auth.requireClient, async (ctx) => {
+    await plugins.disable(authOf(ctx).userId, idParam(ctx));
+    emptyOk(ctx);
+  });
+
+  router.get('/plugin/:id/config', auth.requireClient, (ctx) => {
+    const text = plugins.getConfig(authOf(ctx).userId, idParam(ctx));
+    ctx.body = text;
+    ctx.type = 'application/x-yaml';
+  });
+
+  router.post('/plugin/:id/config', auth.requireClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    const text = (await readRawBody(ctx, limit)).toString('utf8');
+    await plugins.setConfig(userId, id, text);
+    emptyOk(ctx);
+  });
+
+  router.get('/plugin/:id/display', auth.requireClient, async (ctx) => {
+    const markdown = await plugins.display(authOf(ctx).userId, idParam(ctx), locationOf(ctx));
+    ctx.body = JSON.stringify(markdown);
+    ctx.type = 'application/json';
+  });
+
+  // The relay: any method, path, query, headers and body go to the plugin; its status,
+  // headers and bytes come back untouched (no JSON content type, no CORS: as Gotify, §3).
+  router.all('/plugin/:id/custom/:token{/*rest}', async (ctx) => {
+    const idRaw = ctx.params.id!;
+    if (!/^\d{1,15}$/.test(idRaw)) throw notFound('page not found');
+    const token = ctx.params.token!;
+    const base = `/plugin/${idRaw}/custom/${token}`;
+    const sub = ctx.path.slice(base.length);
+    const body = await readRawBody(ctx, limit);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(ctx.req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    // A client that goes away cancels the plugin call ($/cancelRequest) instead of leaving it running.
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!ctx.res.writableFinished) abort.abort();
+    };
+    ctx.res.once('close', onClose);
+    const reply = await plugins
+      .webhook(Number(idRaw), token, {
+        method: ctx.method,
+        path: sub === '' ? '/' : sub,
+        query: ctx.querystring,
+        headers,
+        body,
+        remoteAddress: ctx.req.socket.remoteAddress,
+        signal: abort.signal,
+      })
+      .finally(() => ctx.res.off('close', onClose));
+    ctx.status = reply.status;
+    for (const [name, value] of Object.entries(reply.headers ?? {})) {
+      if (!HOP_BY_HOP.has(name.toLowerCase())) ctx.set(name, value);
+    }
+    const bytes = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body, 'base64');
+    // Written directly: Koa would add a Content-Type to a Buffer body the plugin sent without one.
+    ctx.respond = false;
+    ctx.res.statusCode = reply.status;
+    const bodyless = ctx.method === 'HEAD' || reply.status === 204 || reply.status === 304 || (reply.status >= 100 && reply.status < 200);
+    if (!bodyless) ctx.res.setHeader('Content-Length', bytes.length);
+    ctx.res.end(bodyless ? undefined : bytes);
+  });
+
+  return router;
+}

@@ -1,0 +1,62 @@
+import { forbidden, unauthorized } from '../errors.js';
+import { readFields } from '../http/body.js';
+import { authOf } from '../http/state.js';
+import { toExternalUser } from '../model/user.js';
+import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
+
+/** /current/user, /current/user/password and /user[/:id] with Gotify's auth rules. */
+export function userRoutes(deps: RouteDeps): FlowRouter {
+  const { auth, users, config } = deps;
+  const limit = config['limits.bodybytes'];
+  const router = createRouter();
+
+  router.get('/current/user', auth.requireClient, (ctx) => {
+    ctx.body = toExternalUser(users.require(authOf(ctx).userId));
+  });
+
+  router.post('/current/user/password', auth.requireClient, async (ctx) => {
+    const f = await readFields(ctx, limit);
+    const pass = f.string('pass', { required: true })!;
+    await users.changePassword(authOf(ctx).userId, pass);
+    emptyOk(ctx);
+  });
+
+  router.get('/user', auth.requireAdmin, (ctx) => {
+    ctx.body = users.list().map(toExternalUser);
+  });
+
+  // Anyone may call it; only admins create users unless registration is on (non-admins only).
+  router.post('/user', auth.optionalClient, async (ctx) => {
+    const f = await readFields(ctx, limit);
+    const name = f.string('name', { required: true })!;
+    const pass = f.string('pass', { required: true })!;
+    const admin = f.bool('admin') ?? false;
+    const caller = ctx.state.auth ? users.get(ctx.state.auth.userId) : undefined;
+    if (!caller?.admin) {
+      const deny = caller ? forbidden : unauthorized;
+      if (!config.registration) throw deny('you are not allowed to access this api');
+      if (admin) throw deny('you are not allowed to create an admin user');
+    }
+    ctx.body = toExternalUser(await users.create({ name, pass, admin }));
+  });
+
+  router.get('/user/:id', auth.requireAdmin, (ctx) => {
+    ctx.body = toExternalUser(users.require(idParam(ctx)));
+  });
+
+  router.post('/user/:id', auth.requireAdmin, async (ctx) => {
+    const id = idParam(ctx);
+    const f = await readFields(ctx, limit);
+    const name = f.string('name', { required: true })!;
+    const admin = f.bool('admin') ?? false;
+    const pass = f.string('pass');
+    ctx.body = toExternalUser(await users.update(id, { name, admin, pass }));
+  });
+
+  router.delete('/user/:id', auth.requireAdmin, async (ctx) => {
+    await users.delete(idParam(ctx));
+    emptyOk(ctx);
+  });
+
+  return router;
+}

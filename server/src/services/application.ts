@@ -1,0 +1,148 @@
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { badRequest, mapStoreError, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { ApplicationRecord } from '../model/application.js';
+import type { ApplicationStore } from '../store/application.js';
+import { newApplicationToken, newImageName } from './token.js';
+import { withFreshToken } from './retry.js';
+import { isImage, validImageExtension } from './image.js';
+
+export interface ApplicationServiceDeps {
+  applications: ApplicationStore;
+  bus: EventBus;
+  /** Where uploaded images are stored (<datadir>/images). */
+  imagesDir: string;
+}
+
+export interface ApplicationInput {
+  name: string;
+  description?: string;
+  defaultPriority?: number;
+  /** Empty or absent: placed after the user's last application. */
+  sortKey?: string;
+}
+
+/**
+ * Applications (A… tokens), including the internal ones that plugins own. Another user's
+ * application is reported as missing (404).
+ */
+export class ApplicationService {
+  constructor(private readonly deps: ApplicationServiceDeps) {}
+
+  list(userId: number): ApplicationRecord[] {
+    return this.deps.applications.listByUser(userId);
+  }
+
+  get(id: number): ApplicationRecord | undefined {
+    return this.deps.applications.get(id);
+  }
+
+  getByToken(token: string): ApplicationRecord | undefined {
+    return this.deps.applications.getByToken(token);
+  }
+
+  /** The user's application or 404 "app with id N doesn't exists" (Gotify's text). */
+  requireOwned(userId: number, id: number): ApplicationRecord {
+    const a = this.deps.applications.get(id);
+    if (!a || a.userId !== userId) throw notFound(`app with id ${id} doesn't exists`);
+    return a;
+  }
+
+  /** POST /application. 400 "sort key is not unique" for a taken sortKey. */
+  create(userId: number, input: ApplicationInput): Promise<ApplicationRecord> {
+    return this.insert(userId, input, false);
+  }
+
+  /**
+   * Creates an application owned by a plugin instance (Gotify §1.7: default priority 0,
+   * default image, placed last). It cannot be deleted through the API while internal.
+   */
+  createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
+    return this.insert(userId, { name: input.name, description: input.description }, true);
+  }
+
+  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<ApplicationRecord> {
+    return withFreshToken(newApplicationToken, (token) =>
+      this.deps.applications.create({
+        userId,
+        token,
+        name: input.name,
+        description: input.description ?? '',
+        internal,
+        image: '',
+        defaultPriority: input.defaultPriority ?? 0,
+        lastUsed: null,
+        sortKey: input.sortKey ?? '',
+      }),
+    ).catch((err) => Promise.reject(mapStoreError(err)));
+  }
+
+  /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */
+  setInternal(id: number, internal: boolean): Promise<ApplicationRecord> {
+    return this.deps.applications.update(id, { internal }).catch((err) => Promise.reject(mapStoreError(err)));
+  }
+
+  /** PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when given. */
+  async update(userId: number, id: number, input: ApplicationInput): Promise<ApplicationRecord> {
+    this.requireOwned(userId, id);
+    const patch: Parameters<ApplicationStore['update']>[1] = {
+      name: input.name,
+      description: input.description ?? '',
+      defaultPriority: input.defaultPriority ?? 0,
+    };
+    if (input.sortKey) patch.sortKey = input.sortKey;
+    return this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+  }
+
+  /** Deletes the application and its messages. 400 "cannot delete internal application". */
+  async delete(userId: number, id: number): Promise<ApplicationRecord> {
+    this.requireOwned(userId, id);
+    const removed = await this.deps.applications
+      .delete(id, (cur) => {
+        if (cur.internal) throw badRequest('cannot delete internal application');
+      })
+      .catch((err) => Promise.reject(mapStoreError(err)));
+    if (removed.image) await this.removeFile(removed.image);
+    await this.deps.bus.emit('applicationDeleted', { application: removed }).catch(() => undefined);
+    return removed;
+  }
+
+  /**
+   * POST /application/:id/image: checks the content is an image and the extension is
+   * .gif/.png/.jpg/.jpeg (Gotify's rules and texts), stores it under a random name and
+   * replaces (deletes) the previous one.
+   */
+  async setImage(userId: number, id: number, file: { filename: string; data: Buffer }): Promise<ApplicationRecord> {
+    this.requireOwned(userId, id);
+    if (!isImage(file.data)) throw badRequest('file must be an image');
+    const ext = path.extname(file.filename);
+    if (!validImageExtension(ext)) throw badRequest('invalid file extension');
+    await mkdir(this.deps.imagesDir, { recursive: true });
+    const name = newImageName() + ext;
+    await writeFile(path.join(this.deps.imagesDir, name), file.data, { flag: 'wx' });
+    let updated: ApplicationRecord;
+    try {
+      const before = this.requireOwned(userId, id);
+      updated = await this.deps.applications.update(id, { image: name });
+      if (before.image) await this.removeFile(before.image);
+    } catch (err) {
+      await this.removeFile(name);
+      throw mapStoreError(err);
+    }
+    return updated;
+  }
+
+  /** DELETE /application/:id/image. 400 when the app has the default image. */
+  async removeImage(userId: number, id: number): Promise<ApplicationRecord> {
+    const app = this.requireOwned(userId, id);
+    if (!app.image) throw badRequest(`app with id ${id} does not have a customized image`);
+    const updated = await this.deps.applications.update(id, { image: '' }).catch((err) => Promise.reject(mapStoreError(err)));
+    await this.removeFile(app.image);
+    return updated;
+  }
+
+  private async removeFile(name: string): Promise<void> {
+    await unlink(path.join(this.deps.imagesDir, name)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,60 @@
+import { mapStoreError, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { ClientRecord } from '../model/client.js';
+import type { ClientStore } from '../store/client.js';
+import { newClientToken } from './token.js';
+import { withFreshToken } from './retry.js';
+
+/** lastUsed is refreshed at most this often (Gotify: 5 minutes), so auth rarely writes. */
+const TOUCH_EVERY_MS = 5 * 60_000;
+
+export interface ClientServiceDeps {
+  clients: ClientStore;
+  bus: EventBus;
+}
+
+/** Clients (C… tokens). Another user's client is reported as missing (404), never 403. */
+export class ClientService {
+  constructor(private readonly deps: ClientServiceDeps) {}
+
+  list(userId: number): ClientRecord[] {
+    return this.deps.clients.listByUser(userId);
+  }
+
+  getByToken(token: string): ClientRecord | undefined {
+    return this.deps.clients.getByToken(token);
+  }
+
+  /** The user's client or 404 "client with id N doesn't exists". */
+  requireOwned(userId: number, id: number): ClientRecord {
+    const c = this.deps.clients.get(id);
+    if (!c || c.userId !== userId) throw notFound(`client with id ${id} doesn't exists`);
+    return c;
+  }
+
+  create(userId: number, name: string): Promise<ClientRecord> {
+    return withFreshToken(newClientToken, (token) =>
+      this.deps.clients.create({ userId, token, name, lastUsed: null }),
+    ).catch((err) => Promise.reject(mapStoreError(err)));
+  }
+
+  async rename(userId: number, id: number, name: string): Promise<ClientRecord> {
+    this.requireOwned(userId, id);
+    return this.deps.clients.update(id, { name }).catch((err) => Promise.reject(mapStoreError(err)));
+  }
+
+  /** Deletes the client; `clientDeleted` lets the stream hub close the websockets opened with its token. */
+  async delete(userId: number, id: number): Promise<ClientRecord> {
+    this.requireOwned(userId, id);
+    const removed = await this.deps.clients.delete(id).catch((err) => Promise.reject(mapStoreError(err)));
+    await this.deps.bus.emit('clientDeleted', { client: removed }).catch(() => undefined);
+    return removed;
+  }
+
+  /** Records a use of the token; cheap when it was recorded recently. Never throws. */
+  touch(client: ClientRecord): void {
+    const now = Date.now();
+    if (client.lastUsed !== null && Date.parse(client.lastUsed) + TOUCH_EVERY_MS > now) return;
+    this.deps.clients.update(client.id, { lastUsed: new Date(now).toISOString() }).catch(() => undefined);
+  }
+}

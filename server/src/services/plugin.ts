@@ -1,0 +1,658 @@
+import {
+  CAPABILITIES,
+  ConfigDefault,
+  ConfigValidateAndSet,
+  DisplayGet,
+  InstanceCreate,
+  InstanceDestroy,
+  InstanceDisable,
+  InstanceEnable,
+  MessageReceived,
+  WebhookRequest,
+  type Location,
+  type WebhookResponse,
+} from '@flow/protocol';
+import { parse as parseYaml } from 'yaml';
+import { FlowError, HttpError, badRequest, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { ApplicationRecord } from '../model/application.js';
+import { toExternalMessage, type MessageRecord } from '../model/message.js';
+import type { PluginConfRecord } from '../model/plugin-conf.js';
+import type { UserRecord } from '../model/user.js';
+import { isPluginCallError } from '../plugins/connection.js';
+import { HostCalls } from '../plugins/host-calls.js';
+import { PluginHost } from '../plugins/host.js';
+import { PluginStorage } from '../plugins/storage.js';
+import type { PluginStatus, PluginSupervisor, SupervisorSettings } from '../plugins/supervisor.js';
+import type { PluginConfStore } from '../store/plugin-conf.js';
+import type { ApplicationService } from './application.js';
+import type { MessageService } from './message.js';
+import { newPluginToken } from './token.js';
+
+export interface PluginSettings {
+  /** Plugins folder and data dir (absolute). */
+  dir: string;
+  dataDir: string;
+  watch: boolean;
+  watchDebounceMs: number;
+  /** Requests in flight per plugin while creating, configuring and enabling instances (pipelined start). */
+  startConcurrency: number;
+  storageQuotaBytes: number;
+  supervisor: SupervisorSettings;
+}
+
+export interface PluginServiceDeps {
+  confs: PluginConfStore;
+  users: { list(): UserRecord[]; get(id: number): UserRecord | undefined };
+  applications: Pick<ApplicationService, 'get' | 'list' | 'createInternal' | 'setInternal'>;
+  messages: Pick<MessageService, 'createForApplication'>;
+  bus: EventBus;
+  log: Logger;
+  settings: PluginSettings;
+}
+
+/** Gotify's PluginConfExternal plus Flow's version, description and status. */
+export interface PluginConfExternal {
+  id: number;
+  createdAt: string;
+  name: string;
+  token: string;
+  modulePath: string;
+  author?: string;
+  website?: string;
+  license?: string;
+  version?: string;
+  description?: string;
+  enabled: boolean;
+  /** Always an array (Gotify sends null for none). */
+  capabilities: string[];
+  status: PluginStatus;
+  /** Why the plugin is failed, incompatible or restarting. */
+  statusReason?: string;
+}
+
+/** One loaded plugin as the admin endpoint shows it. */
+export interface PluginProcessInfo {
+  name: string;
+  path: string;
+  modulePath: string | null;
+  version: string | null;
+  status: PluginStatus;
+  statusReason: string | null;
+  pid: number | null;
+  /** Seconds since the current process started; null when none runs. */
+  uptimeSeconds: number | null;
+  restarts: number;
+  lastError: string | null;
+  instances: number;
+  capabilities: string[];
+  stderr: string[];
+}
+
+/** A webhook request as the route read it. */
+export interface WebhookInput {
+  method: string;
+  /** Path below the instance's base path, starting with "/". */
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  remoteAddress?: string;
+  signal?: AbortSignal;
+}
+
+export const webhookBasePath = (conf: Pick<PluginConfRecord, 'id' | 'token'>): string => `/plugin/${conf.id}/custom/${conf.token}/`;
+
+const lockKey = (userId: number, modulePath: string) => `${userId}\0${modulePath}`;
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Gotify §1.8 fallback for a stored config the plugin rejects at start: the defaults, then the
+ * user's text as comments, so it is never lost (CRLF, as Gotify writes it). Unlike Gotify the
+ * "default" block really is the plugin's default, not the rejected values re-marshalled.
+ */
+export function fallbackConfig(defaultYaml: string, original: string): string {
+  const lines = original.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
+  return (
+    '# Plugin initialization failed because it rejected the current config. It might be outdated.\r\n' +
+    '# A default plugin configuration is used:\r\n' +
+    defaultYaml.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n').join('\r\n') +
+    '\r\n' +
+    '# The original configuration: \r\n' +
+    lines.map((l) => `# ${l}\r\n`).join('')
+  );
+}
+
+/**
+ * The plugin model end to end: plugin confs (one per user × plugin), instances on the plugin
+ * processes, internal applications, config, enable state, webhooks and subscribers. Routes
+ * call it; the plugin host (plugins/) calls back into it when a process is ready.
+ *
+ * No lock is ever held across users or plugins: operations on one instance (user × plugin)
+ * are serialised, so "enable twice" cannot race, while a hanging plugin delays only the
+ * calls to that instance, each bounded by its deadline (Gotify §1.10 holds one global lock).
+ */
+export class PluginService {
+  readonly host: PluginHost;
+  private readonly storage: PluginStorage;
+  private readonly calls: HostCalls;
+  private readonly log: Logger;
+  private listening = false;
+  private locks = new Map<string, Promise<unknown>>();
+  /** Secret config keys per plugin, from its `config/default` answer. */
+  private secretKeys = new Map<PluginSupervisor, string[]>();
+  /** token → conf id and (user, module) → conf id: the store finds these by scanning all confs. */
+  private byToken = new Map<string, number>();
+  private byUserPath = new Map<string, number>();
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly deps: PluginServiceDeps) {
+    this.log = deps.log.child({ component: 'plugins' });
+    this.storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
+    this.calls = new HostCalls({ confs: deps.confs, storage: this.storage, messages: deps.messages });
+    this.host = new PluginHost({
+      dir: deps.settings.dir,
+      dataDir: deps.settings.dataDir,
+      log: deps.log,
+      settings: deps.settings.supervisor,
+      watch: deps.settings.watch,
+      watchDebounceMs: deps.settings.watchDebounceMs,
+      hooks: {
+        connected: (sup) => this.bringUp(sup),
+        disconnected: (sup) => this.secretKeys.delete(sup),
+        hostRequest: (sup, method, params) => this.calls.request(sup, method, params),
+        hostNotification: (sup, method, params) => this.calls.notification(sup, method, params),
+        removed: (sup) => this.pluginRemoved(sup),
+      },
+    });
+    for (const conf of deps.confs.list()) this.index(conf);
+    this.unsubscribe.push(
+      deps.bus.on('userAdded', ({ user }) => this.userAdded(user)),
+      deps.bus.on('userDeleting', ({ user }) => this.userDeleting(user)),
+      deps.bus.on('messageCreated', ({ message, application }) => this.fanOut(message, application)),
+    );
+  }
+
+  /**
+   * Starts every plugin and creates and configures the instances of every user (not yet
+   * enabled: that waits for `serverListening`), then fixes the internal flag of plugin
+   * applications (internal only while their plugin is present, Gotify §1.7).
+   */
+  async start(): Promise<void> {
+    await this.host.start();
+    await this.reconcileInternalApps();
+  }
+
+  /**
+   * The HTTP server listens: enable the instances whose users had them enabled, so a plugin
+   * may call the server's own API from `enable` (gotify/server#616). Pipelined per plugin.
+   */
+  async serverListening(): Promise<void> {
+    this.listening = true;
+    await Promise.all(
+      this.host.list().map((sup) =>
+        pool([...sup.instances.keys()], this.deps.settings.startConcurrency, async (instanceId) => {
+          const conf = this.deps.confs.get(Number(instanceId));
+          if (conf?.enabled) await this.withLock(lockKey(conf.userId, conf.modulePath), () => this.enableAtStart(sup, conf));
+        }),
+      ),
+    );
+  }
+
+  /** Stops all plugins (bounded, in parallel). Safe to call twice. */
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    await this.host.stop();
+  }
+
+  // ---- REST -------------------------------------------------------------------------------
+
+  /** GET /plugin: the caller's confs whose plugin is present (dangling ones are left out, as Gotify). */
+  list(userId: number): PluginConfExternal[] {
+    const out: PluginConfExternal[] = [];
+    for (const conf of this.deps.confs.listByUser(userId)) {
+      const sup = this.host.byModulePath(conf.modulePath);
+      if (sup) out.push(this.toExternal(conf, sup));
+    }
+    return out;
+  }
+
+  /** GET /plugin/:id/config: the stored YAML text, byte for byte. */
+  getConfig(userId: number, id: number): string {
+    const { conf, sup } = this.require(userId, id);
+    if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
+    return conf.config;
+  }
+
+  /**
+   * POST /plugin/:id/config: the YAML must parse, then the live instance validates and
+   * applies it; only then is the raw text stored. Any failure → 400 with the reason, and
+   * neither the instance nor the store changes.
+   */
+  setConfig(userId: number, id: number, text: string): Promise<void> {
+    const { conf, sup } = this.require(userId, id);
+    if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
+    try {
+      parseYaml(text);
+    } catch (err) {
+      throw badRequest(`invalid YAML: ${(err as Error).message}`);
+    }
+    return this.withLock(lockKey(userId, conf.modulePath), async () => {
+      const instanceId = this.liveInstance(sup, conf);
+      try {
+        await sup.call(ConfigValidateAndSet, { instanceId, config: text });
+      } catch (err) {
+        if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
+        throw this.httpError(err);
+      }
+      await this.deps.confs.update(conf.id, { config: text });
+      this.trackSecrets(sup, conf.id, text);
+    });
+  }
+
+  /** POST /plugin/:id/enable: 400 when already enabled; the plugin's refusal → 500 with its text, nothing stored. */
+  enable(userId: number, id: number): Promise<void> {
+    return this.setEnabled(userId, id, true);
+  }
+
+  /** POST /plugin/:id/disable: as enable. */
+  disable(userId: number, id: number): Promise<void> {
+    return this.setEnabled(userId, id, false);
+  }
+
+  /** GET /plugin/:id/display: the plugin's markdown; "" for a plugin that is not a displayer. Works while disabled. */
+  async display(userId: number, id: number, location: Omit<Location, 'webhookBasePath'> & { prefix: string }): Promise<string> {
+    const { conf, sup } = this.require(userId, id);
+    if (!sup.capabilities.has('displayer')) return '';
+    const instanceId = this.liveInstance(sup, conf);
+    const loc: Location = { scheme: location.scheme, host: location.host, webhookBasePath: location.prefix + webhookBasePath(conf) };
+    try {
+      return (await sup.call(DisplayGet, { instanceId, location: loc })).markdown;
+    } catch (err) {
+      throw this.httpError(err);
+    }
+  }
+
+  /**
+   * A webhook under /plugin/:id/custom/:token/. Routed by token (the id must match it);
+   * unknown token, user deleted, plugin absent or not a webhooker → 404; disabled → 400
+   * "plugin is disabled" (Gotify); plugin not running → 503; deadline passed → 504.
+   */
+  async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
+    const confId = this.byToken.get(token);
+    const conf = confId === undefined ? undefined : this.deps.confs.get(confId);
+    if (!conf || conf.id !== id || conf.token !== token) throw notFound('page not found');
+    const sup = this.host.byModulePath(conf.modulePath);
+    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
+    if (!conf.enabled) throw badRequest('plugin is disabled');
+    const instanceId = this.liveInstance(sup, conf);
+    try {
+      return await sup.call(
+        WebhookRequest,
+        {
+          instanceId,
+          method: req.method,
+          path: req.path,
+          query: req.query,
+          headers: req.headers,
+          body: req.body.toString('base64'),
+          ...(req.remoteAddress === undefined ? {} : { remoteAddress: req.remoteAddress }),
+        },
+        { signal: req.signal },
+      );
+    } catch (err) {
+      throw this.httpError(err);
+    }
+  }
+
+  /** The admin view of every plugin in the folder. */
+  processes(): PluginProcessInfo[] {
+    return this.host.list().map((sup) => {
+      const startedAt = sup.startedAt;
+      return {
+        name: sup.plugin.name,
+        path: sup.plugin.path,
+        modulePath: sup.modulePath ?? null,
+        version: sup.info?.version ?? null,
+        status: sup.status,
+        statusReason: sup.statusReason ?? null,
+        pid: sup.pid ?? null,
+        uptimeSeconds: startedAt === undefined ? null : Math.floor((Date.now() - startedAt) / 1000),
+        restarts: sup.restarts,
+        lastError: sup.lastError ?? null,
+        instances: sup.instances.size,
+        capabilities: [...sup.capabilities],
+        stderr: sup.stderrTail(),
+      };
+    });
+  }
+
+  /** Admin restart: clears a failed or incompatible state and starts the plugin again. 404 for an unknown name. */
+  async restart(name: string): Promise<PluginProcessInfo> {
+    const sup = this.host.byName(name);
+    if (!sup) throw notFound(`no plugin named ${name} in the plugins folder`);
+    await sup.restart();
+    return this.processes().find((p) => p.name === name)!;
+  }
+
+  // ---- instances --------------------------------------------------------------------------
+
+  /**
+   * A fresh process is ready (start, restart, replaced file): create every user's instance.
+   * The first user goes alone (it tells us the plugin's secret config keys), the rest with
+   * `startConcurrency` in flight, so 10,000 users do not cost 10,000 round trips in a row.
+   */
+  private async bringUp(sup: PluginSupervisor): Promise<void> {
+    const users = this.deps.users.list();
+    if (users.length === 0) return;
+    await this.ensureInstanceLogged(sup, users[0]!);
+    await pool(users.slice(1), this.deps.settings.startConcurrency, (user) => this.ensureInstanceLogged(sup, user));
+  }
+
+  private async ensureInstanceLogged(sup: PluginSupervisor, user: UserRecord): Promise<void> {
+    if (!sup.connected) return;
+    try {
+      await this.ensureInstance(sup, user);
+    } catch (err) {
+      if (!sup.connected) return; // the crash is reported by the supervisor
+      this.log.error({ err, plugin: sup.plugin.name, userId: user.id }, 'creating a plugin instance failed');
+    }
+  }
+
+  /**
+   * Gotify's initializeSingleUserPlugin, per user × plugin:
+   * 1. find or create the conf (token P+22, empty config);
+   * 2. messenger: find or create the internal application (also when it was deleted meanwhile, gotify/server#983);
+   * 3. `instance/create`;
+   * 4. configurer: store the default config if none, then validate the stored one; a rejection
+   *    disables the instance and keeps the user's text as comments under the default;
+   * 5. if enabled and the server already listens: `instance/enable` (a refusal disables it).
+   */
+  private async ensureInstance(sup: PluginSupervisor, user: UserRecord): Promise<void> {
+    const modulePath = sup.modulePath!;
+    await this.withLock(lockKey(user.id, modulePath), async () => {
+      if (!sup.connected) return;
+      let conf = await this.confFor(user.id, modulePath);
+      if (sup.capabilities.has('messenger')) conf = await this.ensureApplication(sup, conf);
+      const instanceId = String(conf.id);
+      if (!sup.instances.has(instanceId)) {
+        await sup.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
+        sup.instances.set(instanceId, { userId: user.id, enabled: false });
+        if (sup.capabilities.has('configurer')) conf = await this.applyStoredConfig(sup, conf);
+      }
+      if (this.listening && conf.enabled) await this.enableAtStart(sup, conf);
+    });
+  }
+
+  private async confFor(userId: number, modulePath: string): Promise<PluginConfRecord> {
+    const existing = this.confOf(userId, modulePath);
+    if (existing) return existing;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
+        this.index(conf);
+        return conf;
+      } catch (err) {
+        // A token collision (2^-132) gets a new token; anything else is real.
+        if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') || attempt >= 2) throw err;
+        const raced = this.deps.confs.getByUserAndPath(userId, modulePath);
+        if (raced) {
+          this.index(raced);
+          return raced;
+        }
+      }
+    }
+  }
+
+  private async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
+    const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
+    if (app) {
+      if (!app.internal) await this.deps.applications.setInternal(app.id, true);
+      return conf;
+    }
+    const name = sup.info?.name || conf.modulePath;
+    const created = await this.deps.applications.createInternal(conf.userId, { name, description: `auto generated application for ${conf.modulePath}` });
+    return this.deps.confs.update(conf.id, { applicationId: created.id });
+  }
+
+  private async applyStoredConfig(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
+    const instanceId = String(conf.id);
+    let defaults: string | undefined;
+    if (conf.config === '' || !this.secretKeys.has(sup)) {
+      const result = await sup.call(ConfigDefault, { instanceId });
+      this.secretKeys.set(sup, result.secretKeys ?? []);
+      defaults = result.config;
+      if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: result.config });
+    }
+    try {
+      await sup.call(ConfigValidateAndSet, { instanceId, config: conf.config });
+      this.trackSecrets(sup, conf.id, conf.config);
+      return conf;
+    } catch (err) {
+      if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
+      defaults ??= (await sup.call(ConfigDefault, { instanceId })).config;
+      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: err.message }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
+      const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
+      await sup.call(ConfigValidateAndSet, { instanceId, config: defaults }).catch(() => undefined);
+      this.trackSecrets(sup, conf.id, defaults);
+      return updated;
+    }
+  }
+
+  /** Re-enables an instance the user had enabled; a refusal is stored as disabled (Gotify §1.6 step 8). */
+  private async enableAtStart(sup: PluginSupervisor, conf: PluginConfRecord): Promise<void> {
+    const instanceId = String(conf.id);
+    const state = sup.instances.get(instanceId);
+    if (!state || state.enabled || !sup.connected) return;
+    try {
+      await sup.call(InstanceEnable, { instanceId });
+      state.enabled = true;
+    } catch (err) {
+      if (!sup.connected) return;
+      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: (err as Error).message }, 'the plugin refused to enable an instance at start; it is now disabled');
+      await this.deps.confs.update(conf.id, { enabled: false });
+    }
+  }
+
+  private setEnabled(userId: number, id: number, enabled: boolean): Promise<void> {
+    const { conf, sup } = this.require(userId, id);
+    return this.withLock(lockKey(userId, conf.modulePath), async () => {
+      const current = this.deps.confs.get(conf.id);
+      if (!current) throw notFound('unknown plugin');
+      if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
+      const instanceId = this.liveInstance(sup, current);
+      try {
+        await sup.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
+      } catch (err) {
+        throw this.httpError(err);
+      }
+      const state = sup.instances.get(instanceId);
+      if (state) state.enabled = enabled;
+      await this.deps.confs.update(conf.id, { enabled });
+    });
+  }
+
+  /** A user was added: give it an instance of every running plugin. Failures are logged, never block the user. */
+  private async userAdded(user: UserRecord): Promise<void> {
+    await Promise.all(this.host.list().map((sup) => this.ensureInstanceLogged(sup, user)));
+  }
+
+  /**
+   * Before a user is deleted: disable and destroy its instances (each bounded by its
+   * deadline). Unlike Gotify (§1.11) a plugin cannot veto the deletion: a failing or hanging
+   * plugin is logged and the user goes anyway. The store deletes the confs with the user,
+   * so the webhooks answer 404 afterwards.
+   */
+  private async userDeleting(user: UserRecord): Promise<void> {
+    await Promise.all(
+      this.host.list().map(async (sup) => {
+        const modulePath = sup.modulePath;
+        if (!modulePath) return;
+        const conf = this.confOf(user.id, modulePath);
+        if (!conf) return;
+        this.byToken.delete(conf.token);
+        this.byUserPath.delete(lockKey(user.id, modulePath));
+        this.storage.forget(conf.id);
+        const instanceId = String(conf.id);
+        const state = sup.instances.get(instanceId);
+        if (!state) return;
+        sup.instances.delete(instanceId);
+        sup.setSecrets(instanceId, []);
+        try {
+          if (state.enabled) await sup.call(InstanceDisable, { instanceId });
+          await sup.call(InstanceDestroy, { instanceId });
+        } catch (err) {
+          this.log.warn({ plugin: sup.plugin.name, instanceId, reason: (err as Error).message }, 'destroying the instance of a deleted user failed; the user is deleted anyway');
+        }
+      }),
+    );
+  }
+
+  /**
+   * A new message: offer it to the user's enabled subscriber instances, except the one whose
+   * application sent it. A notification: a slow subscriber delays nobody.
+   */
+  private fanOut(message: MessageRecord, _application: ApplicationRecord): void {
+    let external: ReturnType<typeof toExternalMessage> | undefined;
+    for (const sup of this.host.list()) {
+      if (!sup.connected || !sup.capabilities.has('subscriber') || !sup.modulePath) continue;
+      const conf = this.confOf(message.userId, sup.modulePath);
+      if (!conf || conf.applicationId === message.appId) continue;
+      const instanceId = String(conf.id);
+      if (!sup.instances.get(instanceId)?.enabled) continue;
+      external ??= toExternalMessage(message);
+      sup.notify(MessageReceived, { instanceId, message: external });
+    }
+  }
+
+  /** A plugin's entry left the folder: its confs stay (dangling), its applications become deletable. */
+  private async pluginRemoved(sup: PluginSupervisor): Promise<void> {
+    const modulePath = sup.modulePath;
+    if (!modulePath) return;
+    for (const conf of this.deps.confs.list()) {
+      if (conf.modulePath !== modulePath || conf.applicationId === 0) continue;
+      const app = this.deps.applications.get(conf.applicationId);
+      if (app?.internal) await this.deps.applications.setInternal(app.id, false).catch(() => undefined);
+    }
+  }
+
+  /** Internal applications are internal exactly while their plugin is present (Gotify's startup fix, §7 case 32). */
+  private async reconcileInternalApps(): Promise<void> {
+    const owned = new Map<number, PluginConfRecord>();
+    for (const conf of this.deps.confs.list()) if (conf.applicationId !== 0) owned.set(conf.applicationId, conf);
+    for (const user of this.deps.users.list()) {
+      for (const app of this.deps.applications.list(user.id)) {
+        const conf = owned.get(app.id);
+        const present = conf !== undefined && this.host.byModulePath(conf.modulePath) !== undefined;
+        if (app.internal !== present) await this.deps.applications.setInternal(app.id, present).catch(() => undefined);
+      }
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  private index(conf: PluginConfRecord): void {
+    this.byToken.set(conf.token, conf.id);
+    this.byUserPath.set(lockKey(conf.userId, conf.modulePath), conf.id);
+  }
+
+  /** The conf of a user × plugin, through the index; a conf deleted meanwhile (with its user) is not returned. */
+  private confOf(userId: number, modulePath: string): PluginConfRecord | undefined {
+    const id = this.byUserPath.get(lockKey(userId, modulePath));
+    const conf = id === undefined ? undefined : this.deps.confs.get(id);
+    return conf && conf.userId === userId && conf.modulePath === modulePath ? conf : undefined;
+  }
+
+  /** Gotify's check order: another user's or a missing conf → 404 "unknown plugin"; plugin absent → 404 "plugin instance not found". */
+  private require(userId: number, id: number): { conf: PluginConfRecord; sup: PluginSupervisor } {
+    const conf = this.deps.confs.get(id);
+    if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
+    const sup = this.host.byModulePath(conf.modulePath);
+    if (!sup) throw notFound('plugin instance not found');
+    return { conf, sup };
+  }
+
+  /** The instance id when the instance exists on the running process; else 503 naming the plugin's state. */
+  private liveInstance(sup: PluginSupervisor, conf: PluginConfRecord): string {
+    const instanceId = String(conf.id);
+    if (!sup.connected) throw new HttpError(503, sup.notRunning().message, { expose: true });
+    if (!sup.instances.has(instanceId)) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    return instanceId;
+  }
+
+  /** Plugin call failures as HTTP: the plugin said no → 500 with its text (Gotify); no answer → 504; gone → 503. */
+  private httpError(err: unknown): unknown {
+    if (!isPluginCallError(err)) return err;
+    switch (err.code) {
+      case 'FLOW_ERR_PLUGIN_REJECTED':
+        return new HttpError(500, err.message, { expose: true, cause: err });
+      case 'FLOW_ERR_PLUGIN_TIMEOUT':
+        return new HttpError(504, err.message, { expose: true, cause: err });
+      case 'FLOW_ERR_PLUGIN_BAD_RESPONSE':
+        return new HttpError(502, err.message, { expose: true, cause: err });
+      default:
+        return new HttpError(503, `the plugin is not available: ${err.message}`, { expose: true, cause: err });
+    }
+  }
+
+  private trackSecrets(sup: PluginSupervisor, confId: number, yaml: string): void {
+    const keys = this.secretKeys.get(sup) ?? [];
+    if (keys.length === 0) return;
+    let doc: unknown;
+    try {
+      doc = parseYaml(yaml);
+    } catch {
+      return;
+    }
+    if (doc === null || typeof doc !== 'object') return;
+    const values: string[] = [];
+    for (const key of keys) {
+      const v = (doc as Record<string, unknown>)[key];
+      if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
+    }
+    sup.setSecrets(String(confId), values);
+  }
+
+  private toExternal(conf: PluginConfRecord, sup: PluginSupervisor): PluginConfExternal {
+    const info = sup.info;
+    const out: PluginConfExternal = {
+      id: conf.id,
+      createdAt: conf.createdAt,
+      name: info?.name || conf.modulePath,
+      token: conf.token,
+      modulePath: conf.modulePath,
+      enabled: conf.enabled,
+      // Gotify's order, always an array (Gotify sends null when there is none).
+      capabilities: CAPABILITIES.filter((c) => sup.capabilities.has(c)),
+      status: sup.status,
+    };
+    if (info?.author) out.author = info.author;
+    if (info?.website) out.website = info.website;
+    if (info?.license) out.license = info.license;
+    if (info?.version) out.version = info.version;
+    if (info?.description) out.description = info.description;
+    if (sup.statusReason) out.statusReason = sup.statusReason;
+    return out;
+  }
+
+  private withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+}

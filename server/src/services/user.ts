@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { UserRecord } from '../model/user.js';
+import type { UserStore } from '../store/user.js';
+
+/** How long a verified (user, password) pair skips bcrypt. */
+const BASIC_CACHE_MS = 60_000;
+const BASIC_CACHE_MAX = 10_000;
+
+export interface UserServiceDeps {
+  users: UserStore;
+  bus: EventBus;
+  /** bcrypt cost (config `passstrength`). */
+  passStrength: number;
+}
+
+/**
+ * Users: creation, updates, the last-admin rule, deletion with its cascade, and password checks.
+ * Errors are HttpErrors carrying Gotify's status and text.
+ */
+export class UserService {
+  /** sha256(id, name, password, hash) → expiry. The hash is part of the key, so a password change misses. */
+  private verified = new Map<string, number>();
+
+  constructor(private readonly deps: UserServiceDeps) {}
+
+  list(): UserRecord[] {
+    return this.deps.users.list();
+  }
+
+  get(id: number): UserRecord | undefined {
+    return this.deps.users.get(id);
+  }
+
+  getByName(name: string): UserRecord | undefined {
+    return this.deps.users.getByName(name);
+  }
+
+  /** 404 "user does not exist" when missing. */
+  require(id: number): UserRecord {
+    const u = this.deps.users.get(id);
+    if (!u) throw notFound('user does not exist');
+    return u;
+  }
+
+  hashPassword(pass: string): Promise<string> {
+    return bcrypt.hash(pass, this.deps.passStrength);
+  }
+
+  /**
+   * Creates a user and emits `userAdded` (awaited: a subscriber failure gives a 500, while the
+   * user stays created, as in Gotify). 400 "username already exists" on a duplicate.
+   */
+  async create(input: { name: string; pass: string; admin: boolean }): Promise<UserRecord> {
+    if (this.deps.users.getByName(input.name)) throw badRequest('username already exists');
+    const passHash = await this.hashPassword(input.pass);
+    let user: UserRecord;
+    try {
+      user = await this.deps.users.create({ name: input.name, passHash, admin: input.admin });
+    } catch (err) {
+      throw mapStoreError(err);
+    }
+    try {
+      await this.deps.bus.emit('userAdded', { user });
+    } catch (err) {
+      throw new HttpError(500, (err as Error).message ?? String(err), { expose: true, cause: err });
+    }
+    return user;
+  }
+
+  /** Creates the default admin when the database has no user yet. Returns it, or undefined. */
+  async ensureDefaultUser(name: string, pass: string): Promise<UserRecord | undefined> {
+    if (this.deps.users.list().length > 0) return undefined;
+    return this.create({ name, pass, admin: true });
+  }
+
+  /**
+   * POST /user/:id: sets name and admin, and the password when `pass` is non-empty.
+   * 400 "cannot delete last admin" when this would demote the only admin.
+   */
+  async update(id: number, input: { name: string; admin: boolean; pass?: string }): Promise<UserRecord> {
+    this.require(id);
+    const passHash = input.pass ? await this.hashPassword(input.pass) : undefined;
+    try {
+      const next = await this.deps.users.update(id, (cur) => {
+        if (cur.admin && !input.admin && this.deps.users.countAdmins() === 1) throw badRequest('cannot delete last admin');
+        return { ...cur, name: input.name, admin: input.admin, passHash: passHash ?? cur.passHash };
+      });
+      if (passHash) this.verified.clear();
+      return next;
+    } catch (err) {
+      throw mapStoreError(err);
+    }
+  }
+
+  /** POST /current/user/password. */
+  async changePassword(id: number, pass: string): Promise<void> {
+    const passHash = await this.hashPassword(pass);
+    try {
+      await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));
+    } catch (err) {
+      throw mapStoreError(err);
+    }
+    this.verified.clear();
+  }
+
+  /**
+   * Deletes the user and everything it owns, in this order (Gotify's):
+   * 1. 404 if missing, 400 "cannot delete last admin";
+   * 2. `userDeleting` subscribers (plugin host) run; a failure → 500 and the user is kept;
+   * 3. one batch removes the user, its applications and messages, clients and plugin confs;
+   * 4. `userDeleted` (the stream hub closes the user's websockets).
+   */
+  async delete(id: number): Promise<UserRecord> {
+    const user = this.require(id);
+    const lastAdmin = (u: UserRecord) => {
+      if (u.admin && this.deps.users.countAdmins() === 1) throw badRequest('cannot delete last admin');
+    };
+    lastAdmin(user);
+    try {
+      await this.deps.bus.emit('userDeleting', { user });
+    } catch (err) {
+      throw new HttpError(500, (err as Error).message ?? String(err), { expose: true, cause: err });
+    }
+    let removed: UserRecord;
+    try {
+      removed = await this.deps.users.delete(id, lastAdmin);
+    } catch (err) {
+      throw mapStoreError(err);
+    }
+    this.verified.clear();
+    await this.deps.bus.emit('userDeleted', { user: removed }).catch(() => undefined);
+    return removed;
+  }
+
+  /**
+   * HTTP Basic check. bcrypt costs tens of milliseconds, and clients that use Basic send it on
+   * every request, so successful checks are remembered for a minute (keyed by a hash that
+   * includes the stored hash; cleared on any password change or user delete).
+   */
+  async verifyPassword(name: string, pass: string): Promise<UserRecord | undefined> {
+    const user = this.deps.users.getByName(name);
+    if (!user) return undefined;
+    const key = createHash('sha256').update(`${user.id}\0${name}\0${pass}\0${user.passHash}`).digest('base64');
+    const now = Date.now();
+    const until = this.verified.get(key);
+    if (until !== undefined && until > now) return user;
+    if (!(await bcrypt.compare(pass, user.passHash))) return undefined;
+    // Re-read: the user may have been deleted or changed while bcrypt ran.
+    const current = this.deps.users.get(user.id);
+    if (!current || current.passHash !== user.passHash) return undefined;
+    if (this.verified.size >= BASIC_CACHE_MAX) this.verified.clear();
+    this.verified.set(key, now + BASIC_CACHE_MS);
+    return current;
+  }
+}

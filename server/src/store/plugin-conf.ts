@@ -1,0 +1,167 @@
+import { FlowError } from '../errors.js';
+import type { PluginConfRecord } from '../model/plugin-conf.js';
+import { type CascadePart, type Db, type Op, pad, put, putRaw, del } from './db.js';
+
+// Keys: p!<id> → record; p-tok!<token> → id; u-p!<userId>!<id> → ''; u-pm!<userId>!<modulePath> → id;
+// p-st!<id> → storage (base64); p-kv!<id>!<key> → JSON value.
+const REC = 'p!';
+const BY_TOKEN = 'p-tok!';
+const BY_USER = 'u-p!';
+const BY_PATH = 'u-pm!';
+const STORAGE = 'p-st!';
+const KV = 'p-kv!';
+
+const pathKey = (userId: number, modulePath: string) => BY_PATH + pad(userId) + '!' + modulePath;
+const kvPrefix = (id: number) => KV + pad(id) + '!';
+
+/**
+ * Plugin confs: one per (user, plugin module). Records are cached in memory; `storage` and the
+ * key-value entries are read and written as their own LevelDB keys, so a plugin's state
+ * changes never rewrite the conf record (and vice versa).
+ */
+export class PluginConfStore {
+  private byId = new Map<number, PluginConfRecord>();
+
+  constructor(private readonly db: Db) {}
+
+  async load(): Promise<void> {
+    for (const [, v] of await this.db.entries(REC)) {
+      const p = JSON.parse(v) as PluginConfRecord;
+      this.byId.set(p.id, p);
+    }
+  }
+
+  get(id: number): PluginConfRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  getByToken(token: string): PluginConfRecord | undefined {
+    for (const p of this.byId.values()) if (p.token === token) return p;
+    return undefined;
+  }
+
+  getByUserAndPath(userId: number, modulePath: string): PluginConfRecord | undefined {
+    for (const p of this.byId.values()) if (p.userId === userId && p.modulePath === modulePath) return p;
+    return undefined;
+  }
+
+  /** The user's confs ordered by id. */
+  listByUser(userId: number): PluginConfRecord[] {
+    return this.list().filter((p) => p.userId === userId);
+  }
+
+  /** Every conf ordered by id. */
+  list(): PluginConfRecord[] {
+    return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Creates a conf (enabled false unless given). Throws FLOW_ERR_STORE_CONFLICT when the token
+   * exists or the user already has a conf for the module.
+   */
+  create(input: Omit<PluginConfRecord, 'id' | 'createdAt' | 'enabled'> & { enabled?: boolean }): Promise<PluginConfRecord> {
+    return this.db.exclusive(async () => {
+      if (this.getByToken(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      if (this.getByUserAndPath(input.userId, input.modulePath)) {
+        throw new FlowError('FLOW_ERR_STORE_CONFLICT', `user ${input.userId} already has a conf for ${input.modulePath}`);
+      }
+      const { id, op } = this.db.nextId('pluginconf');
+      const rec: PluginConfRecord = { ...input, id, enabled: input.enabled ?? false, createdAt: new Date().toISOString() };
+      await this.db.batch([
+        op,
+        put(REC + pad(id), rec),
+        putRaw(BY_TOKEN + rec.token, String(id)),
+        putRaw(BY_USER + pad(rec.userId) + '!' + pad(id), ''),
+        putRaw(pathKey(rec.userId, rec.modulePath), String(id)),
+      ]);
+      this.byId.set(id, rec);
+      return rec;
+    });
+  }
+
+  /** Changes enabled, config or applicationId. */
+  update(id: number, patch: Partial<Pick<PluginConfRecord, 'enabled' | 'config' | 'applicationId'>>): Promise<PluginConfRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.byId.get(id);
+      if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      const next = { ...cur, ...patch };
+      await this.db.batch([put(REC + pad(id), next)]);
+      this.byId.set(id, next);
+      return next;
+    });
+  }
+
+  /** The plugin's opaque storage blob; empty when never set. */
+  async getStorage(id: number): Promise<Buffer> {
+    const v = await this.db.level.get(STORAGE + pad(id));
+    return v === undefined ? Buffer.alloc(0) : Buffer.from(v, 'base64');
+  }
+
+  setStorage(id: number, data: Uint8Array): Promise<void> {
+    return this.db.exclusive(async () => {
+      if (!this.byId.has(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      await this.db.batch([putRaw(STORAGE + pad(id), Buffer.from(data).toString('base64'))]);
+    });
+  }
+
+  async kvGet(id: number, key: string): Promise<unknown> {
+    return this.db.get<unknown>(kvPrefix(id) + key);
+  }
+
+  /** All entries of the instance, ordered by key. */
+  async kvList(id: number): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    const prefix = kvPrefix(id);
+    for (const [k, v] of await this.db.entries(prefix)) out[k.slice(prefix.length)] = JSON.parse(v);
+    return out;
+  }
+
+  /** Sets one key (a JSON-serialisable value); `undefined` deletes it. */
+  kvSet(id: number, key: string, value: unknown): Promise<void> {
+    return this.db.exclusive(async () => {
+      if (!this.byId.has(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      await this.db.batch([value === undefined ? del(kvPrefix(id) + key) : put(kvPrefix(id) + key, value)]);
+    });
+  }
+
+  kvDelete(id: number, key: string): Promise<void> {
+    return this.kvSet(id, key, undefined);
+  }
+
+  private async recordOps(p: PluginConfRecord): Promise<Op[]> {
+    const kvKeys = await this.db.keys(kvPrefix(p.id));
+    return [
+      del(REC + pad(p.id)),
+      del(BY_TOKEN + p.token),
+      del(BY_USER + pad(p.userId) + '!' + pad(p.id)),
+      del(pathKey(p.userId, p.modulePath)),
+      del(STORAGE + pad(p.id)),
+      ...kvKeys.map((k) => del(k)),
+    ];
+  }
+
+  /** Deletes one conf with its storage and kv entries. */
+  delete(id: number): Promise<PluginConfRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.byId.get(id);
+      if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      await this.db.batch(await this.recordOps(cur));
+      this.byId.delete(id);
+      return cur;
+    });
+  }
+
+  /** For the user cascade (inside the lock). */
+  async deleteAllOfUserOps(userId: number): Promise<CascadePart> {
+    const confs = this.listByUser(userId);
+    const ops: Op[] = [];
+    for (const p of confs) ops.push(...(await this.recordOps(p)));
+    return {
+      ops,
+      commit: () => {
+        for (const p of confs) this.byId.delete(p.id);
+      },
+      abort: () => undefined,
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import type { WebSocket } from 'ws';
+
+/** Gotify's pong timeout: a client must answer a ping within pingPeriod + 15 s. */
+const PONG_GRACE_MS = 15_000;
+/**
+ * A reader that stops reading makes ws buffer every message in memory. Gotify drops a client
+ * whose write blocks for 2 s; here a client more than this far behind is dropped.
+ */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One /stream connection. The server only writes (JSON messages and pings); anything the
+ * client sends is ignored (ws' maxPayload, 64 bytes like Gotify's read limit, drops abusers).
+ */
+export class StreamClient {
+  private pingTimer: NodeJS.Timeout;
+  private lastPong = Date.now();
+  private closed = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly userId: number,
+    /** The client token used to connect ('' with Basic); deleting that client closes this stream. */
+    readonly token: string,
+    pingPeriodMs: number,
+    private readonly onClose: (c: StreamClient) => void,
+  ) {
+    socket.on('pong', () => {
+      this.lastPong = Date.now();
+    });
+    socket.on('close', () => this.cleanup());
+    socket.on('error', () => this.close());
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastPong > pingPeriodMs + PONG_GRACE_MS) {
+        socket.terminate();
+        return;
+      }
+      socket.ping();
+    }, pingPeriodMs);
+    this.pingTimer.unref();
+  }
+
+  /** Sends an already serialised message; a dead socket is closed, never thrown at the sender. */
+  send(json: string): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.socket.terminate();
+      this.cleanup();
+      return;
+    }
+    this.socket.send(json, (err) => {
+      if (err) this.close();
+    });
+  }
+
+  /** Closes the connection (normal closure). Safe to call twice. */
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return;
+    this.socket.close(code, reason);
+    // A peer that never completes the closing handshake is cut off.
+    setTimeout(() => this.socket.terminate(), 2000).unref();
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    this.onClose(this);
+  }
+}

@@ -1,0 +1,108 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { HttpError, errorBody, forbidden } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Auth } from '../http/auth.js';
+import { credentialsOf } from '../http/auth.js';
+import type { Logger } from '../log.js';
+import { toExternalMessage } from '../model/message.js';
+import { StreamClient } from './client.js';
+import { STATUS_CODES } from 'node:http';
+
+export interface StreamHubOptions {
+  bus: EventBus;
+  auth: Auth;
+  log: Logger;
+  pingPeriodSeconds: number;
+  /** Regexes matched against the lower-cased Origin host name (server.stream.allowedorigins). */
+  allowedOrigins: readonly string[];
+}
+
+/**
+ * The /stream websocket hub: authenticates upgrades (client token or Basic, as any client
+ * route), checks Origin, keeps the open connections per user and pushes each new message of
+ * a user to all of that user's connections. It subscribes to the event bus:
+ * messageCreated → push; clientDeleted → close streams opened with that token;
+ * userDeleted → close all of the user's streams.
+ */
+export class StreamHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64, perMessageDeflate: false });
+  private readonly clients = new Map<number, Set<StreamClient>>();
+  private readonly origins: RegExp[];
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(private readonly opts: StreamHubOptions) {
+    this.origins = opts.allowedOrigins.map((o) => new RegExp(o));
+    this.unsubscribe = [
+      opts.bus.on('messageCreated', ({ message }) => {
+        const set = this.clients.get(message.userId);
+        if (!set || set.size === 0) return;
+        const json = JSON.stringify(toExternalMessage(message));
+        for (const c of set) c.send(json);
+      }),
+      opts.bus.on('clientDeleted', ({ client }) => {
+        for (const c of [...(this.clients.get(client.userId) ?? [])]) if (c.token === client.token) c.close();
+      }),
+      opts.bus.on('userDeleted', ({ user }) => {
+        for (const c of [...(this.clients.get(user.id) ?? [])]) c.close();
+        this.clients.delete(user.id);
+      }),
+    ];
+  }
+
+  /** Number of open streams, for tests and diagnostics. */
+  count(userId?: number): number {
+    if (userId !== undefined) return this.clients.get(userId)?.size ?? 0;
+    let n = 0;
+    for (const s of this.clients.values()) n += s.size;
+    return n;
+  }
+
+  /** Gotify's isAllowedOrigin: no Origin, same host, or a configured regex on the host name. */
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return true;
+    let u: URL;
+    try {
+      u = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (u.host.toLowerCase() === (req.headers.host ?? '').toLowerCase()) return true;
+    return this.origins.some((re) => re.test(u.hostname.toLowerCase()));
+  }
+
+  /** Handles an HTTP upgrade for /stream. Failures are answered with Gotify's error body. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      const auth = await this.opts.auth.check('client', credentialsOf(req));
+      if (!this.originAllowed(req)) throw forbidden('origin not allowed');
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const client = new StreamClient(ws, auth.userId, auth.token, this.opts.pingPeriodSeconds * 1000, (c) =>
+          this.clients.get(c.userId)?.delete(c),
+        );
+        let set = this.clients.get(auth.userId);
+        if (!set) this.clients.set(auth.userId, (set = new Set()));
+        set.add(client);
+      });
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      const description = err instanceof HttpError && err.expose ? err.message : 'internal server error';
+      if (!(err instanceof HttpError)) this.opts.log.error({ err }, 'stream upgrade failed');
+      const body = JSON.stringify(errorBody(status, description));
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+  }
+
+  /** Closes every stream (server shutdown, 1001 going away). Safe to call twice. */
+  close(): void {
+    for (const u of this.unsubscribe) u();
+    for (const set of this.clients.values()) for (const c of [...set]) c.close(1001, 'server shutting down');
+    this.clients.clear();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,96 @@
+import { useEffect } from 'preact/hooks';
+import { applications, loadApplications } from './application/applications';
+import { ApplicationsPage } from './application/applications-page';
+import { ClientsPage } from './client/clients-page';
+import { errorMessage } from './common/api';
+import { notify } from './common/notify';
+import { matchRoute, navigate, useRoute } from './common/router';
+import { Snackbar } from './common/snackbar';
+import { useStore } from './common/store';
+import { ErrorBoundary } from './error-boundary';
+import { Layout } from './layout';
+import { MessagesPage } from './message/messages-page';
+import { onStreamMessage, onStreamReconnect, startStream, stopStream } from './message/stream';
+import { PluginDetailPage } from './plugin/plugin-detail-page';
+import { PluginsPage } from './plugin/plugins-page';
+import { LoginPage } from './session/login-page';
+import { restoreSession, session } from './session/session';
+import { UsersPage } from './user/users-page';
+
+function Page({ path }: { path: string }) {
+  if (path === '/') return <MessagesPage />;
+  const app = matchRoute('/messages/:id', path);
+  if (app) return <MessagesPage key={app.id} appId={Number(app.id)} />;
+  if (path === '/applications') return <ApplicationsPage />;
+  if (path === '/clients') return <ClientsPage />;
+  if (path === '/users') return <UsersPage />;
+  if (path === '/plugins') return <PluginsPage />;
+  const plugin = matchRoute('/plugins/:id', path);
+  if (plugin) return <PluginDetailPage key={plugin.id} id={Number(plugin.id)} />;
+  return (
+    <div class="error-box" role="alert">
+      There is no page at {path}. <a href="#/">Go to the messages</a>
+    </div>
+  );
+}
+
+export function App() {
+  const current = useStore(session);
+  const path = useRoute();
+
+  useEffect(() => void restoreSession(), []);
+
+  const token = current.state === 'loggedIn' ? current.token : null;
+  useEffect(() => {
+    if (!token) return;
+    startStream(token);
+    loadApplications().catch((err: unknown) => notify.error(errorMessage(err)));
+    // Plugins may have created or renamed applications while the stream was down.
+    const offReconnect = onStreamReconnect(() => void loadApplications().catch(() => {}));
+    // A message from an application the sidebar does not know yet (created elsewhere, or a plugin's).
+    const offMessage = onStreamMessage((message) => {
+      if (!applications.get().some((a) => a.id === message.appid)) void loadApplications().catch(() => {});
+    });
+    return () => {
+      offReconnect();
+      offMessage();
+      stopStream();
+    };
+  }, [token]);
+
+  // Keep the URL telling where the user is: `#/login` while logged out, back to the messages after login.
+  useEffect(() => {
+    if (current.state === 'loggedOut' && path !== '/login') navigate('/login');
+    if (current.state === 'loggedIn' && path === '/login') navigate('/');
+  }, [current.state, path]);
+
+  let body;
+  if (current.state === 'checking') body = <p class="loading center">Loading…</p>;
+  else if (current.state === 'unreachable') {
+    body = (
+      <main class="login-main">
+        <div class="error-box" role="alert">
+          <span>{current.error}</span>
+          <button type="button" class="button" onClick={() => void restoreSession()}>
+            Retry
+          </button>
+        </div>
+      </main>
+    );
+  } else if (current.state === 'loggedOut') body = <LoginPage />;
+  else {
+    body = (
+      <Layout user={current.user} path={path}>
+        <ErrorBoundary resetKey={path}>
+          <Page path={path === '/login' ? '/' : path} />
+        </ErrorBoundary>
+      </Layout>
+    );
+  }
+  return (
+    <>
+      {body}
+      <Snackbar />
+    </>
+  );
+}

@@ -1,0 +1,38 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+
+interface DialogProps {
+  title: string;
+  class?: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}
+
+/**
+ * A modal built on the native `<dialog>`: the browser gives it focus trapping, Escape to close and
+ * an inert background, which a hand-made overlay would have to imitate.
+ */
+export function Dialog({ title, class: className, onClose, children }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={`dialog ${className ?? ''}`}
+      aria-labelledby="dialog-title"
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+    >
+      <h2 id="dialog-title" class="dialog-title">
+        {title}
+      </h2>
+      {children}
+    </dialog>
+  );
+}

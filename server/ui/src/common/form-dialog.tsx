@@ -1,0 +1,52 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { errorMessage } from './api';
+import { Dialog } from './dialog';
+
+interface FormDialogProps {
+  title: string;
+  class: string;
+  submitLabel: string;
+  canSubmit: boolean;
+  onSubmit: () => Promise<void>;
+  onClose: () => void;
+  children: ComponentChildren;
+}
+
+/** A dialog around a form: disables Submit while saving and keeps the dialog open with the error on failure. */
+export function FormDialog({ title, class: className, submitLabel, canSubmit, onSubmit, onClose, children }: FormDialogProps) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await onSubmit();
+      onClose();
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={title} class={className} onClose={onClose}>
+      <form onSubmit={submit}>
+        {children}
+        {error && (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="dialog-actions">
+          <button type="button" class="button cancel" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="button primary save" disabled={busy || !canSubmit}>
+            {submitLabel}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,139 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { applications } from '../application/applications';
+import { errorMessage, request } from '../common/api';
+import { ConfirmDialog } from '../common/confirm-dialog';
+import { LoadState } from '../common/load-state';
+import { notify } from '../common/notify';
+import { useStore } from '../common/store';
+import type { Message, PagedMessages } from '../common/types';
+import { MessageItem } from './message-item';
+import { onStreamMessage, onStreamReconnect } from './stream';
+
+const PAGE = 100;
+
+interface MessagesPageProps {
+  /** Only this application's messages; all of them when undefined. */
+  appId?: number;
+}
+
+export function MessagesPage({ appId }: MessagesPageProps) {
+  const apps = useStore(applications);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [confirming, setConfirming] = useState(false);
+
+  const listPath = appId === undefined ? 'message' : `application/${appId}/message`;
+  const app = appId === undefined ? undefined : apps.find((a) => a.id === appId);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    setError(null);
+    try {
+      const page = await request<PagedMessages>('GET', `${listPath}?limit=${PAGE}`);
+      setMessages(page.messages);
+      setNext(page.paging.next ? page.paging.since : null);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setLoading(false);
+    }
+  }, [listPath]);
+
+  useEffect(() => {
+    setMessages([]);
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    const offMessage = onStreamMessage((message) => {
+      if (appId !== undefined && message.appid !== appId) return;
+      setMessages((list) => (list.some((m) => m.id === message.id) ? list : [message, ...list]));
+    });
+    const offReconnect = onStreamReconnect(() => void load());
+    return () => {
+      offMessage();
+      offReconnect();
+    };
+  }, [appId, load]);
+
+  const loadMore = async () => {
+    if (next === null) return;
+    try {
+      const page = await request<PagedMessages>('GET', `${listPath}?limit=${PAGE}&since=${next}`);
+      setMessages((list) => [...list, ...page.messages.filter((m) => !list.some((o) => o.id === m.id))]);
+      setNext(page.paging.next ? page.paging.since : null);
+    } catch (err) {
+      notify.error(errorMessage(err));
+    }
+  };
+
+  const deleteOne = async (message: Message) => {
+    try {
+      await request('DELETE', `message/${message.id}`);
+      setMessages((list) => list.filter((m) => m.id !== message.id));
+    } catch (err) {
+      notify.error(errorMessage(err));
+    }
+  };
+
+  const deleteAll = async () => {
+    await request('DELETE', listPath);
+    setMessages([]);
+    setNext(null);
+    notify.info('Messages deleted');
+  };
+
+  const title = appId === undefined ? 'All Messages' : (app?.name ?? `Application ${appId}`);
+
+  return (
+    <section class="page messages-page">
+      <div class="page-header">
+        <h4>{title}</h4>
+        <div class="page-actions">
+          <button type="button" class="button" onClick={() => void load()}>
+            Refresh
+          </button>
+          <button
+            type="button"
+            id="delete-all"
+            class="button danger"
+            disabled={messages.length === 0}
+            onClick={() => setConfirming(true)}
+          >
+            Delete all
+          </button>
+        </div>
+      </div>
+      {app?.description && <p class="page-subtitle">{app.description}</p>}
+      <LoadState loading={loading && messages.length === 0} error={error} onRetry={() => void load()} />
+      {!loading && !error && messages.length === 0 && <p class="empty">No messages yet.</p>}
+      {messages.length > 0 && (
+        <div id="messages">
+          {messages.map((message) => (
+            <MessageItem
+              key={message.id}
+              message={message}
+              app={apps.find((a) => a.id === message.appid)}
+              onDelete={() => void deleteOne(message)}
+            />
+          ))}
+        </div>
+      )}
+      {next !== null && (
+        <button type="button" class="button load-more" onClick={() => void loadMore()}>
+          Load older messages
+        </button>
+      )}
+      {confirming && (
+        <ConfirmDialog
+          title="Delete all messages"
+          text={appId === undefined ? 'Delete every message of every application?' : `Delete all messages of ${title}?`}
+          onConfirm={deleteAll}
+          onClose={() => setConfirming(false)}
+        />
+      )}
+    </section>
+  );
+}

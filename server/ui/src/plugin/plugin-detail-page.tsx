@@ -1,0 +1,252 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { errorMessage } from '../common/api';
+import { copyText } from '../common/clipboard';
+import { CopyableSecret } from '../common/copyable-secret';
+import { fullDate } from '../common/date';
+import { LoadState } from '../common/load-state';
+import { renderMarkdown } from '../common/markdown';
+import { notify } from '../common/notify';
+import { Switch } from '../common/switch';
+import type { Plugin } from '../common/types';
+import { ConfigEditor } from './config-editor';
+import { PluginStatus } from './plugin-status';
+import { togglePlugin } from './plugins-page';
+import {
+  capabilities,
+  getPluginConfig,
+  getPluginDisplay,
+  savePluginConfig,
+  statusReason,
+  webhookBase,
+} from './plugins';
+import { usePlugins } from './use-plugins';
+import { Icon } from '../common/icons';
+
+/** One line of the info panel. The value is the row's only `<span>`, as Gotify's `.plugin-info .x > span`. */
+function InfoRow({ name, label, children }: { name: string; label: string; children: ComponentChildren }) {
+  return (
+    <div class={`info-row ${name}`}>
+      <strong class="info-label">{label}</strong>
+      <span>{children}</span>
+    </div>
+  );
+}
+
+function PluginInfo({ plugin }: { plugin: Plugin }) {
+  const caps = capabilities(plugin);
+  const reason = statusReason(plugin);
+  const hookBase = webhookBase(plugin);
+  const copyHook = async () => {
+    try {
+      await copyText(hookBase);
+      notify.info('Copied to clipboard');
+    } catch (err) {
+      notify.error(errorMessage(err));
+    }
+  };
+  return (
+    <div class="card panel plugin-info">
+      <h2 class="panel-title">Plugin info</h2>
+      <InfoRow name="name" label="Name">{plugin.name}</InfoRow>
+      {plugin.version && <InfoRow name="version" label="Version">{plugin.version}</InfoRow>}
+      {plugin.description && <InfoRow name="description" label="Description">{plugin.description}</InfoRow>}
+      {plugin.author && <InfoRow name="author" label="Author">{plugin.author}</InfoRow>}
+      {plugin.website && (
+        <InfoRow name="website" label="Website">
+          <a href={/^https?:\/\//i.test(plugin.website) ? plugin.website : `https://${plugin.website}`} target="_blank" rel="noopener noreferrer">
+            {plugin.website}
+          </a>
+        </InfoRow>
+      )}
+      {plugin.license && <InfoRow name="license" label="License">{plugin.license}</InfoRow>}
+      <InfoRow name="module-path" label="Module path">{plugin.modulePath}</InfoRow>
+      <InfoRow name="capabilities" label="Capabilities">{caps.length > 0 ? caps.join(', ') : 'none'}</InfoRow>
+      <div class="info-row status">
+        <strong class="info-label">Status</strong>
+        <span>
+          <PluginStatus plugin={plugin} />
+        </span>
+      </div>
+      {reason && (
+        <div class="info-row status-reason">
+          <strong class="info-label">Last error</strong>
+          <pre class="error-text" role="status">
+            {reason}
+          </pre>
+        </div>
+      )}
+      <div class="info-row token">
+        <strong class="info-label">Token</strong>
+        <CopyableSecret value={plugin.token} label="plugin token" />
+      </div>
+      {plugin.createdAt && <InfoRow name="created" label="Installed">{fullDate(plugin.createdAt)}</InfoRow>}
+      {caps.includes('webhooker') && (
+        <div class="info-row webhook">
+          <strong class="info-label">Webhook base URL</strong>
+          <span class="webhook-url">
+            <a href={hookBase} target="_blank" rel="noopener noreferrer">
+              {hookBase}
+            </a>
+          </span>
+          <button type="button" class="icon-button copy-webhook" aria-label="Copy webhook base URL" title="Copy" onClick={copyHook}>
+            <Icon name="copy" />
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Configurer({ plugin, onSaved }: { plugin: Plugin; onSaved: () => void }) {
+  const [loaded, setLoaded] = useState<string | null>(null);
+  const [text, setText] = useState('');
+  const [revision, setRevision] = useState(0);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    try {
+      const config = await getPluginConfig(plugin.id);
+      setLoaded(config);
+      setText(config);
+      setSaveError(null);
+      setRevision((r) => r + 1);
+    } catch (err) {
+      setLoadError(err);
+    }
+  }, [plugin.id]);
+  useEffect(() => void load(), [load]);
+
+  const save = async () => {
+    setSaving(true);
+    setSaveError(null);
+    try {
+      await savePluginConfig(plugin.id, text);
+      setLoaded(text);
+      notify.info('Plugin config updated');
+      onSaved();
+    } catch (err) {
+      // The user's text stays in the editor untouched, so they can fix it rather than retype it.
+      setSaveError(errorMessage(err));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const dirty = loaded !== null && text !== loaded;
+  return (
+    <div class="card panel configurer">
+      <div class="panel-header">
+        <h2 class="panel-title">Configuration</h2>
+        {dirty && <span class="badge unsaved">unsaved changes</span>}
+      </div>
+      <p class="panel-help">YAML. The plugin validates it when you save; a rejected configuration changes nothing.</p>
+      <LoadState loading={loaded === null && !loadError} error={loadError} onRetry={() => void load()} />
+      {loaded !== null && (
+        <ConfigEditor text={loaded} revision={revision} onChange={setText} label={`Configuration of ${plugin.name}`} />
+      )}
+      {saveError && (
+        <p class="form-error config-error" role="alert">
+          {saveError}
+        </p>
+      )}
+      <div class="panel-actions">
+        <button type="button" class="button config-reload" onClick={() => void load()}>
+          Reload
+        </button>
+        <button type="button" class="button primary config-save" disabled={!dirty || saving} onClick={() => void save()}>
+          {saving ? 'Saving…' : 'Save'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Displayer({ plugin, revision }: { plugin: Plugin; revision: number }) {
+  const [html, setHtml] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      setHtml(renderMarkdown(await getPluginDisplay(plugin.id)));
+    } catch (err) {
+      setError(err);
+    }
+  }, [plugin.id]);
+  useEffect(() => void load(), [load, revision]);
+
+  return (
+    <div class="card panel displayer-panel">
+      <div class="panel-header">
+        <h2 class="panel-title">Display</h2>
+        <button type="button" class="button small display-refresh" onClick={() => void load()}>
+          Refresh
+        </button>
+      </div>
+      <LoadState loading={html === null && !error} error={error} onRetry={() => void load()} />
+      {html !== null && <div class="displayer markdown" dangerouslySetInnerHTML={{ __html: html }} />}
+    </div>
+  );
+}
+
+export function PluginDetailPage({ id }: { id: number }) {
+  const { plugins, error, reload } = usePlugins();
+  const [displayRevision, setDisplayRevision] = useState(0);
+  const plugin = plugins?.find((p) => p.id === id);
+
+  if (!plugin) {
+    return (
+      <section class="page plugin-detail-page">
+        <div class="page-header">
+          <h4>Plugin</h4>
+        </div>
+        <LoadState loading={plugins === null} error={error} onRetry={() => void reload()} />
+        {plugins && (
+          <div class="error-box" role="alert">
+            There is no plugin with id {id}. <a href="#/plugins">Back to the plugins</a>
+          </div>
+        )}
+      </section>
+    );
+  }
+
+  const caps = capabilities(plugin);
+  return (
+    <section class="page plugin-detail-page">
+      <p class="breadcrumb">
+        <a href="#/plugins">Plugins</a> ›
+      </p>
+      <div class="page-header">
+        <h4>{plugin.name}</h4>
+        <div class="page-actions">
+          <PluginStatus plugin={plugin} />
+          <label class="switch-label">
+            <Switch
+              checked={plugin.enabled}
+              label={`${plugin.name} enabled`}
+              onChange={(on) => void togglePlugin(plugin, on, reload).then(() => setDisplayRevision((r) => r + 1))}
+            />
+            <span aria-hidden="true">{plugin.enabled ? 'Enabled' : 'Disabled'}</span>
+          </label>
+        </div>
+      </div>
+      {plugin.description && <p class="page-subtitle">{plugin.description}</p>}
+      <div class="detail-grid">
+        <PluginInfo plugin={plugin} />
+        {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}
+        {caps.includes('configurer') && (
+          <Configurer
+            plugin={plugin}
+            onSaved={() => {
+              void reload();
+              setDisplayRevision((r) => r + 1);
+            }}
+          />
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login, openBrowser, screenshot, waitForHeading, waitForText, type UiBrowser } from './support/browser.js';
+import { startUiServer, type UiServer } from './support/flow.js';
+import { startSubPathProxy, type SubPathProxy } from './support/proxy.js';
+
+let flow: UiServer;
+let proxy: SubPathProxy;
+let ui: UiBrowser;
+
+beforeAll(async () => {
+  flow = await startUiServer();
+  proxy = await startSubPathProxy(flow.server.url, '/flow/');
+  ui = await openBrowser(proxy.url);
+});
+afterAll(async () => {
+  await ui?.close();
+  await proxy?.close();
+  await flow?.close();
+});
+
+describe('web UI behind a reverse proxy sub-path', () => {
+  it('loads, logs in and receives live messages with every URL under the prefix', async () => {
+    const requested: string[] = [];
+    const sockets: string[] = [];
+    ui.page.on('request', (req) => requested.push(req.url()));
+    ui.page.on('websocket', (ws) => sockets.push(ws.url()));
+    await login(ui.page, proxy.url);
+    const app = await flow.server.createApp({ name: 'Proxied' });
+    await flow.server.api('POST', '/message', { token: app.token, json: { title: 'Through the proxy', message: 'hi' } });
+    await waitForText(ui.page.locator('#messages .message .title').first(), 'Through the proxy');
+    await ui.page.locator('#navigate-apps').click();
+    await waitForHeading(ui.page, 'Applications');
+    await screenshot(ui.page, 'subpath-applications');
+    const origin = new URL(proxy.url).origin;
+    const outside = requested.filter((u) => u.startsWith(origin) && !u.startsWith(proxy.url));
+    expect(outside).toEqual([]);
+    expect(requested.some((u) => u.startsWith(`${proxy.url}assets/`))).toBe(true);
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(sockets.every((u) => u.startsWith(`${proxy.url.replace(/^http/, 'ws')}stream?token=`))).toBe(true);
+    expect(ui.pageErrors).toEqual([]);
+  });
+});

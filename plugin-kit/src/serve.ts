@@ -61,6 +61,8 @@ interface InstanceRecord {
   readonly instance: Instance;
   readonly controller: AbortController;
   enabled: boolean;
+  /** The last lifecycle call: the next one starts after it settles. */
+  lifecycle: Promise<unknown>;
 }
 
 /**
@@ -147,21 +149,23 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
         return createInstance(params.instanceId, params.user, params.webhookBasePath);
     }
     const record = instances.get(params.instanceId);
-    if (!record) throw new RpcError(ErrorCodes.UnknownInstance, `no instance "${params.instanceId}"; create it with instance/create first`);
+    if (!record) throw new RpcError(ErrorCodes.UnknownInstance, `no instance "${params.instanceId}"; create it with instance/create first`, { instanceId: params.instanceId });
     const call = callContext(request.signal, record.controller.signal);
     const instance = record.instance;
     switch (method) {
       case 'instance/destroy':
-        return destroyInstance(record);
+        return serially(record, () => destroyInstance(record));
       case 'instance/enable':
-        if (record.enabled) return {};
-        return runPluginCode('enable', () => instance.enable?.(call)).then(() => {
+        return serially(record, async () => {
+          if (record.enabled) return {};
+          await runPluginCode('enable', () => instance.enable?.(call));
           record.enabled = true;
           return {};
         });
       case 'instance/disable':
-        if (!record.enabled) return {};
-        return runPluginCode('disable', () => instance.disable?.(call)).then(() => {
+        return serially(record, async () => {
+          if (!record.enabled) return {};
+          await runPluginCode('disable', () => instance.disable?.(call));
           record.enabled = false;
           return {};
         });
@@ -171,7 +175,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
           return definition.secretKeys.length > 0 ? { config, secretKeys: [...definition.secretKeys] } : { config };
         });
       case 'config/validateAndSet':
-        return validateAndSetConfig(instance, params.config, call);
+        return serially(record, () => validateAndSetConfig(instance, params.config, call));
       case 'display/get': {
         const location = params.location as { scheme: string; host: string; webhookBasePath: string };
         const display = { ...location, webhookUrl: `${location.scheme}://${location.host}${location.webhookBasePath}` };
@@ -184,6 +188,17 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
         return runPluginCode('handleWebhook', () => instance.handleWebhook!(webhookRequest(params), call)).then(encodeReply);
     }
     throw new RpcError(ErrorCodes.MethodNotFound, `unknown method "${method}"`);
+  }
+
+  /**
+   * Runs one instance's lifecycle calls (enable, disable, config, destroy) one after the other,
+   * as the spec has the host send them (§4.1): a disable that overtakes a slow enable would
+   * leave the instance enabled against the host's last word.
+   */
+  function serially<T>(record: InstanceRecord, call: () => Promise<T>): Promise<T> {
+    const next = record.lifecycle.then(call, call);
+    record.lifecycle = next.catch(() => undefined);
+    return next;
   }
 
   function handleNotification(method: string, params: unknown): void {
@@ -235,7 +250,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     } catch (error) {
       throw new RpcError(ErrorCodes.PluginError, errorMessage(error, 'creating the instance failed'));
     }
-    instances.set(instanceId, { id: instanceId, instance, controller, enabled: false });
+    instances.set(instanceId, { id: instanceId, instance, controller, enabled: false, lifecycle: Promise.resolve() });
     return {};
   }
 
@@ -467,12 +482,12 @@ export function runPlugin(definition: PluginDefinition, options: RunOptions = {}
     return;
   }
   if (argv.includes('--info')) {
-    const info = { info: definition.info, capabilities: definition.capabilities, protocolVersions: SUPPORTED_PROTOCOL_VERSIONS, secretKeys: definition.secretKeys };
-    writeStdout(`${JSON.stringify(info, null, 2)}\n`);
+    // One line (spec §3), so `--info | jq` and a host's pre-flight check read it the same way.
+    writeStdout(`${JSON.stringify({ info: definition.info, capabilities: definition.capabilities, protocolVersions: SUPPORTED_PROTOCOL_VERSIONS })}\n`);
     return;
   }
   if (!argv.includes('--stdio') && (process.stdin.isTTY || env[LAUNCH_ENV] === undefined)) {
-    writeStdout(banner(definition, self));
+    process.stderr.write(banner(definition, self));
     process.exitCode = 1;
     return;
   }
@@ -506,8 +521,8 @@ function executableName(): string {
 
 function describe(definition: PluginDefinition): string {
   const { info } = definition;
-  const name = info.name ?? info.modulePath;
-  return `${name}${info.version ? ` ${info.version}` : ''} (${info.modulePath})`;
+  const version = info.version ? ` ${info.version}` : '';
+  return info.name ? `${info.name}${version} (${info.modulePath})` : `${info.modulePath}${version}`;
 }
 
 function banner(definition: PluginDefinition, self: string): string {
@@ -532,7 +547,7 @@ function usage(definition: PluginDefinition, self: string): string {
     `${describe(definition)}: a Flow plugin.`,
     '',
     `Usage: ${self} [--info | --help | --stdio]`,
-    '  --info    print its info, capabilities and protocol versions as JSON',
+    '  --info    print its info, capabilities and protocol versions as one line of JSON',
     '  --help    print this help',
     `  --stdio   serve the protocol on stdin/stdout even without ${LAUNCH_ENV} (for debugging by hand)`,
     '',

@@ -39,8 +39,8 @@ export interface TestHostOptions {
   limits?: Partial<HostLimits>;
   /** Send `initialize` and `initialized` at once (default true). Set false to test the handshake itself. */
   handshake?: boolean;
-  /** Child process only: extra environment variables (the launch marker is always set). */
-  env?: Record<string, string>;
+  /** Child process only: extra environment variables; `undefined` removes one (even the launch marker). */
+  env?: Record<string, string | undefined>;
   /** Child process only: working directory. */
   cwd?: string;
 }
@@ -186,9 +186,11 @@ export class TestHost {
   static spawn(target: ChildProcessTarget, limits: HostLimits): TestHost {
     const [file, ...args] = target.command;
     if (!file) throw new TypeError('createTestHost: command is empty');
+    const env: Record<string, string | undefined> = { ...process.env, [LAUNCH_ENV]: (target.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS).join(','), ...target.env };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     const child: ChildProcess = spawn(file, args, {
       cwd: target.cwd,
-      env: { ...process.env, ...target.env, [LAUNCH_ENV]: (target.protocolVersions ?? SUPPORTED_PROTOCOL_VERSIONS).join(',') },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const exited = new Promise<number>((resolve) => {

@@ -294,7 +294,31 @@ function findMarker(buffer: Buffer, from: number): number {
   return -1;
 }
 
+const FAST_PREFIX = Buffer.from('Content-Length: ', 'latin1');
+
+/**
+ * The header every Flow and vscode-jsonrpc sender writes, `Content-Length: N\r\n\r\n`,
+ * parsed without creating strings; undefined means "use the general parser".
+ */
+function parseCommonHeader(buffer: Buffer, start: number): HeaderResult | undefined {
+  const prefixEnd = start + FAST_PREFIX.length;
+  if (buffer.length < prefixEnd + 5) return undefined;
+  for (let i = 0; i < FAST_PREFIX.length; i++) if (buffer[start + i] !== FAST_PREFIX[i]) return undefined;
+  let length = 0;
+  let position = prefixEnd;
+  for (; position < buffer.length && position - prefixEnd < 15; position++) {
+    const digit = buffer[position]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    length = length * 10 + digit;
+  }
+  if (position === prefixEnd || position + 4 > buffer.length) return undefined;
+  if (buffer[position] !== CR || buffer[position + 1] !== NEWLINE || buffer[position + 2] !== CR || buffer[position + 3] !== NEWLINE) return undefined;
+  return { kind: 'ok', end: position + 4, length };
+}
+
 function parseHeader(buffer: Buffer, start: number): HeaderResult {
+  const common = parseCommonHeader(buffer, start);
+  if (common) return common;
   let position = start;
   let length = -1;
   let unsupported: string | undefined;

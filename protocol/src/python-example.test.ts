@@ -162,6 +162,10 @@ describe('spec/examples/echo_plugin.py', () => {
     let out = '';
     info.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await new Promise((resolve) => info.on('exit', resolve));
-    expect(JSON.parse(out)).toMatchObject({ modulePath: 'github.com/flow-examples/echo-python', version: '1.0.0' });
+    expect(JSON.parse(out)).toMatchObject({
+      info: { modulePath: 'github.com/flow-examples/echo-python', version: '1.0.0' },
+      capabilities: ['configurer', 'displayer', 'messenger', 'storager', 'webhooker'],
+      protocolVersions: ['1.0'],
+    });
   });
 });

@@ -17,6 +17,7 @@ import type { FlowRouter, RouteDeps } from './routes/deps.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
 import { messageRoutes } from './routes/message.js';
+import { optionsFallback } from './routes/options.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/user.js';
 import { pluginRoutes } from './routes/plugin.js';
@@ -116,6 +117,7 @@ export function createApp(opts: AppOptions): FlowApp {
     pluginRoutes({ ...deps, plugins }),
   ];
   for (const r of routers) koa.use(r.routes());
+  koa.use(optionsFallback());
 
   let closed = false;
   return {

@@ -11,6 +11,7 @@ import { Store } from './store/store.js';
 export type { FlowConfig } from './config/keys.js';
 export type { FlowApp } from './app.js';
 export { FlowError, HttpError } from './errors.js';
+export { createLogger, type Logger, type LoggerOptions } from './log.js';
 
 export interface StartOptions {
   /**
@@ -64,6 +65,9 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const store = await Store.open(path.join(data, 'db'));
   let app: FlowApp | undefined;
   let server: Server | undefined;
+  // Tracked from the first connection (plugins may call the API while being enabled), so
+  // close() can cut connections that are still busy.
+  const sockets = new Set<Socket>();
   try {
     app = createApp({ config, store, log, dirs });
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
@@ -73,6 +77,10 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     await app.services.plugins.start();
     server = createServer(app.koa.callback());
     server.on('upgrade', app.handleUpgrade);
+    server.on('connection', (sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
     await listen(server, config['server.port'], config['server.listenaddr']);
     // ...and enabled only once it does, so a plugin may call the API from enable (gotify/server#616).
     await app.services.plugins.serverListening();
@@ -82,11 +90,6 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     throw err;
   }
 
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
   const addr = server.address() as AddressInfo;
   const listenHost = config['server.listenaddr'];
   const host = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;

@@ -14,3 +14,24 @@ describe('maskUrl', () => {
     expect(maskUrl(input)).toBe(out);
   });
 });
+
+describe('createLogger', () => {
+  it('censors passwords, tokens and auth headers wherever they are logged', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('./log.js');
+    let out = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += String(chunk);
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info', destination: sink });
+    log.info({ pass: 'p1', token: 't1', user: { password: 'p2', token: 't2' }, req: { headers: { authorization: 'Basic abc', 'x-gotify-key': 'Ck' } } }, 'x');
+    const line = JSON.parse(out.trim());
+    expect(line.pass).toBe('[masked]');
+    expect(line.token).toBe('[masked]');
+    expect(line.user).toEqual({ password: '[masked]', token: '[masked]' });
+    expect(line.req.headers).toEqual({ authorization: '[masked]', 'x-gotify-key': '[masked]' });
+  });
+});

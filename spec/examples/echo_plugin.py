@@ -294,7 +294,7 @@ def serve():
 
 def main():
     if "--info" in sys.argv[1:]:
-        print(json.dumps(INFO))
+        print(json.dumps({"info": INFO, "capabilities": CAPABILITIES, "protocolVersions": ["%d.%d" % SUPPORTED]}))
         return 0
     if "FLOW_PLUGIN_PROTOCOL" not in os.environ:
         print("%s %s (%s) is a Flow plugin.\nCopy it into the Flow server's plugins directory and restart "

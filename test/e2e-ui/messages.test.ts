@@ -146,4 +146,11 @@ describe('messages page', () => {
     await waitForText(messages().first().locator('.title'), 'After restart');
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it('fits a phone screen', async () => {
+    await ui.page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await ui.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(ui.page, 'messages-phone');
+  });
 });

@@ -8,7 +8,7 @@ let proxy: SubPathProxy;
 let ui: UiBrowser;
 
 beforeAll(async () => {
-  flow = await startUiServer();
+  flow = await startUiServer(['echo']);
   proxy = await startSubPathProxy(flow.server.url, '/flow/');
   ui = await openBrowser(proxy.url);
 });
@@ -38,5 +38,17 @@ describe('web UI behind a reverse proxy sub-path', () => {
     expect(sockets.length).toBeGreaterThan(0);
     expect(sockets.every((u) => u.startsWith(`${proxy.url.replace(/^http/, 'ws')}stream?token=`))).toBe(true);
     expect(ui.pageErrors).toEqual([]);
+  });
+
+  it("shows the plugin's webhook URLs under the prefix", async () => {
+    await ui.page.locator('#navigate-plugins').click();
+    await waitForHeading(ui.page, 'Plugins');
+    await ui.page.locator('#plugin-table tbody tr td:nth-child(5) button').first().click();
+    const base = await ui.page.locator('.plugin-info .webhook a').getAttribute('href');
+    expect(base).toMatch(new RegExp(`^${proxy.url}plugin/\\d+/custom/[^/]+/$`));
+    // The plugin builds its display link from X-Forwarded-Prefix, which the proxy sends.
+    await ui.page.locator('.displayer a').first().waitFor();
+    expect(await ui.page.locator('.displayer a').first().getAttribute('href')).toBe(`${base}echo`);
+    await screenshot(ui.page, 'subpath-plugin-detail');
   });
 });

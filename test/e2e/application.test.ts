@@ -144,6 +144,15 @@ describe('/application/:id/image', () => {
     expect(readdirSync(path.join(s.dataDir, 'images'))).toEqual([]);
   });
 
+  it('answers an upload over limits.bodybytes (1 MiB by default) with 413 and stores nothing', async () => {
+    const app = await s.createApp({ name: 'big' }, bob.auth);
+    const big = Buffer.concat([PNG, Buffer.alloc(1024 * 1024 + 10)]);
+    const r = await upload(app.id, bob.auth, new Blob([big]), 'big.png');
+    expect(r.status).toBe(413);
+    expect(r.body.errorCode).toBe(413);
+    expect(readdirSync(path.join(s.dataDir, 'images'))).toEqual([]);
+  });
+
   it('deletes the stored image with its application', async () => {
     const app = await s.createApp({ name: 'pic3' }, bob.auth);
     const r = await upload(app.id, bob.auth, new Blob([PNG]));

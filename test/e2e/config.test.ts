@@ -82,7 +82,7 @@ describe('flow bin: configuration', () => {
     { name: 'config.yml', args: [], env: {}, file: 'server:\n  port: 70000\n', key: 'server.port' },
     { name: 'config.yml type', args: [], env: {}, file: 'limits:\n  bodybytes: [1]\n', key: 'limits.bodybytes' },
     { name: 'regex', args: ['--server-stream-allowedorigins', '(unclosed'], env: {}, file: undefined, key: 'server.stream.allowedorigins' },
-  ])('rejects an invalid $name value: names the key, exits 2, writes nothing', async ({ args, env, file, key }) => {
+  ] as { name: string; args: string[]; env: Record<string, string>; file?: string; key: string }[])('rejects an invalid $name value: names the key, exits 2, writes nothing', async ({ args, env, file, key }) => {
     const cwd = await tempCwd();
     if (file) await writeFile(path.join(cwd, 'config.yml'), file);
     const r = await run(args, cwd, env);

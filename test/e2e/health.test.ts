@@ -36,6 +36,14 @@ describe('GET|HEAD /health, GET /version', () => {
     }
   });
 
+  it('answers OPTIONS on any path with 200 and an empty body, as Gotify', async () => {
+    for (const p of ['/message', '/anything/else']) {
+      const r = await s.api('OPTIONS', p);
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('');
+    }
+  });
+
   it('serves the default application image', async () => {
     const res = await fetch(s.url + '/static/defaultapp.png');
     expect(res.status).toBe(200);

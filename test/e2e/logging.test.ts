@@ -3,8 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { startFlow, type FlowHandle } from '@flow/server';
+import { createLogger, startFlow, type FlowHandle } from '@flow/server';
 
 const lines: any[] = [];
 let flow: FlowHandle;
@@ -20,7 +19,7 @@ beforeAll(async () => {
   });
   flow = await startFlow({
     config: { datadir: dir, 'server.port': 0, 'server.listenaddr': '127.0.0.1', passstrength: 4 },
-    logger: pino({ level: 'info' }, sink),
+    logger: createLogger({ level: 'info', destination: sink }),
   });
 });
 afterAll(async () => {

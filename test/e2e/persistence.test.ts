@@ -30,6 +30,7 @@ describe('persistence', () => {
     expect((await s.api('GET', '/current/user', { token: client.token })).status).toBe(200);
     const apps = await s.api('GET', '/application', { auth: bob.auth });
     expect(apps.body.map((a: any) => [a.id, a.token, a.name])).toEqual([[app.id, app.token, 'app']]);
+    expect(Date.parse(apps.body[0].lastUsed)).not.toBeNaN();
     const msgs = await s.api('GET', '/message', { auth: bob.auth });
     expect(msgs.body.messages).toEqual([m1.body]);
 

@@ -56,7 +56,7 @@ describe('GET /stream', () => {
 
   it('accepts Basic auth, X-Gotify-Key and Bearer on the upgrade', async () => {
     const c = await s.createClient('hdr', bob.auth);
-    for (const headers of [{ Authorization: bob.auth }, { 'X-Gotify-Key': c.token }, { Authorization: 'Bearer ' + c.token }]) {
+    for (const headers of [{ Authorization: bob.auth }, { 'X-Gotify-Key': c.token }, { Authorization: 'Bearer ' + c.token }] as Record<string, string>[]) {
       const r = await tryUpgrade('/stream', headers);
       expect(r.status).toBe(101);
       r.ws!.close();

@@ -4,7 +4,11 @@
  * folder exporting a Command; add one by adding it to COMMANDS.
  */
 import { bundleCommand } from './bundle.js';
+import { checkCommand } from './check.js';
+import { fakeCommand } from './fake.js';
 import { infoCommand } from './info.js';
+import { recordCommand } from './record.js';
+import { replayCommand } from './replay.js';
 
 export interface Command {
   name: string;
@@ -15,7 +19,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: readonly Command[] = [infoCommand, bundleCommand];
+const COMMANDS: readonly Command[] = [infoCommand, checkCommand, replayCommand, recordCommand, fakeCommand, bundleCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -1,5 +1,5 @@
 import { createTestHost, type TestHost, type TestInstance } from '@flow/plugin-kit/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { plugin } from './plugin.js';
 
 /** Every second: the tests watch messages arrive and stop arriving. */
@@ -9,19 +9,21 @@ const EVERY_SECOND = 'schedules:\n  - cron: "*/1 * * * * *"\n    text: tick\n   
 const QUIET_MS = 1300;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('clock plugin', () => {
-  let host: TestHost;
-  let inst: TestInstance;
-  beforeEach(async () => {
-    host = await createTestHost(plugin);
-    inst = await host.createInstance();
-  });
-  afterEach(async () => {
+/** A test host with one instance, closed (after checking the plugin's traffic) when the test ends. */
+async function setup({ onTestFinished, expect }: TestContext): Promise<{ host: TestHost; inst: TestInstance }> {
+  const host = await createTestHost(plugin);
+  onTestFinished(async () => {
     expect(host.violations).toEqual([]);
     await host.close();
   });
+  return { host, inst: await host.createInstance() };
+}
 
-  it('sends on schedule while enabled and stops on disable', async () => {
+// Concurrent: each test mostly waits for ticks, and each has its own host.
+describe.concurrent('clock plugin', () => {
+  it('sends on schedule while enabled and stops on disable', async (context) => {
+    const { expect } = context;
+    const { host, inst } = await setup(context);
     await inst.setConfig(EVERY_SECOND);
     await pause(QUIET_MS);
     expect(inst.messages).toEqual([]); // configured but not enabled: no timers
@@ -36,17 +38,24 @@ describe('clock plugin', () => {
     expect(inst.messages).toHaveLength(sent);
   });
 
-  it('never fires for a destroyed instance', async () => {
+  it('never fires for a destroyed instance', async (context) => {
+    const { expect } = context;
+    const { host, inst } = await setup(context);
     await inst.setConfig(EVERY_SECOND);
     await inst.enable();
     await host.waitFor(() => inst.messages.length >= 1, 5000);
     await inst.destroy();
-    const sent = host.messages.length;
+    // The test host refuses sends from a destroyed instance, so its message list would stay
+    // the same either way: check that the plugin no longer says anything at all (no send
+    // attempt, no log line about a failed one), i.e. its timers are gone.
+    const mark = host.traffic.length;
     await pause(QUIET_MS);
-    expect(host.messages).toHaveLength(sent);
+    expect(host.traffic.slice(mark).filter((t) => t.direction === 'pluginToHost')).toEqual([]);
   });
 
-  it('reschedules when the config changes while enabled', async () => {
+  it('reschedules when the config changes while enabled', async (context) => {
+    const { expect } = context;
+    const { host, inst } = await setup(context);
     await inst.setConfig(EVERY_SECOND);
     await inst.enable();
     await host.waitFor(() => inst.messages.length >= 1, 5000);
@@ -62,7 +71,9 @@ describe('clock plugin', () => {
     expect(inst.messages.at(-1)).not.toHaveProperty('priority');
   });
 
-  it('a rejected config keeps the running schedule', async () => {
+  it('a rejected config keeps the running schedule', async (context) => {
+    const { expect } = context;
+    const { host, inst } = await setup(context);
     await inst.setConfig(EVERY_SECOND);
     await inst.enable();
     await expect(inst.setConfig('schedules:\n  - cron: "every day"\n    text: x\n')).rejects.toThrow('schedules[0]: invalid cron "every day"');
@@ -71,7 +82,9 @@ describe('clock plugin', () => {
     expect(inst.messages.at(-1)?.message).toBe('tick');
   });
 
-  it('a failing send is logged and the schedule goes on', async () => {
+  it('a failing send is logged and the schedule goes on', async (context) => {
+    const { expect } = context;
+    const { host, inst } = await setup(context);
     let calls = 0;
     host.handle('message/send', () => {
       calls += 1;
@@ -84,7 +97,9 @@ describe('clock plugin', () => {
     expect(inst.logs.some((l) => l.level === 'error' && l.message === 'could not send scheduled message')).toBe(true);
   });
 
-  it('display: the schedule with next run times, escaped', async () => {
+  it('display: the schedule with next run times, escaped', async (context) => {
+    const { expect } = context;
+    const { host, inst } = await setup(context);
     expect(await inst.display()).toContain('No schedules yet');
     await inst.setConfig('schedules:\n  - cron: "0 9 * * 1-5"\n    text: "Stand-up | [join](https://evil.example)"\n    timezone: UTC\n');
     const disabled = await inst.display();

@@ -1,4 +1,4 @@
-import { definePlugin, PluginInstance, type PluginHandlers, type DisplayLocation, type InstanceContext } from '@flow/plugin-kit';
+import { definePlugin, PluginInstance, type InstanceContext, type PluginHandlers } from '@flow/plugin-kit';
 import type { Cron } from 'croner';
 import { defaultConfigYaml, nextRuns, parseSchedules, startJob, type Schedule } from './schedule.js';
 
@@ -46,7 +46,7 @@ class Clock extends PluginInstance<unknown> implements PluginHandlers<unknown> {
     this.stop();
   }
 
-  getDisplay(_location: DisplayLocation): string {
+  getDisplay(): string {
     if (this.schedules.length === 0) return 'No schedules yet: add entries under `schedules` in the configuration.';
     const state = this.running === undefined ? '**Disabled**: nothing is sent. Next runs once enabled:' : '**Enabled**:';
     const rows = this.schedules.map((s, i) => {

@@ -15,7 +15,7 @@
  * Capabilities are not listed by hand: the kit reads them from the methods this class
  * defines (plus `uses` below for the host services it calls).
  */
-import { ConfigError, definePlugin, PluginInstance, type PluginHandlers, type DisplayLocation, type Message, type WebhookReply, type WebhookRequest } from '@flow/plugin-kit';
+import { ConfigError, definePlugin, PluginInstance, type DisplayLocation, type Message, type PluginHandlers, type WebhookReply, type WebhookRequest } from '@flow/plugin-kit';
 
 /** The configuration as the user edits it (YAML): `magic_string: hello world`. */
 interface EchoConfig {
@@ -27,18 +27,21 @@ interface EchoStorage {
   calledTimes: number;
 }
 
+const DEFAULT_CONFIG: Readonly<EchoConfig> = Object.freeze({ magic_string: 'hello world' });
+
 /** Key-value key for the subscriber's counter. */
 const SEEN_KEY = 'messages-seen';
 
 /**
  * One instance per user. The kit constructs it when the host creates the instance, then
  * calls the methods below; `this.ctx` holds everything the instance may use (its user,
- * webhook base path, logger, storage, `send` and an abort signal).
+ * webhook base path, logger, storage, `send` and an abort signal). `implements
+ * PluginHandlers` is optional: it makes the compiler check each method's signature.
  */
 class Echo extends PluginInstance<EchoConfig> implements PluginHandlers<EchoConfig> {
   // The kit calls validateAndSetConfig with the stored config before enabling, but an
   // instance must still behave before that: start from the defaults.
-  private config: EchoConfig = { magic_string: 'hello world' };
+  private config: EchoConfig = { ...DEFAULT_CONFIG };
 
   /**
    * Read-modify-write updates of storage run one at a time: two webhook calls arriving
@@ -60,7 +63,7 @@ class Echo extends PluginInstance<EchoConfig> implements PluginHandlers<EchoConf
 
   /** Returned as an object, the kit writes it as YAML. Return a string to keep comments. */
   defaultConfig(): EchoConfig {
-    return { magic_string: 'hello world' };
+    return { ...DEFAULT_CONFIG };
   }
 
   /**

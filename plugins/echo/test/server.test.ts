@@ -1,31 +1,25 @@
-import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test/helpers/server.js';
+import { hookUrl, pluginsDir, startPluginServer, type PluginServer } from '../../../test/helpers/plugins.js';
 
 // The built single-file executable (`npm run build`), exactly what a user copies into pluginsdir.
 const EXECUTABLE = fileURLToPath(new URL('../dist/flow-echo.mjs', import.meta.url));
 
 describe('echo in a real server', () => {
-  let pluginsDir: string;
-  let s: TestServer;
+  let s: PluginServer;
   let plugin: { id: number; token: string; name: string; modulePath: string; enabled: boolean; capabilities: string[] };
-  const hook = () => `${s.url}/plugin/${plugin.id}/custom/${plugin.token}/echo`;
+  const hook = () => hookUrl(s, plugin, 'echo');
 
   beforeAll(async () => {
-    pluginsDir = await mkdtemp(path.join(tmpdir(), 'flow-echo-plugins-'));
-    await copyFile(EXECUTABLE, path.join(pluginsDir, 'flow-echo.mjs'));
-    await chmod(path.join(pluginsDir, 'flow-echo.mjs'), 0o755);
-    s = await startTestServer({ config: { pluginsdir: pluginsDir } });
-    const list = await s.api('GET', '/plugin', { auth: s.adminAuth });
-    expect(list.status).toBe(200);
-    plugin = list.body.find((p: { modulePath: string }) => p.modulePath === 'github.com/flow/plugins/echo');
+    const dir = await pluginsDir();
+    await symlink(EXECUTABLE, path.join(dir, 'flow-echo.mjs'));
+    s = await startPluginServer(dir);
+    plugin = (await s.plugins()).find((p: { modulePath: string }) => p.modulePath === 'github.com/flow/plugins/echo');
   });
   afterAll(async () => {
-    await s?.close();
-    await rm(pluginsDir, { recursive: true, force: true });
+    await s?.close(); // also removes the plugins folder
   });
 
   it('is listed with its name, module path and every capability, disabled', () => {
@@ -64,7 +58,7 @@ describe('echo in a real server', () => {
       auth: s.adminAuth,
       headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'flow.example.com' },
     });
-    expect(proxied.body).toContain(`https://flow.example.com/plugin/${plugin.id}/custom/${plugin.token}/echo`);
+    expect(proxied.body).toContain(hookUrl({ url: 'https://flow.example.com' }, plugin, 'echo'));
   });
 
   it('config: a new magic string is answered, an empty one is refused with the reason', async () => {

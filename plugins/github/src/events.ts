@@ -88,7 +88,7 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
     if (action === 'closed') verb = get(pr, 'merged') === true ? 'merged' : 'closed';
     else if (action === 'opened' || action === 'reopened') verb = action;
     else if (action === 'ready_for_review') verb = 'marked ready for review';
-    else return { kind: 'ignored', reason: `pull_request action "${action}" is not notified` };
+    else return ignored('pull_request', action);
     const who = str(p, 'sender', 'login') ?? str(pr, 'user', 'login') ?? 'someone';
     const title = str(pr, 'title') ?? '';
     const url = str(pr, 'html_url');
@@ -109,7 +109,7 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
     let verb: string;
     if (action === 'closed') verb = str(issue, 'state_reason') === 'not_planned' ? 'closed as not planned' : 'closed';
     else if (action === 'opened' || action === 'reopened') verb = action;
-    else return { kind: 'ignored', reason: `issues action "${action}" is not notified` };
+    else return ignored('issues', action);
     const who = str(p, 'sender', 'login') ?? str(issue, 'user', 'login') ?? 'someone';
     const title = str(issue, 'title') ?? '';
     const url = str(issue, 'html_url');
@@ -120,7 +120,7 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
 
   issue_comment(p) {
     const action = need(p, 'action');
-    if (action !== 'created') return { kind: 'ignored', reason: `issue_comment action "${action}" is not notified` };
+    if (action !== 'created') return ignored('issue_comment', action);
     const repo = need(p, 'repository', 'full_name');
     const issue = obj(p, 'issue');
     const comment = obj(p, 'comment');
@@ -138,7 +138,7 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
 
   release(p) {
     const action = need(p, 'action');
-    if (action !== 'published') return { kind: 'ignored', reason: `release action "${action}" is not notified` };
+    if (action !== 'published') return ignored('release', action);
     const repo = need(p, 'repository', 'full_name');
     const release = obj(p, 'release');
     const tag = str(release, 'tag_name');
@@ -154,7 +154,7 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
 
   workflow_run(p) {
     const action = need(p, 'action');
-    if (action !== 'completed') return { kind: 'ignored', reason: `workflow_run action "${action}" is not notified` };
+    if (action !== 'completed') return ignored('workflow_run', action);
     const repo = need(p, 'repository', 'full_name');
     const run = obj(p, 'workflow_run');
     const conclusion = str(run, 'conclusion') ?? 'unknown';
@@ -165,11 +165,11 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
     const url = str(run, 'html_url');
     const label = `${workflow}${runNumber === undefined ? '' : ` #${runNumber}`}`;
     const lines = [`Workflow ${link(label, url)}: **${escapeInline(conclusion.replace(/_/g, ' '))}**`];
-    const details = [
-      branch === undefined ? undefined : `branch ${escapeInline(branch)}`,
-      str(run, 'display_title') === undefined ? undefined : firstLine(str(run, 'display_title') ?? ''),
-      str(run, 'actor', 'login') === undefined ? undefined : `by ${escapeInline(str(run, 'actor', 'login') ?? '')}`,
-    ].filter((d): d is string => d !== undefined && d !== '');
+    const runTitle = str(run, 'display_title');
+    const actor = str(run, 'actor', 'login');
+    const details = [branch && `branch ${escapeInline(branch)}`, runTitle && firstLine(runTitle), actor && `by ${escapeInline(actor)}`].filter(
+      (d): d is string => typeof d === 'string' && d !== '',
+    );
     if (details.length > 0) lines.push('', details.join(' · '));
     const verdict = failed ? 'failed' : conclusion.replace(/_/g, ' ');
     return message(`${repo}: ${workflow} ${verdict}${branch === undefined ? '' : ` on ${branch}`}`, lines, url, failed ? 'workflow_run_failure' : 'workflow_run');
@@ -178,6 +178,10 @@ const FORMATTERS: Record<SupportedEvent, (p: Payload) => EventOutcome> = {
 
 function message(title: string, lines: string[], url: string | undefined, priority: PriorityKey): EventOutcome {
   return { kind: 'message', title: plainTitle(title), markdown: lines.join('\n'), url: safeUrl(url), priority };
+}
+
+function ignored(event: SupportedEvent, action: string): EventOutcome {
+  return { kind: 'ignored', reason: `${event} action "${action.slice(0, 64)}" is not notified` };
 }
 
 function pushQuote(lines: string[], body: string | undefined): void {

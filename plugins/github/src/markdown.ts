@@ -43,11 +43,6 @@ export function link(label: string, url: string | undefined | null): string {
   return href === undefined ? escapeInline(label) : `[${escapeInline(label)}](${href})`;
 }
 
-/** A short commit id as code. Ids are hex; anything else is dropped rather than trusted. */
-export function shortSha(sha: string | undefined | null): string {
-  return typeof sha === 'string' && /^[0-9a-f]{7,64}$/i.test(sha) ? `\`${sha.slice(0, 7)}\`` : '';
-}
-
 /** `url` normalised when it is an absolute http(s) URL, else undefined. */
 export function safeUrl(url: string | undefined | null): string | undefined {
   if (typeof url !== 'string') return undefined;

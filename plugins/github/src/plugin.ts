@@ -1,6 +1,7 @@
-import { definePlugin, PluginInstance, type PluginHandlers, type DisplayLocation, type WebhookReply, type WebhookRequest } from '@flow/plugin-kit';
+import { definePlugin, PluginInstance, type DisplayLocation, type PluginHandlers, type WebhookReply, type WebhookRequest } from '@flow/plugin-kit';
 import { defaultConfigYaml, parseConfig, type GithubConfig } from './config.js';
 import { describeEvent, isSupportedEvent, PayloadError } from './events.js';
+import { escapeInline } from './markdown.js';
 import { verifySignature } from './signature.js';
 
 /** Path of the payload URL under the instance's webhook base path. */
@@ -48,7 +49,7 @@ class GithubReceiver extends PluginInstance<unknown> implements PluginHandlers<u
         : 'A secret is configured. Deliveries without a valid `X-Hub-Signature-256` are refused with 401.',
     ];
     if (this.last !== undefined) {
-      lines.push('', `Last delivery: \`${this.last.event}\` at ${this.last.at.toISOString()}: ${this.last.outcome}.`);
+      lines.push('', `Last delivery: \`${this.last.event}\` at ${this.last.at.toISOString()}: ${escapeInline(this.last.outcome)}.`);
     }
     return lines.join('\n');
   }

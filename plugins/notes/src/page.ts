@@ -47,12 +47,14 @@ const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
  * - the CSP allows nothing but the one inline style, forms posting back to this origin and
  *   no framing (the page must not be clickjacked into posting);
  * - nosniff keeps browsers from reading a text answer as HTML;
- * - no-referrer, because the page's URL carries the plugin's webhook token.
+ * - same-origin referrers only, because the page's URL carries the plugin's webhook token.
+ *   Not no-referrer: under that policy browsers send `Origin: null` even on the page's own
+ *   form posts, and the cross-site check could no longer tell them from a foreign page.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 });
@@ -76,7 +78,7 @@ export function renderPage(state: FormState): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>Notes · Flow</title>
 <style>${STYLE}</style>
 </head>
@@ -104,7 +106,7 @@ ${recent}
 export function renderRefusal(reason: string): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Refused · Notes</title><style>${STYLE}</style></head>
+<head><meta charset="utf-8"><meta name="referrer" content="same-origin"><title>Refused · Notes</title><style>${STYLE}</style></head>
 <body><main><h1>Note not sent</h1><p class="banner error">${escapeHtml(reason)}</p><p><a href="./">Back to the form</a></p></main></body>
 </html>
 `;

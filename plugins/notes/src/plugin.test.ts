@@ -39,6 +39,8 @@ describe('notes plugin', () => {
     const res = await inst.webhook({ method: 'GET', path: '/' });
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    // Not no-referrer: that makes browsers send "Origin: null" on the form's own posts (see page.ts).
+    expect(res.headers['referrer-policy']).toBe('same-origin');
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'$/);
     const html = res.text();

@@ -1,4 +1,4 @@
-import { ConfigError, definePlugin, PluginInstance, type PluginHandlers, type DisplayLocation, type WebhookReply, type WebhookRequest } from '@flow/plugin-kit';
+import { ConfigError, definePlugin, PluginInstance, type DisplayLocation, type PluginHandlers, type WebhookReply, type WebhookRequest } from '@flow/plugin-kit';
 import { issueToken, newSecret, verifyToken } from './csrf.js';
 import { MAX_NOTE_CHARS, MAX_TITLE_CHARS, renderPage, renderRefusal, SECURITY_HEADERS, type FormState, type RecentNote } from './page.js';
 
@@ -55,7 +55,7 @@ class Notes extends PluginInstance<NotesConfig> implements PluginHandlers<NotesC
   }
 
   async handleWebhook(req: WebhookRequest): Promise<WebhookReply> {
-    if (req.path === '/' || req.path === '') {
+    if (req.path === '/') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'use GET', { allow: 'GET, HEAD' });
       const sent = /^\d{1,15}$/.test(req.query.get('sent') ?? '') ? req.query.get('sent') : null;
       return this.page(200, sent === null ? {} : { banner: { kind: 'ok', text: `Note sent (message ${sent}).` } });
@@ -101,15 +101,20 @@ class Notes extends PluginInstance<NotesConfig> implements PluginHandlers<NotesC
   }
 
   private csrfSecret(): Promise<string> {
-    this.secret ??= (async () => {
-      const stored = await this.ctx.kv.get(SECRET_KEY);
-      if (stored !== null && stored !== '') return stored;
-      const created = newSecret();
-      await this.ctx.kv.set(SECRET_KEY, created);
-      return created;
-    })();
-    // A failed storage call is not remembered: the next request tries again.
-    this.secret.catch(() => (this.secret = undefined));
+    if (this.secret === undefined) {
+      const loading = (async () => {
+        const stored = await this.ctx.kv.get(SECRET_KEY);
+        if (stored !== null && stored !== '') return stored;
+        const created = newSecret();
+        await this.ctx.kv.set(SECRET_KEY, created);
+        return created;
+      })();
+      this.secret = loading;
+      // A failed storage call is not remembered: the next request tries again.
+      loading.catch(() => {
+        if (this.secret === loading) this.secret = undefined;
+      });
+    }
     return this.secret;
   }
 
@@ -141,7 +146,7 @@ class Notes extends PluginInstance<NotesConfig> implements PluginHandlers<NotesC
  * proxy host included) was made by another site's page. Without either header (curl, old
  * browsers) the CSRF token alone decides.
  */
-export function crossSiteReason(req: WebhookRequest): string | undefined {
+function crossSiteReason(req: WebhookRequest): string | undefined {
   const fetchSite = req.headers['sec-fetch-site'];
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') return `Sec-Fetch-Site: ${fetchSite}`;
   const origin = req.headers.origin;

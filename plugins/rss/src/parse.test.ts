@@ -53,6 +53,10 @@ describe('parseFeedText', () => {
     expect(feed.entries[0]!.link).toBeUndefined();
   });
 
+  it('names the element a truncated document ends in', () => {
+    expect(() => parseFeedText('<rss><channel><item><title>cut', FEED_URL)).toThrow('malformed XML: the document ends inside <title> (cut short?)');
+  });
+
   it.each([
     ['XML truncated before the items', rssXml('t', [{ guid: 'a', title: 'a' }]).slice(0, 150)],
     ['XML truncated inside an item', rssXml('t', [{ guid: 'a', title: 'a' }, { guid: 'b', title: 'b' }]).replace(/<guid isPermaLink="false">b<\/guid>[\s\S]*$/, '')],

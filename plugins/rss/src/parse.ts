@@ -39,7 +39,13 @@ export function parseFeedText(text: string, feedUrl: string): ParsedFeed {
   const xml = text.replace(BARE_AMPERSAND, '&amp;');
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
-    throw new FeedParseError(`malformed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+    // The validator reports unclosed elements as "Invalid '[ "rss", "channel" ]' found." at 1:1.
+    const unclosed = /^Invalid '\[([\s\S]*)\]' found/.exec(valid.err.msg);
+    if (unclosed) {
+      const names = unclosed[1]!.replace(/[\s"]+/g, '').split(',').filter(Boolean);
+      throw new FeedParseError(`malformed XML: the document ends inside <${names.at(-1) ?? '?'}> (cut short?)`);
+    }
+    throw new FeedParseError(`malformed XML: ${valid.err.msg.replace(/\s+/g, ' ')} (line ${valid.err.line}, column ${valid.err.col})`);
   }
   let feed: ReturnType<typeof parseFeed>;
   try {

@@ -18,11 +18,11 @@ export class RssInstance extends PluginInstance<unknown> {
     ctx.signal.addEventListener('abort', () => void this.poller.stop(), { once: true });
   }
 
-  override defaultConfig(): string {
+  defaultConfig(): string {
     return DEFAULT_CONFIG_YAML;
   }
 
-  override validateAndSetConfig(raw: unknown): void {
+  validateAndSetConfig(raw: unknown): void {
     try {
       this.config = parseRssConfig(raw);
     } catch (err) {
@@ -32,15 +32,15 @@ export class RssInstance extends PluginInstance<unknown> {
     this.poller.reconfigure(this.config);
   }
 
-  override enable(): void {
+  enable(): void {
     this.poller.start();
   }
 
-  override async disable(): Promise<void> {
+  async disable(): Promise<void> {
     await this.poller.stop();
   }
 
-  override getDisplay(_location: DisplayLocation): string {
+  getDisplay(_location: DisplayLocation): string {
     return renderDisplay(this.config, this.poller.snapshot(), this.poller.running);
   }
 }

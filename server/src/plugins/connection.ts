@@ -1,6 +1,7 @@
 import {
-  CancellationTokenSource,
   ResponseError,
+  type CancellationToken,
+  type Disposable,
   createMessageConnection,
   type MessageConnection,
   type MessageReader,
@@ -41,8 +42,76 @@ export interface RequestOptions {
 /** Handles one plugin → host request; throw a ResponseError to answer with a wire error. */
 export type HostRequestHandler = (method: string, params: unknown) => Promise<unknown>;
 
-interface Pending {
-  reject: (error: PluginCallError) => void;
+/**
+ * One request in flight. It doubles as the request's cancellation token: vscode-jsonrpc
+ * accepts any object with `isCancellationRequested` and `onCancellationRequested`, and this
+ * one costs a single allocation instead of CancellationTokenSource's emitter chain (a host
+ * bringing up 30,000 instances sends 90,000 requests). Cancelling makes vscode-jsonrpc send
+ * `$/cancelRequest`; the caller does not wait for the plugin to acknowledge it.
+ */
+class PendingCall implements CancellationToken {
+  isCancellationRequested = false;
+  private onCancel: (() => void) | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private done = false;
+
+  constructor(
+    private readonly set: Set<PendingCall>,
+    private readonly def: RequestDefinition,
+    private readonly opts: RequestOptions,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: PluginCallError) => void,
+  ) {
+    set.add(this);
+    this.timer = setTimeout(this.timedOut, opts.timeoutMs);
+    opts.signal?.addEventListener('abort', this.aborted, { once: true });
+  }
+
+  readonly onCancellationRequested = (listener: (e: unknown) => unknown): Disposable => {
+    this.onCancel = () => listener(undefined);
+    return { dispose: () => (this.onCancel = undefined) };
+  };
+
+  answered(result: unknown): void {
+    if (this.done) return;
+    const parsed = this.def.result.safeParse(result);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ');
+      this.fail(new PluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin answered ${this.def.method} with an invalid result: ${issues}`, ErrorCodes.InternalError));
+      return;
+    }
+    this.finish();
+    this.resolve(parsed.data);
+  }
+
+  fail(error: PluginCallError): void {
+    if (this.done) return;
+    this.finish();
+    this.reject(error);
+  }
+
+  private readonly timedOut = (): void => {
+    const ms = this.opts.timeoutMs;
+    this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `the plugin did not answer ${this.def.method} within ${ms} ms`, ErrorCodes.Timeout, { timeoutMs: ms }));
+  };
+
+  private readonly aborted = (): void => {
+    this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `${this.def.method} was cancelled by the caller`, ErrorCodes.RequestCancelled));
+  };
+
+  private cancel(error: PluginCallError): void {
+    if (this.done) return;
+    this.isCancellationRequested = true;
+    this.onCancel?.();
+    this.fail(error);
+  }
+
+  private finish(): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    this.opts.signal?.removeEventListener('abort', this.aborted);
+    this.set.delete(this);
+  }
 }
 
 /**
@@ -56,7 +125,7 @@ interface Pending {
  */
 export class PluginConnection {
   private readonly conn: MessageConnection;
-  private readonly pending = new Set<Pending>();
+  private readonly pending = new Set<PendingCall>();
   private closedReason: string | undefined;
 
   constructor(reader: MessageReader, writer: MessageWriter, onHostRequest: HostRequestHandler, onNotification: (method: string, params: unknown) => void) {
@@ -77,50 +146,11 @@ export class PluginConnection {
     if (this.closedReason !== undefined) {
       return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_CLOSED', this.closedReason, ErrorCodes.TransportClosed));
     }
-    const cts = new CancellationTokenSource();
     return new Promise<ResultOf<D>>((resolve, reject) => {
-      let done = false;
-      const finish = () => {
-        done = true;
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(entry);
-        cts.dispose();
-      };
-      const entry: Pending = {
-        reject: (error) => {
-          if (done) return;
-          finish();
-          reject(error);
-        },
-      };
-      const cancel = (error: PluginCallError) => {
-        if (done) return;
-        // $/cancelRequest lets a well-behaved plugin drop the work; the caller does not wait for it.
-        cts.cancel();
-        entry.reject(error);
-      };
-      const onAbort = () => cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `${def.method} was cancelled by the caller`, ErrorCodes.RequestCancelled));
-      const timer = setTimeout(
-        () => cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `the plugin did not answer ${def.method} within ${opts.timeoutMs} ms`, ErrorCodes.Timeout, { timeoutMs: opts.timeoutMs })),
-        opts.timeoutMs,
-      );
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.add(entry);
-      this.conn.sendRequest(def.type, params, cts.token).then(
-        (result) => {
-          if (done) return;
-          const parsed = def.result.safeParse(result);
-          if (!parsed.success) {
-            entry.reject(
-              new PluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin answered ${def.method} with an invalid result: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ')}`, ErrorCodes.InternalError),
-            );
-            return;
-          }
-          finish();
-          resolve(parsed.data as ResultOf<D>);
-        },
-        (error: unknown) => entry.reject(this.toCallError(def.method, error)),
+      const call = new PendingCall(this.pending, def, opts, resolve as (v: unknown) => void, reject);
+      this.conn.sendRequest(def.type, params, call).then(
+        (result) => call.answered(result),
+        (error: unknown) => call.fail(this.toCallError(def.method, error)),
       );
     });
   }
@@ -141,7 +171,7 @@ export class PluginConnection {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     const error = new PluginCallError('FLOW_ERR_PLUGIN_CLOSED', reason, ErrorCodes.TransportClosed);
-    for (const entry of [...this.pending]) entry.reject(error);
+    for (const call of [...this.pending]) call.fail(error);
     this.conn.dispose();
   }
 

@@ -57,7 +57,8 @@ export class PluginHost {
 
   /** Every supervisor, in entry-name order. */
   list(): PluginSupervisor[] {
-    return [...this.sups.values()].sort((a, b) => a.plugin.name.localeCompare(b.plugin.name));
+    // Code-unit order, not localeCompare: the first collator use costs tens of milliseconds.
+    return [...this.sups.values()].sort((a, b) => (a.plugin.name < b.plugin.name ? -1 : a.plugin.name > b.plugin.name ? 1 : 0));
   }
 
   byName(name: string): PluginSupervisor | undefined {
@@ -124,9 +125,9 @@ export class PluginHost {
   }
 
   private async remove(sup: PluginSupervisor): Promise<void> {
-    this.sups.delete(sup.plugin.name);
     this.log.info({ entry: sup.plugin.name }, 'plugin removed from the folder; stopping it');
     await sup.stop();
+    this.sups.delete(sup.plugin.name);
     const mp = sup.modulePath;
     if (mp !== undefined && this.owners.get(mp) === sup.plugin.name) {
       this.owners.delete(mp);

@@ -88,7 +88,8 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     const body = await readRawBody(ctx, limit);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(ctx.req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      // Flow's own API token is never handed to plugin code; Authorization is the plugin's business.
+      if (value !== undefined && name !== 'x-gotify-key') headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     // A client that goes away cancels the plugin call ($/cancelRequest) instead of leaving it running.
     const abort = new AbortController();

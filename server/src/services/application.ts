@@ -104,7 +104,8 @@ export class ApplicationService {
       })
       .catch((err) => Promise.reject(mapStoreError(err)));
     if (removed.image) await this.removeFile(removed.image);
-    await this.deps.bus.emit('applicationDeleted', { application: removed }).catch(() => undefined);
+    // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
+    this.deps.bus.emitSafe('applicationDeleted', { application: removed });
     return removed;
   }
 

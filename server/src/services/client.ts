@@ -47,7 +47,8 @@ export class ClientService {
   async delete(userId: number, id: number): Promise<ClientRecord> {
     this.requireOwned(userId, id);
     const removed = await this.deps.clients.delete(id).catch((err) => Promise.reject(mapStoreError(err)));
-    await this.deps.bus.emit('clientDeleted', { client: removed }).catch(() => undefined);
+    // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
+    this.deps.bus.emitSafe('clientDeleted', { client: removed });
     return removed;
   }
 

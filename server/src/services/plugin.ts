@@ -249,9 +249,12 @@ export class PluginService {
     }
     return this.withLock(lockKey(userId, conf.modulePath), async () => {
       const instanceId = this.liveInstance(sup, conf);
+      // Mask the new secret values before the plugin sees them: it may log them while validating.
+      this.trackSecrets(sup, conf.id, conf.config, text);
       try {
         await sup.call(ConfigValidateAndSet, { instanceId, config: text });
       } catch (err) {
+        this.trackSecrets(sup, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
         throw this.httpError(err);
       }
@@ -296,6 +299,8 @@ export class PluginService {
     if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
     if (!conf.enabled) throw badRequest('plugin is disabled');
     const instanceId = this.liveInstance(sup, conf);
+    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
+    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
     try {
       return await sup.call(
         WebhookRequest,
@@ -434,9 +439,9 @@ export class PluginService {
       defaults = result.config;
       if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: result.config });
     }
+    this.trackSecrets(sup, conf.id, conf.config);
     try {
       await sup.call(ConfigValidateAndSet, { instanceId, config: conf.config });
-      this.trackSecrets(sup, conf.id, conf.config);
       return conf;
     } catch (err) {
       if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
@@ -444,7 +449,6 @@ export class PluginService {
       this.log.warn({ plugin: sup.plugin.name, instanceId, reason: err.message }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
       const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
       await sup.call(ConfigValidateAndSet, { instanceId, config: defaults }).catch(() => undefined);
-      this.trackSecrets(sup, conf.id, defaults);
       return updated;
     }
   }
@@ -605,20 +609,23 @@ export class PluginService {
     }
   }
 
-  private trackSecrets(sup: PluginSupervisor, confId: number, yaml: string): void {
+  /** Registers the values of the plugin's secret keys found in these YAML texts for masking (replacing earlier ones). */
+  private trackSecrets(sup: PluginSupervisor, confId: number, ...texts: string[]): void {
     const keys = this.secretKeys.get(sup) ?? [];
     if (keys.length === 0) return;
-    let doc: unknown;
-    try {
-      doc = parseYaml(yaml);
-    } catch {
-      return;
-    }
-    if (doc === null || typeof doc !== 'object') return;
     const values: string[] = [];
-    for (const key of keys) {
-      const v = (doc as Record<string, unknown>)[key];
-      if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
+    for (const text of texts) {
+      let doc: unknown;
+      try {
+        doc = parseYaml(text);
+      } catch {
+        continue;
+      }
+      if (doc === null || typeof doc !== 'object') continue;
+      for (const key of keys) {
+        const v = (doc as Record<string, unknown>)[key];
+        if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
+      }
     }
     sup.setSecrets(String(confId), values);
   }

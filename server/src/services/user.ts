@@ -131,7 +131,8 @@ export class UserService {
       throw mapStoreError(err);
     }
     this.verified.clear();
-    await this.deps.bus.emit('userDeleted', { user: removed }).catch(() => undefined);
+    // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
+    this.deps.bus.emitSafe('userDeleted', { user: removed });
     return removed;
   }
 

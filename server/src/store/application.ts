@@ -4,8 +4,11 @@ import { type CascadePart, type Db, type Op, pad, put, putRaw, del } from './db.
 import type { MessageStore } from './message.js';
 import { keyAfter } from './sort-key.js';
 
-// Keys: a!<id> → record; a-tok!<token> → id; u-a!<userId>!<id> → ''.
+// Keys: a!<id> → record; a-tok!<token> → id; u-a!<userId>!<id> → ''; a-lu!<id> → lastUsed.
+// lastUsed has its own key because it is written by message inserts, outside the store lock:
+// rewriting the whole record there could undo a concurrent rename.
 const REC = 'a!';
+const LAST_USED = 'a-lu!';
 const BY_TOKEN = 'a-tok!';
 const BY_USER = 'u-a!';
 
@@ -31,6 +34,10 @@ export class ApplicationStore {
       this.byId.set(a.id, a);
     }
     for (const [k, v] of await this.db.entries(BY_TOKEN)) this.byToken.set(k.slice(BY_TOKEN.length), Number(v));
+    for (const [k, v] of await this.db.entries(LAST_USED)) {
+      const a = this.byId.get(Number(k.slice(LAST_USED.length)));
+      if (a) a.lastUsed = v;
+    }
     for (const k of await this.db.keys(BY_USER)) {
       const [uid, id] = k.slice(BY_USER.length).split('!').map(Number) as [number, number];
       this.index(uid, id);
@@ -110,21 +117,22 @@ export class ApplicationStore {
       }
       const next = { ...cur, ...patch };
       await this.db.batch([put(REC + pad(id), next)]);
-      this.byId.set(id, next);
-      return next;
+      // A message may have touched lastUsed while the batch ran.
+      const fresh = { ...next, lastUsed: this.byId.get(id)?.lastUsed ?? next.lastUsed };
+      this.byId.set(id, fresh);
+      return fresh;
     });
   }
 
   /**
-   * Bookkeeping write that piggybacks on a message batch: returns the op and applies the
-   * value to memory at once (a lost lastUsed update is harmless).
+   * Bookkeeping write that piggybacks on a message batch: returns the op for the lastUsed key and
+   * applies the value to memory at once (a lost lastUsed update is harmless).
    */
   touchOp(id: number, lastUsed: string): Op | undefined {
     const cur = this.byId.get(id);
     if (!cur) return undefined;
-    const next = { ...cur, lastUsed };
-    this.byId.set(id, next);
-    return put(REC + pad(id), next);
+    this.byId.set(id, { ...cur, lastUsed });
+    return putRaw(LAST_USED + pad(id), lastUsed);
   }
 
   /** Deletes the application and its messages in one batch; `check` may veto inside the lock. */
@@ -147,7 +155,7 @@ export class ApplicationStore {
   }
 
   private recordOps(a: ApplicationRecord): Op[] {
-    return [del(REC + pad(a.id)), del(BY_TOKEN + a.token), del(BY_USER + pad(a.userId) + '!' + pad(a.id))];
+    return [del(REC + pad(a.id)), del(BY_TOKEN + a.token), del(BY_USER + pad(a.userId) + '!' + pad(a.id)), del(LAST_USED + pad(a.id))];
   }
 
   private forget(a: ApplicationRecord): void {

@@ -10,6 +10,14 @@ export const pad = (id: number): string => id.toString().padStart(16, '0');
 const SEQ = 'meta!seq!';
 
 /**
+ * Exclusive upper bound of all keys starting with `prefix`: the prefix with its last character
+ * incremented. (`prefix + '\xff'` would be wrong: keys are UTF-8, and any key continuing with a
+ * character from U+0100 up sorts above it.)
+ */
+export const prefixEnd = (prefix: string): string =>
+  prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+
+/**
  * The LevelDB handle shared by the entity stores. It owns:
  * - id sequences: allocated synchronously in memory, persisted by putting `meta!seq!<entity>`
  *   into the same batch as the record, so ids are monotonic across restarts and a failed
@@ -44,7 +52,7 @@ export class Db {
       throw err;
     }
     const db = new Db(level);
-    for await (const [key, value] of level.iterator({ gte: SEQ, lt: SEQ + '\xff' })) {
+    for await (const [key, value] of level.iterator({ gte: SEQ, lt: prefixEnd(SEQ) })) {
       db.seqs.set(key.slice(SEQ.length), Number(value));
     }
     return db;
@@ -71,12 +79,12 @@ export class Db {
   /** Keys with `prefix`, in byte order (or reversed), optionally bounded below `lt`. */
   async keys(prefix: string, opts: { reverse?: boolean; limit?: number; lt?: string } = {}): Promise<string[]> {
     return this.level
-      .keys({ gte: prefix, lt: opts.lt ?? prefix + '\xff', reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })
+      .keys({ gte: prefix, lt: opts.lt ?? prefixEnd(prefix), reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })
       .all();
   }
 
   async entries(prefix: string): Promise<[string, string][]> {
-    return this.level.iterator({ gte: prefix, lt: prefix + '\xff' }).all();
+    return this.level.iterator({ gte: prefix, lt: prefixEnd(prefix) }).all();
   }
 
   async batch(ops: Op[]): Promise<void> {

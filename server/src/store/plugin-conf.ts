@@ -21,6 +21,9 @@ const kvPrefix = (id: number) => KV + pad(id) + '!';
  */
 export class PluginConfStore {
   private byId = new Map<number, PluginConfRecord>();
+  // Webhook requests look confs up by token, so the indexes are mirrored in memory too.
+  private byToken = new Map<string, number>();
+  private byPath = new Map<string, number>();
 
   constructor(private readonly db: Db) {}
 
@@ -29,6 +32,20 @@ export class PluginConfStore {
       const p = JSON.parse(v) as PluginConfRecord;
       this.byId.set(p.id, p);
     }
+    for (const [k, v] of await this.db.entries(BY_TOKEN)) this.byToken.set(k.slice(BY_TOKEN.length), Number(v));
+    for (const [k, v] of await this.db.entries(BY_PATH)) this.byPath.set(k, Number(v));
+  }
+
+  private remember(p: PluginConfRecord): void {
+    this.byId.set(p.id, p);
+    this.byToken.set(p.token, p.id);
+    this.byPath.set(pathKey(p.userId, p.modulePath), p.id);
+  }
+
+  private forget(p: PluginConfRecord): void {
+    this.byId.delete(p.id);
+    this.byToken.delete(p.token);
+    this.byPath.delete(pathKey(p.userId, p.modulePath));
   }
 
   get(id: number): PluginConfRecord | undefined {
@@ -36,13 +53,13 @@ export class PluginConfStore {
   }
 
   getByToken(token: string): PluginConfRecord | undefined {
-    for (const p of this.byId.values()) if (p.token === token) return p;
-    return undefined;
+    const id = this.byToken.get(token);
+    return id === undefined ? undefined : this.byId.get(id);
   }
 
   getByUserAndPath(userId: number, modulePath: string): PluginConfRecord | undefined {
-    for (const p of this.byId.values()) if (p.userId === userId && p.modulePath === modulePath) return p;
-    return undefined;
+    const id = this.byPath.get(pathKey(userId, modulePath));
+    return id === undefined ? undefined : this.byId.get(id);
   }
 
   /** The user's confs ordered by id. */
@@ -74,7 +91,7 @@ export class PluginConfStore {
         putRaw(BY_USER + pad(rec.userId) + '!' + pad(id), ''),
         putRaw(pathKey(rec.userId, rec.modulePath), String(id)),
       ]);
-      this.byId.set(id, rec);
+      this.remember(rec);
       return rec;
     });
   }
@@ -146,7 +163,7 @@ export class PluginConfStore {
       const cur = this.byId.get(id);
       if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
       await this.db.batch(await this.recordOps(cur));
-      this.byId.delete(id);
+      this.forget(cur);
       return cur;
     });
   }
@@ -159,7 +176,7 @@ export class PluginConfStore {
     return {
       ops,
       commit: () => {
-        for (const p of confs) this.byId.delete(p.id);
+        for (const p of confs) this.forget(p);
       },
       abort: () => undefined,
     };

@@ -112,6 +112,22 @@ describe('ids', () => {
   });
 });
 
+describe('non-ASCII keys', () => {
+  it('are found again after a reopen (names, module paths, kv keys above U+00FF)', async () => {
+    const user = await store.users.create({ name: '日本語 Łukasz 🚀', passHash: 'h', admin: false });
+    const conf = await store.pluginConfs.create({ userId: user.id, modulePath: 'модуль/плагин', token: 'Puni', applicationId: 0, config: '' });
+    await store.pluginConfs.kvSet(conf.id, 'ключ 🔑', 1);
+    await store.pluginConfs.kvSet(conf.id, 'plain', 2);
+    await store.close();
+    store = await Store.open(dir);
+    expect(store.users.getByName('日本語 Łukasz 🚀')?.id).toBe(user.id);
+    expect(store.pluginConfs.getByUserAndPath(user.id, 'модуль/плагин')?.id).toBe(conf.id);
+    expect(await store.pluginConfs.kvList(conf.id)).toEqual({ plain: 2, 'ключ 🔑': 1 });
+    await store.users.delete(user.id);
+    expect((await allKeys(store)).filter((k) => !k.startsWith('meta!'))).toEqual([]);
+  });
+});
+
 describe('PluginConfStore', () => {
   it('creates, finds by token/user/path, updates, and keeps kv and storage separate', async () => {
     const s = await seedUser('pc');
@@ -127,7 +143,7 @@ describe('PluginConfStore', () => {
 
     const batch = vi.spyOn(store.db.level, 'batch');
     await store.pluginConfs.kvSet(conf.id, 'other', 'x');
-    expect(batch.mock.calls[0]![0]).toHaveLength(1);
+    expect((batch.mock.calls[0] as unknown[])[0]).toHaveLength(1);
     batch.mockRestore();
     expect(await store.pluginConfs.kvList(conf.id)).toEqual({ k: { v: 1 }, other: 'x' });
     await store.pluginConfs.kvDelete(conf.id, 'k');

@@ -48,9 +48,8 @@ export class StreamClient {
       this.cleanup();
       return;
     }
-    this.socket.send(json, (err) => {
-      if (err) this.close();
-    });
+    // No per-send callback: a failed write surfaces as the socket's 'error' event, handled above.
+    this.socket.send(json);
   }
 
   /** Closes the connection (normal closure). Safe to call twice. */

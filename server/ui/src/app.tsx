@@ -17,6 +17,21 @@ import { LoginPage } from './session/login-page';
 import { restoreSession, session } from './session/session';
 import { UsersPage } from './user/users-page';
 
+const TITLES: [RegExp, string][] = [
+  [/^\/login$/, 'Login'],
+  [/^\/messages\//, 'Messages'],
+  [/^\/applications$/, 'Applications'],
+  [/^\/clients$/, 'Clients'],
+  [/^\/users$/, 'Users'],
+  [/^\/plugins/, 'Plugins'],
+];
+
+/** The browser tab names the page, so several open Flow tabs can be told apart. */
+function titleOf(path: string): string {
+  const page = TITLES.find(([pattern]) => pattern.test(path))?.[1] ?? 'Messages';
+  return `${page} · Flow`;
+}
+
 function Page({ path }: { path: string }) {
   if (path === '/') return <MessagesPage />;
   const app = matchRoute('/messages/:id', path);
@@ -39,6 +54,9 @@ export function App() {
   const path = useRoute();
 
   useEffect(() => void restoreSession(), []);
+  useEffect(() => {
+    document.title = titleOf(path);
+  }, [path]);
 
   const token = current.state === 'loggedIn' ? current.token : null;
   useEffect(() => {

@@ -60,6 +60,8 @@ export async function openBrowser(origin: string): Promise<UiBrowser> {
 /** Saves a full-page screenshot as `test-output/screenshots/<name>.png`. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
+  // From the top: a full-page capture of a scrolled page would paint the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 

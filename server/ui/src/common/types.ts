@@ -67,3 +67,22 @@ export interface ErrorBody {
   errorCode: number;
   errorDescription: string;
 }
+
+/** One plugin process, from the admin-only `GET /plugin/admin/processes` (Flow only). */
+export interface PluginProcess {
+  /** Its entry in the plugins folder; the restart endpoint takes it. */
+  name: string;
+  path: string;
+  modulePath: string | null;
+  version: string | null;
+  status: PluginStatus;
+  statusReason: string | null;
+  pid: number | null;
+  uptimeSeconds: number | null;
+  restarts: number;
+  lastError: string | null;
+  instances: number;
+  capabilities: string[];
+  /** The most recent stderr lines, oldest first. */
+  stderr: string[];
+}

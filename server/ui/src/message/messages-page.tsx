@@ -32,7 +32,9 @@ export function MessagesPage({ appId }: MessagesPageProps) {
     setError(null);
     try {
       const page = await request<PagedMessages>('GET', `${listPath}?limit=${PAGE}`);
-      setMessages(page.messages);
+      // Messages streamed in while this request was in flight are newer than the page: keep them.
+      const newest = page.messages[0]?.id ?? 0;
+      setMessages((list) => [...list.filter((m) => m.id > newest), ...page.messages]);
       setNext(page.paging.next ? page.paging.since : null);
     } catch (err) {
       setError(err);

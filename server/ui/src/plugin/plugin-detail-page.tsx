@@ -7,11 +7,14 @@ import { fullDate } from '../common/date';
 import { LoadState } from '../common/load-state';
 import { renderMarkdown } from '../common/markdown';
 import { notify } from '../common/notify';
+import { useStore } from '../common/store';
 import { Switch } from '../common/switch';
+import { session } from '../session/session';
 import type { Plugin } from '../common/types';
 import { ConfigEditor } from './config-editor';
 import { PluginStatus } from './plugin-status';
-import { togglePlugin } from './plugins-page';
+import { ProcessPanel } from './process-panel';
+import { togglePlugin } from './toggle-plugin';
 import {
   capabilities,
   getPluginConfig,
@@ -194,7 +197,10 @@ function Displayer({ plugin, revision }: { plugin: Plugin; revision: number }) {
 
 export function PluginDetailPage({ id }: { id: number }) {
   const { plugins, error, reload } = usePlugins();
+  const current = useStore(session);
+  const isAdmin = current.state === 'loggedIn' && current.user.admin;
   const [displayRevision, setDisplayRevision] = useState(0);
+  const [toggling, setToggling] = useState(false);
   const plugin = plugins?.find((p) => p.id === id);
 
   if (!plugin) {
@@ -227,7 +233,14 @@ export function PluginDetailPage({ id }: { id: number }) {
             <Switch
               checked={plugin.enabled}
               label={`${plugin.name} enabled`}
-              onChange={(on) => void togglePlugin(plugin, on, reload).then(() => setDisplayRevision((r) => r + 1))}
+              disabled={toggling}
+              onChange={(on) => {
+                setToggling(true);
+                void togglePlugin(plugin, on, reload).finally(() => {
+                  setToggling(false);
+                  setDisplayRevision((r) => r + 1);
+                });
+              }}
             />
             <span aria-hidden="true">{plugin.enabled ? 'Enabled' : 'Disabled'}</span>
           </label>
@@ -237,6 +250,16 @@ export function PluginDetailPage({ id }: { id: number }) {
       <div class="detail-grid">
         <PluginInfo plugin={plugin} />
         {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}
+        {isAdmin && (
+          <ProcessPanel
+            plugin={plugin}
+            revision={displayRevision}
+            onRestarted={() => {
+              void reload();
+              setDisplayRevision((r) => r + 1);
+            }}
+          />
+        )}
         {caps.includes('configurer') && (
           <Configurer
             plugin={plugin}

@@ -1,28 +1,18 @@
-import { errorMessage } from '../common/api';
+import { useState } from 'preact/hooks';
 import { CopyableSecret } from '../common/copyable-secret';
 import { LoadState } from '../common/load-state';
-import { notify } from '../common/notify';
 import { navigate } from '../common/router';
 import { Switch } from '../common/switch';
-import type { Plugin } from '../common/types';
 import { PluginStatus } from './plugin-status';
-import { capabilities, setPluginEnabled, statusReason } from './plugins';
+import { capabilities, statusReason } from './plugins';
+import { togglePlugin } from './toggle-plugin';
 import { usePlugins } from './use-plugins';
 import { Icon } from '../common/icons';
 
-/** Flips a plugin on or off, then tells the user and refreshes the list (the status changes too). */
-export async function togglePlugin(plugin: Plugin, enabled: boolean, reload: () => Promise<void>): Promise<void> {
-  try {
-    await setPluginEnabled(plugin.id, enabled);
-    notify.info(enabled ? 'Plugin enabled' : 'Plugin disabled');
-  } catch (err) {
-    notify.error(errorMessage(err));
-  }
-  await reload();
-}
-
 export function PluginsPage() {
   const { plugins, error, reload } = usePlugins();
+  // One toggle at a time per plugin: a double click would otherwise send "enable" twice (→ 400).
+  const [busy, setBusy] = useState<number | null>(null);
   return (
     <section class="page plugins-page">
       <div class="page-header">
@@ -59,7 +49,11 @@ export function PluginsPage() {
                     <Switch
                       checked={plugin.enabled}
                       label={`${plugin.name} enabled`}
-                      onChange={(on) => void togglePlugin(plugin, on, reload)}
+                      disabled={busy === plugin.id}
+                      onChange={(on) => {
+                        setBusy(plugin.id);
+                        void togglePlugin(plugin, on, reload).finally(() => setBusy(null));
+                      }}
                     />
                   </td>
                   <td class="name">
@@ -75,7 +69,7 @@ export function PluginsPage() {
                       aria-label={`Details of ${plugin.name}`}
                       onClick={() => navigate(`/plugins/${plugin.id}`)}
                     >
-                      <Icon name="gear" /> Details
+                      Details <Icon name="chevron" />
                     </button>
                   </td>
                   <td class="version">{plugin.version ?? ''}</td>

@@ -1,6 +1,6 @@
 import { request } from '../common/api';
 import { baseUrl } from '../common/base-url';
-import type { Plugin } from '../common/types';
+import type { Plugin, PluginProcess } from '../common/types';
 
 export function listPlugins(): Promise<Plugin[]> {
   return request<Plugin[]>('GET', 'plugin');
@@ -44,4 +44,14 @@ export function capabilities(plugin: Plugin): string[] {
 /** States that change by themselves shortly: pages poll while a plugin is in one. */
 export function isTransient(plugin: Plugin): boolean {
   return plugin.status === 'starting' || plugin.status === 'restarting';
+}
+
+/** Admin only: every plugin process with pid, uptime, restarts, last error and recent stderr. */
+export function listPluginProcesses(): Promise<PluginProcess[]> {
+  return request<PluginProcess[]>('GET', 'plugin/admin/processes');
+}
+
+/** Admin only: restarts a plugin's process (also clears `failed` and `incompatible`). */
+export async function restartPluginProcess(name: string): Promise<void> {
+  await request('POST', `plugin/admin/processes/${encodeURIComponent(name)}/restart`);
 }

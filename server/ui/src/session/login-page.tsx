@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../common/api';
+import { ApiError, errorMessage } from '../common/api';
 import { login } from './session';
 
 export function LoginPage() {
@@ -15,7 +15,8 @@ export function LoginPage() {
     try {
       await login(username, password);
     } catch (err) {
-      setError(errorMessage(err));
+      // The API's own 401 text speaks of tokens; at the login form the cause is the credentials.
+      setError(err instanceof ApiError && err.status === 401 ? 'Unauthorized: wrong user name or password' : errorMessage(err));
       setBusy(false);
     }
   };

@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// Plugin host benchmark (issue 4). Not a test: prints numbers and checks targets.
+//
+//   node bench/plugins/run.mjs            (after `npm run build`; `npm run bench` does both)
+//   BENCH_SECONDS=10 BENCH_USERS=10000 node bench/plugins/run.mjs
+//
+// 1. Startup: 10,000 users × 3 kit-based plugins (echo, minimal, hello). A child process
+//    seeds the users, starts Flow once cold (confs, tokens and echo's internal applications
+//    are created), marks every instance enabled, stops, then starts again warm and measures
+//    the time until every instance is created, configured and enabled (startFlow resolves
+//    then). Each plugin process's RSS is read from /proc after the warm start.
+// 2. Webhook relay: autocannon, 10 connections, GET on the hello plugin's webhook through
+//    Flow, side by side with the same handler in-process in Koa (+ @koa/router, raw body
+//    read): ratio of throughput and p99. Servers run in child processes, so the load
+//    generator does not share their event loop.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const USERS = Number(process.env.BENCH_USERS ?? 10_000);
+const CONNECTIONS = 10;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const HELLO = path.join(here, 'hello-plugin.mjs');
+const bundle = (name) => path.join(root, 'plugins', name, 'dist', `flow-${name}.mjs`);
+const quietConfig = (data, plugins) => ({
+  'server.listenaddr': '127.0.0.1',
+  'server.port': 0,
+  datadir: data,
+  passstrength: 4,
+  pluginsdir: plugins,
+  'plugins.watch': false,
+  'plugins.pingintervalseconds': 0,
+});
+
+const rssMb = (pid) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
+
+// ---- child: startup ------------------------------------------------------------------------
+async function startupChild(data, plugins) {
+  const { startFlow } = await import('@flow/server');
+  const config = quietConfig(data, plugins);
+
+  // Seed users straight into the store (bcrypt for 10,000 users would take minutes; nobody logs in).
+  const seed = await startFlow({ config: { ...config, pluginsdir: path.join(data, 'empty') }, quiet: true });
+  const hash = (await seed.app.store.users.list())[0].passHash;
+  for (let i = 1; i < USERS; i++) await seed.app.store.users.create({ name: `user${i}`, passHash: hash, admin: false });
+  await seed.close();
+
+  let t0 = performance.now();
+  let flow = await startFlow({ config, quiet: true });
+  const cold = performance.now() - t0;
+  for (const conf of flow.app.store.pluginConfs.list()) await flow.app.store.pluginConfs.update(conf.id, { enabled: true });
+  await flow.close();
+
+  t0 = performance.now();
+  flow = await startFlow({ config, quiet: true });
+  const warm = performance.now() - t0;
+  const procs = flow.app.services.plugins.host.list().map((sup) => ({
+    name: sup.plugin.name,
+    instances: sup.instances.size,
+    enabled: [...sup.instances.values()].filter((i) => i.enabled).length,
+    rssMb: rssMb(sup.pid),
+  }));
+  await flow.close();
+  return { users: USERS, coldMs: cold, warmMs: warm, procs };
+}
+
+// ---- child: servers for the webhook run ----------------------------------------------------
+async function serveFlow(data, plugins) {
+  const { startFlow } = await import('@flow/server');
+  const flow = await startFlow({ config: quietConfig(data, plugins), quiet: true });
+  const [conf] = flow.app.services.plugins.list(1);
+  await flow.app.services.plugins.enable(1, conf.id);
+  const pid = flow.app.services.plugins.host.list()[0].pid;
+  return { url: `${flow.url}/plugin/${conf.id}/custom/${conf.token}/hello`, pid, close: () => flow.close() };
+}
+
+async function serveKoa() {
+  const { default: Koa } = await import('koa');
+  const { Router } = await import('@koa/router');
+  const app = new Koa();
+  const router = new Router();
+  // The same work as the plugin's handler, plus reading the body as the relay does.
+  router.all('/plugin/:id/custom/:token{/*rest}', async (ctx) => {
+    const chunks = [];
+    for await (const c of ctx.req) chunks.push(c);
+    Buffer.concat(chunks);
+    ctx.status = 200;
+    ctx.body = 'hello';
+  });
+  app.use(router.routes());
+  const server = createServer(app.callback());
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}/plugin/1/custom/Pbaseline/hello`, close: () => new Promise((r) => server.close(r)) };
+}
+
+async function child(mode, args) {
+  if (mode === '--startup') {
+    console.log(JSON.stringify(await startupChild(...args)));
+    return;
+  }
+  const srv = mode === '--serve-flow' ? await serveFlow(...args) : await serveKoa();
+  console.log(JSON.stringify({ url: srv.url, pid: srv.pid }));
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.on('end', r));
+  await srv.close();
+}
+
+// ---- parent --------------------------------------------------------------------------------
+function run(args) {
+  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  const first = new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
+    });
+    proc.on('exit', (code) => reject(new Error(`bench child ${args[0]} exited with ${code}`)));
+  });
+  return { proc, exited, first };
+}
+
+const cannon = (url) =>
+  new Promise((resolve, reject) => autocannon({ url, connections: CONNECTIONS, duration: SECONDS }, (err, res) => (err ? reject(err) : resolve(res))));
+
+async function main() {
+  const work = await mkdtemp(path.join(tmpdir(), 'flow-bench-plugins-'));
+  try {
+    // 1. startup
+    const startPlugins = path.join(work, 'plugins-startup');
+    await mkdir(startPlugins);
+    await symlink(bundle('echo'), path.join(startPlugins, 'echo'));
+    await symlink(bundle('minimal'), path.join(startPlugins, 'minimal'));
+    await symlink(HELLO, path.join(startPlugins, 'hello'));
+    const s = run(['--startup', path.join(work, 'data-startup'), startPlugins]);
+    const startup = await s.first;
+    await s.exited;
+
+    // 2. webhook relay vs in-process
+    const hookPlugins = path.join(work, 'plugins-hook');
+    await mkdir(hookPlugins);
+    await symlink(HELLO, path.join(hookPlugins, 'hello'));
+    const flowSrv = run(['--serve-flow', path.join(work, 'data-hook'), hookPlugins]);
+    const { url: flowUrl, pid: helloPid } = await flowSrv.first;
+    await cannon(flowUrl); // warm-up run, not reported
+    const viaPlugin = await cannon(flowUrl);
+    const helloRss = rssMb(helloPid);
+    flowSrv.proc.stdin.end();
+    await flowSrv.exited;
+    const koaSrv = run(['--serve-koa']);
+    const { url: koaUrl } = await koaSrv.first;
+    await cannon(koaUrl);
+    const inProcess = await cannon(koaUrl);
+    koaSrv.proc.stdin.end();
+    await koaSrv.exited;
+
+    const ratio = viaPlugin.requests.average / inProcess.requests.average;
+    const total = startup.procs.reduce((n, p) => n + p.instances, 0);
+    const enabled = startup.procs.reduce((n, p) => n + p.enabled, 0);
+    console.log(`\nnode ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run`);
+    console.log(`startup, ${startup.users} users × ${startup.procs.length} plugins: cold ${(startup.coldMs / 1000).toFixed(2)} s (confs and apps created), warm ${(startup.warmMs / 1000).toFixed(2)} s to ${enabled}/${total} instances created, configured and enabled (target < 5 s)`);
+    for (const p of startup.procs) console.log(`  ${p.name.padEnd(8)} ${String(p.instances).padStart(6)} instances, RSS ${p.rssMb.toFixed(1)} MB (target < 100 MB)`);
+    console.log('run'.padEnd(28), 'req/s'.padStart(8), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'non-2xx'.padStart(8));
+    for (const [name, r] of [['webhook via plugin', viaPlugin], ['same handler in Koa', inProcess]]) {
+      console.log(name.padEnd(28), r.requests.average.toFixed(0).padStart(8), String(r.latency.p50).padStart(7), String(r.latency.p99).padStart(7), String(r.non2xx).padStart(8));
+    }
+    console.log(`webhook relay = ${(ratio * 100).toFixed(1)}% of in-process (target >= 60%), p99 ${viaPlugin.latency.p99} ms (target < 10 ms); hello RSS after load ${helloRss.toFixed(1)} MB`);
+
+    const failures = [];
+    if (startup.warmMs >= 5000) failures.push('warm start took 5 s or more');
+    if (enabled !== total || total !== startup.users * startup.procs.length) failures.push(`only ${enabled}/${total} instances enabled`);
+    if (startup.procs.some((p) => !(p.rssMb < 100))) failures.push('a plugin process uses 100 MB or more');
+    if (ratio < 0.6) failures.push('webhook relay below 60% of in-process');
+    if (viaPlugin.latency.p99 >= 10) failures.push('webhook p99 10 ms or more');
+    if (viaPlugin.non2xx > 0 || viaPlugin.errors > 0) failures.push('webhook errors');
+    if (failures.length > 0) {
+      console.log('MISSED: ' + failures.join('; '));
+      process.exitCode = 1;
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const [mode, ...args] = process.argv.slice(2);
+if (mode) await child(mode, args);
+else await main();

@@ -1,0 +1,46 @@
+import { TranscriptError } from '@flow/protocol';
+import { loadTranscript } from '../replay/against-plugin.js';
+import { runFakePlugin } from '../replay/fake.js';
+import { UsageError, msOption, parseArgs } from './args.js';
+import type { Command } from './main.js';
+
+/** A plugin executable that plays the plugin side of a transcript, to test a host. */
+export const fakeCommand: Command = {
+  name: 'fake',
+  summary: 'act as a plugin that plays the plugin side of a transcript (checks what a host sends)',
+  usage: [
+    'Usage: flow-plugin fake --transcript FILE [--report FILE] [--step-timeout MS]',
+    '',
+    'Run by a Flow host as a plugin (e.g. from a plugin.yaml manifest). It answers the host from',
+    'the transcript and checks that the host sends the same calls in the same per-instance',
+    'order. The verdict goes to --report as JSON ({ok, failure?, steps, total}) and, on a',
+    'mismatch, to stderr; the exit code is 1 after a mismatch.',
+  ].join('\n'),
+  async run(args) {
+    let file: string;
+    let report: string | undefined;
+    let stepTimeoutMs: number | undefined;
+    try {
+      const parsed = parseArgs(args, ['transcript', 'report', 'step-timeout']);
+      const transcript = parsed.options.get('transcript');
+      if (!transcript || parsed.positional.length > 0 || parsed.command.length > 0) throw new UsageError('need --transcript FILE');
+      file = transcript;
+      report = parsed.options.get('report');
+      stepTimeoutMs = msOption(parsed, 'step-timeout');
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`flow-plugin fake: ${error.message}\n\n${this.usage}\n`);
+      return 2;
+    }
+    let transcript;
+    try {
+      transcript = await loadTranscript(file);
+    } catch (error) {
+      process.stderr.write(`flow-plugin fake: ${file}: ${error instanceof TranscriptError ? error.message : (error as Error).message}\n`);
+      return 2;
+    }
+    const code = await runFakePlugin(transcript, { reportFile: report, stepTimeoutMs });
+    // The host may keep our stdin open after `exit`; a plugin ends when it is told to.
+    process.exit(code);
+  },
+};

@@ -1,0 +1,14 @@
+import type { FlowMiddleware } from '../http/state.js';
+import { emptyOk } from './deps.js';
+
+/**
+ * Gotify registers `OPTIONS /*any` and answers 200 with an empty body (CORS preflights end
+ * there). Mounted after every router, so a route module that handles OPTIONS itself still wins.
+ */
+export function optionsFallback(): FlowMiddleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'OPTIONS') return next();
+    await next();
+    if (ctx.status === 404 && ctx.body == null) emptyOk(ctx);
+  };
+}

@@ -48,12 +48,6 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** The `data` of an IncompatibleVersion error. */
-export interface IncompatibleVersionData {
-  hostVersions: string[];
-  pluginVersions: string[];
-}
-
 /** Name of an error code, for logs and readable diffs ("PluginError (1000)"). */
 export function errorCodeName(code: number): string {
   for (const [name, value] of Object.entries(ErrorCodes)) if (value === code) return name;

@@ -123,12 +123,36 @@ describe('FrameDecoder', () => {
     expect(errors[0]!.toResponse()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
   });
 
+  it('recovers the frame that a half frame swallowed', () => {
+    const { d, messages, errors } = decoder();
+    const second = { jsonrpc: '2.0', id: 2, method: 'ping', params: {} };
+    // The sender promised 60 bytes, wrote 16, then wrote two whole frames.
+    d.push(Buffer.concat([Buffer.from('Content-Length: 60\r\n\r\n{"jsonrpc":"2.0"'), encodeFrame(ping), encodeFrame(second)]));
+    expect(errors.map((e) => [e.code, e.respond])).toEqual([[ErrorCodes.ParseError, true]]);
+    expect(messages).toEqual([ping, second]);
+  });
+
   it('refuses a charset other than UTF-8', () => {
     const { d, messages, errors } = decoder();
     d.push(Buffer.from('Content-Length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=latin1\r\n\r\n{}'));
     d.push(encodeFrame(ping));
     expect(errors.map((e) => e.message)).toEqual(['Unsupported frame: charset "latin1" (only utf-8 is allowed)']);
     expect(messages).toEqual([ping]);
+  });
+
+  it('reports a throwing message handler and still decodes the rest of the chunk', () => {
+    const seen: number[] = [];
+    const errors: FramingError[] = [];
+    const d = new FrameDecoder({
+      message: (m) => {
+        seen.push((m as { id: number }).id);
+        if (seen.length === 1) throw new Error('boom');
+      },
+      error: (e) => errors.push(e),
+    });
+    d.push(Buffer.concat([1, 2].map((id) => encodeFrame({ jsonrpc: '2.0', id, method: 'ping' }))));
+    expect(seen).toEqual([1, 2]);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([[ErrorCodes.InternalError, 'The message handler threw: boom']]);
   });
 
   it('survives random garbage interleaved with frames', () => {

@@ -79,7 +79,10 @@ export interface FrameDecoderOptions {
 }
 
 export interface FrameDecoderHandlers {
-  /** A frame whose body parsed as JSON. The value is not checked for JSON-RPC shape here. */
+  /**
+   * A frame whose body parsed as JSON. The value is not checked for JSON-RPC shape here.
+   * Should not throw; if it does, the decoder reports it through `error` and carries on.
+   */
   message(value: unknown): void;
   /** A framing, size or JSON problem. Decoding has already resumed when this runs. */
   error(error: FramingError): void;
@@ -251,17 +254,23 @@ export class FrameDecoder {
           }
           if (header.kind === 'unsupported') {
             this.handlers.error(new FramingError(`Unsupported frame: ${header.reason}`, ErrorCodes.ParseError, true));
+            offset = bodyEnd;
+          } else if (this.emitBody(buffer, header.end, bodyEnd)) {
+            offset = bodyEnd;
           } else {
-            this.emitBody(buffer, header.end, bodyEnd);
+            // A half frame (its sender wrote less than Content-Length, then the next frame)
+            // swallows the start of the next frame; resume at that frame's header if it is here.
+            const next = findMarker(buffer, header.end);
+            offset = next !== -1 && next < bodyEnd ? next : bodyEnd;
           }
-          offset = bodyEnd;
           continue;
         }
       }
     }
   }
 
-  private emitBody(buffer: Buffer, start: number, end: number): void {
+  /** Parses and delivers one body; false when it was not JSON (reported as ParseError). */
+  private emitBody(buffer: Buffer, start: number, end: number): boolean {
     let value: unknown;
     try {
       value = JSON.parse(buffer.toString('utf8', start, end));
@@ -269,9 +278,15 @@ export class FrameDecoder {
       this.handlers.error(
         new FramingError(`Frame body is not valid JSON: ${(error as Error).message}`, ErrorCodes.ParseError, true),
       );
-      return;
+      return false;
     }
-    this.handlers.message(value);
+    try {
+      this.handlers.message(value);
+    } catch (error) {
+      // A throwing handler must not lose the frames after this one in the same chunk.
+      this.handlers.error(new FramingError(`The message handler threw: ${(error as Error)?.message ?? String(error)}`, ErrorCodes.InternalError, false));
+    }
+    return true;
   }
 
   private keep(rest: Buffer, needed: number): void {

@@ -11,7 +11,8 @@ export type { ParsedVersion } from './version.js';
 
 // Error codes
 export { ErrorCodes, errorCodeName } from './errors.js';
-export type { ErrorCode, IncompatibleVersionData } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { ERROR_DATA, FrameTooLargeData, IncompatibleVersionData, InvalidParamsData, QuotaExceededData, TimeoutData, UnknownInstanceData } from './error-data.js';
 
 // Limits
 export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_STORAGE_QUOTA_BYTES, DEFAULT_WEBHOOK_BODY_BYTES } from './limits.js';

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { MethodDefinition } from './define.js';
-import { ErrorCodes } from './errors.js';
+import { ERROR_DATA } from './error-data.js';
+import { ErrorCodes, errorCodeName } from './errors.js';
 import { CANCEL_REQUEST_METHOD, CancelParams } from './lifecycle.js';
 import { METHODS } from './methods.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 /**
  * The JSON Schemas of spec/schemas/, generated from the zod schemas of the method
- * definitions: one file per params/result object, named after its `.meta({ id })`, plus
- * methods.json (the index). `npm run schemas -w @flow/protocol` writes them; a test fails
+ * definitions: one file per params/result object and per error `data` object, named after
+ * its `.meta({ id })`, plus methods.json (the index). `npm run schemas -w @flow/protocol` writes them; a test fails
  * when the committed files differ, so the spec cannot drift from the code.
  *
  * `io: 'input'` describes what a receiver accepts: optional fields are not required and
@@ -78,6 +79,13 @@ export function generateSchemaFiles(): Map<string, string> {
   files.set(cancelId, { file: `${cancelId}.json`, schema: CancelParams });
   methods[CANCEL_REQUEST_METHOD] = { kind: 'notification', direction: 'both', capability: null, since: '1.0', params: `${cancelId}.json` };
 
+  const errorData: Record<string, unknown> = {};
+  for (const [code, { schema, required }] of ERROR_DATA) {
+    const id = schemaId(schema, `data of error ${code}`);
+    files.set(id, { file: `${id}.json`, schema });
+    errorData[errorCodeName(code)] = { code, data: `${id}.json`, required };
+  }
+
   const out = new Map<string, string>();
   for (const [id, { file, schema }] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     out.set(file, `${JSON.stringify(toFileSchema(id, schema), null, 2)}\n`);
@@ -87,6 +95,7 @@ export function generateSchemaFiles(): Map<string, string> {
     protocolVersion: PROTOCOL_VERSION,
     methods,
     errorCodes: ErrorCodes,
+    errorData,
   };
   out.set('methods.json', `${JSON.stringify(index, null, 2)}\n`);
   return out;

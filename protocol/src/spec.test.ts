@@ -5,7 +5,7 @@ import { ErrorCodes } from './errors.js';
 import { generateSchemaFiles } from './json-schemas.js';
 import { CANCEL_REQUEST_METHOD } from './lifecycle.js';
 import { METHODS, methodByName } from './methods.js';
-import { createSchemaValidator as createValidator, methodIndex, schemaDir } from '../test-support/schemas.js';
+import { checkError, createSchemaValidator as createValidator, errorDataIndex, methodIndex, schemaDir } from '../test-support/schemas.js';
 
 /**
  * Keeps spec/ and protocol/src from drifting: the committed schemas are the generated
@@ -72,9 +72,8 @@ function checkExamples(markdown: string): { checked: number; problems: string[] 
       const definition = methodByName(method);
       if (definition?.kind === 'request' && !definition.result.safeParse(message.result).success) problems.push(`${where}: zod rejects the result of ${method}`);
     } else if ('error' in message) {
-      const error = message.error as { code?: unknown; message?: unknown };
-      if (!Object.values(ErrorCodes).includes(error.code as never)) problems.push(`${where}: error code ${String(error.code)} is not in ErrorCodes`);
-      if (typeof error.message !== 'string') problems.push(`${where}: error without a message`);
+      const error = message.error as { code?: unknown; message?: unknown; data?: unknown };
+      problems.push(...checkError(validate, error).map((p) => `${where}: ${p}`));
       // FrameTooLarge answers a request the receiver never read, so no example shows that request.
       if (message.id !== null && !method && error.code !== ErrorCodes.FrameTooLarge) problems.push(`${where}: error response to an id no example request used`);
     } else {
@@ -117,6 +116,13 @@ describe('spec/protocol.md', () => {
     expect(rows).toHaveLength(Object.keys(ErrorCodes).length);
   });
 
+  it('shows valid example data in its error table for every code that has a data schema', () => {
+    const validate = createValidator();
+    const rows = [...spec.matchAll(/^\| (-?\d+) \| \w+ \|.*\| `(\{.*\})`[^|]*\|$/gm)].map((m) => ({ code: Number(m[1]), data: JSON.parse(m[2]!) as unknown }));
+    expect(rows.map((r) => r.code).sort()).toEqual([...errorDataIndex.keys()].sort());
+    for (const { code, data } of rows) expect(validate(errorDataIndex.get(code)!.data, data), `data of ${code}`).toEqual([]);
+  });
+
   it('summarises every method with its kind, direction, capability and default timeout', () => {
     const rows = [...spec.matchAll(/^\| `([^`]+)` \| (request|notification) \| ([^|]+) \|\s*([a-z]*)\s*\|\s*(\d*)\s*\|$/gm)].map((m) => ({
       method: m[1],
@@ -135,6 +141,33 @@ describe('spec/protocol.md', () => {
         timeout: e.defaultTimeoutMs,
       })),
     );
+  });
+});
+
+describe('spec/ links', () => {
+  /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+  const anchors = (markdown: string) =>
+    new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-')));
+
+  it('point at headings and files that exist', () => {
+    const docs = ['README.md', 'protocol.md', 'writing-a-plugin.md', '../protocol/README.md'];
+    const broken: string[] = [];
+    for (const doc of docs) {
+      for (const [, target] of read(`${specDir}${doc}`).matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^https?:/.test(target!)) continue;
+        const [file, anchor] = target!.split('#');
+        const path = `${specDir}${file || doc}`;
+        let text: string;
+        try {
+          text = read(path.endsWith('/') ? `${path}methods.json` : path);
+        } catch {
+          broken.push(`${doc}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor && !anchors(text).has(anchor)) broken.push(`${doc}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });
 

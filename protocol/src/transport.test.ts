@@ -102,8 +102,40 @@ describe('FramedMessageReader', () => {
     child.stdin.write('Content-Length: 5\r\n\r\nnope!');
     child.stdin.write(encodeFrame({ jsonrpc: '2.0', id: 3, method: 'ping' }));
     await until(() => messages.length === 2 && errors.length === 3);
-    expect(messages.map((m) => (m as { id: number }).id)).toEqual([1, 3]);
+    expect(messages.map((m) => (m as unknown as { id: number }).id)).toEqual([1, 3]);
     expect(errors.map((e) => (e as FramingError).code)).toEqual([ErrorCodes.ParseError, ErrorCodes.FrameTooLarge, ErrorCodes.ParseError]);
+  });
+
+  it('carries a 6 MiB message under the default 8 MiB limit, byte for byte', async () => {
+    const child = loopback();
+    const writer = new FramedMessageWriter(child.stdin);
+    const { messages, errors, until } = collect(new FramedMessageReader(child.stdout));
+    const body = Buffer.alloc(6 * 1024 * 1024 * 0.75, 0xa7).toString('base64');
+    const message = { jsonrpc: '2.0' as const, id: 1, method: 'webhook/request', params: { body } };
+    await writer.write(message);
+    await writer.write({ jsonrpc: '2.0', id: 2, method: 'ping', params: {} } as Message);
+    await until(() => messages.length === 2);
+    expect(errors).toEqual([]);
+    expect(messages[0]).toEqual(message);
+  });
+
+  it('keeps decoding when the consumer throws, and reports the throw', async () => {
+    const child = loopback();
+    const reader = new FramedMessageReader(child.stdout);
+    const errors: Error[] = [];
+    const ids: number[] = [];
+    reader.onError((error) => errors.push(error));
+    reader.listen((message) => {
+      ids.push((message as unknown as { id: number }).id);
+      if (ids.length === 1) throw new Error('consumer bug');
+    });
+    child.stdin.write(Buffer.concat([1, 2, 3].map((id) => encodeFrame({ jsonrpc: '2.0', id, method: 'ping' }))));
+    await new Promise<void>((resolve) => {
+      const check = () => (ids.length === 3 ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    expect(ids).toEqual([1, 2, 3]);
+    expect(errors.map((e) => e.message)).toEqual(['consumer bug']);
   });
 
   it('fires one error for a stream that ends mid-frame, then onClose', async () => {

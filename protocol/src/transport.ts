@@ -57,8 +57,13 @@ export class FramedMessageReader extends AbstractMessageReader implements Messag
       {
         message: (value) => {
           const problem = checkMessageShape(value);
-          if (problem) this.fireError(problem);
-          else this.callback!(value as Message);
+          if (problem) return this.fireError(problem);
+          try {
+            this.callback!(value as Message);
+          } catch (error) {
+            // A throwing consumer must not abort decoding of the frames behind this one.
+            this.fireError(error);
+          }
         },
         error: (error) => this.fireError(error),
       },

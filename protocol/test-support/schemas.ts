@@ -17,11 +17,28 @@ export interface MethodIndexEntry {
   defaultTimeoutMs?: number;
 }
 
-export const methodIndex = (JSON.parse(readFileSync(`${schemaDir}methods.json`, 'utf8')) as { methods: Record<string, MethodIndexEntry> }).methods;
+const index = JSON.parse(readFileSync(`${schemaDir}methods.json`, 'utf8')) as {
+  methods: Record<string, MethodIndexEntry>;
+  errorData: Record<string, { code: number; data: string; required: boolean }>;
+};
+export const methodIndex = index.methods;
+/** Error code → its data schema file and whether data is required. */
+export const errorDataIndex = new Map(Object.values(index.errorData).map((entry) => [entry.code, entry]));
+
+/** Problems with an error object: a known code, a message, and data matching the code's schema. */
+export function checkError(validate: (file: string, value: unknown) => string[], error: { code?: unknown; message?: unknown; data?: unknown }): string[] {
+  const problems: string[] = [];
+  if (!Object.values(ErrorCodes).includes(error.code as never)) problems.push(`error code ${String(error.code)} is not in ErrorCodes`);
+  if (typeof error.message !== 'string') problems.push('error without a message');
+  const data = errorDataIndex.get(error.code as number);
+  if (data && error.data === undefined && data.required) problems.push(`error ${String(error.code)} without its data`);
+  if (data && error.data !== undefined) problems.push(...validate(data.data, error.data));
+  return problems;
+}
 
 /** Returns problems (empty when valid) for `value` against the schema file `file` ("KvGetResult.json"). */
 export function createSchemaValidator(): (file: string, value: unknown) => string[] {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
   ajv.addFormat('base64', /^(?:[0-9a-zA-Z+/]{4})*(?:[0-9a-zA-Z+/]{2}==|[0-9a-zA-Z+/]{3}=)?$/);
   for (const file of readdirSync(schemaDir)) {
     if (file !== 'methods.json') ajv.addSchema(JSON.parse(readFileSync(`${schemaDir}${file}`, 'utf8')) as object);
@@ -64,9 +81,7 @@ export class ConversationChecker {
       if (!method) return void this.problems.push(`${tag}: response to an unknown id`);
       this.problems.push(...this.validate(methodIndex[method]!.result!, message.result).map((p) => `${tag}: ${p}`));
     } else if ('error' in message) {
-      const error = message.error as { code?: unknown; message?: unknown };
-      if (!Object.values(ErrorCodes).includes(error.code as never)) this.problems.push(`${tag}: error code not in ErrorCodes`);
-      if (typeof error.message !== 'string') this.problems.push(`${tag}: error without message`);
+      this.problems.push(...checkError(this.validate, message.error as Record<string, unknown>).map((p) => `${tag}: ${p}`));
     } else {
       this.problems.push(`${tag}: not a JSON-RPC message`);
     }

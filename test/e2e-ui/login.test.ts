@@ -73,6 +73,23 @@ describe('web UI login', () => {
     await waitForHeading(ui.page, 'Login');
   });
 
+  it('opens the linked page after logging in', async () => {
+    const context = await ui.browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${flow.uiUrl}#/clients`);
+      await waitForHeading(page, 'Login');
+      await page.locator('input[name="username"]').fill('admin');
+      await page.locator('input[name="password"]').fill('admin');
+      await page.getByRole('button', { name: 'Login' }).click();
+      await waitForHeading(page, 'Clients');
+      await page.locator('#logout').click();
+      await waitForHeading(page, 'Login');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('sends the browser back to login when its client is deleted elsewhere', async () => {
     await login(ui.page, flow.uiUrl);
     const [client] = await webClients();

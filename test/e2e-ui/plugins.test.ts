@@ -29,7 +29,8 @@ async function storedConfig(): Promise<string> {
 
 const table = () => ui.page.locator('#plugin-table');
 const echoRow = () => table().locator(`tbody tr[data-id="${echo.id}"]`);
-const editorLines = () => ui.page.locator('.configurer .cm-content .cm-line');
+// Gotify's UI tests read the editor lines this way; CodeMirror 6 carries the same classes here.
+const editorLines = () => ui.page.locator('.configurer .CodeMirror .CodeMirror-code > div');
 
 async function openDetails(): Promise<void> {
   await ui.page.locator('#navigate-plugins').click();

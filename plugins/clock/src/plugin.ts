@@ -66,11 +66,8 @@ class Clock extends PluginInstance<unknown> implements PluginHandlers<unknown> {
       startJob(schedule, async () => {
         if (signal.aborted) return;
         try {
-          await this.ctx.send({
-            message: schedule.text,
-            ...(schedule.title === undefined ? {} : { title: schedule.title }),
-            ...(schedule.priority === undefined ? {} : { priority: schedule.priority }),
-          });
+          // Left out, title and priority fall back to the application's (undefined is not sent).
+          await this.ctx.send({ message: schedule.text, title: schedule.title, priority: schedule.priority });
           running.lastSent.set(index, new Date());
         } catch (error) {
           if (!signal.aborted) this.ctx.log.error('could not send scheduled message', { schedule: index, error: String(error) });

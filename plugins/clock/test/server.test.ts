@@ -53,4 +53,14 @@ describe('clock in a real server', () => {
     await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
     expect(await ticks()).toBe(afterDisable);
   });
+
+  it('an enabled clock starts again with its schedule after a server restart', async () => {
+    expect((await s.api('POST', `/plugin/${plugin.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
+    await s.restart();
+    const client = await s.createClient('after restart');
+    const stream = await s.openStream(client.token);
+    const live = await stream.next(5000);
+    stream.close();
+    expect(live).toMatchObject({ title: 'Clock', message: 'tick' });
+  });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Marked } from 'marked';
 import { describe, expect, it } from 'vitest';
-import { describeEvent, PayloadError, type EventOutcome } from './events.js';
+import { describeEvent, isSupportedEvent, PayloadError, type EventOutcome, type SupportedEvent } from './events.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../test/fixtures/${name}.json`, import.meta.url), 'utf8'));
 const marked = new Marked({ gfm: true, breaks: true, async: false });
@@ -102,8 +102,9 @@ describe('describeEvent', () => {
     expect(m.priority).toBe('ping');
   });
 
-  it('unknown events are unsupported whatever the payload', () => {
-    expect(describeEvent('star', null)).toEqual({ kind: 'unsupported' });
+  it('knows exactly the seven events', () => {
+    expect(['ping', 'push', 'pull_request', 'issues', 'issue_comment', 'release', 'workflow_run'].every(isSupportedEvent)).toBe(true);
+    expect(['star', 'fork', 'PUSH', ''].some(isSupportedEvent)).toBe(false);
   });
 
   it.each([
@@ -112,7 +113,7 @@ describe('describeEvent', () => {
     ['pull_request', { action: 'opened', repository: { full_name: 'o/r' } }],
     ['issues', { action: 'opened', repository: { full_name: 'o/r' }, issue: { title: 'no number' } }],
     ['release', { action: 'published', repository: { full_name: 'o/r' }, release: {} }],
-  ])('%s with a payload missing fields: PayloadError', (event, payload) => {
+  ] as Array<[SupportedEvent, unknown]>)('%s with a payload missing fields: PayloadError', (event, payload) => {
     expect(() => describeEvent(event, payload)).toThrow(PayloadError);
   });
 

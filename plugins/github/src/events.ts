@@ -11,9 +11,7 @@ export type PriorityKey = SupportedEvent | 'workflow_run_failure';
 export type EventOutcome =
   | { kind: 'message'; title: string; markdown: string; url: string | undefined; priority: PriorityKey }
   /** A supported event whose action is not worth a notification (a label added, a run queued). */
-  | { kind: 'ignored'; reason: string }
-  /** Not one of SUPPORTED_EVENTS. */
-  | { kind: 'unsupported' };
+  | { kind: 'ignored'; reason: string };
 
 /** The payload is valid JSON but lacks a field the message needs. */
 export class PayloadError extends Error {}
@@ -30,8 +28,7 @@ export function isSupportedEvent(event: string): event is SupportedEvent {
  * untrusted in shape and content: a missing field is a PayloadError, never a crash, and
  * every string that a GitHub user wrote goes through the markdown escapers.
  */
-export function describeEvent(event: string, payload: unknown): EventOutcome {
-  if (!isSupportedEvent(event)) return { kind: 'unsupported' };
+export function describeEvent(event: SupportedEvent, payload: unknown): EventOutcome {
   if (!isObject(payload)) throw new PayloadError('payload is not a JSON object');
   return FORMATTERS[event](payload);
 }

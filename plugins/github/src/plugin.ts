@@ -77,7 +77,6 @@ class GithubReceiver extends PluginInstance<unknown> implements PluginHandlers<u
       this.ctx.log.warn('malformed payload', { event, delivery, error: error.message });
       return this.record(req, text(400, `malformed payload: ${error.message}`), 'malformed payload');
     }
-    if (outcome.kind === 'unsupported') return this.record(req, { status: 204 }, 'event not supported, ignored');
     if (outcome.kind === 'ignored') return this.record(req, text(200, `ignored: ${outcome.reason}`), outcome.reason);
 
     const extras: Record<string, unknown> = { 'client::display': { contentType: 'text/markdown' } };

@@ -65,7 +65,7 @@ export class Auth {
         const client = this.deps.clients.getByToken(token);
         if (client) {
           if (kind === 'admin' && !this.deps.users.get(client.userId)?.admin) throw forbidden();
-          this.deps.clients.touch(client);
+          await this.deps.clients.touch(client);
           return { userId: client.userId, token, client };
         }
       }

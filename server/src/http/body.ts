@@ -1,6 +1,9 @@
 import { badRequest, payloadTooLarge } from '../errors.js';
 import type { FlowContext } from './state.js';
 
+/** Oversized bodies up to this many times the limit are drained after the 413 (see readRawBody). */
+const DRAIN_FACTOR = 8;
+
 /**
  * Request bodies are read per route, never globally: webhooks under /plugin/:id/custom/ get
  * raw bytes, the API gets JSON/form fields, uploads get multipart. All go through
@@ -9,8 +12,9 @@ import type { FlowContext } from './state.js';
 export async function readRawBody(ctx: FlowContext, limit: number): Promise<Buffer> {
   const declared = ctx.get('content-length');
   if (declared && Number(declared) > limit) {
-    // Drain nothing: the connection is closed after the 413 so the client stops sending.
-    ctx.set('Connection', 'close');
+    // Node discards the unread body after the response so the client can read the 413 instead
+    // of a reset; beyond a few limits that is not worth the bandwidth, so the connection is closed.
+    if (Number(declared) > DRAIN_FACTOR * limit) ctx.set('Connection', 'close');
     throw payloadTooLarge(limit);
   }
   const chunks: Buffer[] = [];
@@ -18,6 +22,7 @@ export async function readRawBody(ctx: FlowContext, limit: number): Promise<Buff
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
+      // Chunked body of unknown length: stop here rather than drain an endless stream.
       ctx.set('Connection', 'close');
       throw payloadTooLarge(limit);
     }

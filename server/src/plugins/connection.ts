@@ -49,9 +49,12 @@ export type HostRequestHandler = (method: string, params: unknown) => Promise<un
  * bringing up 30,000 instances sends 90,000 requests). Cancelling makes vscode-jsonrpc send
  * `$/cancelRequest`; the caller does not wait for the plugin to acknowledge it.
  */
+const timedOut = (call: PendingCall): void => call.timedOut();
+
 class PendingCall implements CancellationToken {
   isCancellationRequested = false;
-  private onCancel: (() => void) | undefined;
+  private onCancel: ((e: unknown) => unknown) | undefined;
+  private aborted: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   private done = false;
 
@@ -63,14 +66,23 @@ class PendingCall implements CancellationToken {
     private readonly reject: (error: PluginCallError) => void,
   ) {
     set.add(this);
-    this.timer = setTimeout(this.timedOut, opts.timeoutMs);
-    opts.signal?.addEventListener('abort', this.aborted, { once: true });
+    // Extra setTimeout arguments instead of a bound closure: one allocation less per call.
+    this.timer = setTimeout(timedOut, opts.timeoutMs, this);
+    if (opts.signal) {
+      this.aborted = () => this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `${def.method} was cancelled by the caller`, ErrorCodes.RequestCancelled));
+      opts.signal.addEventListener('abort', this.aborted, { once: true });
+    }
   }
 
-  readonly onCancellationRequested = (listener: (e: unknown) => unknown): Disposable => {
-    this.onCancel = () => listener(undefined);
-    return { dispose: () => (this.onCancel = undefined) };
-  };
+  onCancellationRequested(listener: (e: unknown) => unknown): Disposable {
+    this.onCancel = listener;
+    return this;
+  }
+
+  /** vscode-jsonrpc disposes the cancellation listener when the answer arrives. */
+  dispose(): void {
+    this.onCancel = undefined;
+  }
 
   answered(result: unknown): void {
     if (this.done) return;
@@ -90,26 +102,27 @@ class PendingCall implements CancellationToken {
     this.reject(error);
   }
 
-  private readonly timedOut = (): void => {
+  /** @internal the timer's callback */
+  timedOut(): void {
     const ms = this.opts.timeoutMs;
     this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `the plugin did not answer ${this.def.method} within ${ms} ms`, ErrorCodes.Timeout, { timeoutMs: ms }));
-  };
-
-  private readonly aborted = (): void => {
-    this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `${this.def.method} was cancelled by the caller`, ErrorCodes.RequestCancelled));
-  };
+  }
 
   private cancel(error: PluginCallError): void {
     if (this.done) return;
     this.isCancellationRequested = true;
-    this.onCancel?.();
+    try {
+      this.onCancel?.(undefined);
+    } catch {
+      // The connection closed meanwhile: there is nobody left to tell.
+    }
     this.fail(error);
   }
 
   private finish(): void {
     this.done = true;
     clearTimeout(this.timer);
-    this.opts.signal?.removeEventListener('abort', this.aborted);
+    if (this.aborted) this.opts.signal?.removeEventListener('abort', this.aborted);
     this.set.delete(this);
   }
 }
@@ -148,17 +161,26 @@ export class PluginConnection {
     }
     return new Promise<ResultOf<D>>((resolve, reject) => {
       const call = new PendingCall(this.pending, def, opts, resolve as (v: unknown) => void, reject);
-      this.conn.sendRequest(def.type, params, call).then(
-        (result) => call.answered(result),
-        (error: unknown) => call.fail(this.toCallError(def.method, error)),
-      );
+      try {
+        this.conn.sendRequest(def.type, params, call).then(
+          (result) => call.answered(result),
+          (error: unknown) => call.fail(this.toCallError(def.method, error)),
+        );
+      } catch (error) {
+        // vscode-jsonrpc throws synchronously once it has seen the stream close (before our exit handler ran).
+        call.fail(this.toCallError(def.method, error));
+      }
     });
   }
 
   /** Sends a notification; silently dropped once the connection is closed (nobody is listening). */
   notify<D extends NotificationDefinition>(def: D, params: ParamsOf<D>): void {
     if (this.closedReason !== undefined) return;
-    this.conn.sendNotification(def.type, params).catch(() => undefined);
+    try {
+      this.conn.sendNotification(def.type, params).catch(() => undefined);
+    } catch {
+      // Closed underneath us: the process is going away and its exit is handled elsewhere.
+    }
   }
 
   /** Number of calls waiting for an answer. */

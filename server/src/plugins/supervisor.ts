@@ -349,14 +349,20 @@ export class PluginSupervisor {
    */
   private async crashed(generation: number, reason: string): Promise<void> {
     if (generation !== this.generation) return;
-    this.generation++;
+    const current = ++this.generation;
     this.stopPing();
+    this.status = 'restarting';
+    this.statusReason = reason;
     this.conn?.close(`the plugin crashed: ${reason}`);
     this.dropInstances();
     const proc = this.proc;
+    // Make sure it is gone (garbage and missed pings leave it running) before deciding what next.
+    if (proc) await proc.terminate(this.settings.stopStepMs);
+    if (current !== this.generation) return;
     let detail = reason;
     if (!this.info && proc) {
       const hint = this.plugin.kind === 'executable' ? await diagnoseExecutable(this.plugin.command) : undefined;
+      if (current !== this.generation) return;
       if (hint) detail += `; ${hint}`;
     }
     const tail = proc?.stderr.tail(STDERR_IN_REASON) ?? [];
@@ -369,15 +375,12 @@ export class PluginSupervisor {
       this.log.error({ reason: detail }, `plugin crashed ${this.crashes.length} times within ${this.settings.crashLoopWindowMs} ms; giving up until an admin restarts it or its file changes`);
       this.status = 'failed';
       this.statusReason = `crashed ${this.crashes.length} times within ${Math.round(this.settings.crashLoopWindowMs / 1000)} s: ${detail}`;
-      if (proc) void proc.terminate(this.settings.stopStepMs);
       return;
     }
     const exp = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** (this.crashes.length - 1));
     const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
     this.log.error({ reason: detail, restartInMs: delay }, 'plugin crashed; restarting it');
-    this.status = 'restarting';
     this.statusReason = detail;
-    if (proc) void proc.terminate(this.settings.stopStepMs);
     const next = this.generation;
     this.backoffTimer = setTimeout(() => {
       if (next !== this.generation) return;
@@ -390,14 +393,12 @@ export class PluginSupervisor {
   private async giveUp(generation: number, status: 'failed' | 'incompatible', reason: string): Promise<void> {
     if (generation !== this.generation) return;
     this.generation++;
-    this.settle(status, reason);
+    this.conn?.notify(Exit, {});
     this.conn?.close(reason);
     this.dropInstances();
-    const proc = this.proc;
-    if (proc) {
-      this.conn?.notify(Exit, {});
-      await proc.terminate(this.settings.stopStepMs);
-    }
+    // The status changes once the process is gone: "failed" never shows a live pid.
+    await this.proc?.terminate(this.settings.stopStepMs);
+    this.settle(status, reason);
   }
 
   private settle(status: 'failed' | 'incompatible', reason: string): void {

@@ -52,10 +52,13 @@ export class ClientService {
     return removed;
   }
 
-  /** Records a use of the token; cheap when it was recorded recently. Never throws. */
-  touch(client: ClientRecord): void {
+  /**
+   * Records a use of the token, as Gotify does before serving the request (so the next
+   * GET /client shows it). Writes at most every 5 minutes per client; never rejects.
+   */
+  async touch(client: ClientRecord): Promise<void> {
     const now = Date.now();
     if (client.lastUsed !== null && Date.parse(client.lastUsed) + TOUCH_EVERY_MS > now) return;
-    this.deps.clients.update(client.id, { lastUsed: new Date(now).toISOString() }).catch(() => undefined);
+    await this.deps.clients.update(client.id, { lastUsed: new Date(now).toISOString() }).catch(() => undefined);
   }
 }

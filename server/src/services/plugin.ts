@@ -199,12 +199,15 @@ export class PluginService {
   async serverListening(): Promise<void> {
     this.listening = true;
     await Promise.all(
-      this.host.list().map((sup) =>
-        pool([...sup.instances.keys()], this.deps.settings.startConcurrency, async (instanceId) => {
+      this.host.list().map(async (sup) => {
+        const t0 = performance.now();
+        await pool([...sup.instances.keys()], this.deps.settings.startConcurrency, async (instanceId) => {
           const conf = this.deps.confs.get(Number(instanceId));
           if (conf?.enabled) await this.withLock(lockKey(conf.userId, conf.modulePath), () => this.enableAtStart(sup, conf));
-        }),
-      ),
+        });
+        const enabled = [...sup.instances.values()].filter((i) => i.enabled).length;
+        if (enabled > 0) sup.log.info({ enabled, ms: Math.round(performance.now() - t0) }, 'plugin instances enabled');
+      }),
     );
   }
 
@@ -360,8 +363,10 @@ export class PluginService {
   private async bringUp(sup: PluginSupervisor): Promise<void> {
     const users = this.deps.users.list();
     if (users.length === 0) return;
+    const t0 = performance.now();
     await this.ensureInstanceLogged(sup, users[0]!);
     await pool(users.slice(1), this.deps.settings.startConcurrency, (user) => this.ensureInstanceLogged(sup, user));
+    sup.log.info({ instances: sup.instances.size, ms: Math.round(performance.now() - t0) }, 'plugin instances created and configured');
   }
 
   private async ensureInstanceLogged(sup: PluginSupervisor, user: UserRecord): Promise<void> {

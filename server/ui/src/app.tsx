@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { applications, loadApplications } from './application/applications';
 import { ApplicationsPage } from './application/applications-page';
 import { ClientsPage } from './client/clients-page';
@@ -73,13 +73,25 @@ export function App() {
       offReconnect();
       offMessage();
       stopStream();
+      // The next user to log in in this tab must not see this one's applications, even briefly.
+      applications.set([]);
     };
   }, [token]);
 
-  // Keep the URL telling where the user is: `#/login` while logged out, back to the messages after login.
+  // Keep the URL telling where the user is: `#/login` while logged out. A link opened before logging in
+  // (say `#/plugins/3`) is where the login then leads; after a logout the next login starts at the messages.
+  const returnTo = useRef('/');
+  const hadSession = useRef(false);
   useEffect(() => {
-    if (current.state === 'loggedOut' && path !== '/login') navigate('/login');
-    if (current.state === 'loggedIn' && path === '/login') navigate('/');
+    if (current.state === 'loggedIn') hadSession.current = true;
+    if (current.state === 'loggedOut' && path !== '/login') {
+      returnTo.current = hadSession.current ? '/' : path;
+      navigate('/login');
+    }
+    if (current.state === 'loggedIn' && path === '/login') {
+      navigate(returnTo.current);
+      returnTo.current = '/';
+    }
   }, [current.state, path]);
 
   let body;

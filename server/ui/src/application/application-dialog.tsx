@@ -19,6 +19,7 @@ export function ApplicationDialog({ app, onSubmit, onClose }: ApplicationDialogP
       title={app ? `Edit ${app.name}` : 'Create an application'}
       class="app-dialog"
       submitLabel={app ? 'Save' : 'Create'}
+      submitClass={app ? 'update' : 'create'}
       canSubmit={name.trim() !== ''}
       onSubmit={() => onSubmit({ name: name.trim(), description, defaultPriority: Number(priority) || 0 })}
       onClose={onClose}

@@ -102,6 +102,7 @@ export function ClientsPage() {
           title="Create a client"
           class="client-dialog"
           submitLabel="Create"
+          submitClass="create"
           canSubmit={newName.trim() !== ''}
           onSubmit={async () => {
             await request('POST', 'client', { json: { name: newName.trim() } });

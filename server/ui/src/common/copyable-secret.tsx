@@ -28,7 +28,7 @@ export function CopyableSecret({ value, label }: CopyableSecretProps) {
       <code class="secret-value">{shown ? value : HIDDEN}</code>
       <button
         type="button"
-        class="icon-button toggle-secret"
+        class="icon-button toggle-secret toggle-visibility"
         aria-label={`${shown ? 'Hide' : 'Show'} ${label}`}
         title={shown ? 'Hide' : 'Show'}
         onClick={() => setShown(!shown)}

@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'preact/hooks';
 
 interface DialogProps {
   title: string;
+  id?: string;
   class?: string;
   onClose: () => void;
   children: ComponentChildren;
@@ -12,7 +13,7 @@ interface DialogProps {
  * A modal built on the native `<dialog>`: the browser gives it focus trapping, Escape to close and
  * an inert background, which a hand-made overlay would have to imitate.
  */
-export function Dialog({ title, class: className, onClose, children }: DialogProps) {
+export function Dialog({ title, id, class: className, onClose, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -22,6 +23,7 @@ export function Dialog({ title, class: className, onClose, children }: DialogPro
   return (
     <dialog
       ref={ref}
+      id={id}
       class={`dialog ${className ?? ''}`}
       aria-labelledby="dialog-title"
       onCancel={(event) => {

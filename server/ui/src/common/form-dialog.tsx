@@ -5,8 +5,11 @@ import { Dialog } from './dialog';
 
 interface FormDialogProps {
   title: string;
+  /** Also the dialog's id (`#app-dialog`, as in Gotify's UI). */
   class: string;
   submitLabel: string;
+  /** Extra class of the submit button: `create` or `update`, as in Gotify's UI. */
+  submitClass: 'create' | 'update';
   canSubmit: boolean;
   onSubmit: () => Promise<void>;
   onClose: () => void;
@@ -14,7 +17,7 @@ interface FormDialogProps {
 }
 
 /** A dialog around a form: disables Submit while saving and keeps the dialog open with the error on failure. */
-export function FormDialog({ title, class: className, submitLabel, canSubmit, onSubmit, onClose, children }: FormDialogProps) {
+export function FormDialog({ title, class: className, submitLabel, submitClass, canSubmit, onSubmit, onClose, children }: FormDialogProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const submit = async (event: Event) => {
@@ -30,7 +33,7 @@ export function FormDialog({ title, class: className, submitLabel, canSubmit, on
     }
   };
   return (
-    <Dialog title={title} class={className} onClose={onClose}>
+    <Dialog title={title} id={className} class={className} onClose={onClose}>
       <form onSubmit={submit}>
         {children}
         {error && (
@@ -42,7 +45,7 @@ export function FormDialog({ title, class: className, submitLabel, canSubmit, on
           <button type="button" class="button cancel" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" class="button primary save" disabled={busy || !canSubmit}>
+          <button type="submit" class={`button primary save ${submitClass}`} disabled={busy || !canSubmit}>
             {submitLabel}
           </button>
         </div>

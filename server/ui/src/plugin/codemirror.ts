@@ -17,7 +17,8 @@ export function createYamlEditor(parent: HTMLElement, text: string, onChange: (t
         basicSetup,
         keymap.of([indentWithTab]),
         yaml(),
-        EditorView.contentAttributes.of({ 'aria-label': label }),
+        // `CodeMirror-code` (and `CodeMirror` on the wrapper) keep Gotify's UI-test selectors working.
+        EditorView.contentAttributes.of({ 'aria-label': label, class: 'CodeMirror-code' }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) onChange(update.state.doc.toString());
         }),

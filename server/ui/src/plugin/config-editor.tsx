@@ -48,5 +48,5 @@ export function ConfigEditor({ text, revision, onChange, label }: ConfigEditorPr
       </div>
     );
   }
-  return <div class="config-editor" ref={host} />;
+  return <div class="config-editor CodeMirror" ref={host} />;
 }

@@ -26,6 +26,7 @@ function UserDialog({ user, onSaved, onClose }: UserDialogProps) {
       title={user ? `Edit ${user.name}` : 'Create a user'}
       class="user-dialog"
       submitLabel={user ? 'Save' : 'Create'}
+      submitClass={user ? 'update' : 'create'}
       canSubmit={name.trim() !== '' && (user !== undefined || pass !== '')}
       onSubmit={async () => {
         // An empty password on edit keeps the current one (Gotify's POST /user/:id semantics).

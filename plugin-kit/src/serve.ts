@@ -150,7 +150,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     }
     const record = instances.get(params.instanceId);
     if (!record) throw new RpcError(ErrorCodes.UnknownInstance, `no instance "${params.instanceId}"; create it with instance/create first`, { instanceId: params.instanceId });
-    const call = callContext(request.signal, record.controller.signal);
+    const call = callContext(request, record.controller.signal);
     const instance = record.instance;
     switch (method) {
       case 'instance/destroy':
@@ -396,12 +396,12 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   return { done };
 }
 
-function callContext(request: AbortSignal, instance: AbortSignal): CallContext {
+function callContext(request: IncomingRequest, instance: AbortSignal): CallContext {
   let signal: AbortSignal | undefined;
-  // Built on first use: most handlers never look at it, and AbortSignal.any costs a listener pair per call.
+  // Built on first use: most handlers never look at it, and each signal costs an AbortController and listeners.
   return {
     get signal() {
-      return (signal ??= AbortSignal.any([request, instance]));
+      return (signal ??= AbortSignal.any([request.signal, instance]));
     },
   };
 }

@@ -4,12 +4,12 @@ import { mergeConfig } from './config.js';
 describe('mergeConfig', () => {
   const defaults = { magic: 'hello', nested: { a: 1, b: 2 }, list: [1, 2] };
 
-  it('keeps defaults for missing keys, recursively', () => {
-    expect(mergeConfig(defaults, { nested: { b: 3 } })).toEqual({ magic: 'hello', nested: { a: 1, b: 3 }, list: [1, 2] });
+  it('keeps defaults for missing top-level keys', () => {
+    expect(mergeConfig(defaults, { magic: 'hi' })).toEqual({ magic: 'hi', nested: { a: 1, b: 2 }, list: [1, 2] });
   });
 
-  it('replaces lists whole', () => {
-    expect(mergeConfig(defaults, { list: [9] })).toEqual({ ...defaults, list: [9] });
+  it('replaces a present key whole, mappings and lists included (spec §7.6)', () => {
+    expect(mergeConfig(defaults, { nested: { b: 3 }, list: [9] })).toEqual({ magic: 'hello', nested: { b: 3 }, list: [9] });
   });
 
   it('treats an empty document as all defaults, without sharing the defaults object', () => {

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { CANCEL_REQUEST_METHOD, ErrorCodes, FrameDecoder, checkMessageShape, encodeFrameString, type FramingError } from '@flow/protocol';
+import { CANCEL_REQUEST_METHOD, ErrorCodes, FrameDecoder, checkMessageShape, type FramingError } from '@flow/protocol';
 
 /**
  * A small symmetric JSON-RPC 2.0 peer over Content-Length frames, used by the plugin side
@@ -114,6 +114,7 @@ interface Pending {
   signal: AbortSignal | undefined;
 }
 
+/** One side of a JSON-RPC connection over a pair of streams: answers requests, sends its own, matches responses. */
 export class Peer {
   private readonly decoder: FrameDecoder;
   /** Requests we are answering, by id; absent once answered (or answered early by a cancel). */
@@ -122,9 +123,9 @@ export class Peer {
   private readonly pending = new Map<RequestId, Pending>();
   private nextId = 1;
   /**
-   * A response bigger than this is replaced by a FrameTooLarge error (the other side would skip
-   * it and its caller would wait for a timeout). Requests and notifications are not checked: the
-   * caller gets the other side's FrameTooLarge answer.
+   * A response bigger than this is replaced by a PluginError naming the sizes (spec §2.3: the
+   * other side would skip it and its caller would wait for a timeout). Requests and notifications
+   * are not checked: the caller gets the other side's FrameTooLarge answer.
    */
   maxOutgoingFrameBytes = Number.POSITIVE_INFINITY;
   private queue: string[] = [];
@@ -145,7 +146,10 @@ export class Peer {
       { message: (value) => this.receive(value), error: (error) => this.onFramingError(error) },
       { maxFrameBytes: options.maxFrameBytes },
     );
-    options.input.on('data', (chunk: Buffer | string) => this.decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    options.input.on('data', (chunk: Buffer | string) => {
+      // After close (exit, a broken pipe) nothing more is dispatched, even if bytes still arrive.
+      if (!this.closed) this.decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    });
     options.input.on('end', () => this.onInputEnd());
     options.input.on('close', () => this.onInputEnd());
     options.input.on('error', () => this.onInputEnd());
@@ -212,7 +216,7 @@ export class Peer {
     let length = json.length > this.maxOutgoingFrameBytes / 3 ? Buffer.byteLength(json, 'utf8') : -1;
     if (length > this.maxOutgoingFrameBytes && 'id' in message && !('method' in message)) {
       const id = (message as { id: RequestId }).id;
-      json = JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCodes.FrameTooLarge, message: `the answer is ${length} bytes, over the ${this.maxOutgoingFrameBytes}-byte frame limit`, data: { limitBytes: this.maxOutgoingFrameBytes, frameBytes: length } } });
+      json = JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCodes.PluginError, message: `the answer is ${length} bytes, over the ${this.maxOutgoingFrameBytes}-byte frame limit`, data: { limitBytes: this.maxOutgoingFrameBytes, frameBytes: length } } });
       length = -1;
     }
     if (length < 0) length = Buffer.byteLength(json, 'utf8');

@@ -147,9 +147,6 @@ export interface PluginHandlers<Config = any> {
  * `Config` documents the config type; the kit passes the parsed, merged YAML as is.
  */
 export abstract class PluginInstance<Config = unknown> {
-  /** Type-only: ties `Config` to the class so `PluginInstance<EchoConfig>` reads as intended. */
-  declare protected readonly __config?: Config;
-
   constructor(protected readonly ctx: InstanceContext) {}
 }
 

@@ -1,4 +1,4 @@
-import { methodByName, type Direction } from '@flow/protocol';
+import { ERROR_DATA, methodByName, type Direction } from '@flow/protocol';
 
 /**
  * Checks each message one side sends against the protocol's zod schemas: envelope, method and
@@ -66,7 +66,10 @@ export class ProtocolChecker {
         return [`${where}: error must be {code: integer, message: string, data?}`];
       }
       if (m.id !== null) this.awaitingAnswer.delete(JSON.stringify(m.id));
-      return [];
+      const data = ERROR_DATA.get(error.code as number);
+      if (!data || (error.data === undefined && !data.required)) return [];
+      const parsed = data.schema.safeParse(error.data);
+      return parsed.success ? [] : [`${where}: error data of code ${String(error.code)} does not match the schema: ${formatIssues(parsed.error.issues)}`];
     }
     if (m.id === null) return [`${where}: a result with id null`];
     const key = JSON.stringify(m.id);

@@ -107,6 +107,26 @@ describe('runPlugin lifecycle', () => {
   });
 });
 
+describe('runPlugin orphan watch', () => {
+  it('exits when its parent dies even though stdin stays open', async () => {
+    // The plugin's stdin is the stdout of a holder process that writes `initialize` and then lives
+    // on, so no EOF can end the plugin. A launcher starts the plugin, waits for its answer (the
+    // plugin is serving: its parent is recorded) and exits: the plugin is re-parented, and only the
+    // parent watch can end it. 'close' fires once the plugin, which shares the launcher's stderr,
+    // has exited.
+    const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersions: ['1.0'], host: { name: 't', version: '0' }, limits: { maxFrameBytes: 8388608, storageQuotaBytes: 4096, webhookBodyBytes: 4096 } } });
+    const holderScript = `process.stdout.write(${JSON.stringify(`Content-Length: ${initialize.length}\r\n\r\n${initialize}`)}); setInterval(() => {}, 1000);`;
+    const holder = spawn(process.execPath, ['-e', holderScript], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const launcher = `const plugin = require('node:child_process').spawn(process.execPath, [${JSON.stringify(fixture('hang-on-stop.mjs'))}], { stdio: ['inherit', 'pipe', 'inherit'] }); plugin.stdout.once('data', () => process.exit(0));`;
+    const child = spawn(process.execPath, ['-e', launcher], { env: { PATH: process.env.PATH ?? '', FLOW_PLUGIN_PROTOCOL: '1.0' }, stdio: [holder.stdout, 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    holder.kill();
+    expect(stderr).toContain('the host process is gone; exiting');
+  });
+});
+
 describe('runPlugin by hand', () => {
   it('explains itself and exits 1 when not launched by a host', async () => {
     const { code, stdout, stderr } = await run([fixture('hang-on-stop.mjs')]);
@@ -114,6 +134,21 @@ describe('runPlugin by hand', () => {
     expect(stdout).toBe('');
     expect(stderr).toContain('github.com/flow/test/ticker: a Flow plugin.');
     expect(stderr).toContain("copy this file into the server's plugins folder");
+  });
+
+  it('explains itself in a terminal even with the launch marker set', async () => {
+    // script(1) gives the plugin a pseudo-terminal as stdin, as a person's shell would.
+    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('script', ['-qec', `"${process.execPath}" "${fixture('hang-on-stop.mjs')}"`, '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '', FLOW_PLUGIN_PROTOCOL: '1.0' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('github.com/flow/test/ticker: a Flow plugin.');
   });
 
   it('prints its info as JSON with --info', async () => {

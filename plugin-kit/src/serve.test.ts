@@ -29,8 +29,10 @@ class Full extends PluginInstance<Config> {
     this.enabled = true;
   }
 
-  disable(): void {
+  async disable(): Promise<void> {
     this.enabled = false;
+    // Host calls still work while disabling, also during shutdown: plugins record their last state here.
+    await this.ctx.kv.set('stopped', 'yes');
   }
 
   defaultConfig(): Config {
@@ -105,6 +107,16 @@ const full = definePlugin({
 class Bare extends PluginInstance {}
 const bare = definePlugin({ info: { modulePath: 'github.com/flow/test/bare' }, instance: Bare });
 
+/** Calls host services it did not declare in `uses`. */
+class Forgetful extends PluginInstance {
+  async handleWebhook(request: WebhookRequest): Promise<WebhookReply> {
+    if (request.path === '/kv') await this.ctx.kv.get('x');
+    else await this.ctx.send({ message: 'x' });
+    return {};
+  }
+}
+const forgetful = definePlugin({ info: { modulePath: 'github.com/flow/test/forgetful' }, instance: Forgetful });
+
 let host: TestHost | undefined;
 afterEach(async () => {
   if (!host) return;
@@ -157,11 +169,16 @@ describe('servePlugin handshake', () => {
     expect((await rpcError(host.initialize())).code).toBe(ErrorCodes.InvalidRequest);
   });
 
-  it('refuses requests after shutdown and exits 0 on exit', async () => {
+  it('disables instances, then stops them, on shutdown; refuses requests after it and exits 0 on exit', async () => {
     host = await createTestHost(full);
     const instance = await host.createInstance();
+    const idle = await host.createInstance();
+    await instance.enable();
     expect(await host.request('shutdown', {})).toEqual({});
-    expect(Full.created[0]!.aborted).toBe(true);
+    expect(Full.created[0]!.enabled).toBe(false);
+    expect(instance.kv.get('stopped')).toBe('yes');
+    expect(idle.kv.has('stopped')).toBe(false);
+    expect(Full.created.map((created) => created.aborted)).toEqual([true, true]);
     const late = await rpcError(instance.enable());
     expect(late.code).toBe(ErrorCodes.ShuttingDown);
     host.notify('exit', {});
@@ -199,7 +216,7 @@ describe('servePlugin requests', () => {
     host = await createTestHost(full);
     const error = await rpcError(host.request('instance/create', { instanceId: '', user: { id: 'one' } }));
     expect(error.code).toBe(ErrorCodes.InvalidParams);
-    const paths = (error.data as { issues: Array<{ path: string[] }> }).issues.map((issue) => issue.path.join('.'));
+    const paths = (error.data as { issues: Array<{ path: Array<string | number> }> }).issues.map((issue) => issue.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['instanceId', 'user.id', 'user.name', 'webhookBasePath']));
   });
 
@@ -262,11 +279,13 @@ describe('servePlugin config', () => {
     });
   });
 
-  it('merges the user YAML onto the defaults', async () => {
+  it('merges the user YAML onto the defaults by top-level key', async () => {
     host = await createTestHost(full);
     const instance = await host.createInstance();
+    await instance.setConfig('greeting: hey\n');
+    expect(Full.created[0]!.config).toEqual({ greeting: 'hey', nested: { count: 1, label: 'one' } });
     await instance.setConfig('nested:\n  count: 7\n');
-    expect(Full.created[0]!.config).toEqual({ greeting: 'hello', nested: { count: 7, label: 'one' } });
+    expect(Full.created[0]!.config).toEqual({ greeting: 'hello', nested: { count: 7 } });
     await instance.setConfig('');
     expect(Full.created[0]!.config).toEqual({ greeting: 'hello', nested: { count: 1, label: 'one' } });
     await instance.setConfig(await instance.defaultConfig());
@@ -329,6 +348,9 @@ describe('servePlugin display and webhooks', () => {
     expect((await rpcError(instance.webhook({ path: '/json', body: 'not json' }))).code).toBe(ErrorCodes.PluginError);
     expect((await rpcError(instance.webhook({ path: '/bad-status' }))).message).toMatch(/status 42/);
     expect((await instance.webhook({ path: '/nowhere' })).status).toBe(404);
+    // The user gets the message; the stack goes to the log for the author.
+    const logged = host.stderr.map((line) => JSON.parse(line) as { level: string; message: string; fields?: { stack?: string } });
+    expect(logged.find((line) => line.message === 'handleWebhook threw: webhook handler broke')).toMatchObject({ level: 'warn', fields: { stack: expect.stringMatching(/serve\.test\.ts/) } });
   });
 });
 
@@ -339,6 +361,14 @@ describe('servePlugin host services', () => {
     const reply = await instance.webhook({ method: 'POST', path: '/send', body: 'hi there' });
     expect(reply.json()).toEqual({ id: 1 });
     expect(host.messages).toEqual([{ id: 1, instanceId: 'm1', message: 'hi there', title: 'from webhook', priority: 4, extras: { 'plugin::name': 'full' } }]);
+  });
+
+  it('tells a plugin that forgot `uses` what to add, without calling the host', async () => {
+    host = await createTestHost(forgetful);
+    const instance = await host.createInstance();
+    expect(await rpcError(instance.webhook({ path: '/kv' }))).toMatchObject({ code: ErrorCodes.PluginError, message: "ctx.kv/get needs uses: ['storager'] in definePlugin" });
+    expect(await rpcError(instance.webhook({ path: '/send' }))).toMatchObject({ code: ErrorCodes.PluginError, message: "ctx.send needs uses: ['messenger'] in definePlugin" });
+    expect(host.traffic.filter((entry) => entry.direction === 'pluginToHost' && 'method' in (entry.message as object))).toEqual([]);
   });
 
   it('rejects an invalid message before it reaches the host', async () => {
@@ -364,11 +394,12 @@ describe('servePlugin host services', () => {
     await instance.webhook({ path: '/big-save', query: { bytes: '60' } });
     expect(instance.storage.length).toBe(60);
     const error = await rpcError(instance.webhook({ path: '/big-save', query: { bytes: '101' } }));
-    expect(error).toMatchObject({ code: ErrorCodes.PluginError, message: '101 bytes is over the 100-byte storage quota' });
+    expect(error).toMatchObject({ code: ErrorCodes.PluginError, message: 'storage quota of 100 bytes exceeded' });
+    expect(instance.storage.length).toBe(60);
     host.handle('storage/save', () => {
-      throw new RpcError(ErrorCodes.QuotaExceeded, 'storage quota of 100 bytes exceeded');
+      throw new RpcError(ErrorCodes.QuotaExceeded, 'disk full', { limitBytes: 100, usedBytes: 60 });
     });
-    expect((await rpcError(instance.webhook({ path: '/big-save', query: { bytes: '90' } }))).message).toBe('storage quota of 100 bytes exceeded');
+    expect((await rpcError(instance.webhook({ path: '/big-save', query: { bytes: '10' } }))).message).toBe('disk full');
     expect(instance.storage.length).toBe(60);
   });
 

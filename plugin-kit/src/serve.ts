@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
@@ -19,20 +20,26 @@ import {
   type LogLevel,
   type RequestDefinition,
   type ResultOf,
+  type WebhookRequestParams,
 } from '@flow/protocol';
 import { Peer, RpcError, type IncomingRequest, type PeerProblem } from './connection.js';
 import type { PluginDefinition } from './define.js';
 import { writeLogLine } from './log.js';
-import { LAUNCH_ENV, guardStdout, writeStdout } from './stdio.js';
+import { LAUNCH_ENV, guardStdout, launchParentPid, writeStdout } from './stdio.js';
 import { mergeConfig } from './config.js';
-import type { CallContext, InstanceContext, LogFields, Logger, OutgoingMessage, PluginHandlers, PluginInstance, WebhookReply, WebhookRequest } from './instance.js';
+import { ConfigError, type CallContext, type InstanceContext, type LogFields, type Logger, type OutgoingMessage, type PluginHandlers, type PluginInstance } from './instance.js';
+import { banner, executableName, usage } from './help.js';
+import { encodeReply, webhookRequest } from './webhook.js';
 
 type Instance = PluginInstance<unknown> & PluginHandlers<unknown>;
 
 export { LAUNCH_ENV } from './stdio.js';
 
-/** How long `shutdown` waits for running handlers after aborting their signals. Under the host's 5 s shutdown deadline. */
-const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * How long `shutdown` may take in all: disabling instances, then letting aborted handlers settle.
+ * Under the Flow server's 2 s stop step (plugins.stoptimeoutms) and the protocol's 5 s default.
+ */
+const SHUTDOWN_GRACE_MS = 1_500;
 
 export interface ServeOptions {
   input: Readable;
@@ -112,6 +119,8 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     try {
       return await promise;
     } catch (error) {
+      // The message goes to the user; the stack is for the plugin's author, in the host log.
+      if (error instanceof Error && !(error instanceof ConfigError) && !(error instanceof RpcError)) kitLog('warn', `${what} threw: ${error.message}`, { stack: error.stack });
       throw new RpcError(errorCode, errorMessage(error, `${what} failed`));
     } finally {
       inFlight.delete(promise);
@@ -131,7 +140,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     }
     const parsed = definitionOf.params.safeParse(request.params ?? {});
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message, code: issue.code }));
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map((key) => (typeof key === 'number' ? key : String(key))), message: issue.message, code: issue.code }));
       const first = issues[0]!;
       throw new RpcError(ErrorCodes.InvalidParams, `invalid params for "${method}": ${first.path.join('.') || 'params'}: ${first.message}`, { issues });
     }
@@ -185,7 +194,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
         });
       }
       case 'webhook/request':
-        return runPluginCode('handleWebhook', () => instance.handleWebhook!(webhookRequest(params), call)).then(encodeReply);
+        return runPluginCode('handleWebhook', () => instance.handleWebhook!(webhookRequest(params as WebhookRequestParams), call)).then(encodeReply);
     }
     throw new RpcError(ErrorCodes.MethodNotFound, `unknown method "${method}"`);
   }
@@ -243,6 +252,8 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   function createInstance(instanceId: string, user: InstanceContext['user'], webhookBasePath: string): unknown {
     if (instances.has(instanceId)) throw new RpcError(ErrorCodes.InvalidParams, `instance "${instanceId}" already exists`);
     const controller = new AbortController();
+    // Every handler's call.signal listens on it: 64 concurrent webhooks must not trip Node's leak warning.
+    setMaxListeners(0, controller.signal);
     const context = instanceContext(instanceId, user, webhookBasePath, controller.signal);
     let instance: Instance;
     try {
@@ -285,29 +296,36 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     return {};
   }
 
+  /**
+   * Shutdown, in order:
+   * 1. `disable()` every enabled instance, where plugins stop their background work while host
+   *    calls still work (a poller can still record what it already sent: no repeat after restart);
+   * 2. abort every `ctx.signal` and wait for running handlers to settle;
+   * both within SHUTDOWN_GRACE_MS, so the answer comes before the host gives up waiting.
+   */
   async function shutdown(): Promise<unknown> {
     state = 'shuttingDown';
     shutdownReceived = true;
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    const disabling = [...instances.values()].map((record) =>
+      serially(record, async () => {
+        if (!record.enabled) return;
+        record.enabled = false;
+        if (!record.instance.disable) return;
+        const call: CallContext = { signal: record.controller.signal };
+        await runPluginCode('disable', () => record.instance.disable!(call)).catch((error: RpcError) =>
+          log('warn', `disable during shutdown failed: ${error.message}`, undefined, record.id),
+        );
+      }),
+    );
+    await within(deadline - Date.now(), Promise.allSettled(disabling));
     stopInstances('the plugin is shutting down');
-    await settleInFlight();
+    await within(deadline - Date.now(), Promise.allSettled([...inFlight]));
     return {};
   }
 
   function stopInstances(reason: string): void {
     for (const record of instances.values()) record.controller.abort(new RpcError(ErrorCodes.ShuttingDown, reason));
-  }
-
-  async function settleInFlight(): Promise<void> {
-    if (inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...inFlight]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
   }
 
   let ending: Promise<void> | undefined;
@@ -330,7 +348,9 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     };
     const callHost = async <D extends RequestDefinition>(def: D, params: Record<string, unknown>): Promise<ResultOf<D>> => {
       requireCapability(def.capability as 'messenger' | 'storager', `ctx.${def.method}`);
-      const result = await peer.request(def.method, { instanceId, ...params }, { timeoutMs: def.defaultTimeoutMs, signal });
+      // Deadline only, no cancellation by ctx.signal: a write the host may already have done must
+      // not look failed to the plugin (it would repeat the work after a restart).
+      const result = await peer.request(def.method, { instanceId, ...params }, { timeoutMs: def.defaultTimeoutMs });
       const parsed = def.result.safeParse(result);
       if (!parsed.success) throw new RpcError(ErrorCodes.InternalError, `the host answered ${def.method} with an invalid result: ${parsed.error.issues[0]?.message}`);
       return parsed.data as ResultOf<D>;
@@ -348,9 +368,6 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
       },
       async save(data) {
         const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-        if (limits && bytes.length > limits.storageQuotaBytes) {
-          throw new RpcError(ErrorCodes.QuotaExceeded, `${bytes.length} bytes is over the ${limits.storageQuotaBytes}-byte storage quota`, { limitBytes: limits.storageQuotaBytes, usedBytes: bytes.length });
-        }
         await callHost(StorageSave, { data: bytes.toString('base64') });
       },
       async loadJSON<T>() {
@@ -396,6 +413,13 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   return { done };
 }
 
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 function callContext(request: IncomingRequest, instance: AbortSignal): CallContext {
   let signal: AbortSignal | undefined;
   // Built on first use: most handlers never look at it, and each signal costs an AbortController and listeners.
@@ -404,40 +428,6 @@ function callContext(request: IncomingRequest, instance: AbortSignal): CallConte
       return (signal ??= AbortSignal.any([request.signal, instance]));
     },
   };
-}
-
-function webhookRequest(params: Record<string, any>): WebhookRequest {
-  const body = Buffer.from(params.body as string, 'base64');
-  return {
-    method: params.method,
-    path: params.path,
-    rawQuery: params.query,
-    query: new URLSearchParams(params.query),
-    headers: params.headers,
-    body,
-    remoteAddress: params.remoteAddress,
-    text: () => body.toString('utf8'),
-    json: <T>() => JSON.parse(body.toString('utf8')) as T,
-  };
-}
-
-function encodeReply(reply: WebhookReply | undefined): unknown {
-  const status = reply?.status ?? 200;
-  if (!Number.isInteger(status) || status < 100 || status > 599) throw new RpcError(ErrorCodes.PluginError, `handleWebhook returned status ${String(status)}; use an integer from 100 to 599`);
-  const headers: Record<string, string | string[]> = { ...(reply?.headers ?? {}) };
-  const hasType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
-  const body = reply?.body;
-  let bytes: Buffer | undefined;
-  let type: string | undefined;
-  if (body === undefined || body === null) bytes = undefined;
-  else if (typeof body === 'string') [bytes, type] = [Buffer.from(body, 'utf8'), 'text/plain; charset=utf-8'];
-  else if (body instanceof Uint8Array) [bytes, type] = [Buffer.from(body.buffer, body.byteOffset, body.byteLength), 'application/octet-stream'];
-  else [bytes, type] = [Buffer.from(JSON.stringify(body), 'utf8'), 'application/json'];
-  if (type && !hasType) headers['content-type'] = type;
-  const result: Record<string, unknown> = { status };
-  if (Object.keys(headers).length > 0) result.headers = headers;
-  if (bytes) result.body = bytes.toString('base64');
-  return result;
 }
 
 function errorMessage(error: unknown, fallback: string): string {
@@ -450,7 +440,7 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
 }
 
-/** Why the process-level setup below happens once, in runPlugin only: tests run many servers in one process. */
+/** What runPlugin reads from the process; tests pass their own. */
 export interface RunOptions {
   /** Defaults to process.argv.slice(2). */
   argv?: readonly string[];
@@ -498,10 +488,12 @@ export function runPlugin(definition: PluginDefinition, options: RunOptions = {}
   process.on('unhandledRejection', (reason) =>
     writeLogLine(process.stderr, 'error', `unhandled promise rejection in plugin code (still serving): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`),
   );
+  // Ctrl-C in the server's terminal reaches the whole process group: leave stopping to the server's
+  // shutdown (go-plugin does the same); stdin EOF still ends the plugin if the server dies.
+  if (env[LAUNCH_ENV] !== undefined) process.on('SIGINT', () => writeLogLine(process.stderr, 'debug', 'ignored SIGINT: the host stops plugins with shutdown'));
   // A host killed with SIGKILL may leave stdin open through an inheriting grandchild; re-parenting is the sure sign.
-  const parent = process.ppid;
   const watchdog = setInterval(() => {
-    if (process.ppid !== parent) {
+    if (process.ppid !== launchParentPid) {
       writeLogLine(process.stderr, 'error', 'the host process is gone; exiting');
       process.exit(1);
     }
@@ -512,46 +504,4 @@ export function runPlugin(definition: PluginDefinition, options: RunOptions = {}
     // stderr to a pipe is asynchronous: exit once it has drained, so the last log lines survive.
     process.stderr.write('', () => process.exit(code));
   });
-}
-
-function executableName(): string {
-  const script = process.argv[1] ?? 'plugin';
-  return script.split('/').pop() ?? script;
-}
-
-function describe(definition: PluginDefinition): string {
-  const { info } = definition;
-  const version = info.version ? ` ${info.version}` : '';
-  return info.name ? `${info.name}${version} (${info.modulePath})` : `${info.modulePath}${version}`;
-}
-
-function banner(definition: PluginDefinition, self: string): string {
-  const { info } = definition;
-  return [
-    `${describe(definition)}: a Flow plugin.`,
-    info.description ? `${info.description}\n` : '',
-    'It is started by the Flow server, which talks to it over stdin/stdout; running it by hand does nothing.',
-    'To install it: copy this file into the server\'s plugins folder (config "pluginsdir", default <datadir>/plugins),',
-    'make it executable, restart the server, then enable it for your user on the Plugins page.',
-    '',
-    `Capabilities: ${definition.capabilities.join(', ') || 'none (enable/disable only)'}`,
-    `Run "${self} --info" for its info as JSON, "${self} --help" for all options.`,
-    '',
-  ]
-    .filter((line, index) => line !== '' || index > 1)
-    .join('\n');
-}
-
-function usage(definition: PluginDefinition, self: string): string {
-  return [
-    `${describe(definition)}: a Flow plugin.`,
-    '',
-    `Usage: ${self} [--info | --help | --stdio]`,
-    '  --info    print its info, capabilities and protocol versions as one line of JSON',
-    '  --help    print this help',
-    `  --stdio   serve the protocol on stdin/stdout even without ${LAUNCH_ENV} (for debugging by hand)`,
-    '',
-    `The Flow server sets ${LAUNCH_ENV} when it starts a plugin from its plugins folder.`,
-    '',
-  ].join('\n');
 }

@@ -10,6 +10,9 @@ export const LAUNCH_ENV = 'FLOW_PLUGIN_PROTOCOL';
 /** The real `process.stdout.write`, captured when the kit is first imported, before anything replaces it. */
 export const writeStdout = process.stdout.write.bind(process.stdout) as (data: string, callback?: () => void) => boolean;
 
+/** The process that started the plugin, read as early as possible: it may die while the plugin starts. */
+export const launchParentPid = process.ppid;
+
 let guarded = false;
 
 /** Routes console and stray stdout writes to stderr (see routeOutputToStderr). Safe to call twice. */
@@ -21,4 +24,5 @@ export function guardStdout(): void {
 
 // A plugin's own module body runs after the kit is imported but before it calls runPlugin: a
 // console.log there would corrupt the first frame, so a host-launched plugin is guarded now.
-if (process.env[LAUNCH_ENV] !== undefined || process.argv.includes('--stdio')) guardStdout();
+// (Not on `--stdio` in argv: tools importing the kit, like `flow-plugin info -- plugin --stdio`, print to stdout.)
+if (process.env[LAUNCH_ENV] !== undefined) guardStdout();

@@ -112,12 +112,25 @@ export async function createTestHost(target: PluginDefinition | ChildProcessTarg
   };
   const host = 'command' in target ? TestHost.spawn(target, limits) : TestHost.inProcess(target, limits);
   if (settings.handshake !== false) {
-    await host.initialize(settings.protocolVersions);
+    try {
+      await host.initialize(settings.protocolVersions);
+    } catch (error) {
+      // A plugin that fails to start says why on stderr: put that in the error, not just "closed".
+      await host.close();
+      const reason = host.startError ?? (error instanceof Error ? error.message : String(error));
+      const tail = host.stderr.filter((line) => line.trim() !== '').slice(-10);
+      const failure = new Error(`the plugin did not complete the handshake: ${reason}${tail.length > 0 ? `\nlast stderr lines:\n  ${tail.join('\n  ')}` : ''}`);
+      throw Object.assign(failure, { cause: error, code: error instanceof RpcError ? error.code : undefined, data: error instanceof RpcError ? error.data : undefined });
+    }
     host.notify('initialized', {});
   }
   return host;
 }
 
+/**
+ * The server's side of one plugin connection, for tests: sends what the server sends, answers
+ * the plugin's calls from memory, records everything. Made by `createTestHost`; end it with `close`.
+ */
 export class TestHost {
   /** Messages the plugin sent, oldest first. */
   readonly messages: SentMessage[] = [];
@@ -131,6 +144,8 @@ export class TestHost {
   readonly transportProblems: PeerProblem[] = [];
   /** Set by `initialize`. */
   initializeResult: InitializeResult | undefined;
+  /** Why the child process could not be started (ENOENT, EACCES), if it could not. */
+  startError: string | undefined;
   /** Resolves with the plugin's exit code (in-process: the code it would exit with). */
   readonly exited: Promise<number>;
 
@@ -195,7 +210,10 @@ export class TestHost {
     });
     const exited = new Promise<number>((resolve) => {
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-      child.on('error', () => resolve(127));
+      child.on('error', (error) => {
+        host.startError = `cannot start ${file}: ${error.message}`;
+        resolve(127);
+      });
     });
     const host = new TestHost({ input: child.stdout!, output: child.stdin! }, exited, limits, () => child.kill('SIGKILL'));
     host.collectStderr(child.stderr!);
@@ -379,9 +397,10 @@ export class TestHost {
   }
 
   private installDefaultHandlers(): void {
+    // Spec §12: refused when the write grows usage past the quota; shrinking always succeeds.
     const quota = (instance: TestInstance, change: number): void => {
-      const used = instance.usedBytes() + change;
-      if (used > this.limits.storageQuotaBytes) {
+      const used = instance.usedBytes();
+      if (change > 0 && used + change > this.limits.storageQuotaBytes) {
         throw new RpcError(ErrorCodes.QuotaExceeded, `storage quota of ${this.limits.storageQuotaBytes} bytes exceeded`, { limitBytes: this.limits.storageQuotaBytes, usedBytes: used });
       }
     };

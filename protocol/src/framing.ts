@@ -35,7 +35,7 @@ export class FramingError extends Error {
     readonly code: number,
     /** Whether the receiver sends an error response (to `id`) for it. */
     readonly respond: boolean,
-    /** The id of the request the frame carried, when it could be read; otherwise null. */
+    /** The id of the request the frame carried (or, with `respond` false, of an oversized response), when it could be read; otherwise null. */
     readonly id: WireId = null,
     /** Error data for the response (`{ limitBytes, frameBytes }` for FrameTooLarge). */
     readonly data?: unknown,
@@ -187,13 +187,16 @@ export class FrameDecoder {
     this.sniff = [];
     this.sniffBytes = ID_SNIFF_BYTES; // reported: sniff no more for this frame
     const request = sniffRequestId(head);
+    // An oversized response: its id (respond stays false) lets the receiver fail the pending
+    // request at once instead of at its deadline.
+    const response = request === undefined ? sniffResponseId(head) : undefined;
     this.handlers.error(
       new FramingError(
         `Frame of ${this.skipFrameBytes} bytes is over the limit of ${this.maxFrameBytes} bytes; it was skipped`,
         ErrorCodes.FrameTooLarge,
         // Only a request is answered: answering a response or a notification has no receiver.
         request !== undefined,
-        request ?? null,
+        request ?? response ?? null,
         { limitBytes: this.maxFrameBytes, frameBytes: this.skipFrameBytes },
       ),
     );
@@ -394,6 +397,21 @@ function preview(buffer: Buffer, offset: number): string {
 function sniffRequestId(head: string): number | string | undefined {
   if (!/"method"\s*:/.test(head)) return undefined;
   const match = /"id"\s*:\s*(-?\d{1,15}|"(?:[^"\\]|\\.){0,200}")/.exec(head);
+  if (!match) return undefined;
+  try {
+    return JSON.parse(match[1]!) as number | string;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The id of a response from the first bytes of its body. Only a leading id followed by
+ * "result" or "error" is trusted (`{"jsonrpc":"2.0","id":5,"result":…`, the order every
+ * JSON-RPC library writes): an "id" further on may belong to the result itself.
+ */
+function sniffResponseId(head: string): number | string | undefined {
+  const match = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(-?\d{1,15}|"(?:[^"\\]|\\.){0,200}")\s*,\s*"(?:result|error)"\s*:/.exec(head);
   if (!match) return undefined;
   try {
     return JSON.parse(match[1]!) as number | string;

@@ -150,7 +150,7 @@ describe('spec/ links', () => {
     new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-')));
 
   it('point at headings and files that exist', () => {
-    const docs = ['README.md', 'protocol.md', 'writing-a-plugin.md', '../protocol/README.md'];
+    const docs = ['README.md', 'protocol.md', 'lifecycle.md', 'writing-a-plugin.md', '../protocol/README.md'];
     const broken: string[] = [];
     for (const doc of docs) {
       for (const [, target] of read(`${specDir}${doc}`).matchAll(/\]\(([^)\s]+)\)/g)) {

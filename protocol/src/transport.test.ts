@@ -138,6 +138,19 @@ describe('FramedMessageReader', () => {
     expect(errors.map((e) => e.message)).toEqual(['consumer bug']);
   });
 
+  it('raises onPartialMessage while a frame stays incomplete, and delivers it once the rest arrives', async () => {
+    const child = loopback();
+    const reader = new FramedMessageReader(child.stdout, { partialMessageTimeoutMs: 20 });
+    const { messages, until } = collect(reader);
+    const partial = new Promise<number>((resolve) => reader.onPartialMessage((info) => resolve(info.messageToken)));
+    const frame = encodeFrame({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    child.stdin.write(frame.subarray(0, 30));
+    expect(await partial).toBe(1);
+    child.stdin.write(frame.subarray(30));
+    await until(() => messages.length === 1);
+    expect(messages).toEqual([{ jsonrpc: '2.0', id: 1, method: 'ping' }]);
+  });
+
   it('fires one error for a stream that ends mid-frame, then onClose', async () => {
     const child = loopback();
     const reader = new FramedMessageReader(child.stdout);

@@ -43,7 +43,6 @@ export class FramedMessageReader extends AbstractMessageReader implements Messag
   private readonly decoder: FrameDecoder;
   private readonly partialMessageTimeoutMs: number;
   private callback: DataCallback | undefined;
-  onRequestSeen: () => void = () => undefined;
   private closed = false;
   private partialTimer: NodeJS.Timeout | undefined;
   private partialToken = 0;
@@ -59,7 +58,6 @@ export class FramedMessageReader extends AbstractMessageReader implements Messag
         message: (value) => {
           const problem = checkMessageShape(value);
           if (problem) return this.fireError(problem);
-          if ((value as { id?: unknown }).id !== undefined && typeof (value as { method?: unknown }).method === 'string') this.onRequestSeen();
           try {
             this.callback!(value as Message);
           } catch (error) {
@@ -165,11 +163,6 @@ export class FramedMessageWriter extends AbstractMessageWriter implements Messag
   private queue: string[] = [];
   private batch: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
   private scheduled = false;
-  private seenQueueLength = 0;
-  onResponseWritten: () => void = () => undefined;
-  private deferrals = 0;
-  /** Requests read from the peer and not answered yet (set by createStreamTransport). */
-  pendingRequests: () => number = () => 0;
   private failure: Error | undefined;
   private errorCount = 0;
   private readonly onStreamError = (error: Error): void => this.fail(error);
@@ -194,7 +187,6 @@ export class FramedMessageWriter extends AbstractMessageWriter implements Messag
       return this.rejected(error as Error, message);
     }
     this.queue.push(frame);
-    if ((message as { id?: unknown }).id !== undefined && (message as { method?: unknown }).method === undefined) this.onResponseWritten();
     if (!this.batch) {
       let resolve!: () => void;
       let reject!: (error: Error) => void;
@@ -214,20 +206,9 @@ export class FramedMessageWriter extends AbstractMessageWriter implements Messag
 
   /** Writes what is queued now instead of at the next check phase. Safe to call any time. */
   readonly flush = (): void => {
-    const batch = this.batch;
-    if (!batch) {
-      this.scheduled = false;
-      return;
-    }
-    if (process.env.FLOW_DEFER === '1' && this.queue.length > this.seenQueueLength && this.pendingRequests() > 0 && this.deferrals < 256) {
-      this.seenQueueLength = this.queue.length;
-      this.deferrals++;
-      setImmediate(this.flush);
-      return;
-    }
     this.scheduled = false;
-    this.seenQueueLength = 0;
-    this.deferrals = 0;
+    const batch = this.batch;
+    if (!batch) return;
     const frames = this.queue;
     this.queue = [];
     this.batch = undefined;
@@ -297,11 +278,6 @@ export function createStreamTransport(
 ): StreamTransport {
   const reader = new FramedMessageReader(readable, options);
   const writer = new FramedMessageWriter(writable);
-  let requestsIn = 0;
-  let responsesOut = 0;
-  reader.onRequestSeen = () => requestsIn++;
-  writer.onResponseWritten = () => responsesOut++;
-  writer.pendingRequests = () => requestsIn - responsesOut;
   reader.onError((error) => {
     if (error instanceof FramingError && error.respond) void writer.write(error.toResponse() as Message);
   });

@@ -107,6 +107,8 @@ export function createApp(opts: AppOptions): FlowApp {
   // 3. routes
   const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };
   const routers: FlowRouter[] = [
+    // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
+    pluginRoutes({ ...deps, plugins }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),
     userRoutes(deps),
@@ -114,7 +116,6 @@ export function createApp(opts: AppOptions): FlowApp {
     applicationRoutes(deps),
     messageRoutes(deps),
     streamRoutes(deps),
-    pluginRoutes({ ...deps, plugins }),
   ];
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());

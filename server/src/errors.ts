@@ -10,13 +10,12 @@ export type FlowErrorCode =
   | 'FLOW_ERR_STORE_CLOSED'
   | 'FLOW_ERR_STORE_CONFLICT'
   | 'FLOW_ERR_NOT_FOUND'
-  // Plugin host: "the plugin said no" is REJECTED; the others mean it never answered properly.
+  // Plugin host: "the plugin said no" is REJECTED, the others mean it never answered properly.
   | 'FLOW_ERR_PLUGIN_REJECTED'
   | 'FLOW_ERR_PLUGIN_TIMEOUT'
   | 'FLOW_ERR_PLUGIN_CLOSED'
   | 'FLOW_ERR_PLUGIN_NOT_RUNNING'
-  | 'FLOW_ERR_PLUGIN_BAD_RESPONSE'
-  | 'FLOW_ERR_PLUGIN_MANIFEST';
+  | 'FLOW_ERR_PLUGIN_BAD_RESPONSE';
 
 export class FlowError extends Error {
   readonly code: FlowErrorCode;

@@ -156,6 +156,32 @@ describe('plugin supervision', () => {
     expect((await fetch(hookUrl(s, mock, 'echo'))).status).toBe(200);
   });
 
+  it('restarts a plugin whose event loop is stuck, found by the liveness ping', async () => {
+    s = await startPluginServer(await pluginsDir(['busy-loop']), { 'plugins.pingintervalseconds': 1, 'plugins.pingtimeoutms': 300 });
+    const conf = await byModule(s, 'github.com/flow/test/busy-loop');
+    await enable(s, conf);
+    const first = (await (await fetch(hookUrl(s, conf, 'ok'))).json()) as any;
+    const stuck = await fetch(hookUrl(s, conf, 'spin'));
+    expect(stuck.status).toBe(503);
+    expect(((await stuck.json()) as any).errorDescription).toContain('did not answer ping within 300 ms');
+    const back = await waitFor(async () => {
+      const r = await fetch(hookUrl(s!, conf, 'ok'));
+      return r.status === 200 && ((await r.json()) as any);
+    }, 'the restarted plugin');
+    expect(back.pid).not.toBe(first.pid);
+    expect(alive(first.pid)).toBe(false);
+  });
+
+  it('lets the entry first by name win a module path when both start together', async () => {
+    // 'duplicate-module-path' sorts before 'mock' and claims the same module path.
+    s = await startPluginServer(await pluginsDir(['mock', 'duplicate-module-path']));
+    const procs = await s.processes();
+    expect(procs['duplicate-module-path'].status).toBe('running');
+    expect(procs.mock.status).toBe('failed');
+    expect(procs.mock.statusReason).toContain('mock was refused and duplicate-module-path keeps running');
+    expect((await s.plugins()).map((p) => p.name)).toEqual(['impostor']);
+  });
+
   it('marks a plugin that keeps crashing failed until an admin restarts it', async () => {
     s = await startPluginServer(await pluginsDir(['crash-mid-call']), { 'plugins.maxrestarts': 3 });
     const conf = await byModule(s, 'github.com/flow/test/crash-mid-call');

@@ -1,7 +1,9 @@
 import {
   ResponseError,
   type CancellationToken,
+  type DataCallback,
   type Disposable,
+  Message,
   createMessageConnection,
   type MessageConnection,
   type MessageReader,
@@ -30,13 +32,27 @@ export class PluginCallError extends FlowError {
   }
 }
 
+/** Unanswered plugin → host requests at which the host stops reading the plugin's stdout, and resumes. */
+const INBOUND_HIGH = 4096;
+const INBOUND_LOW = 1024;
+
 export const isPluginCallError = (err: unknown): err is PluginCallError => err instanceof PluginCallError;
+
+/**
+ * What cancels a call early: an AbortSignal, or anything with the same two methods (the
+ * webhook route adapts the HTTP response's 'close' event instead of allocating an
+ * AbortController per request).
+ */
+export interface CancelSignal {
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
 
 export interface RequestOptions {
   /** Deadline in ms; on expiry `$/cancelRequest` is sent and the call fails with FLOW_ERR_PLUGIN_TIMEOUT. */
   timeoutMs: number;
-  /** Aborting (e.g. the HTTP client went away) cancels the call the same way. */
-  signal?: AbortSignal;
+  /** Firing it (e.g. the HTTP client went away) cancels the call the same way. */
+  signal?: CancelSignal;
 }
 
 /** Handles one plugin → host request; throw a ResponseError to answer with a wire error. */
@@ -141,10 +157,60 @@ export class PluginConnection {
   private readonly pending = new Set<PendingCall>();
   private closedReason: string | undefined;
 
-  constructor(reader: MessageReader, writer: MessageWriter, onHostRequest: HostRequestHandler, onNotification: (method: string, params: unknown) => void) {
+  /** The reader's callback into vscode-jsonrpc, kept to hand it answers a frame could not carry. */
+  private deliver: DataCallback | undefined;
+
+  /** Plugin → host requests read and not yet answered (queued in vscode-jsonrpc or running). */
+  private unanswered = 0;
+  private paused = false;
+
+  /**
+   * `inbound` pauses and resumes reading the plugin's output. vscode-jsonrpc runs at most
+   * 1024 plugin → host requests at once but queues the rest without limit; past
+   * INBOUND_HIGH unanswered requests the host stops reading, so a plugin writing requests
+   * faster than they are served waits in its own pipe instead of in the host's memory.
+   */
+  constructor(
+    reader: MessageReader,
+    writer: MessageWriter,
+    onHostRequest: HostRequestHandler,
+    onNotification: (method: string, params: unknown) => void,
+    private readonly inbound?: { pause(): void; resume(): void },
+  ) {
+    const tap: MessageReader = {
+      onError: reader.onError,
+      onClose: reader.onClose,
+      onPartialMessage: reader.onPartialMessage,
+      listen: (callback) => {
+        this.deliver = callback;
+        return reader.listen((message) => {
+          if (Message.isRequest(message) && ++this.unanswered >= INBOUND_HIGH && !this.paused) {
+            this.paused = true;
+            this.inbound?.pause();
+          }
+          callback(message);
+        });
+      },
+      dispose: () => reader.dispose(),
+    };
+    // Every answer to a plugin request passes here, including those vscode-jsonrpc writes itself
+    // (a request cancelled while queued), so the count cannot drift.
+    const counted: MessageWriter = {
+      onError: writer.onError,
+      onClose: writer.onClose,
+      write: (message) => {
+        if (Message.isResponse(message) && --this.unanswered <= INBOUND_LOW && this.paused) {
+          this.paused = false;
+          this.inbound?.resume();
+        }
+        return writer.write(message);
+      },
+      end: () => writer.end(),
+      dispose: () => writer.dispose(),
+    };
     // maxParallelism makes vscode-jsonrpc resolve responses synchronously in the reader
     // callback instead of one per setImmediate (.notes/protocol.md): a large win for webhooks.
-    this.conn = createMessageConnection(reader, writer, undefined, { maxParallelism: 1024 });
+    this.conn = createMessageConnection(tap, counted, undefined, { maxParallelism: 1024 });
     this.conn.onRequest((method, params) => onHostRequest(method, params));
     this.conn.onNotification((method, params) => onNotification(method, params));
     this.conn.listen();
@@ -188,6 +254,17 @@ export class PluginConnection {
     return this.pending.size;
   }
 
+  /**
+   * The plugin answered request `id` with a frame over the size limit, which the reader
+   * skipped unread: fail that call now (FLOW_ERR_PLUGIN_BAD_RESPONSE, a webhook gets 502)
+   * instead of at its deadline. An id that is no longer pending is ignored.
+   */
+  oversizedAnswer(id: number | string, frameBytes: number, limitBytes: number): void {
+    if (this.closedReason !== undefined) return;
+    const message = `the plugin's answer was ${frameBytes} bytes, over the ${limitBytes}-byte frame limit (plugins.maxframebytes); it was skipped`;
+    this.deliver?.({ jsonrpc: '2.0', id, error: { code: ErrorCodes.FrameTooLarge, message, data: { limitBytes, frameBytes } } } as Message);
+  }
+
   /** Rejects every pending call with FLOW_ERR_PLUGIN_CLOSED and releases the connection. Safe to call twice. */
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
@@ -198,6 +275,10 @@ export class PluginConnection {
   }
 
   private toCallError(method: string, error: unknown): PluginCallError {
+    if (error instanceof ResponseError && error.code === ErrorCodes.FrameTooLarge) {
+      // Not a refusal: the answer (or the request) did not fit in a frame.
+      return new PluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', error.message || `${method}: frame too large`, error.code, error.data);
+    }
     if (error instanceof ResponseError) {
       return new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', error.message || `${method} failed (${errorCodeName(error.code)})`, error.code, error.data);
     }

@@ -36,6 +36,8 @@ export class PluginHost {
   private watchTimer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
   private warned = new Map<string, string>();
+  /** The supervisors the current scan (re)started: their module path claims are ordered by name. */
+  private batch = new Set<PluginSupervisor>();
   private stopped = false;
 
   constructor(private readonly opts: PluginHostOptions) {
@@ -104,12 +106,14 @@ export class PluginHost {
     }
     await Promise.all(work);
     const starts: Promise<void>[] = [];
+    this.batch = new Set();
     for (const plugin of plugins) {
       this.warned.delete(plugin.name);
       const sup = this.sups.get(plugin.name);
       if (!sup) starts.push(this.add(plugin));
       else if (sup.plugin.signature !== plugin.signature) {
         this.log.info({ entry: plugin.name }, 'plugin file changed; restarting it');
+        this.batch.add(sup);
         starts.push(sup.restart(plugin));
       }
     }
@@ -120,6 +124,7 @@ export class PluginHost {
   private async add(plugin: DiscoveredPlugin): Promise<void> {
     const sup = new PluginSupervisor(plugin, this.opts.settings, { ...this.opts.hooks, claim: (s) => this.claim(s) }, this.pids, this.log);
     this.sups.set(plugin.name, sup);
+    this.batch.add(sup);
     this.log.info({ entry: plugin.name }, 'starting plugin');
     await sup.start();
   }
@@ -138,8 +143,15 @@ export class PluginHost {
     }
   }
 
-  /** The module path registry: the first entry to claim a module path keeps it (gotify/server#510: no fatal error). */
-  private claim(sup: PluginSupervisor): string | undefined {
+  /**
+   * The module path registry: the first entry to claim a module path keeps it, and a later one
+   * is refused with a clear error while the first keeps running (Gotify refuses to start at all,
+   * gotify/server#510). Plugins started by the same scan claim in entry-name order, as Gotify
+   * loads them, so which copy wins does not depend on which process happened to start faster.
+   */
+  private async claim(sup: PluginSupervisor): Promise<string | undefined> {
+    const earlier = [...this.batch].filter((s) => s !== sup && s.plugin.name < sup.plugin.name);
+    await Promise.all(earlier.map((s) => s.handshake));
     const mp = sup.modulePath!;
     for (const [path, owner] of this.owners) {
       // The entry now reports another module path (its file was replaced): release the old one.

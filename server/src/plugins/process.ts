@@ -66,15 +66,19 @@ export class PluginProcess {
   readonly exited: Promise<ExitInfo>;
   private exitInfo: ExitInfo | undefined;
 
+  private readonly log: Logger;
+
   private constructor(
     private readonly child: ResultPromise,
     readonly stderr: LineRing,
-    private readonly log: Logger,
+    log: Logger,
     private readonly redact: (line: string) => string,
   ) {
     this.stdin = child.stdin!;
     this.stdout = child.stdout!;
     this.pid = child.pid;
+    // Every line the plugin writes is tagged with the plugin (from the caller) and this pid.
+    this.log = child.pid === undefined ? log : log.child({ pid: child.pid });
     // A write to a dead plugin raises EPIPE on stdin; the exit handler deals with the death.
     this.stdin.on('error', () => undefined);
     this.exited = new Promise<ExitInfo>((resolve) => {

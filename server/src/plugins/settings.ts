@@ -19,7 +19,7 @@ export function pluginSettings(config: FlowConfig, dirs: { data: string; plugins
       timeoutFor: (def: RequestDefinition) => {
         if (def === WebhookRequest) return webhook > 0 ? webhook : def.defaultTimeoutMs;
         // The ping deadline is the liveness bar itself; a long call timeout must not stretch it.
-        if (def === Ping) return def.defaultTimeoutMs;
+        if (def === Ping) return config['plugins.pingtimeoutms'];
         return call > 0 ? call : def.defaultTimeoutMs;
       },
       backoffBaseMs: config['plugins.restartbackoffbasems'],

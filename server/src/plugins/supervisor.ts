@@ -19,7 +19,7 @@ import {
   type ResultOf,
 } from '@flow/protocol';
 import type { Logger } from '../log.js';
-import { PluginCallError, PluginConnection, isPluginCallError } from './connection.js';
+import { PluginCallError, PluginConnection, isPluginCallError, type CancelSignal } from './connection.js';
 import { checkProtocolRange, diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
 import { pluginEnv } from './env.js';
 import type { PidFile } from './orphans.js';
@@ -59,7 +59,7 @@ export interface SupervisorSettings {
 /** What the supervisor needs from the host around it. */
 export interface SupervisorHooks {
   /** After a successful handshake: undefined to go on, or why this plugin may not run (duplicate module path). */
-  claim(sup: PluginSupervisor): string | undefined;
+  claim(sup: PluginSupervisor): Promise<string | undefined>;
   /** Creates, configures and enables the instances on the fresh process. */
   connected(sup: PluginSupervisor): Promise<void>;
   /** The process is gone (crash or stop); its instances no longer exist. */
@@ -105,6 +105,12 @@ export class PluginSupervisor {
   private pingTimer: NodeJS.Timeout | undefined;
   private secrets = new Map<string, string[]>();
   private launching: Promise<void> | undefined;
+  private handshakeDone: () => void = () => undefined;
+  /**
+   * Settles when the current launch has claimed its module path or ended before that; the
+   * host orders claims of plugins started together by it (plugins.ts `claim`).
+   */
+  handshake: Promise<void> = Promise.resolve();
 
   constructor(
     public plugin: DiscoveredPlugin,
@@ -185,9 +191,9 @@ export class PluginSupervisor {
   }
 
   /** Sends a request to the plugin with its deadline; fails fast when the plugin is not connected. */
-  call<D extends RequestDefinition>(def: D, params: ParamsOf<D>, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ResultOf<D>> {
+  call<D extends RequestDefinition>(def: D, params: ParamsOf<D>, opts: { timeoutMs?: number; signal?: CancelSignal } = {}): Promise<ResultOf<D>> {
     const conn = this.conn;
-    if (!conn || conn.closed) return Promise.reject(this.notRunning());
+    if (!conn || conn.closed || this.deaf()) return Promise.reject(this.notRunning());
     if (def.capability && !this.capabilities.has(def.capability)) {
       return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', `the plugin does not support ${def.capability}`, ErrorCodes.NotSupported));
     }
@@ -195,7 +201,24 @@ export class PluginSupervisor {
   }
 
   notify<D extends NotificationDefinition>(def: D, params: ParamsOf<D>): void {
+    if (this.deaf()) return;
     this.conn?.notify(def, params);
+  }
+
+  /**
+   * Writes to a plugin that stopped reading its stdin queue up in the host's memory (Node's
+   * stream buffer has no bound). Past twice the frame limit, the plugin is treated as hung:
+   * killed and restarted, and the backlog freed with it. True when that happened.
+   */
+  private deaf(): boolean {
+    const proc = this.proc;
+    const backlog = proc?.running ? proc.stdin.writableLength : 0;
+    if (backlog <= 2 * this.settings.limits.maxFrameBytes) return false;
+    const reason = `stopped reading its stdin (${backlog} bytes waiting)`;
+    this.log.error(`plugin ${reason}; restarting it`);
+    proc!.signal('SIGKILL');
+    void this.crashed(this.generation, reason);
+    return true;
   }
 
   /** The error for a call made while the plugin cannot take it. */
@@ -212,15 +235,29 @@ export class PluginSupervisor {
     else this.secrets.set(instanceId, kept);
   }
 
+  /**
+   * The webhook tokens this plugin was told (in `webhookBasePath`): masked wherever they
+   * appear, not only after `/custom/`: a plugin may print the bare token or a URL-encoded
+   * path. Kept across restarts (same tokens); safe to call twice.
+   */
+  addToken(token: string): void {
+    this.tokens.add(token);
+  }
+  private readonly tokens = new Set<string>();
+
   /** Masks webhook tokens and secret config values in a line the plugin wrote. */
   redact = (line: string): string => {
     let out = line.replace(/(\/custom\/)[^/\s"']+/g, '$1[masked]');
+    for (const t of this.tokens) if (out.includes(t)) out = out.split(t).join('[masked]');
     for (const values of this.secrets.values()) for (const v of values) if (out.includes(v)) out = out.split(v).join('[masked]');
     return out;
   };
 
   private launch(): Promise<void> {
+    this.handshake = new Promise<void>((resolve) => (this.handshakeDone = resolve));
+    const done = this.handshakeDone;
     const run = this.runOnce().finally(() => {
+      done();
       if (this.launching === run) this.launching = undefined;
     });
     this.launching = run;
@@ -267,19 +304,30 @@ export class PluginSupervisor {
       writer,
       (method, params) => this.hooks.hostRequest(this, method, params),
       (method, params) => this.hooks.hostNotification(this, method, params),
+      {
+        pause: () => {
+          log.warn('plugin has over 4096 requests to the host unanswered; reading its output is paused until they are served');
+          proc.stdout.pause();
+        },
+        resume: () => proc.stdout.resume(),
+      },
     );
     this.conn = conn;
     reader.onError((error) => {
       if (generation !== this.generation) return;
       if (error instanceof FramingError && error.code === ErrorCodes.FrameTooLarge) {
         log.warn({ reason: error.message }, 'plugin sent an oversized frame; skipped');
+        const size = error.data as { frameBytes: number; limitBytes: number };
+        if (!error.respond && error.id !== null) conn.oversizedAnswer(error.id, size.frameBytes, size.limitBytes);
         return;
       }
       // stdout belongs to the protocol: anything else there means a stray print, and the
       // stream can no longer be trusted (hashicorp/go-plugin#164). Log the bytes and restart.
-      log.error(`plugin broke the protocol on stdout: ${error.message}; restarting it`);
+      // The excerpt is whatever the plugin printed: mask secrets in it like any plugin output.
+      const what = this.redact(error.message);
+      log.error(`plugin broke the protocol on stdout: ${what}; restarting it`);
       proc.signal('SIGKILL');
-      void this.crashed(generation, `broke the protocol on stdout: ${error.message}`);
+      void this.crashed(generation, `broke the protocol on stdout: ${what}`);
     });
     void proc.exited.then((exit) => {
       if (proc.pid !== undefined) this.pids.remove(proc.pid);
@@ -319,7 +367,9 @@ export class PluginSupervisor {
     this.info = result.info;
     this.protocolVersion = result.protocolVersion;
     this.capabilities = new Set(result.capabilities.filter(isCapability));
-    const refused = this.hooks.claim(this);
+    const refused = await this.hooks.claim(this);
+    this.handshakeDone();
+    if (generation !== this.generation) return;
     if (refused) {
       log.error(refused);
       await this.giveUp(generation, 'failed', refused);

@@ -1,11 +1,38 @@
-import { notFound } from '../errors.js';
+import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
+import { HttpError, notFound } from '../errors.js';
+import type { CancelSignal } from '../plugins/connection.js';
 import { readRawBody } from '../http/body.js';
 import { authOf, type FlowContext } from '../http/state.js';
 import type { PluginService } from '../services/plugin.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Response headers the relay never copies from a plugin: Node frames the response itself. */
 const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'trailer', 'te', 'proxy-connection']);
+
+/**
+ * The response's 'close' before it was written means the client went away: the plugin call is
+ * cancelled ($/cancelRequest) instead of left running. A CancelSignal over the event, so no
+ * AbortController is allocated per webhook.
+ */
+function clientGone(res: ServerResponse): CancelSignal {
+  const wrapped = new Map<() => void, () => void>();
+  return {
+    addEventListener(_type, listener) {
+      const onClose = () => {
+        if (!res.writableFinished) listener();
+      };
+      wrapped.set(listener, onClose);
+      res.once('close', onClose);
+    },
+    removeEventListener(_type, listener) {
+      const onClose = wrapped.get(listener);
+      if (onClose) res.off('close', onClose);
+      wrapped.delete(listener);
+    },
+  };
+}
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
 
@@ -85,33 +112,39 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     const token = ctx.params.token!;
     const base = `/plugin/${idRaw}/custom/${token}`;
     const sub = ctx.path.slice(base.length);
-    const body = await readRawBody(ctx, limit);
+    // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.
+    const hasBody = ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined;
+    const body = hasBody ? await readRawBody(ctx, limit) : EMPTY;
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(ctx.req.headers)) {
+    const raw = ctx.req.headers;
+    for (const name in raw) {
+      const value = raw[name];
       // Flow's own API token is never handed to plugin code; Authorization is the plugin's business.
       if (value !== undefined && name !== 'x-gotify-key') headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    // A client that goes away cancels the plugin call ($/cancelRequest) instead of leaving it running.
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!ctx.res.writableFinished) abort.abort();
-    };
-    ctx.res.once('close', onClose);
-    const reply = await plugins
-      .webhook(Number(idRaw), token, {
-        method: ctx.method,
-        path: sub === '' ? '/' : sub,
-        query: ctx.querystring,
-        headers,
-        body,
-        remoteAddress: ctx.req.socket.remoteAddress,
-        signal: abort.signal,
-      })
-      .finally(() => ctx.res.off('close', onClose));
-    ctx.status = reply.status;
-    for (const [name, value] of Object.entries(reply.headers ?? {})) {
-      if (!HOP_BY_HOP.has(name.toLowerCase())) ctx.set(name, value);
+    const reply = await plugins.webhook(Number(idRaw), token, {
+      method: ctx.method,
+      path: sub === '' ? '/' : sub,
+      query: ctx.querystring,
+      headers,
+      body,
+      remoteAddress: ctx.req.socket.remoteAddress,
+      signal: clientGone(ctx.res),
+    });
+    // Checked before anything is set: a header Node refuses (CR/LF, an invalid name) is the
+    // plugin's malformed answer, 502 like any other, not a 500 from deep inside Node.
+    const replyHeaders = Object.entries(reply.headers ?? {}).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()));
+    for (const [name, value] of replyHeaders) {
+      try {
+        validateHeaderName(name);
+        for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue(name, v);
+      } catch {
+        ctx.state.log.warn({ header: name.slice(0, 100) }, 'plugin answered a webhook with an invalid response header');
+        throw new HttpError(502, `the plugin answered webhook/request with an invalid header ${JSON.stringify(name.slice(0, 100))}`, { expose: true });
+      }
     }
+    ctx.status = reply.status;
+    for (const [name, value] of replyHeaders) ctx.set(name, value);
     const bytes = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body, 'base64');
     // Written directly: Koa would add a Content-Type to a Buffer body the plugin sent without one.
     ctx.respond = false;

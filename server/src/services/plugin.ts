@@ -3,6 +3,7 @@ import {
   ConfigDefault,
   ConfigValidateAndSet,
   DisplayGet,
+  ErrorCodes,
   InstanceCreate,
   InstanceDestroy,
   InstanceDisable,
@@ -20,7 +21,7 @@ import type { ApplicationRecord } from '../model/application.js';
 import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
-import { isPluginCallError } from '../plugins/connection.js';
+import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
 import { HostCalls } from '../plugins/host-calls.js';
 import { PluginHost } from '../plugins/host.js';
 import { PluginStorage } from '../plugins/storage.js';
@@ -99,7 +100,8 @@ export interface WebhookInput {
   headers: Record<string, string>;
   body: Buffer;
   remoteAddress?: string;
-  signal?: AbortSignal;
+  /** Fires when the client went away: the plugin call is cancelled. */
+  signal?: CancelSignal;
 }
 
 export const webhookBasePath = (conf: Pick<PluginConfRecord, 'id' | 'token'>): string => `/plugin/${conf.id}/custom/${conf.token}/`;
@@ -319,6 +321,10 @@ export class PluginService {
         { signal: req.signal },
       );
     } catch (err) {
+      // The HTTP client sees the status; the administrator needs the plugin's side in the log.
+      if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
+        sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
+      }
       throw this.httpError(err);
     }
   }
@@ -396,6 +402,7 @@ export class PluginService {
       if (sup.capabilities.has('messenger')) conf = await this.ensureApplication(sup, conf);
       const instanceId = String(conf.id);
       if (!sup.instances.has(instanceId)) {
+        sup.addToken(conf.token);
         await sup.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
         sup.instances.set(instanceId, { userId: user.id, enabled: false });
         if (sup.capabilities.has('configurer')) conf = await this.applyStoredConfig(sup, conf);
@@ -451,7 +458,7 @@ export class PluginService {
     } catch (err) {
       if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
       defaults ??= (await sup.call(ConfigDefault, { instanceId })).config;
-      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: err.message }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
+      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact(err.message) }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
       const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
       await sup.call(ConfigValidateAndSet, { instanceId, config: defaults }).catch(() => undefined);
       return updated;
@@ -468,7 +475,8 @@ export class PluginService {
       state.enabled = true;
     } catch (err) {
       if (!sup.connected) return;
-      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: (err as Error).message }, 'the plugin refused to enable an instance at start; it is now disabled');
+      // The plugin's text may quote its config or webhook URL: masked like its stderr.
+      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact((err as Error).message) }, 'the plugin refused to enable an instance at start; it is now disabled');
       await this.deps.confs.update(conf.id, { enabled: false });
     }
   }
@@ -521,7 +529,7 @@ export class PluginService {
           if (state.enabled) await sup.call(InstanceDisable, { instanceId });
           await sup.call(InstanceDestroy, { instanceId });
         } catch (err) {
-          this.log.warn({ plugin: sup.plugin.name, instanceId, reason: (err as Error).message }, 'destroying the instance of a deleted user failed; the user is deleted anyway');
+          this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact((err as Error).message) }, 'destroying the instance of a deleted user failed; the user is deleted anyway');
         }
       }),
     );

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { pluginEnv } from './env.js';
+
+describe('pluginEnv', () => {
+  it('keeps only allowlisted variables, then adds the manifest env and the launch marker', () => {
+    const env = pluginEnv(
+      { PATH: '/bin', HOME: '/h', LC_ALL: 'C', LC_TIME: 'C', TZ: 'UTC', FLOW_DEFAULTUSER_PASS: 'x', AWS_SECRET_ACCESS_KEY: 'y', NODE_OPTIONS: '--inspect', HTTPS_PROXY: 'http://u:p@proxy' },
+      { EXTRA: '1', PATH: '/opt/bin' },
+    );
+    expect(env).toEqual({ PATH: '/opt/bin', HOME: '/h', LC_ALL: 'C', LC_TIME: 'C', TZ: 'UTC', EXTRA: '1', FLOW_PLUGIN_PROTOCOL: '1.0' });
+  });
+
+  it('does not let a manifest override the launch marker', () => {
+    expect(pluginEnv({}, { FLOW_PLUGIN_PROTOCOL: '9.9' }).FLOW_PLUGIN_PROTOCOL).toBe('1.0');
+  });
+});

@@ -549,7 +549,7 @@ def run_round(checks, runner=run_check, busy=None, stop=None):
     detail)} once all finished or their deadline passed. A thread that outlives its deadline
     (a server trickling its headers) is abandoned and reported as timed out; `busy` holds the
     keys of such threads so the next round does not pile another one on top. When `stop` is set
-    the round returns at once with what it has."""
+    the round waits at most 2 s more and returns with what it has."""
     busy = set() if busy is None else busy
     results = {}
     threads = []
@@ -574,10 +574,17 @@ def run_round(checks, runner=run_check, busy=None, stop=None):
         thread = threading.Thread(target=work, args=(check,), name=f"check {check['name']}", daemon=True)
         thread.start()
         threads.append((check, thread))
+    stopped_at = None
     for check, thread in threads:
-        # Socket timeouts apply per operation; one extra second bounds the whole check.
+        # Socket timeouts apply per operation; one extra second bounds the whole check. Once stopped,
+        # checks get at most 2 s more: enough for a started request to finish (none may reach a
+        # target after disable returns), short enough for the host's 10 s disable deadline.
         deadline = start + check["timeout"] + 1.0
-        while thread.is_alive() and time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+        while thread.is_alive() and time.monotonic() < deadline:
+            if stopped_at is None and stop is not None and stop.is_set():
+                stopped_at = time.monotonic()
+            if stopped_at is not None:
+                deadline = min(deadline, stopped_at + 2.0)
             thread.join(min(0.1, max(0.0, deadline - time.monotonic())))
         with lock:
             if check["key"] not in results:
@@ -1243,7 +1250,7 @@ def negotiate(offered, supported):
 
 def main(argv):
     if "--info" in argv:
-        print(json.dumps(INFO))
+        print(json.dumps({"info": INFO, "capabilities": CAPABILITIES, "protocolVersions": PLUGIN_VERSIONS}))
         return 0
     if "--help" in argv or "-h" in argv or not os.environ.get("FLOW_PLUGIN_PROTOCOL"):
         sys.stderr.write(

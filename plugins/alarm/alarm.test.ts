@@ -71,6 +71,21 @@ describe('alarm plugin: its own unit tests', () => {
   });
 });
 
+describe('alarm plugin run by hand', () => {
+  it('prints --info as one line of JSON and explains itself without the launch marker', () => {
+    const info = spawnSync('python3', [ALARM, '--info'], { encoding: 'utf8' });
+    expect(info.status).toBe(0);
+    expect(info.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(info.stdout)).toMatchObject({ info: { modulePath: 'github.com/flow/plugins/alarm' }, capabilities: ['configurer', 'displayer', 'messenger', 'storager'], protocolVersions: ['1.0'] });
+    const env = { ...process.env };
+    delete env.FLOW_PLUGIN_PROTOCOL;
+    const byHand = spawnSync('python3', [ALARM], { encoding: 'utf8', env, input: '' });
+    expect(byHand.status).toBe(1);
+    expect(byHand.stdout).toBe('');
+    expect(byHand.stderr).toContain("copy or link this file into the server's plugins");
+  });
+});
+
 describe('alarm plugin through the kit test host (python3 child process)', () => {
   it('declares its capabilities and accepts its default config', async () => {
     const host = await start();

@@ -206,7 +206,7 @@ class ChecksTest(unittest.TestCase):
         busy = set()
         threading.Timer(0.1, stop.set).start()
         results = alarm.run_round(checks, lambda c: (release.wait(10), (True, "ok"))[1], busy, stop)
-        # The check is still blocked: the round did not wait for it.
+        # The check is still blocked: the round did not wait for it (only 2 s after the stop).
         self.assertEqual(busy, {"slow"})
         self.assertFalse(results["slow"][0])
         release.set()

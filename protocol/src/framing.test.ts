@@ -108,9 +108,10 @@ describe('FrameDecoder', () => {
     const { d, errors } = decoder(100);
     d.push(encodeFrame({ jsonrpc: '2.0', id: 3, result: { data: 'x'.repeat(200) } }));
     d.push(encodeFrame({ jsonrpc: '2.0', method: 'log/write', params: { message: 'x'.repeat(200) } }));
-    expect(errors.map((e) => [e.code, e.respond])).toEqual([
-      [ErrorCodes.FrameTooLarge, false],
-      [ErrorCodes.FrameTooLarge, false],
+    // The response's id is still reported, so its sender's pending call can fail at once.
+    expect(errors.map((e) => [e.code, e.respond, e.id])).toEqual([
+      [ErrorCodes.FrameTooLarge, false, 3],
+      [ErrorCodes.FrameTooLarge, false, null],
     ]);
   });
 

@@ -119,8 +119,12 @@ export class TranscriptError extends Error {
 
 export const isMessageEntry = (entry: TranscriptEntry): entry is MessageEntry => 'dir' in entry;
 
-/** The placeholder every recorder writes for the n-th secret it meets. */
-export const placeholderFor = (n: number): string => `REDACTED-${n}`;
+/**
+ * The placeholder every recorder writes for the n-th secret it meets, padded with "x" to the
+ * secret's length so that a plugin's own checks ("at least 16 characters") judge the
+ * placeholder as they judged the secret.
+ */
+export const placeholderFor = (n: number, length = 0): string => `REDACTED-${n}`.padEnd(length, 'x');
 
 /**
  * The volatile values of every session, written into the header of every recording. A
@@ -317,6 +321,14 @@ export class Bindings {
   get(name: string, recorded: unknown): { value: unknown } | undefined {
     const key = `${name}\u0000${JSON.stringify(recorded)}`;
     return this.values.has(key) ? { value: this.values.get(key) } : undefined;
+  }
+
+  /** The recorded values bound to `live` under `name` (normally one). */
+  recordedFor(name: string, live: unknown): unknown[] {
+    const prefix = `${name}\u0000`;
+    const out: unknown[] = [];
+    for (const [key, value] of this.values) if (key.startsWith(prefix) && deepEqual(value, live)) out.push(JSON.parse(key.slice(prefix.length)));
+    return out;
   }
 
   set(name: string, recorded: unknown, live: unknown): void {
@@ -538,6 +550,14 @@ export class TranscriptRecorder {
     }
   }
 
+  /**
+   * Declares a secret the caller knows of (a host knows its webhook tokens and stored secret
+   * config values even when the session never shows where they came from). Safe to call twice.
+   */
+  addSecret(value: string, what: string): void {
+    if (value.length >= MIN_SUBSTRING_SECRET) this.secret(value, what);
+  }
+
   /** Records the host closing stdin without `exit` (only meaningful for a crashed host). */
   stdinClosed(): void {
     this.emit(formatEntry({ t: this.now() - this.started, event: 'stdin-closed' }));
@@ -629,7 +649,7 @@ export class TranscriptRecorder {
   private secret(value: string, what: string): string {
     const known = this.secrets.get(value);
     if (known) return known;
-    const placeholder = placeholderFor(this.secrets.size + 1);
+    const placeholder = placeholderFor(this.secrets.size + 1, value.length);
     this.secrets.set(value, placeholder);
     this.redactions.push({ placeholder, what });
     if (this.headerWritten) this.options.write(JSON.stringify({ t: this.now() - this.started, event: 'redaction', placeholder, what }));

@@ -6,6 +6,7 @@ import { EventBus } from './events.js';
 import { errorBody } from './errors.js';
 import { accessLog } from './http/access-log.js';
 import { Auth } from './http/auth.js';
+import { cleanPath } from './http/clean-path.js';
 import { errorBodies } from './http/error-body.js';
 import { requestId } from './http/request-id.js';
 import { staticUi } from './http/static-ui.js';
@@ -101,6 +102,7 @@ export function createApp(opts: AppOptions): FlowApp {
   koa.use(requestId(log));
   koa.use(accessLog());
   koa.use(errorBodies());
+  koa.use(cleanPath());
   // The web UI (index.html and its assets only; every other path falls through to the routes).
   koa.use(staticUi());
 
@@ -129,7 +131,8 @@ export function createApp(opts: AppOptions): FlowApp {
     store,
     services: { users, clients, applications, messages, plugins },
     handleUpgrade(req, socket, head) {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
+      const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
       socket.on('error', () => socket.destroy());
       if (path === '/stream') {
         log.info({ method: req.method, path: maskUrl(req.url ?? ''), upgrade: 'websocket' }, 'request');

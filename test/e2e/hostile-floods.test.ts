@@ -15,6 +15,7 @@ describe('hostile plugins: floods', () => {
       'plugins.pingintervalseconds': 1,
       'plugins.pingtimeoutms': 1000,
       'plugins.stderrlines': 50,
+      'plugins.maxrestarts': 10,
     });
     const list = await s.plugins();
     flood = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-flood');
@@ -62,6 +63,15 @@ describe('hostile plugins: floods', () => {
     await waitFor(() => !alive(pid), 'the process to be killed');
     await backUp();
     expect((await s.processes())['hostile-flood'].lastError).toMatch(/broke the protocol on stdout/);
+  });
+
+  it('restarts a plugin that sends thousands of well-framed invalid frames instead of answering each', async () => {
+    const pid = await floodPid();
+    const res = await fetch(hookUrl(s, flood, 'invalid-flood'));
+    expect(res.status).toBe(503);
+    await waitFor(() => !alive(pid), 'the process to be killed');
+    await backUp();
+    expect((await s.processes())['hostile-flood'].lastError).toMatch(/broke the protocol on stdout: Batches are not supported/);
   });
 
   it('skips a 2 GB frame unread and restarts the plugin once it stops answering pings', async () => {

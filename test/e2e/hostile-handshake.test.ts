@@ -1,5 +1,7 @@
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, hookUrl, pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
+import { FIXTURES, alive, hookUrl, pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
 
 // Plugins that lie in the handshake (test/fixtures/plugins/hostile-init-*): a malformed
 // initialize result is a failed start with the reason shown, a foreign version is
@@ -8,10 +10,9 @@ describe('hostile plugins: handshake liars', () => {
   let s: PluginServer;
   const pids = new Set<number>();
   beforeAll(async () => {
-    s = await startPluginServer(
-      await pluginsDir(['hostile-init-no-module-path', 'hostile-init-caps-not-array', 'hostile-init-version-9-9', 'hostile-init-twice', 'mock']),
-      { 'plugins.maxrestarts': 2 },
-    );
+    const dir = await pluginsDir(['hostile-init-no-module-path', 'hostile-init-caps-not-array', 'hostile-init-version-9-9', 'hostile-init-twice', 'mock']);
+    await symlink(path.join(FIXTURES, 'hostile-sh-crash', 'plugin.sh'), path.join(dir, 'hostile-sh-crash'));
+    s = await startPluginServer(dir, { 'plugins.maxrestarts': 2 });
   });
   afterAll(async () => {
     for (const p of Object.values(await s.processes())) if ((p as any).pid) pids.add((p as any).pid);
@@ -34,6 +35,15 @@ describe('hostile plugins: handshake liars', () => {
     expect(p.statusReason).toMatch(/^crashed 2 times/);
     expect(p.statusReason).toMatch(reason);
     expect(p.pid).toBeNull();
+  });
+
+  it('marks a shell plugin that dies at once failed, with its binary stderr readable in the admin endpoint', async () => {
+    const p = await settled('hostile-sh-crash', 'failed');
+    expect(p.statusReason).toMatch(/^crashed 2 times within \d+ s: exited with code 3 before the handshake/);
+    expect(p.statusReason).toContain('fatal: cannot find libfoo.so.3');
+    const boot = p.stderr.find((l: string) => l.startsWith('boot:'));
+    expect(boot).toContain('\uFFFD');
+    expect(p.stderr).toContain('fatal: cannot find libfoo.so.3');
   });
 
   it('marks a plugin answering protocol version 9.9 incompatible, naming both versions', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { alive, hookUrl, pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
+import { alive, hookUrl, pluginsDir, startPluginServer, type PluginServer } from '../helpers/plugins.js';
 
 // Plugins that answer with lies (test/fixtures/plugins/hostile-liar, hostile-caller): every
 // bad answer costs only the request it belongs to, with a clear status, and the plugin,
@@ -11,7 +11,7 @@ describe('hostile plugins: liars and abusive callers', () => {
   let caller: any;
   let pids: number[];
   beforeAll(async () => {
-    s = await startPluginServer(await pluginsDir(['hostile-liar', 'hostile-caller']), { 'plugins.webhooktimeoutms': 1500 });
+    s = await startPluginServer(await pluginsDir(['hostile-liar', 'hostile-caller']), { 'plugins.webhooktimeoutms': 10_000, 'plugins.storagequotabytes': 1_000_000 });
     const list = await s.plugins();
     liar = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-liar');
     caller = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-caller');
@@ -82,6 +82,30 @@ describe('hostile plugins: liars and abusive callers', () => {
     await stillServing();
   });
 
+  it.each(['bad-json', 'batch', 'not-rpc', 'charset', 'half-frame'])('answers a well-framed but invalid frame (%s) and keeps the plugin running, as spec 2.5 says', async (kind) => {
+    const res = await hook(liar, kind);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^still here: \d+$/);
+    await stillServing();
+  });
+
+  it.each(['status100', 'status101'])('answers 502 for an informational status as the final one (%s): no client is left waiting', async (lie) => {
+    const res = await rawGet(hookUrl(s, liar, lie));
+    expect(res.status).toBe(502);
+    expect(res.body).toContain('informational status');
+    await stillServing();
+  });
+
+  it.each([
+    ['status204', 204],
+    ['status304', 304],
+  ])('sends no body with %s, whatever the plugin put in it', async (lie, status) => {
+    const res = await rawGet(hookUrl(s, liar, lie));
+    expect(res.status).toBe(status);
+    expect(res.body).toBe('');
+    await stillServing();
+  });
+
   it('uses the first of two answers and ignores answers to ids it never sent', async () => {
     const res = await hook(liar, 'twice');
     expect(res.status).toBe(200);
@@ -89,9 +113,10 @@ describe('hostile plugins: liars and abusive callers', () => {
     await stillServing();
   });
 
-  it('treats an answer with both result and error as invalid', async () => {
+  it('takes the error of an answer that carries both result and error (the safe side: nothing is relayed as success)', async () => {
     const res = await hook(liar, 'both');
-    expect([502, 500]).toContain(res.status);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as any).errorDescription).toBe('and an error');
     await stillServing();
   });
 
@@ -115,6 +140,32 @@ describe('hostile plugins: liars and abusive callers', () => {
     expect(weird.result).toEqual({});
     expect(noParams.error.code).toBe(-32602);
     expect(after.result).toEqual({ value: 'v' });
+    await stillServing();
+  });
+
+  it('lets exactly as many racing kv/set through as fit the quota, and refuses the rest with QuotaExceeded', async () => {
+    const res = await hook(caller, 'quota-race?n=40&size=100000');
+    expect(res.status).toBe(200);
+    const r = (await res.json()) as any;
+    // Each entry is 100,000 bytes of value + 4 of key: 9 fit in 1,000,000, the 10th would not.
+    expect(r).toMatchObject({ ok: 9, refused: 31, keys: 9, blob: 1008 });
+    // usedBytes: the nine entries plus what earlier tests stored; one more entry would not fit.
+    expect(r.data.limitBytes).toBe(1_000_000);
+    expect(r.data.usedBytes).toBeGreaterThanOrEqual(900_036);
+    expect(r.data.usedBytes + 100_004).toBeGreaterThan(1_000_000);
+    await stillServing();
+  });
+
+  it('refuses a message/send whose extras nest 100,000 levels deep, stores nothing, and survives it', async () => {
+    const res = await hook(caller, 'deep?depth=100000');
+    expect(res.status).toBe(200);
+    const { answer } = (await res.json()) as any;
+    expect(answer.id).toBe('deep-100000');
+    expect(answer.result).toBeUndefined();
+    expect([1000, -32602]).toContain(answer.error.code);
+    expect((await s.api('GET', '/health')).status).toBe(200);
+    const messages = (await s.api('GET', '/message?limit=200', { auth: s.adminAuth })).body.messages as any[];
+    expect(messages.filter((m) => m.message === 'deep')).toEqual([]);
     await stillServing();
   });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, hookUrl, pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
+import { alive, hookUrl, linkFixture, pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
 
 // Plugins that stall or die (test/fixtures/plugins/hostile-*): a stuck plugin costs only
 // its own calls, each bounded by its deadline; the host kills what it started, grandchildren
@@ -21,31 +21,62 @@ describe('hostile plugins: stallers and crashers', () => {
   const byModule = async (srv: PluginServer, name: string, auth?: string) => (await srv.plugins(auth)).find((p) => p.modulePath === `github.com/flow/test/${name}`);
   const enable = (srv: PluginServer, conf: any, auth = srv.adminAuth) => srv.api('POST', `/plugin/${conf.id}/enable`, { auth });
 
-  it('restarts a plugin that stops reading stdin once the host\'s writes to it back up, and frees them', async () => {
-    s = await startPluginServer(await pluginsDir(['hostile-deaf', 'mock']), { 'plugins.maxframebytes': 1024 * 1024, 'plugins.webhooktimeoutms': 20_000 });
+  it('refuses calls to a plugin whose input backs up, then restarts it when it stays stuck, freeing the backlog', async () => {
+    s = await startPluginServer(await pluginsDir(['hostile-deaf', 'mock']), {
+      'plugins.maxframebytes': 1024 * 1024,
+      'plugins.webhooktimeoutms': 20_000,
+      'plugins.pingtimeoutms': 300,
+    });
     const deaf = await byModule(s, 'hostile-deaf');
     const mock = await byModule(s, 'mock');
     expect((await enable(s, deaf)).status).toBe(200);
     expect((await enable(s, mock)).status).toBe(200);
     const first = (await s.processes())['hostile-deaf'].pid;
     pids.add(first);
+    const deafCall = fetch(hookUrl(s, deaf, 'go-deaf'));
+    await waitFor(async () => (await s!.processes())['hostile-deaf'].stderr.includes('not reading stdin any more'), 'the plugin to stop reading');
     // 40 webhooks of 900 KB each: about 48 MB of frames for a pipe that holds 64 KB.
     const body = Buffer.alloc(900 * 1024, 'b');
-    const hooks = Array.from({ length: 40 }, () => fetch(hookUrl(s!, deaf, 'x'), { method: 'POST', body }).then((r) => r.status));
-    const statuses = await Promise.all(hooks);
-    // The backlog passed its bound long before the deadline: every call failed as "not running", none waited 20 s.
-    expect(statuses.every((st) => st === 503)).toBe(true);
-    await waitFor(() => !alive(first), 'the deaf process to be killed');
+    const send = () => fetch(hookUrl(s!, deaf, 'echo'), { method: 'POST', body }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const hooks = Array.from({ length: 40 }, send);
+    // Calls keep coming until the host gives up on the plugin: the first call over the 2 MB
+    // bound is refused at once, and once the plugin stayed stuck past the ping deadline the
+    // next call has it killed.
+    const more: Promise<{ status: number; text: string }>[] = [];
+    await waitFor(() => (more.push(send()), !alive(first)), 'the deaf process to be killed');
+    // Queued calls fail then, long before their 20 s deadline: none waits for it. (Calls that
+    // reach the host after the restart are answered by the new process.)
+    expect((await deafCall).status).toBe(503);
+    const results = await Promise.all([...hooks, ...more]);
+    expect(results.some((r) => r.status === 503 && r.text.includes('is not reading its input'))).toBe(true);
+    expect(results.every((r) => r.status === 503 || r.status === 200)).toBe(true);
     const proc = await waitFor(async () => {
       const p = (await s!.processes())['hostile-deaf'];
       return p.status === 'running' && p.pid !== first && p;
     }, 'the deaf plugin to be restarted');
-    expect(proc.lastError).toMatch(/stopped reading its stdin \(\d+ bytes waiting\)/);
+    expect(proc.lastError).toMatch(/stopped reading its stdin \(\d+ bytes waiting for over 300 ms\)/);
     expect((await fetch(hookUrl(s, mock, 'echo'))).status).toBe(200);
   });
 
-  it('stops fanning messages out to a subscriber that stopped reading, without waiting for a ping', async () => {
-    s = await startPluginServer(await pluginsDir(['hostile-deaf']), { 'plugins.maxframebytes': 64 * 1024, 'plugins.webhooktimeoutms': 500 });
+  it('leaves a busy plugin that catches up alone: calls over the bound are refused, the rest answered', async () => {
+    s = await startPluginServer(await pluginsDir(['hostile-deaf']), { 'plugins.maxframebytes': 1024 * 1024, 'plugins.webhooktimeoutms': 20_000 });
+    const deaf = await byModule(s, 'hostile-deaf');
+    expect((await enable(s, deaf)).status).toBe(200);
+    const { pid } = (await (await fetch(hookUrl(s, deaf, 'echo'))).json()) as any;
+    pids.add(pid);
+    const busy = fetch(hookUrl(s, deaf, 'busy?ms=3000'));
+    await waitFor(async () => (await s!.processes())['hostile-deaf'].stderr.some((l: string) => l.startsWith('busy until')), 'the plugin to be busy');
+    const body = Buffer.alloc(900 * 1024, 'b');
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => fetch(hookUrl(s!, deaf, 'echo'), { method: 'POST', body }).then((r) => r.status)));
+    expect((await busy).status).toBe(200);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(503);
+    expect(statuses.every((st) => st === 200 || st === 503)).toBe(true);
+    expect((await s.processes())['hostile-deaf']).toMatchObject({ pid, restarts: 0, status: 'running' });
+  });
+
+  it('drops fan-out to a subscriber that stopped reading and restarts it, while every message is stored', async () => {
+    s = await startPluginServer(await pluginsDir(['hostile-deaf']), { 'plugins.maxframebytes': 64 * 1024, 'plugins.webhooktimeoutms': 500, 'plugins.pingtimeoutms': 200 });
     const deaf = await byModule(s, 'hostile-deaf');
     expect((await enable(s, deaf)).status).toBe(200);
     const first = (await s.processes())['hostile-deaf'].pid;
@@ -53,10 +84,15 @@ describe('hostile plugins: stallers and crashers', () => {
     expect((await fetch(hookUrl(s, deaf, 'go-deaf'))).status).toBe(504);
     const app = await s.createApp({ name: 'busy' });
     const big = 'm'.repeat(16 * 1024);
+    let posted = 0;
     // Messages keep arriving; each is stored and answered whatever the subscriber does.
-    for (let i = 0; i < 40; i++) expect((await s.api('POST', '/message', { token: app.token, json: { message: big } })).status).toBe(200);
-    await waitFor(async () => !alive(first) && (await s!.processes())['hostile-deaf'].status === 'running', 'the deaf subscriber to be restarted');
-    expect((await s.api('GET', '/message?limit=100', { auth: s.adminAuth })).body.messages).toHaveLength(40);
+    await waitFor(async () => {
+      expect((await s!.api('POST', '/message', { token: app.token, json: { message: big } })).status).toBe(200);
+      posted++;
+      return !alive(first);
+    }, 'the deaf subscriber to be killed');
+    await waitFor(async () => (await s!.processes())['hostile-deaf'].status === 'running', 'the subscriber to be back');
+    expect((await s.api('GET', `/application/${app.id}/message?limit=200`, { auth: s.adminAuth })).body.messages).toHaveLength(posted);
   });
 
   it('answers 504 for an enable the plugin never answers; other users and plugins are not held up', async () => {
@@ -80,6 +116,39 @@ describe('hostile plugins: stallers and crashers', () => {
     expect((await byModule(s, 'hostile-hang-enable')).enabled).toBe(false);
     expect((await fetch(hookUrl(s, adminConf, 'who'))).status).toBe(400);
     expect((await s.processes())['hostile-hang-enable'].status).toBe('running');
+  });
+
+  it('treats a plugin that never answers instance/create while starting as hung: one deadline, not one per user', async () => {
+    const dir = await pluginsDir(['mock']);
+    s = await startPluginServer(dir, { 'plugins.calltimeoutms': 500, 'plugins.startconcurrency': 1, 'plugins.maxrestarts': 2 });
+    for (let i = 0; i < 8; i++) await s.createUser(`user${i}`);
+    await linkFixture(dir, 'hostile-hang-create');
+    const failed = await waitFor(async () => {
+      const p = (await s!.processes())['hostile-hang-create'];
+      return p?.status === 'failed' && p;
+    }, 'the hanging plugin to be failed');
+    expect(failed.statusReason).toMatch(/^crashed 2 times within \d+ s: hung while its instances were created: the plugin did not answer instance\/create within 500 ms/);
+    // Each start waited for one user's instance/create, not for all nine in turn.
+    expect(readFileSync(path.join(dir, '.hang-create'), 'utf8').trim().split('\n')).toEqual(['start', 'create', 'start', 'create']);
+    expect((await s.processes()).mock).toMatchObject({ status: 'running', instances: 9 });
+  });
+
+  it('fails calls long before their deadline and restarts a plugin that closes its stdout but keeps running', async () => {
+    s = await startPluginServer(await pluginsDir(['hostile-closes-stdout']), { 'plugins.webhooktimeoutms': 20_000 });
+    const conf = await byModule(s, 'hostile-closes-stdout');
+    expect((await enable(s, conf)).status).toBe(200);
+    const { pid } = (await (await fetch(hookUrl(s, conf, 'pid'))).json()) as any;
+    pids.add(pid);
+    // Pending when the stream ends: fails then, not at its 20 s deadline.
+    const res = await fetch(hookUrl(s, conf, 'close'));
+    expect(res.status).toBe(503);
+    await waitFor(() => !alive(pid), 'the process without stdout to be killed');
+    const back = await waitFor(async () => {
+      const r = await fetch(hookUrl(s!, conf, 'pid'));
+      return r.status === 200 && ((await r.json()) as any);
+    }, 'the plugin to be back');
+    expect(back.pid).not.toBe(pid);
+    expect((await s.processes())['hostile-closes-stdout'].lastError).toMatch(/closed its stdout/);
   });
 
   it('kills the whole process group: grandchildren go with a plugin that ignores every stop signal', async () => {

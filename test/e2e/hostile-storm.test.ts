@@ -1,23 +1,52 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, hookUrl, pluginsDir } from '../helpers/plugins.js';
+import { alive, hookUrl, pluginsDir, waitFor } from '../helpers/plugins.js';
 import { startLoggedServer, type LoggedServer } from './hostile-log.js';
 
 // A plugin that writes message/send requests much faster than they can be stored
 // (test/fixtures/plugins/hostile-caller /storm): the host serves at most 1024 at once and
 // stops reading the plugin once 4096 are waiting, so the backlog sits in the plugin's pipe,
 // not in the server's memory; every message is stored exactly once and the API keeps answering.
-describe('hostile plugins: request storm', () => {
+describe('hostile plugins: request and log storms', () => {
   let s: LoggedServer;
   let caller: any;
   beforeAll(async () => {
-    s = await startLoggedServer(await pluginsDir(['hostile-caller']));
-    caller = ((await (await s.api('GET', '/plugin')).json()) as any[])[0];
-    expect((await s.api('POST', `/plugin/${caller.id}/enable`)).status).toBe(200);
+    s = await startLoggedServer(await pluginsDir(['hostile-caller', 'hostile-flood']));
+    const list = (await (await s.api('GET', '/plugin')).json()) as any[];
+    caller = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-caller');
+    flood = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-flood');
+    for (const conf of [caller, flood]) expect((await s.api('POST', `/plugin/${conf.id}/enable`)).status).toBe(200);
   });
   afterAll(async () => {
-    const [proc] = (await (await s.api('GET', '/plugin/admin/processes')).json()) as any[];
+    const procs = (await (await s.api('GET', '/plugin/admin/processes')).json()) as any[];
     await s.close();
-    expect(alive(proc.pid)).toBe(false);
+    for (const proc of procs) expect(alive(proc.pid)).toBe(false);
+  });
+  let flood: any;
+
+  it('rate-limits what a plugin adds to the server log, counts what it dropped, and cuts huge lines', async () => {
+    const n = 20_000;
+    s.lines.length = 0;
+    expect((await fetch(hookUrl(s.flow, flood, `log-flood?n=${n}`))).status).toBe(200);
+    const entries = s.lines.map((l) => JSON.parse(l) as any).filter((e) => e.plugin === 'hostile-flood');
+    const stderrLines = entries.filter((e) => e.msg === 'stderr flood line').length;
+    const writeLines = entries.filter((e) => typeof e.msg === 'string' && e.msg.startsWith('log/write flood')).length;
+    // A burst of 1000 plus 200 per second, each channel; far below the 20,000 sent.
+    expect(stderrLines).toBeGreaterThan(0);
+    expect(stderrLines).toBeLessThan(2000);
+    expect(writeLines).toBeGreaterThan(0);
+    expect(writeLines).toBeLessThan(2000);
+    // The loss is visible: the next line that fits says how many were dropped.
+    const dropped = entries.filter((e) => e.msg === 'plugin log lines dropped: over the rate limit of the server log');
+    expect(dropped.reduce((sum, e) => sum + e.dropped, 0)).toBeGreaterThan(n / 2);
+    // The two huge log/write lines made it, cut to size.
+    const huge = entries.find((e) => typeof e.msg === 'string' && e.msg.startsWith('huge huge'));
+    expect(huge.msg.length).toBeLessThan(2100);
+    expect(huge.msg).toContain('[1000000 characters]');
+    expect(entries.find((e) => e.msg === 'huge fields').fields).toBe('[1000011 characters of fields dropped]');
+    expect(JSON.stringify(entries).length).toBeLessThan(2_000_000);
+    // The admin endpoint still shows the latest stderr lines.
+    const procs = (await (await s.api('GET', '/plugin/admin/processes')).json()) as any[];
+    expect(procs.find((p) => p.name === 'hostile-flood').stderr.at(-1)).toContain('stderr flood line');
   });
 
   it('throttles a plugin with 10,000 requests in flight by reading it slower, and stores each message once', async () => {
@@ -41,5 +70,19 @@ describe('hostile plugins: request storm', () => {
     expect(newest.messages[0].message).toMatch(/^storm \d+$/);
     // Reading resumed: the plugin is served as usual afterwards.
     expect((await fetch(hookUrl(s.flow, caller, 'ok'))).status).toBe(200);
+  });
+
+  it('stops the server in the middle of a storm, with the plugin\'s output paused, and leaves nothing behind', async () => {
+    const own = await startLoggedServer(await pluginsDir(['hostile-caller']), { 'plugins.stoptimeoutms': 300 });
+    const conf = ((await (await own.api('GET', '/plugin')).json()) as any[])[0];
+    expect((await own.api('POST', `/plugin/${conf.id}/enable`)).status).toBe(200);
+    const [{ pid }] = (await (await own.api('GET', '/plugin/admin/processes')).json()) as any[];
+    const storm = fetch(hookUrl(own.flow, conf, 'storm?n=200000')).catch(() => undefined);
+    await waitFor(() => own.lines.some((l) => l.includes('reading its output is paused')), 'the host to pause reading');
+    await own.close();
+    await storm;
+    expect(alive(pid)).toBe(false);
+    // An orderly stop: the message/send calls cut short are not errors of the server.
+    expect(own.lines.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
   });
 });

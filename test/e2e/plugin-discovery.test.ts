@@ -58,6 +58,15 @@ describe('plugin discovery and lifecycle', () => {
       await fetch(`${flow.url}/plugin/${mock.id}/enable`, { method: 'POST', headers: { authorization: auth } });
       expect((await fetch(`${flow.url}/plugin/${mock.id}/custom/${mock.token}/echo`)).status).toBe(200);
       await waitFor(() => lines.some((l) => l.includes('configured with secret')), 'the plugin\'s stderr line in the log');
+      // stderr goes to the server log tagged with the plugin and its pid; JSON lines keep their level.
+      await fetch(`${flow.url}/plugin/${mock.id}/custom/${mock.token}/log`);
+      const mockPid = procs.find((p) => p.name === 'mock').pid;
+      const parsed = await waitFor(() => {
+        const entries = lines.map((l) => JSON.parse(l));
+        return entries.some((e) => e.msg === 'plain line from the mock') && entries;
+      }, 'the stderr lines in the log');
+      expect(parsed.find((e) => e.msg === 'json line from the mock')).toMatchObject({ level: 40, plugin: 'mock', pid: mockPid, stderr: true });
+      expect(parsed.find((e) => e.msg === 'plain line from the mock')).toMatchObject({ level: 20, plugin: 'mock', pid: mockPid });
       const log = lines.join('');
       expect(log).toContain('configured with secret [masked]');
       expect(log).not.toContain('very-secret-value');
@@ -143,6 +152,23 @@ describe('plugin discovery and lifecycle', () => {
     expect((await s.api('GET', `/application/${newApp.id}/message`, { auth: s.adminAuth })).body.messages[0].id).toBe(sent);
   });
 
+  it('gives a failed plugin a fresh start when its file changes', async () => {
+    const dir = await pluginsDir([]);
+    s = await startPluginServer(dir, { 'plugins.maxrestarts': 2 });
+    const folder = path.join(dir, 'flaky');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'plugin.yaml'), `command: node\nargs: [${JSON.stringify(path.join(FIXTURES, 'crash-at-start', 'plugin.mjs'))}]\n`);
+    await waitFor(async () => (await s!.processes()).flaky?.status === 'failed', 'the plugin to fail');
+    // The fixed version lands in the folder: no admin action needed.
+    await writeFile(path.join(folder, 'plugin.yaml'), `command: node\nargs: [${JSON.stringify(path.join(FIXTURES, 'mock', 'plugin.mjs'))}]\n`);
+    const fixed = await waitFor(async () => {
+      const p = (await s!.processes()).flaky;
+      return p.status === 'running' && p;
+    }, 'the fixed plugin to run');
+    expect(fixed).toMatchObject({ modulePath: 'github.com/flow/test/mock', restarts: 1, statusReason: null });
+    expect((await s.plugins()).map((p) => p.name)).toEqual(['mock plugin']);
+  });
+
   it('enables instances only once the server listens, so a plugin can call the API from enable', async () => {
     const port = await freePort();
     s = await startPluginServer(await pluginsDir(['slow-enable']), { 'server.port': port });
@@ -174,6 +200,35 @@ describe('plugin discovery and lifecycle', () => {
     expect((await s.api('GET', `/plugin/${adminSlow.id}/config`, { auth: s.adminAuth })).status).toBe(200);
     expect(slowDone).toBe(false);
     expect((await slow).status).toBe(200);
+  });
+
+  it('stores an enabled instance whose enable fails at start as disabled (Gotify §7 case 22)', async () => {
+    s = await startPluginServer(await pluginsDir(['mock']));
+    const conf = await byModule(s, 'github.com/flow/test/mock');
+    expect((await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
+    // The plugin will refuse to enable from now on (its config says so); the conf is still enabled.
+    expect((await s.api('POST', `/plugin/${conf.id}/config`, { auth: s.adminAuth, body: 'failenable: true\n' })).status).toBe(200);
+    await s.restart();
+    expect((await byModule(s, 'github.com/flow/test/mock')).enabled).toBe(false);
+    expect((await fetch(hookUrl(s, conf, 'echo'))).status).toBe(400);
+  });
+
+  it('fixes the internal flag of plugin applications at start: internal only while the plugin is present (§7 case 32)', async () => {
+    s = await startPluginServer(await pluginsDir(['mock']));
+    const conf = await byModule(s, 'github.com/flow/test/mock');
+    await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth });
+    const { id } = (await (await fetch(hookUrl(s, conf, 'send?message=x'))).json()) as any;
+    const appid = (await s.api('GET', '/message', { auth: s.adminAuth })).body.messages.find((m: any) => m.id === id).appid;
+    await s.api('POST', '/application', { auth: s.adminAuth, json: { name: 'plain' } });
+    const internalOf = async () => Object.fromEntries(((await s!.api('GET', '/application', { auth: s!.adminAuth })).body as any[]).map((a) => [a.id, a.internal]));
+    expect((await internalOf())[appid]).toBe(true);
+    // Removed while the server is down: the next start finds no plugin for the application.
+    await s.flow.close();
+    await rm(path.join(s.pluginsDir, 'mock'));
+    await s.restart();
+    expect((await internalOf())[appid]).toBe(false);
+    await linkFixture(s.pluginsDir, 'mock');
+    await waitFor(async () => (await internalOf())[appid] === true, 'the application to be internal again');
   });
 
   it('applies the stored config at start; a config the plugin now rejects disables the instance and keeps the text as comments', async () => {

@@ -109,6 +109,25 @@ describe('plugin supervision', () => {
     expect((await s.processes()).hang.status).toBe('running');
   });
 
+  it('never makes POST or DELETE /user wait for a plugin that does not answer', async () => {
+    // The deadline is far beyond the test's timeout: answering at all proves nobody waited for it.
+    s = await startPluginServer(await pluginsDir(['hang', 'mock']), { 'plugins.calltimeoutms': 600_000 });
+    const hangy = await s.createUser('hangy'); // the hang plugin never answers instance/create for "hang…"
+    const confs = await s.plugins(hangy.auth);
+    expect(confs.map((p) => p.modulePath).sort()).toEqual(['github.com/flow/test/hang', 'github.com/flow/test/mock']);
+    const mock = confs.find((p) => p.modulePath === 'github.com/flow/test/mock');
+    expect((await s.api('POST', `/plugin/${mock.id}/enable`, { auth: hangy.auth })).status).toBe(200);
+
+    const bob = await s.createUser('bob');
+    const bobsHang = (await s.plugins(bob.auth)).find((p) => p.modulePath === 'github.com/flow/test/hang');
+    expect((await s.api('POST', `/plugin/${bobsHang.id}/enable`, { auth: bob.auth })).status).toBe(200);
+    expect((await s.api('DELETE', `/user/${bob.id}`, { auth: s.adminAuth })).status).toBe(200);
+    const admins = (await s.plugins()).find((p) => p.modulePath === 'github.com/flow/test/hang');
+    await s.api('POST', `/plugin/${admins.id}/enable`, { auth: s.adminAuth });
+    // The plugin got instance/destroy (and will never answer it).
+    await waitFor(async () => ((await (await fetch(hookUrl(s!, admins, 'cancels'))).json()) as any).destroys === 1, 'the destroy request');
+  });
+
   it('marks a plugin speaking another protocol version incompatible, naming both versions', async () => {
     s = await startPluginServer(await pluginsDir(['wrong-protocol-version', 'needs-protocol-2', 'mock']));
     const procs = await s.processes();
@@ -154,6 +173,22 @@ describe('plugin supervision', () => {
     expect(dup.pid).toBeNull();
     expect((await s.plugins()).map((p) => p.name)).toEqual(['mock plugin']);
     expect((await fetch(hookUrl(s, mock, 'echo'))).status).toBe(200);
+  });
+
+  it('fails the calls of a plugin that closes its stdout and keeps running, and restarts it', async () => {
+    s = await startPluginServer(await pluginsDir(['closes-stdout']), { 'plugins.webhooktimeoutms': 600_000 });
+    const conf = await byModule(s, 'github.com/flow/test/closes-stdout');
+    await enable(s, conf);
+    const first = (await (await fetch(hookUrl(s, conf, 'ok'))).json()) as any;
+    const res = await fetch(hookUrl(s, conf, 'close'));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as any).errorDescription).toContain('closed its stdout but kept running');
+    const back = await waitFor(async () => {
+      const r = await fetch(hookUrl(s!, conf, 'ok'));
+      return r.status === 200 && ((await r.json()) as any);
+    }, 'the restarted plugin');
+    expect(back.pid).not.toBe(first.pid);
+    expect(alive(first.pid)).toBe(false);
   });
 
   it('restarts a plugin whose event loop is stuck, found by the liveness ping', async () => {

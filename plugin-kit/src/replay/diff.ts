@@ -13,9 +13,13 @@ export function describeDifferences(differences: Difference[]): string {
   return differences
     .map((d) => {
       const at = d.path === '' ? '(whole message)' : d.path;
-      if (d.reason && d.reason !== 'missing') return `  ${at}: ${d.reason}: expected ${show(d.expected)}, got ${show(d.actual)}`;
+      if (d.reason && d.reason !== 'missing') {
+        const detail = typeof d.expected === 'string' && typeof d.actual === 'string' ? stringDifference(d.expected, d.actual) : `expected ${show(d.expected)}, got ${show(d.actual)}`;
+        return `  ${at}: ${d.reason}: ${detail}`;
+      }
       if (d.expected === undefined) return `  ${at}: not in the transcript, got ${show(d.actual)}`;
       if (d.actual === undefined) return `  ${at}: missing, expected ${show(d.expected)}`;
+      if (typeof d.expected === 'string' && typeof d.actual === 'string') return `  ${at}: ${stringDifference(d.expected, d.actual)}`;
       return `  ${at}: expected ${show(d.expected)}, got ${show(d.actual)}`;
     })
     .join('\n');
@@ -32,4 +36,14 @@ export function pretty(value: unknown): string {
 function show(value: unknown): string {
   const text = JSON.stringify(value) ?? 'undefined';
   return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} chars)` : text;
+}
+
+/** Where two long strings part: the first differing character, with some context on each side. */
+function stringDifference(expected: string, actual: string): string {
+  if (expected.length + actual.length < 160) return `expected ${show(expected)}, got ${show(actual)}`;
+  let at = 0;
+  while (at < expected.length && expected[at] === actual[at]) at++;
+  const from = Math.max(0, at - 30);
+  const cut = (text: string) => `${from > 0 ? '…' : ''}${JSON.stringify(text.slice(from, at + 40)).slice(1, -1)}${at + 40 < text.length ? '…' : ''}`;
+  return `strings differ from character ${at}: expected "${cut(expected)}", got "${cut(actual)}"`;
 }

@@ -75,6 +75,9 @@ interface Slot {
 
 const isCall = (m: WireMessage): boolean => typeof m.method === 'string';
 
+/** The binding name of instance ids in DEFAULT_VOLATILE_RULES: it keys the per-instance order. */
+const INSTANCE_BINDING = 'instanceId';
+
 /**
  * Plays one side of a transcript against a live program and checks the other side's messages.
  *
@@ -251,7 +254,7 @@ class ReplaySession {
     const expected = request.answer;
     if (request.method !== undefined && this.ignored.has(request.method)) return;
     if (!expected) {
-      const where = describeEntry(request.entry as MessageEntry, request.key);
+      const where = describeSlot(request);
       this.fail({ kind: 'unexpected', line: request.entry.line, message: `${where}: the transcript has no answer to this request, but the ${this.theirName} answered:\n${pretty(message)}` });
       return;
     }
@@ -270,27 +273,43 @@ class ReplaySession {
       if (target && isMessageEntry(target.entry)) compared = { ...message, params: { id: target.entry.msg.id } };
     }
     const key = instanceOf(message);
-    const candidates = this.slots.filter((slot) => !slot.done && !slot.ours && slot.key === key && isMessageEntry(slot.entry) && isCall(slot.entry.msg));
-    const first = candidates[0];
+    const pending = (k: string) => this.slots.filter((slot) => !slot.done && !slot.ours && slot.key === k && isMessageEntry(slot.entry) && isCall(slot.entry.msg));
+    // Per instance, only the next expected call may match; which recorded instance a live id
+    // stands for is learned from the first call that matches (a host picks its own ids).
+    const heads = this.recordedKeys(key).flatMap((k) => pending(k).slice(0, 1));
+    const head = heads.find((slot) => this.matches(slot, compared));
+    if (head) {
+      this.accept(head, message, compared);
+      return;
+    }
+    const first = heads.sort((a, b) => a.index - b.index)[0];
     if (!first) {
       const where = key === '' ? '' : ` for instance ${JSON.stringify(key)}`;
       this.fail({ kind: 'unexpected', line: this.waitingFor()?.entry.line, message: `the ${this.theirName} sent ${String(message.method)}${where}, which the transcript does not have (no more ${this.theirName} calls expected${where}):\n${pretty(message)}` });
       return;
     }
-    if (this.matches(first, compared)) {
-      this.accept(first, message, compared);
-      return;
-    }
-    const later = candidates.slice(1).find((slot) => this.matches(slot, compared));
+    const later = pending(first.key).slice(1).find((slot) => this.matches(slot, compared));
     if (later) {
       this.fail({
         kind: 'out-of-order',
         line: first.entry.line,
-        message: `${describeEntry(first.entry as MessageEntry, key)}: expected this next, but the ${this.theirName} sent what the transcript has on line ${later.entry.line} first (order within an instance must be kept).\nexpected (line ${first.entry.line}):\n${pretty((first.entry as MessageEntry).msg)}\nactual:\n${pretty(message)}`,
+        message: `${describeSlot(first)}: expected this next, but the ${this.theirName} sent what the transcript has on line ${later.entry.line} first (order within an instance must be kept).\nexpected (line ${first.entry.line}):\n${pretty((first.entry as MessageEntry).msg)}\nactual:\n${pretty(message)}`,
       });
       return;
     }
     this.match(first, compared, 'mismatch', message);
+  }
+
+  /**
+   * The recorded instance keys a live instance id may stand for: the one it is bound to, else
+   * (first sighting) the same id if the transcript has it unbound, else every unbound one.
+   */
+  private recordedKeys(live: string): string[] {
+    if (live === '') return [''];
+    const bound = this.bindings.recordedFor(INSTANCE_BINDING, live);
+    if (bound.length > 0) return bound.filter((r): r is string => typeof r === 'string');
+    const unbound = [...new Set(this.slots.map((slot) => slot.key))].filter((k) => k !== '' && !this.bindings.get(INSTANCE_BINDING, k));
+    return unbound.includes(live) ? [live] : unbound;
   }
 
   /** An ignored method (header `ignore`): notifications pass, requests get the header's stub. */
@@ -321,7 +340,7 @@ class ReplaySession {
     this.fail({
       kind,
       line: entry.line,
-      message: `${describeEntry(entry, slot.key)}: the ${this.theirName}'s message differs from the transcript${alternatives}\n${describeDifferences(differences)}\nexpected (line ${entry.line}):\n${pretty(entry.msg)}\nactual:\n${pretty(shown)}`,
+      message: `${describeSlot(slot)}: the ${this.theirName}'s message differs from the transcript${alternatives}\n${describeDifferences(differences)}\nexpected (line ${entry.line}):\n${pretty(entry.msg)}\nactual:\n${pretty(shown)}`,
     });
   }
 

@@ -231,6 +231,16 @@ describe('FeedPoller', () => {
     expect(hits('/x.xml')).toBe(1);
   });
 
+  it('moves the next poll when the interval changes', async () => {
+    server.rss('/i.xml', () => [item(1)]);
+    const host = new MemoryHost();
+    const poller = start(host, config({ feeds: [server.url('/i.xml')], interval: '1h' }));
+    await waitFor(() => poller.snapshot()[0]!.state === 'ok', 'first poll');
+    expect(poller.snapshot()[0]!.nextPollAt! - poller.snapshot()[0]!.lastPollAt!).toBeGreaterThan(3_000_000);
+    poller.reconfigure(config({ feeds: [server.url('/i.xml')], interval: '50ms' }));
+    await waitFor(() => hits('/i.xml') >= 3, 'polls at the new interval');
+  });
+
   it('caps the stored seen-set but keeps everything the feed still lists', async () => {
     const items: TestItem[] = Array.from({ length: 12 }, (_, i) => item(12 - i));
     server.rss('/cap.xml', () => items);

@@ -94,6 +94,12 @@ export const CONFIG_KEYS = [
   { key: 'plugins.watchdebouncems', type: 'int', default: 300, min: 0, max: 60_000, description: 'quiet period after a change in the plugins folder before it is applied' },
   { key: 'plugins.stderrlines', type: 'int', default: 100, min: 1, max: 10_000, description: 'recent stderr lines kept per plugin for the admin endpoint' },
   {
+    key: 'recording.dir',
+    type: 'string',
+    default: '',
+    description: 'record every plugin session (one JSONL transcript per plugin process, secrets redacted) into this folder, for `flow-plugin replay`; empty: off',
+  },
+  {
     key: 'log.level',
     type: 'string',
     default: 'info',

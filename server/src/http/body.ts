@@ -72,9 +72,11 @@ export class Fields {
   int(name: string, opts: { min?: number; max?: number } = {}): number | undefined {
     let v = this.raw(name);
     if (this.kind === 'form' && typeof v === 'string') {
-      if (v.trim() === '') return undefined;
-      if (!/^\s*[-+]?\d+\s*$/.test(v)) throw badRequest(`Field '${name}' must be an integer`);
-      v = Number(v);
+      // Gin's setIntField: a present but empty value is 0, not "absent" (`priority=` → 0, not
+      // the app's defaultPriority; `?limit=` → 400 below min 1), as Gotify answers.
+      const text = v.trim() === '' ? '0' : v;
+      if (!/^\s*[-+]?\d+\s*$/.test(text)) throw badRequest(`Field '${name}' must be an integer`);
+      v = Number(text);
     }
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badRequest(`Field '${name}' must be an integer`);

@@ -19,6 +19,7 @@ import type { MessageService } from '../services/message.js';
 import type { HostCallContext } from './handlers/context.js';
 import { kvDelete, kvGet, kvList, kvSet } from './handlers/kv.js';
 import { logWrite } from './handlers/log-write.js';
+import { DROPPED_LOG_LINES } from './log-budget.js';
 import { messageSend } from './handlers/message-send.js';
 import { storageLoad, storageSave } from './handlers/storage.js';
 import type { PluginStorage } from './storage.js';
@@ -91,6 +92,7 @@ export class HostCalls {
     if (method !== LogWrite.method) return;
     const parsed = LogParams.safeParse(params);
     if (parsed.success) logWrite(sup, parsed.data);
-    else sup.log.warn({ method }, 'plugin sent log/write with invalid params; dropped');
+    // Spends the same budget as valid lines: a loop of bad log/write must not flood the log either.
+    else if (sup.logBudget.take((dropped) => sup.log.warn({ fromPlugin: true, dropped }, DROPPED_LOG_LINES))) sup.log.warn({ method }, 'plugin sent log/write with invalid params; dropped');
   }
 }

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../log.js';
+import { DROPPED_LOG_LINES, LogBudget } from './log-budget.js';
 
 /** What to run: produced by discovery from an executable file or a plugin.yaml manifest. */
 export interface LaunchSpec {
@@ -69,7 +70,7 @@ export class PluginProcess {
   private readonly log: Logger;
 
   private constructor(
-    private readonly child: ResultPromise,
+    child: ResultPromise,
     readonly stderr: LineRing,
     log: Logger,
     private readonly redact: (line: string) => string,
@@ -200,7 +201,8 @@ export class PluginProcess {
   }
 
   private line(raw: string): void {
-    const text = this.redact(raw.replace(/\r$/, '').slice(0, MAX_LINE));
+    // Masked before it is cut: a cut through a secret would leave a prefix nothing matches.
+    const text = this.redact(raw.replace(/\r$/, '')).slice(0, MAX_LINE);
     if (text.trim() === '') return;
     this.stderr.push(text);
     if (text.startsWith('{')) {
@@ -209,14 +211,20 @@ export class PluginProcess {
         const level = typeof entry.level === 'string' && LEVELS.has(entry.level) ? entry.level : levelFromNumber(entry.level);
         if (level) {
           const msg = typeof entry.msg === 'string' ? entry.msg : typeof entry.message === 'string' ? entry.message : text;
-          this.log[level as 'info']({ stderr: true }, msg);
+          if (this.logAllowed(level)) this.log[level as 'info']({ stderr: true }, msg);
           return;
         }
       } catch {
         // Not JSON after all: a plain line.
       }
     }
-    this.log.debug({ stderr: true }, text);
+    if (this.logAllowed('debug')) this.log.debug({ stderr: true }, text);
+  }
+
+  private readonly budget = new LogBudget();
+  /** Lines the log would drop anyway cost nothing; the others spend the plugin's LogBudget. */
+  private logAllowed(level: string): boolean {
+    return this.log.isLevelEnabled(level) && this.budget.take((dropped) => this.log.warn({ stderr: true, dropped }, DROPPED_LOG_LINES));
   }
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Ping, WebhookRequest, type RequestDefinition } from '@flow/protocol';
 import type { FlowConfig } from '../config/keys.js';
 import type { PluginSettings } from '../services/plugin.js';
@@ -36,6 +37,7 @@ export function pluginSettings(config: FlowConfig, dirs: { data: string; plugins
       },
       hostVersion: FLOW_VERSION,
       serverEnv,
+      recordingDir: config['recording.dir'] === '' ? '' : path.resolve(config['recording.dir']),
     },
   };
 }

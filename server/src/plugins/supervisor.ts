@@ -20,9 +20,11 @@ import {
 } from '@flow/protocol';
 import type { Logger } from '../log.js';
 import { PluginCallError, PluginConnection, isPluginCallError, type CancelSignal } from './connection.js';
+import { SessionRecorder } from './recorder.js';
 import { checkProtocolRange, diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
 import { pluginEnv } from './env.js';
 import type { PidFile } from './orphans.js';
+import { LogBudget } from './log-budget.js';
 import { PluginProcess } from './process.js';
 
 /**
@@ -54,6 +56,8 @@ export interface SupervisorSettings {
   limits: { maxFrameBytes: number; storageQuotaBytes: number; webhookBodyBytes: number };
   hostVersion: string;
   serverEnv: NodeJS.ProcessEnv;
+  /** `recording.dir`: absolute folder for session transcripts (recorder.ts); "" is off. */
+  recordingDir?: string;
 }
 
 /** What the supervisor needs from the host around it. */
@@ -95,6 +99,8 @@ export class PluginSupervisor {
   /** The instances created on the current process, by instance id (the plugin conf id). */
   readonly instances = new Map<string, InstanceState>();
   readonly log: Logger;
+  /** Bounds the plugin's `log/write` lines in the server log (its stderr has its own, per process). */
+  readonly logBudget = new LogBudget();
 
   private proc: PluginProcess | undefined;
   private conn: PluginConnection | undefined;
@@ -108,7 +114,7 @@ export class PluginSupervisor {
   private handshakeDone: () => void = () => undefined;
   /**
    * Settles when the current launch has claimed its module path or ended before that; the
-   * host orders claims of plugins started together by it (plugins.ts `claim`).
+   * host orders claims of plugins started together by it (host.ts `claim`).
    */
   handshake: Promise<void> = Promise.resolve();
 
@@ -193,7 +199,9 @@ export class PluginSupervisor {
   /** Sends a request to the plugin with its deadline; fails fast when the plugin is not connected. */
   call<D extends RequestDefinition>(def: D, params: ParamsOf<D>, opts: { timeoutMs?: number; signal?: CancelSignal } = {}): Promise<ResultOf<D>> {
     const conn = this.conn;
-    if (!conn || conn.closed || this.deaf()) return Promise.reject(this.notRunning());
+    if (!conn || conn.closed) return Promise.reject(this.notRunning());
+    const refused = this.backlogged();
+    if (refused) return Promise.reject(refused);
     if (def.capability && !this.capabilities.has(def.capability)) {
       return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', `the plugin does not support ${def.capability}`, ErrorCodes.NotSupported));
     }
@@ -201,24 +209,43 @@ export class PluginSupervisor {
   }
 
   notify<D extends NotificationDefinition>(def: D, params: ParamsOf<D>): void {
-    if (this.deaf()) return;
+    if (this.backlogged()) return;
     this.conn?.notify(def, params);
   }
 
   /**
-   * Writes to a plugin that stopped reading its stdin queue up in the host's memory (Node's
-   * stream buffer has no bound). Past twice the frame limit, the plugin is treated as hung:
-   * killed and restarted, and the backlog freed with it. True when that happened.
+   * Writes to a plugin that does not read its stdin queue up in the host's memory (Node's
+   * stream buffer has no bound). Past twice the frame limit nothing more is queued: calls
+   * fail at once (503) and notifications are dropped. A plugin that stays over the bound for
+   * longer than the ping deadline is hung: it is killed and restarted, freeing the backlog;
+   * a busy one that catches up is left alone. Returns the error for the refused call, if any.
    */
-  private deaf(): boolean {
+  private backlogged(): PluginCallError | undefined {
     const proc = this.proc;
     const backlog = proc?.running ? proc.stdin.writableLength : 0;
-    if (backlog <= 2 * this.settings.limits.maxFrameBytes) return false;
-    const reason = `stopped reading its stdin (${backlog} bytes waiting)`;
+    if (backlog <= 2 * this.settings.limits.maxFrameBytes) {
+      this.backlogSince = undefined;
+      return undefined;
+    }
+    const name = this.info?.name ?? this.plugin.name;
+    this.backlogSince ??= Date.now();
+    if (Date.now() - this.backlogSince <= this.settings.timeoutFor(Ping)) {
+      return new PluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${name} is not reading its input (${backlog} bytes waiting); try again shortly`, ErrorCodes.TransportClosed);
+    }
+    const reason = `stopped reading its stdin (${backlog} bytes waiting for over ${this.settings.timeoutFor(Ping)} ms)`;
     this.log.error(`plugin ${reason}; restarting it`);
     proc!.signal('SIGKILL');
     void this.crashed(this.generation, reason);
-    return true;
+    return this.notRunning();
+  }
+  private backlogSince: number | undefined;
+
+  /** The plugin stopped answering (seen by a caller): kill it and apply the crash policy. Safe to call twice. */
+  hung(reason: string): void {
+    if (!this.connected) return;
+    this.log.error(`plugin ${reason}; restarting it`);
+    this.proc?.signal('SIGKILL');
+    void this.crashed(this.generation, reason);
   }
 
   /** The error for a call made while the plugin cannot take it. */
@@ -244,6 +271,12 @@ export class PluginSupervisor {
     this.tokens.add(token);
   }
   private readonly tokens = new Set<string>();
+
+  /** Webhook tokens and secret config values, for the session recorder's redaction. */
+  private *knownSecrets(): Iterable<[string, string]> {
+    for (const token of this.tokens) yield [token, 'webhook token'];
+    for (const values of this.secrets.values()) for (const value of values) yield [value, 'secret config value'];
+  }
 
   /** Masks webhook tokens and secret config values in a line the plugin wrote. */
   redact = (line: string): string => {
@@ -298,7 +331,10 @@ export class PluginSupervisor {
     this.proc = proc;
     const log = proc.pid === undefined ? this.log : this.log.child({ pid: proc.pid });
     if (proc.pid !== undefined) this.pids.add(proc.pid);
-    const { reader, writer } = createStreamTransport(proc.stdout, proc.stdin, { maxFrameBytes: this.settings.limits.maxFrameBytes });
+    const recorder = SessionRecorder.open(this.settings.recordingDir ?? '', { name: this.plugin.name, command: [this.plugin.command, ...this.plugin.args], pid: proc.pid, knownSecrets: () => this.knownSecrets() }, log);
+    const transport = createStreamTransport(proc.stdout, proc.stdin, { maxFrameBytes: this.settings.limits.maxFrameBytes });
+    const { reader, writer } = recorder ? recorder.tap(transport, proc.stdin) : transport;
+    if (recorder) void proc.exited.then((exit) => recorder.exit(exit.code, exit.signal));
     const conn = new PluginConnection(
       reader,
       writer,
@@ -313,12 +349,30 @@ export class PluginSupervisor {
       },
     );
     this.conn = conn;
+    // stdout closed: normally the exit follows at once and reports the exit code; a plugin that
+    // closed its stdout and kept running could never answer again, so it is treated as a crash.
+    reader.onClose(() => {
+      setTimeout(() => {
+        if (generation !== this.generation || !proc.running) return;
+        proc.signal('SIGKILL');
+        void this.crashed(generation, 'closed its stdout but kept running');
+      }, this.settings.stopStepMs).unref();
+    });
+    const badFrames = new LogBudget(10, 100);
     reader.onError((error) => {
       if (generation !== this.generation) return;
       if (error instanceof FramingError && error.code === ErrorCodes.FrameTooLarge) {
         log.warn({ reason: error.message }, 'plugin sent an oversized frame; skipped');
         const size = error.data as { frameBytes: number; limitBytes: number };
         if (!error.respond && error.id !== null) conn.oversizedAnswer(error.id, size.frameBytes, size.limitBytes);
+        return;
+      }
+      // A well-framed frame with bad content (not JSON, not JSON-RPC, another charset): the
+      // transport answered it and the stream is still in step, so spec 2.5 applies: keep serving.
+      // Within a budget (a burst of 100, then 10/s): past it the plugin sends little else, and
+      // each one costs a log line and an answer it may never read; it is restarted below.
+      if (error instanceof FramingError && error.respond && badFrames.take(() => undefined)) {
+        log.warn({ reason: this.redact(error.message) }, 'plugin sent an invalid frame; answered it with an error');
         return;
       }
       // stdout belongs to the protocol: anything else there means a stray print, and the

@@ -1,4 +1,5 @@
 import { queryFields, readFields } from '../http/body.js';
+import { requestOrigin } from '../http/location.js';
 import { authOf, type FlowContext } from '../http/state.js';
 import { toExternalMessage, type MessageRecord, type PagedMessages } from '../model/message.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
@@ -18,7 +19,7 @@ function paged(ctx: FlowContext, limit: number, rows: MessageRecord[]): PagedMes
   let next: string | undefined;
   if (rows.length > limit && page.length > 0) {
     since = page[page.length - 1]!.id;
-    next = `${ctx.protocol}://${ctx.host}${ctx.path}?limit=${limit}&since=${since}`;
+    next = `${requestOrigin(ctx)}${ctx.path}?limit=${limit}&since=${since}`;
   }
   return {
     paging: { ...(next !== undefined ? { next } : {}), size: page.length, since, limit },

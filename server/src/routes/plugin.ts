@@ -131,6 +131,12 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
       remoteAddress: ctx.req.socket.remoteAddress,
       signal: clientGone(ctx.res),
     });
+    // 1xx is informational: as the final status it leaves the client waiting for a response
+    // that never comes (100) or claims a protocol switch the relay cannot make (101).
+    if (reply.status < 200) {
+      ctx.state.log.warn({ status: reply.status }, 'plugin answered a webhook with an informational status');
+      throw new HttpError(502, `the plugin answered webhook/request with the informational status ${reply.status}, which cannot end a response`, { expose: true });
+    }
     // Checked before anything is set: a header Node refuses (CR/LF, an invalid name) is the
     // plugin's malformed answer, 502 like any other, not a 500 from deep inside Node.
     const replyHeaders = Object.entries(reply.headers ?? {}).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()));

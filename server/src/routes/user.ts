@@ -1,4 +1,4 @@
-import { forbidden, unauthorized } from '../errors.js';
+import { badRequest, forbidden, unauthorized } from '../errors.js';
 import { readFields } from '../http/body.js';
 import { authOf } from '../http/state.js';
 import { toExternalUser } from '../model/user.js';
@@ -28,8 +28,11 @@ export function userRoutes(deps: RouteDeps): FlowRouter {
   // Anyone may call it; only admins create users unless registration is on (non-admins only).
   router.post('/user', auth.optionalClient, async (ctx) => {
     const f = await readFields(ctx, limit);
-    const name = f.string('name', { required: true })!;
-    const pass = f.string('pass', { required: true })!;
+    const name = f.string('name') ?? '';
+    const pass = f.string('pass') ?? '';
+    // Gin's validator reports every failed field at once, joined with "; ".
+    const missing = Object.entries({ name, pass }).filter(([, v]) => v === '').map(([k]) => `Field '${k}' is required`);
+    if (missing.length > 0) throw badRequest(missing.join('; '));
     const admin = f.bool('admin') ?? false;
     const caller = ctx.state.auth ? users.get(ctx.state.auth.userId) : undefined;
     if (!caller?.admin) {

@@ -1,10 +1,8 @@
 import {
   CAPABILITIES,
-  ConfigDefault,
   ConfigValidateAndSet,
   DisplayGet,
   ErrorCodes,
-  InstanceCreate,
   InstanceDestroy,
   InstanceDisable,
   InstanceEnable,
@@ -14,7 +12,7 @@ import {
   type WebhookResponse,
 } from '@flow/protocol';
 import { parse as parseYaml } from 'yaml';
-import { FlowError, HttpError, badRequest, notFound } from '../errors.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { ApplicationRecord } from '../model/application.js';
@@ -29,7 +27,7 @@ import type { PluginStatus, PluginSupervisor, SupervisorSettings } from '../plug
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
 import type { MessageService } from './message.js';
-import { newPluginToken } from './token.js';
+import { PluginInstances, pool, webhookBasePath } from './plugin-instances.js';
 
 export interface PluginSettings {
   /** Plugins folder and data dir (absolute). */
@@ -104,36 +102,6 @@ export interface WebhookInput {
   signal?: CancelSignal;
 }
 
-export const webhookBasePath = (conf: Pick<PluginConfRecord, 'id' | 'token'>): string => `/plugin/${conf.id}/custom/${conf.token}/`;
-
-const lockKey = (userId: number, modulePath: string) => `${userId}\0${modulePath}`;
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/**
- * Gotify §1.8 fallback for a stored config the plugin rejects at start: the defaults, then the
- * user's text as comments, so it is never lost (CRLF, as Gotify writes it). Unlike Gotify the
- * "default" block really is the plugin's default, not the rejected values re-marshalled.
- */
-export function fallbackConfig(defaultYaml: string, original: string): string {
-  const lines = original.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
-  return (
-    '# Plugin initialization failed because it rejected the current config. It might be outdated.\r\n' +
-    '# A default plugin configuration is used:\r\n' +
-    defaultYaml.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n').join('\r\n') +
-    '\r\n' +
-    '# The original configuration: \r\n' +
-    lines.map((l) => `# ${l}\r\n`).join('')
-  );
-}
-
 /**
  * The plugin model end to end: plugin confs (one per user × plugin), instances on the plugin
  * processes, internal applications, config, enable state, webhooks and subscribers. Routes
@@ -148,19 +116,14 @@ export class PluginService {
   private readonly storage: PluginStorage;
   private readonly calls: HostCalls;
   private readonly log: Logger;
-  private listening = false;
-  private locks = new Map<string, Promise<unknown>>();
-  /** Secret config keys per plugin, from its `config/default` answer. */
-  private secretKeys = new Map<PluginSupervisor, string[]>();
-  /** token → conf id and (user, module) → conf id: the store finds these by scanning all confs. */
-  private byToken = new Map<string, number>();
-  private byUserPath = new Map<string, number>();
+  private readonly instances: PluginInstances;
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: PluginServiceDeps) {
     this.log = deps.log.child({ component: 'plugins' });
     this.storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
     this.calls = new HostCalls({ confs: deps.confs, storage: this.storage, messages: deps.messages });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       dataDir: deps.settings.dataDir,
@@ -169,14 +132,13 @@ export class PluginService {
       watch: deps.settings.watch,
       watchDebounceMs: deps.settings.watchDebounceMs,
       hooks: {
-        connected: (sup) => this.bringUp(sup),
-        disconnected: (sup) => this.secretKeys.delete(sup),
+        connected: (sup) => this.instances.bringUp(sup),
+        disconnected: (sup) => this.instances.disconnected(sup),
         hostRequest: (sup, method, params) => this.calls.request(sup, method, params),
         hostNotification: (sup, method, params) => this.calls.notification(sup, method, params),
         removed: (sup) => this.pluginRemoved(sup),
       },
     });
-    for (const conf of deps.confs.list()) this.index(conf);
     this.unsubscribe.push(
       deps.bus.on('userAdded', ({ user }) => this.userAdded(user)),
       deps.bus.on('userDeleting', ({ user }) => this.userDeleting(user)),
@@ -199,13 +161,13 @@ export class PluginService {
    * may call the server's own API from `enable` (gotify/server#616). Pipelined per plugin.
    */
   async serverListening(): Promise<void> {
-    this.listening = true;
+    this.instances.listening = true;
     await Promise.all(
       this.host.list().map(async (sup) => {
         const t0 = performance.now();
         await pool([...sup.instances.keys()], this.deps.settings.startConcurrency, async (instanceId) => {
           const conf = this.deps.confs.get(Number(instanceId));
-          if (conf?.enabled) await this.withLock(lockKey(conf.userId, conf.modulePath), () => this.enableAtStart(sup, conf));
+          if (conf?.enabled) await this.instances.withLock(conf.userId, conf.modulePath, () => this.instances.enableAtStart(sup, conf));
         });
         const enabled = [...sup.instances.values()].filter((i) => i.enabled).length;
         if (enabled > 0) sup.log.info({ enabled, ms: Math.round(performance.now() - t0) }, 'plugin instances enabled');
@@ -252,19 +214,19 @@ export class PluginService {
     } catch (err) {
       throw badRequest(`invalid YAML: ${(err as Error).message}`);
     }
-    return this.withLock(lockKey(userId, conf.modulePath), async () => {
+    return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
       // Mask the new secret values before the plugin sees them: it may log them while validating.
-      this.trackSecrets(sup, conf.id, conf.config, text);
+      this.instances.trackSecrets(sup, conf.id, conf.config, text);
       try {
         await sup.call(ConfigValidateAndSet, { instanceId, config: text });
       } catch (err) {
-        this.trackSecrets(sup, conf.id, conf.config);
+        this.instances.trackSecrets(sup, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
         throw this.httpError(err);
       }
       await this.deps.confs.update(conf.id, { config: text });
-      this.trackSecrets(sup, conf.id, text);
+      this.instances.trackSecrets(sup, conf.id, text);
     });
   }
 
@@ -297,9 +259,8 @@ export class PluginService {
    * "plugin is disabled" (Gotify); plugin not running → 503; deadline passed → 504.
    */
   async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const confId = this.byToken.get(token);
-    const conf = confId === undefined ? undefined : this.deps.confs.get(confId);
-    if (!conf || conf.id !== id || conf.token !== token) throw notFound('page not found');
+    const conf = this.instances.confByToken(token);
+    if (!conf || conf.id !== id) throw notFound('page not found');
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
     if (!conf.enabled) throw badRequest('plugin is disabled');
@@ -359,131 +320,9 @@ export class PluginService {
     return this.processes().find((p) => p.name === name)!;
   }
 
-  // ---- instances --------------------------------------------------------------------------
-
-  /**
-   * A fresh process is ready (start, restart, replaced file): create every user's instance.
-   * The first user goes alone (it tells us the plugin's secret config keys), the rest with
-   * `startConcurrency` in flight, so 10,000 users do not cost 10,000 round trips in a row.
-   */
-  private async bringUp(sup: PluginSupervisor): Promise<void> {
-    const users = this.deps.users.list();
-    if (users.length === 0) return;
-    const t0 = performance.now();
-    await this.ensureInstanceLogged(sup, users[0]!);
-    await pool(users.slice(1), this.deps.settings.startConcurrency, (user) => this.ensureInstanceLogged(sup, user));
-    sup.log.info({ instances: sup.instances.size, ms: Math.round(performance.now() - t0) }, 'plugin instances created and configured');
-  }
-
-  private async ensureInstanceLogged(sup: PluginSupervisor, user: UserRecord): Promise<void> {
-    if (!sup.connected) return;
-    try {
-      await this.ensureInstance(sup, user);
-    } catch (err) {
-      if (!sup.connected) return; // the crash is reported by the supervisor
-      this.log.error({ err, plugin: sup.plugin.name, userId: user.id }, 'creating a plugin instance failed');
-    }
-  }
-
-  /**
-   * Gotify's initializeSingleUserPlugin, per user × plugin:
-   * 1. find or create the conf (token P+22, empty config);
-   * 2. messenger: find or create the internal application (also when it was deleted meanwhile, gotify/server#983);
-   * 3. `instance/create`;
-   * 4. configurer: store the default config if none, then validate the stored one; a rejection
-   *    disables the instance and keeps the user's text as comments under the default;
-   * 5. if enabled and the server already listens: `instance/enable` (a refusal disables it).
-   */
-  private async ensureInstance(sup: PluginSupervisor, user: UserRecord): Promise<void> {
-    const modulePath = sup.modulePath!;
-    await this.withLock(lockKey(user.id, modulePath), async () => {
-      if (!sup.connected) return;
-      let conf = await this.confFor(user.id, modulePath);
-      if (sup.capabilities.has('messenger')) conf = await this.ensureApplication(sup, conf);
-      const instanceId = String(conf.id);
-      if (!sup.instances.has(instanceId)) {
-        sup.addToken(conf.token);
-        await sup.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
-        sup.instances.set(instanceId, { userId: user.id, enabled: false });
-        if (sup.capabilities.has('configurer')) conf = await this.applyStoredConfig(sup, conf);
-      }
-      if (this.listening && conf.enabled) await this.enableAtStart(sup, conf);
-    });
-  }
-
-  private async confFor(userId: number, modulePath: string): Promise<PluginConfRecord> {
-    const existing = this.confOf(userId, modulePath);
-    if (existing) return existing;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
-        this.index(conf);
-        return conf;
-      } catch (err) {
-        // A token collision (2^-132) gets a new token; anything else is real.
-        if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') || attempt >= 2) throw err;
-        const raced = this.deps.confs.getByUserAndPath(userId, modulePath);
-        if (raced) {
-          this.index(raced);
-          return raced;
-        }
-      }
-    }
-  }
-
-  private async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
-    const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
-    if (app) {
-      if (!app.internal) await this.deps.applications.setInternal(app.id, true);
-      return conf;
-    }
-    const name = sup.info?.name || conf.modulePath;
-    const created = await this.deps.applications.createInternal(conf.userId, { name, description: `auto generated application for ${conf.modulePath}` });
-    return this.deps.confs.update(conf.id, { applicationId: created.id });
-  }
-
-  private async applyStoredConfig(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
-    const instanceId = String(conf.id);
-    let defaults: string | undefined;
-    if (conf.config === '' || !this.secretKeys.has(sup)) {
-      const result = await sup.call(ConfigDefault, { instanceId });
-      this.secretKeys.set(sup, result.secretKeys ?? []);
-      defaults = result.config;
-      if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: result.config });
-    }
-    this.trackSecrets(sup, conf.id, conf.config);
-    try {
-      await sup.call(ConfigValidateAndSet, { instanceId, config: conf.config });
-      return conf;
-    } catch (err) {
-      if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
-      defaults ??= (await sup.call(ConfigDefault, { instanceId })).config;
-      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact(err.message) }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
-      const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
-      await sup.call(ConfigValidateAndSet, { instanceId, config: defaults }).catch(() => undefined);
-      return updated;
-    }
-  }
-
-  /** Re-enables an instance the user had enabled; a refusal is stored as disabled (Gotify §1.6 step 8). */
-  private async enableAtStart(sup: PluginSupervisor, conf: PluginConfRecord): Promise<void> {
-    const instanceId = String(conf.id);
-    const state = sup.instances.get(instanceId);
-    if (!state || state.enabled || !sup.connected) return;
-    try {
-      await sup.call(InstanceEnable, { instanceId });
-      state.enabled = true;
-    } catch (err) {
-      if (!sup.connected) return;
-      // The plugin's text may quote its config or webhook URL: masked like its stderr.
-      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact((err as Error).message) }, 'the plugin refused to enable an instance at start; it is now disabled');
-      await this.deps.confs.update(conf.id, { enabled: false });
-    }
-  }
-
   private setEnabled(userId: number, id: number, enabled: boolean): Promise<void> {
     const { conf, sup } = this.require(userId, id);
-    return this.withLock(lockKey(userId, conf.modulePath), async () => {
+    return this.instances.withLock(userId, conf.modulePath, async () => {
       const current = this.deps.confs.get(conf.id);
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
@@ -501,25 +340,26 @@ export class PluginService {
 
   /** A user was added: give it an instance of every running plugin. Failures are logged, never block the user. */
   private async userAdded(user: UserRecord): Promise<void> {
-    await Promise.all(this.host.list().map((sup) => this.ensureInstanceLogged(sup, user)));
+    await Promise.all(this.host.list().map((sup) => this.instances.addUser(sup, user)));
   }
 
   /**
-   * Before a user is deleted: disable and destroy its instances (each bounded by its
-   * deadline). Unlike Gotify (§1.11) a plugin cannot veto the deletion: a failing or hanging
-   * plugin is logged and the user goes anyway. The store deletes the confs with the user,
-   * so the webhooks answer 404 afterwards.
+   * Before a user is deleted: its instances leave the processes' books at once (plugin calls
+   * for them answer UnknownInstance), and `instance/disable` + `instance/destroy` are sent in
+   * the background, each bounded by its deadline. Unlike Gotify (§1.11) a plugin can neither
+   * veto nor delay the deletion: a failing or hanging plugin is logged and the user goes
+   * anyway. The store deletes the confs with the user, so the webhooks answer 404 afterwards.
    */
-  private async userDeleting(user: UserRecord): Promise<void> {
-    await Promise.all(
-      this.host.list().map(async (sup) => {
-        const modulePath = sup.modulePath;
-        if (!modulePath) return;
-        const conf = this.confOf(user.id, modulePath);
-        if (!conf) return;
-        this.byToken.delete(conf.token);
-        this.byUserPath.delete(lockKey(user.id, modulePath));
-        this.storage.forget(conf.id);
+  private userDeleting(user: UserRecord): void {
+    for (const sup of this.host.list()) {
+      const modulePath = sup.modulePath;
+      if (!modulePath) continue;
+      const conf = this.instances.confOf(user.id, modulePath);
+      if (!conf) continue;
+      this.instances.forget(conf);
+      this.storage.forget(conf.id);
+      // Under the instance's lock: a bring-up in flight for it finishes first, then it is taken down.
+      void this.instances.withLock(user.id, modulePath, async () => {
         const instanceId = String(conf.id);
         const state = sup.instances.get(instanceId);
         if (!state) return;
@@ -531,8 +371,8 @@ export class PluginService {
         } catch (err) {
           this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact((err as Error).message) }, 'destroying the instance of a deleted user failed; the user is deleted anyway');
         }
-      }),
-    );
+      });
+    }
   }
 
   /**
@@ -543,7 +383,7 @@ export class PluginService {
     let external: ReturnType<typeof toExternalMessage> | undefined;
     for (const sup of this.host.list()) {
       if (!sup.connected || !sup.capabilities.has('subscriber') || !sup.modulePath) continue;
-      const conf = this.confOf(message.userId, sup.modulePath);
+      const conf = this.instances.confOf(message.userId, sup.modulePath);
       if (!conf || conf.applicationId === message.appId) continue;
       const instanceId = String(conf.id);
       if (!sup.instances.get(instanceId)?.enabled) continue;
@@ -578,18 +418,6 @@ export class PluginService {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  private index(conf: PluginConfRecord): void {
-    this.byToken.set(conf.token, conf.id);
-    this.byUserPath.set(lockKey(conf.userId, conf.modulePath), conf.id);
-  }
-
-  /** The conf of a user × plugin, through the index; a conf deleted meanwhile (with its user) is not returned. */
-  private confOf(userId: number, modulePath: string): PluginConfRecord | undefined {
-    const id = this.byUserPath.get(lockKey(userId, modulePath));
-    const conf = id === undefined ? undefined : this.deps.confs.get(id);
-    return conf && conf.userId === userId && conf.modulePath === modulePath ? conf : undefined;
-  }
-
   /** Gotify's check order: another user's or a missing conf → 404 "unknown plugin"; plugin absent → 404 "plugin instance not found". */
   private require(userId: number, id: number): { conf: PluginConfRecord; sup: PluginSupervisor } {
     const conf = this.deps.confs.get(id);
@@ -622,27 +450,6 @@ export class PluginService {
     }
   }
 
-  /** Registers the values of the plugin's secret keys found in these YAML texts for masking (replacing earlier ones). */
-  private trackSecrets(sup: PluginSupervisor, confId: number, ...texts: string[]): void {
-    const keys = this.secretKeys.get(sup) ?? [];
-    if (keys.length === 0) return;
-    const values: string[] = [];
-    for (const text of texts) {
-      let doc: unknown;
-      try {
-        doc = parseYaml(text);
-      } catch {
-        continue;
-      }
-      if (doc === null || typeof doc !== 'object') continue;
-      for (const key of keys) {
-        const v = (doc as Record<string, unknown>)[key];
-        if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
-      }
-    }
-    sup.setSecrets(String(confId), values);
-  }
-
   private toExternal(conf: PluginConfRecord, sup: PluginSupervisor): PluginConfExternal {
     const info = sup.info;
     const out: PluginConfExternal = {
@@ -665,14 +472,5 @@ export class PluginService {
     return out;
   }
 
-  private withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
-  }
+
 }

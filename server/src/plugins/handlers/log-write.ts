@@ -1,4 +1,5 @@
 import type { LogParams } from '@flow/protocol';
+import { DROPPED_LOG_LINES } from '../log-budget.js';
 import type { PluginSupervisor } from '../supervisor.js';
 
 /**
@@ -7,8 +8,18 @@ import type { PluginSupervisor } from '../supervisor.js';
  */
 export function logWrite(sup: PluginSupervisor, params: LogParams): void {
   if (!sup.log.isLevelEnabled(params.level)) return;
+  if (!sup.logBudget.take((dropped) => sup.log.warn({ fromPlugin: true, dropped }, DROPPED_LOG_LINES))) return;
   const fields: Record<string, unknown> = { fromPlugin: true };
-  if (params.instanceId !== undefined) fields.instanceId = params.instanceId;
-  if (params.fields !== undefined) fields.fields = JSON.parse(sup.redact(JSON.stringify(params.fields))) as unknown;
-  sup.log[params.level](fields, sup.redact(params.message));
+  if (params.instanceId !== undefined) fields.instanceId = params.instanceId.slice(0, 128);
+  if (params.fields !== undefined) {
+    // Bounded like a stderr line: a frame may carry megabytes, one log line should not.
+    const json = JSON.stringify(params.fields);
+    fields.fields = json.length <= MAX_FIELDS ? (JSON.parse(sup.redact(json)) as unknown) : `[${json.length} characters of fields dropped]`;
+  }
+  // Masked before it is cut: a cut through a secret would leave a prefix nothing matches.
+  const text = sup.redact(params.message);
+  sup.log[params.level](fields, text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}… [${text.length} characters]`);
 }
+
+const MAX_MESSAGE = 2000;
+const MAX_FIELDS = 8000;

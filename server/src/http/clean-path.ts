@@ -1,0 +1,13 @@
+import type { FlowMiddleware } from './state.js';
+
+/**
+ * Collapses repeated slashes before routing, as Gotify's `RemoveExtraSlash` does: scripts that
+ * build `$GOTIFY_URL/message` from a URL ending in `/` send `//message`, which Gotify serves.
+ * Only the routed path changes; the access log keeps the original URL.
+ */
+export function cleanPath(): FlowMiddleware {
+  return async (ctx, next) => {
+    if (ctx.path.includes('//')) ctx.path = ctx.path.replace(/\/{2,}/g, '/');
+    await next();
+  };
+}

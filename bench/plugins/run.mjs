@@ -3,6 +3,7 @@
 //
 //   node bench/plugins/run.mjs            (after `npm run build`; `npm run bench` does both)
 //   BENCH_SECONDS=10 BENCH_USERS=10000 node bench/plugins/run.mjs
+//   node bench/plugins/run.mjs --relay-only   (part 2 only: no 10,000-user startup, ~1 min)
 //
 // 1. Startup: 10,000 users × 3 kit-based plugins (echo, minimal, hello). A child process
 //    seeds the users, starts Flow once cold (confs, tokens and echo's internal applications
@@ -16,7 +17,9 @@
 //    bare Koa + @koa/router app answering "hello" is run too, to show what Flow's own
 //    middleware (request id, child logger, access log, error body, static UI) costs on top.
 //    The three take turns, ROUNDS times; the median counts. Servers run in child processes,
-//    so the load generator does not share their event loop.
+//    so the load generator does not share their event loop. Besides req/s, each run reports the
+//    server process's CPU time per request (and the plugin's, for the relay) from /proc/<pid>/stat:
+//    on a shared machine throughput swings with other load, CPU per request hardly moves.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
@@ -43,6 +46,14 @@ const quietConfig = (data, plugins) => ({
   'plugins.watch': false,
   'plugins.pingintervalseconds': 0,
 });
+
+const RELAY_ONLY = process.argv[2] === '--relay-only';
+
+/** CPU time (user + system) a process has used so far, in µs; clock ticks are 10 ms on Linux. */
+const cpuUs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+};
 
 const rssMb = (pid) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -143,14 +154,17 @@ async function main() {
   const work = await mkdtemp(path.join(tmpdir(), 'flow-bench-plugins-'));
   try {
     // 1. startup
-    const startPlugins = path.join(work, 'plugins-startup');
-    await mkdir(startPlugins);
-    await symlink(bundle('echo'), path.join(startPlugins, 'echo'));
-    await symlink(bundle('minimal'), path.join(startPlugins, 'minimal'));
-    await symlink(HELLO, path.join(startPlugins, 'hello'));
-    const s = run(['--startup', path.join(work, 'data-startup'), startPlugins]);
-    const startup = await s.first;
-    await s.exited;
+    let startup;
+    if (!RELAY_ONLY) {
+      const startPlugins = path.join(work, 'plugins-startup');
+      await mkdir(startPlugins);
+      await symlink(bundle('echo'), path.join(startPlugins, 'echo'));
+      await symlink(bundle('minimal'), path.join(startPlugins, 'minimal'));
+      await symlink(HELLO, path.join(startPlugins, 'hello'));
+      const s = run(['--startup', path.join(work, 'data-startup'), startPlugins]);
+      startup = await s.first;
+      await s.exited;
+    }
 
     // 2. webhook relay vs in-process
     const hookPlugins = path.join(work, 'plugins-hook');
@@ -164,7 +178,16 @@ async function main() {
     for (const url of Object.values(targets)) await cannon(url); // warm-up, not reported
     // The machine is shared: the three runs take turns, ROUNDS times, and the median round counts.
     const runs = { viaPlugin: [], sameStack: [], inProcess: [] };
-    for (let round = 0; round < ROUNDS; round++) for (const [name, url] of Object.entries(targets)) runs[name].push(await cannon(url));
+    const pids = { viaPlugin: [flowSrv.proc.pid, helloPid], sameStack: [flowSrv.proc.pid], inProcess: [koaSrv.proc.pid] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of Object.entries(targets)) {
+        const before = pids[name].map(cpuUs);
+        const res = await cannon(url);
+        // µs of CPU per request: [server, plugin] (the plugin only for the relay).
+        res.cpuPerReq = pids[name].map((pid, i) => (cpuUs(pid) - before[i]) / res.requests.total);
+        runs[name].push(res);
+      }
+    }
     const median = (list) => [...list].sort((a, b) => a.requests.average - b.requests.average)[Math.floor(list.length / 2)];
     const viaPlugin = median(runs.viaPlugin);
     const sameStack = median(runs.sameStack);
@@ -176,21 +199,25 @@ async function main() {
 
     const ratio = viaPlugin.requests.average / sameStack.requests.average;
     const bareRatio = viaPlugin.requests.average / inProcess.requests.average;
-    const total = startup.procs.reduce((n, p) => n + p.instances, 0);
-    const enabled = startup.procs.reduce((n, p) => n + p.enabled, 0);
+    const total = startup?.procs.reduce((n, p) => n + p.instances, 0);
+    const enabled = startup?.procs.reduce((n, p) => n + p.enabled, 0);
     console.log(`\nnode ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} interleaved rounds`);
-    console.log(`startup, ${startup.users} users × ${startup.procs.length} plugins: cold ${(startup.coldMs / 1000).toFixed(2)} s (confs and apps created), warm ${(startup.warmMs / 1000).toFixed(2)} s to ${enabled}/${total} instances created, configured and enabled (target < 5 s)`);
-    for (const p of startup.procs) console.log(`  ${p.name.padEnd(8)} ${String(p.instances).padStart(6)} instances, RSS ${p.rssMb.toFixed(1)} MB (target < 100 MB)`);
-    console.log('run'.padEnd(28), 'req/s'.padStart(8), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'non-2xx'.padStart(8));
+    if (startup) {
+      console.log(`startup, ${startup.users} users × ${startup.procs.length} plugins: cold ${(startup.coldMs / 1000).toFixed(2)} s (confs and apps created), warm ${(startup.warmMs / 1000).toFixed(2)} s to ${enabled}/${total} instances created, configured and enabled (target < 5 s)`);
+      for (const p of startup.procs) console.log(`  ${p.name.padEnd(8)} ${String(p.instances).padStart(6)} instances, RSS ${p.rssMb.toFixed(1)} MB (target < 100 MB)`);
+    }
+    console.log('run'.padEnd(28), 'req/s'.padStart(8), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'non-2xx'.padStart(8), 'CPU µs/req (server + plugin)'.padStart(30));
     for (const [name, r] of [['webhook via plugin', viaPlugin], ['in-process in Flow\'s Koa', sameStack], ['in-process in bare Koa', inProcess]]) {
-      console.log(name.padEnd(28), r.requests.average.toFixed(0).padStart(8), String(r.latency.p50).padStart(7), String(r.latency.p99).padStart(7), String(r.non2xx).padStart(8));
+      console.log(name.padEnd(28), r.requests.average.toFixed(0).padStart(8), String(r.latency.p50).padStart(7), String(r.latency.p99).padStart(7), String(r.non2xx).padStart(8), r.cpuPerReq.map((us) => us.toFixed(0)).join(' + ').padStart(30));
     }
     console.log(`webhook relay = ${(ratio * 100).toFixed(1)}% of the in-process handler in Flow's Koa (target >= 60%); ${(bareRatio * 100).toFixed(1)}% of bare Koa; p99 ${viaPlugin.latency.p99} ms (target < 10 ms); hello RSS after load ${helloRss.toFixed(1)} MB`);
 
     const failures = [];
-    if (startup.warmMs >= 5000) failures.push('warm start took 5 s or more');
-    if (enabled !== total || total !== startup.users * startup.procs.length) failures.push(`only ${enabled}/${total} instances enabled`);
-    if (startup.procs.some((p) => !(p.rssMb < 100))) failures.push('a plugin process uses 100 MB or more');
+    if (startup) {
+      if (startup.warmMs >= 5000) failures.push('warm start took 5 s or more');
+      if (enabled !== total || total !== startup.users * startup.procs.length) failures.push(`only ${enabled}/${total} instances enabled`);
+      if (startup.procs.some((p) => !(p.rssMb < 100))) failures.push('a plugin process uses 100 MB or more');
+    }
     if (ratio < 0.6) failures.push('webhook relay below 60% of the in-process handler');
     if (viaPlugin.latency.p99 >= 10) failures.push('webhook p99 10 ms or more');
     if (viaPlugin.non2xx > 0 || viaPlugin.errors > 0) failures.push('webhook errors');
@@ -204,5 +231,5 @@ async function main() {
 }
 
 const [mode, ...args] = process.argv.slice(2);
-if (mode) await child(mode, args);
+if (mode && !RELAY_ONLY) await child(mode, args);
 else await main();

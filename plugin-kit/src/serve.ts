@@ -1,19 +1,10 @@
-import { setMaxListeners } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   ErrorCodes,
-  KvDelete,
-  KvGet,
-  KvList,
-  KvSet,
   LogWrite,
-  MessageSend,
   SUPPORTED_PROTOCOL_VERSIONS,
-  SendMessageParams,
-  StorageLoad,
-  StorageSave,
   methodByName,
   negotiateVersion,
   type HostLimits,
@@ -27,7 +18,8 @@ import type { PluginDefinition } from './define.js';
 import { writeLogLine } from './log.js';
 import { LAUNCH_ENV, guardStdout, launchParentPid, writeStdout } from './stdio.js';
 import { mergeConfig } from './config.js';
-import { ConfigError, type CallContext, type InstanceContext, type LogFields, type Logger, type OutgoingMessage, type PluginHandlers, type PluginInstance } from './instance.js';
+import { KitContext, type ContextHost } from './context.js';
+import { ConfigError, type CallContext, type InstanceContext, type LogFields, type PluginHandlers, type PluginInstance } from './instance.js';
 import { banner, executableName, usage } from './help.js';
 import { encodeReply, webhookRequest } from './webhook.js';
 
@@ -63,14 +55,19 @@ export interface PluginServer {
 
 type State = 'new' | 'ready' | 'shuttingDown' | 'done';
 
+/** One instance (one per user: keep it small, see KitContext). */
 interface InstanceRecord {
   readonly id: string;
   readonly instance: Instance;
-  readonly controller: AbortController;
+  /** Its `ctx`, which also owns its lifetime signal. */
+  readonly context: KitContext;
   enabled: boolean;
-  /** The last lifecycle call: the next one starts after it settles. */
-  lifecycle: Promise<unknown>;
+  /** The last lifecycle call while one is queued or running (the next starts after it settles); undefined when idle. */
+  lifecycle: Promise<unknown> | undefined;
 }
+
+/** Where an idle instance's next lifecycle call starts from. */
+const SETTLED: Promise<unknown> = Promise.resolve();
 
 /**
  * Serves the protocol for one plugin on a pair of streams. `runPlugin` calls it with
@@ -159,7 +156,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     }
     const record = instances.get(params.instanceId);
     if (!record) throw new RpcError(ErrorCodes.UnknownInstance, `no instance "${params.instanceId}"; create it with instance/create first`, { instanceId: params.instanceId });
-    const call = callContext(request, record.controller.signal);
+    const call = callContext(request, record.context);
     const instance = record.instance;
     switch (method) {
       case 'instance/destroy':
@@ -205,8 +202,13 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
    * leave the instance enabled against the host's last word.
    */
   function serially<T>(record: InstanceRecord, call: () => Promise<T>): Promise<T> {
-    const next = record.lifecycle.then(call, call);
-    record.lifecycle = next.catch(() => undefined);
+    const next = (record.lifecycle ?? SETTLED).then(call, call);
+    const tail = next.catch(() => undefined);
+    record.lifecycle = tail;
+    // Once idle, drop the settled chain: it would keep the last result alive for every instance.
+    void tail.then(() => {
+      if (record.lifecycle === tail) record.lifecycle = undefined;
+    });
     return next;
   }
 
@@ -227,7 +229,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     const { instanceId, message } = parsed.data as { instanceId: string; message: never };
     const record = instances.get(instanceId);
     if (!record) return kitLog('warn', `ignored message/received for unknown instance "${instanceId}"`);
-    const call: CallContext = { signal: record.controller.signal };
+    const call = lifetimeCall(record.context);
     runPluginCode('onMessage', () => record.instance.onMessage!(message, call)).catch((error: RpcError) =>
       log('error', `onMessage failed: ${error.message}`, undefined, instanceId),
     );
@@ -251,17 +253,14 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
 
   function createInstance(instanceId: string, user: InstanceContext['user'], webhookBasePath: string): unknown {
     if (instances.has(instanceId)) throw new RpcError(ErrorCodes.InvalidParams, `instance "${instanceId}" already exists`);
-    const controller = new AbortController();
-    // Every handler's call.signal listens on it: 64 concurrent webhooks must not trip Node's leak warning.
-    setMaxListeners(0, controller.signal);
-    const context = instanceContext(instanceId, user, webhookBasePath, controller.signal);
+    const context = new KitContext(contextHost, instanceId, user, webhookBasePath);
     let instance: Instance;
     try {
       instance = new definition.instance(context);
     } catch (error) {
       throw new RpcError(ErrorCodes.PluginError, errorMessage(error, 'creating the instance failed'));
     }
-    instances.set(instanceId, { id: instanceId, instance, controller, enabled: false, lifecycle: Promise.resolve() });
+    instances.set(instanceId, { id: instanceId, instance, context, enabled: false, lifecycle: undefined });
     return {};
   }
 
@@ -269,12 +268,12 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     // Gone at once, so calls racing the destroy get UnknownInstance rather than a half-stopped instance.
     instances.delete(record.id);
     if (record.enabled && record.instance.disable) {
-      const call: CallContext = { signal: record.controller.signal };
+      const call = lifetimeCall(record.context);
       await runPluginCode('disable', () => record.instance.disable!(call)).catch((error: RpcError) =>
         log('warn', `disable during destroy failed: ${error.message}`, undefined, record.id),
       );
     }
-    record.controller.abort(new RpcError(ErrorCodes.UnknownInstance, 'the instance was destroyed'));
+    record.context.abort(new RpcError(ErrorCodes.UnknownInstance, 'the instance was destroyed'));
     return {};
   }
 
@@ -312,7 +311,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
         if (!record.enabled) return;
         record.enabled = false;
         if (!record.instance.disable) return;
-        const call: CallContext = { signal: record.controller.signal };
+        const call = lifetimeCall(record.context);
         await runPluginCode('disable', () => record.instance.disable!(call)).catch((error: RpcError) =>
           log('warn', `disable during shutdown failed: ${error.message}`, undefined, record.id),
         );
@@ -325,7 +324,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   }
 
   function stopInstances(reason: string): void {
-    for (const record of instances.values()) record.controller.abort(new RpcError(ErrorCodes.ShuttingDown, reason));
+    for (const record of instances.values()) record.context.abort(new RpcError(ErrorCodes.ShuttingDown, reason));
   }
 
   let ending: Promise<void> | undefined;
@@ -342,11 +341,11 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     return ending;
   }
 
-  function instanceContext(instanceId: string, user: InstanceContext['user'], webhookBasePath: string, signal: AbortSignal): InstanceContext {
-    const requireCapability = (capability: 'messenger' | 'storager', what: string): void => {
-      if (!capabilities.has(capability)) throw new Error(`${what} needs uses: ['${capability}'] in definePlugin`);
-    };
-    const callHost = async <D extends RequestDefinition>(def: D, params: Record<string, unknown>): Promise<ResultOf<D>> => {
+  /** What every instance's ctx calls back into; one for the session. */
+  const contextHost: ContextHost = {
+    log,
+    requireCapability,
+    async call<D extends RequestDefinition>(def: D, instanceId: string, params: Record<string, unknown>): Promise<ResultOf<D>> {
       requireCapability(def.capability as 'messenger' | 'storager', `ctx.${def.method}`);
       // Deadline only, no cancellation by ctx.signal: a write the host may already have done must
       // not look failed to the plugin (it would repeat the work after a restart).
@@ -354,60 +353,11 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
       const parsed = def.result.safeParse(result);
       if (!parsed.success) throw new RpcError(ErrorCodes.InternalError, `the host answered ${def.method} with an invalid result: ${parsed.error.issues[0]?.message}`);
       return parsed.data as ResultOf<D>;
-    };
-    const logger: Logger = {
-      debug: (message, fields) => log('debug', message, fields, instanceId),
-      info: (message, fields) => log('info', message, fields, instanceId),
-      warn: (message, fields) => log('warn', message, fields, instanceId),
-      error: (message, fields) => log('error', message, fields, instanceId),
-    };
-    const storage: InstanceContext['storage'] = {
-      async load() {
-        const { data } = await callHost(StorageLoad, {});
-        return Buffer.from(data, 'base64');
-      },
-      async save(data) {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-        await callHost(StorageSave, { data: bytes.toString('base64') });
-      },
-      async loadJSON<T>() {
-        const bytes = await storage.load();
-        return bytes.length === 0 ? undefined : (JSON.parse(bytes.toString('utf8')) as T);
-      },
-      async saveJSON(value) {
-        await storage.save(JSON.stringify(value));
-      },
-    };
-    const kv: InstanceContext['kv'] = {
-      async get(key) {
-        return (await callHost(KvGet, { key })).value;
-      },
-      async set(key, value) {
-        await callHost(KvSet, { key, value });
-      },
-      async delete(key) {
-        return (await callHost(KvDelete, { key })).deleted;
-      },
-      async list(prefix) {
-        return (await callHost(KvList, prefix === undefined ? {} : { prefix })).keys;
-      },
-    };
-    return {
-      instanceId,
-      user,
-      webhookBasePath,
-      log: logger,
-      storage,
-      kv,
-      signal,
-      async send(message: OutgoingMessage) {
-        requireCapability('messenger', 'ctx.send');
-        const params = SendMessageParams.safeParse({ ...message, instanceId });
-        if (!params.success) throw new TypeError(`ctx.send: invalid message: ${params.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-        const { instanceId: _, ...rest } = params.data;
-        return callHost(MessageSend, rest);
-      },
-    };
+    },
+  };
+
+  function requireCapability(capability: 'messenger' | 'storager', what: string): void {
+    if (!capabilities.has(capability)) throw new Error(`${what} needs uses: ['${capability}'] in definePlugin`);
   }
 
   return { done };
@@ -420,12 +370,21 @@ async function within(ms: number, promise: Promise<unknown>): Promise<void> {
   clearTimeout(timer);
 }
 
-function callContext(request: IncomingRequest, instance: AbortSignal): CallContext {
+function callContext(request: IncomingRequest, instance: KitContext): CallContext {
   let signal: AbortSignal | undefined;
   // Built on first use: most handlers never look at it, and each signal costs an AbortController and listeners.
   return {
     get signal() {
-      return (signal ??= AbortSignal.any([request.signal, instance]));
+      return (signal ??= AbortSignal.any([request.signal, instance.signal]));
+    },
+  };
+}
+
+/** The CallContext of a call the kit makes itself (onMessage, disable at destroy or shutdown): the instance's lifetime. */
+function lifetimeCall(instance: KitContext): CallContext {
+  return {
+    get signal() {
+      return instance.signal;
     },
   };
 }

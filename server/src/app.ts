@@ -7,6 +7,7 @@ import { errorBody } from './errors.js';
 import { accessLog } from './http/access-log.js';
 import { Auth } from './http/auth.js';
 import { cleanPath } from './http/clean-path.js';
+import { cors } from './http/cors.js';
 import { errorBodies } from './http/error-body.js';
 import { requestId } from './http/request-id.js';
 import { staticUi } from './http/static-ui.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   log: Logger;
   /** Absolute directories resolved by startFlow. */
   dirs: { data: string; images: string; plugins: string };
+  /** How often clients with an open /stream get lastUsed = now; default 5 minutes (Gotify). For tests. */
+  streamLastUsedPeriodMs?: number;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -63,7 +66,8 @@ export interface FlowApp {
 /**
  * The one place that builds services and the Koa app. Reading order is request order:
  * 1. services over the store, wired to the event bus;
- * 2. middleware, outermost first: request id → access log → error body;
+ * 2. middleware, outermost first: request id → access log → error body → clean path → web UI → CORS
+ *    (after the UI, which Gotify leaves out of CORS; http/cors.ts exempts /health, /image, webhooks);
  * 3. route modules, each with its own auth and body parsing (no global body parser: webhooks
  *    need raw bytes). To add a resource: build its service in step 1 and push its router in step 3.
  */
@@ -93,6 +97,8 @@ export function createApp(opts: AppOptions): FlowApp {
     log: log.child({ component: 'stream' }),
     pingPeriodSeconds: config['server.stream.pingperiodseconds'],
     allowedOrigins: config['server.stream.allowedorigins'],
+    touchTokens: (tokens) => void clients.markUsed(tokens),
+    lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
   });
 
   // 2. middleware
@@ -100,11 +106,18 @@ export function createApp(opts: AppOptions): FlowApp {
   koa.silent = true;
   koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
   koa.use(requestId(log));
-  koa.use(accessLog());
+  koa.use(accessLog(log));
   koa.use(errorBodies());
   koa.use(cleanPath());
   // The web UI (index.html and its assets only; every other path falls through to the routes).
   koa.use(staticUi());
+  koa.use(
+    cors({
+      allowOrigins: config['server.cors.alloworigins'],
+      allowMethods: config['server.cors.allowmethods'],
+      allowHeaders: config['server.cors.allowheaders'],
+    }),
+  );
 
   // 3. routes
   const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };

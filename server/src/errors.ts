@@ -62,8 +62,9 @@ export const unauthorized = (
 ): HttpError => new HttpError(401, msg);
 export const forbidden = (msg = 'you are not allowed to access this api'): HttpError => new HttpError(403, msg);
 export const notFound = (msg: string): HttpError => new HttpError(404, msg);
-export const payloadTooLarge = (limit: number): HttpError =>
-  new HttpError(413, `request body too large: the limit is ${limit} bytes (limits.bodybytes)`);
+/** `key` names the config key that sets the limit, so the text says what to raise. */
+export const payloadTooLarge = (limit: number, key = 'limits.bodybytes'): HttpError =>
+  new HttpError(413, `request body too large: the limit is ${limit} bytes (${key})`);
 
 /** Store failures with a user-facing meaning become 400 (conflict) or 404; anything else is returned unchanged. */
 export function mapStoreError(err: unknown): unknown {

@@ -26,6 +26,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Base for relative datadir/pluginsdir; default process.cwd(). */
   cwd?: string;
+  /**
+   * Internal, for tests: period of refreshing lastUsed of clients with an open /stream.
+   * Default 5 minutes, as Gotify; not a config key because only tests need another value.
+   */
+  streamLastUsedPeriodMs?: number;
 }
 
 export interface FlowHandle {
@@ -69,7 +74,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
   try {
-    app = createApp({ config, store, log, dirs });
+    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
 

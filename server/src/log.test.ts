@@ -8,6 +8,9 @@ describe('maskUrl', () => {
     ['/stream?TOKEN=C123', '/stream?TOKEN=[masked]'],
     ['/plugin/12/custom/PsecretTokenValue/echo?token=x', '/plugin/12/custom/[masked]/echo?token=[masked]'],
     ['/plugin/12/custom/PsecretTokenValue', '/plugin/12/custom/[masked]'],
+    // cleanPath() collapses slashes, so these reach the webhook too.
+    ['//plugin/12/custom/PsecretTokenValue/echo', '//plugin/12/custom/[masked]/echo'],
+    ['/plugin//12/custom//PsecretTokenValue', '/plugin//12/custom//[masked]'],
     ['/application/1/message?limit=2', '/application/1/message?limit=2'],
     ['/message?notatoken=1', '/message?notatoken=1'],
   ])('%s → %s', (input, out) => {

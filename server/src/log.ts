@@ -39,12 +39,15 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 }
 
 const TOKEN_QUERY = /([?&]token=)[^&#]*/gi;
-const WEBHOOK_TOKEN = /^(\/plugin\/[^/]*\/custom\/)[^/?#]+/i;
+// Repeated slashes too: cleanPath() routes `//plugin/1/custom/<token>` to the webhook as well.
+const WEBHOOK_TOKEN = /^(\/+plugin\/+[^/]*\/+custom\/+)[^/?#]+/i;
 
 /**
  * Masks secrets that travel in URLs: `token=` query values and the token segment of
  * `/plugin/:id/custom/<token>/...` webhook paths (Gotify logs both in clear).
  */
 export function maskUrl(url: string): string {
-  return url.replace(WEBHOOK_TOKEN, '$1[masked]').replace(TOKEN_QUERY, '$1[masked]');
+  const masked = url.replace(WEBHOOK_TOKEN, '$1[masked]');
+  // Most URLs have no query value at all: skip the global scan then.
+  return masked.includes('=') ? masked.replace(TOKEN_QUERY, '$1[masked]') : masked;
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SCRIPTED_PLUGIN, flowPlugin } from '../helpers/flow-plugin.js';
 import { pluginCommands } from '../helpers/plugin-commands.js';
@@ -16,6 +17,12 @@ describe('flow-plugin check', () => {
       expect(result.code).toBe(0);
     });
   }
+
+  it('passes every conformance case: the spec\'s Python example (spec/examples/echo_plugin.py)', async () => {
+    const result = await flowPlugin(['check', '--', 'python3', fileURLToPath(new URL('../../spec/examples/echo_plugin.py', import.meta.url))]);
+    expect(result.stdout).toContain(`${CASES.length}/${CASES.length} passed`);
+    expect(result.code).toBe(0);
+  });
 
   it('fails a plugin that writes stray bytes to stdout, naming the cases and the bytes', async () => {
     const result = await flowPlugin(['check', '--only', 'handshake,version-mismatch', '--', process.execPath, SCRIPTED_PLUGIN, 'garbage']);

@@ -11,7 +11,7 @@ describe('hostile plugins: liars and abusive callers', () => {
   let caller: any;
   let pids: number[];
   beforeAll(async () => {
-    s = await startPluginServer(await pluginsDir(['hostile-liar', 'hostile-caller']), { 'plugins.webhooktimeoutms': 10_000, 'plugins.storagequotabytes': 1_000_000 });
+    s = await startPluginServer(await pluginsDir(['hostile-liar', 'hostile-caller']), { 'plugins.webhooktimeoutms': 10_000, 'plugins.calltimeoutms': 1000, 'plugins.storagequotabytes': 1_000_000 });
     const list = await s.plugins();
     liar = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-liar');
     caller = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-caller');
@@ -47,6 +47,27 @@ describe('hostile plugins: liars and abusive callers', () => {
     expect(res.status).toBe(502);
     expect(((await res.json()) as any).errorDescription).toMatch(/^the plugin's answer was \d+ bytes, over the 8388608-byte frame limit/);
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+    await stillServing();
+  });
+
+  it('answers 502 for a display result of the wrong shape', async () => {
+    const res = await s.api('GET', `/plugin/${liar.id}/display`, { auth: s.adminAuth });
+    expect(res.status).toBe(502);
+    expect(res.body.errorDescription).toMatch(/invalid result: markdown/);
+    await stillServing();
+  });
+
+  it.each([
+    ['garbage', 502],
+    ['silence', 504],
+  ])('keeps the old config when the plugin answers its validation with %s', async (lie, status) => {
+    const config = (auth = s.adminAuth) => s.api('GET', `/plugin/${liar.id}/config`, { auth });
+    const before = (await config()).text;
+    const res = await s.api('POST', `/plugin/${liar.id}/config`, { auth: s.adminAuth, body: `lie: ${lie}\n` });
+    expect(res.status).toBe(status);
+    expect((await config()).text).toBe(before);
+    // The instance's lock is free again: the next change goes through.
+    expect((await s.api('POST', `/plugin/${liar.id}/config`, { auth: s.adminAuth, body: 'lie: none\n' })).status).toBe(200);
     await stillServing();
   });
 

@@ -95,6 +95,28 @@ describe('hostile plugins: stallers and crashers', () => {
     expect((await s.api('GET', `/application/${app.id}/message?limit=200`, { auth: s.adminAuth })).body.messages).toHaveLength(posted);
   });
 
+  it('holds back large answers to a plugin that asks for them without reading: memory stays bounded, then it is restarted', async () => {
+    s = await startPluginServer(await pluginsDir(['hostile-caller']), { 'plugins.webhooktimeoutms': 3000, 'plugins.pingintervalseconds': 1, 'plugins.pingtimeoutms': 500 });
+    const conf = await byModule(s, 'hostile-caller');
+    expect((await enable(s, conf)).status).toBe(200);
+    const { pid } = (await (await fetch(hookUrl(s, conf, 'ok'))).json()) as any;
+    pids.add(pid);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    // 300 storage/load of a 3 MB blob, then the plugin stops reading: 1.2 GB of answers if all were made at once.
+    const res = await fetch(hookUrl(s, conf, 'load-flood?n=300&mb=3'));
+    expect([503, 504]).toContain(res.status);
+    await waitFor(() => !alive(pid), 'the plugin that stopped reading to be killed');
+    clearInterval(sampler);
+    expect(peak - before).toBeLessThan(600 * 1024 * 1024);
+    const proc = await waitFor(async () => {
+      const p = (await s!.processes())['hostile-caller'];
+      return p.status === 'running' && p;
+    }, 'the plugin to be back');
+    expect(proc.lastError).toMatch(/stopped reading its stdin/);
+  });
+
   it('answers 504 for an enable the plugin never answers; other users and plugins are not held up', async () => {
     s = await startPluginServer(await pluginsDir(['hostile-hang-enable', 'mock']), { 'plugins.calltimeoutms': 1500 });
     const bob = await s.createUser('bob');

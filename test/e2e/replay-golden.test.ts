@@ -25,7 +25,7 @@ describe('golden transcripts', () => {
       const scenario = SCENARIOS[name];
       expect(scenario, `test/golden/${name}.jsonl has no scenario in scenarios.ts`).toBeDefined();
       const result = await flowPlugin(['replay', path.join(GOLDEN_DIR, `${name}.jsonl`), '--', ...scenario!.command]);
-      expect(result.stderr).toBe('');
+      expect(result.stderr, `plugins/${name} says something else on the wire than test/golden/${name}.jsonl; if that is intended, re-record: npm run golden:record -- ${name}`).toBe('');
       expect(result.code).toBe(0);
     });
   }

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,38 @@ describe('recording.dir', () => {
   });
 });
 
+describe('recording.dir with secrets', () => {
+  it('redacts a plugin\'s secret config values and re-signs deliveries, so the replay still verifies them', async () => {
+    const github = pluginCommands().find((p) => p.name === 'github')!.command!;
+    const dir = await pluginsDir();
+    await symlink(github[1]!, path.join(dir, 'github'));
+    const recordings = path.join(work, 'github-recordings');
+    const s = await startPluginServer(dir, { 'recording.dir': recordings });
+    const secret = 'server-side-secret-0123456789';
+    let token = '';
+    try {
+      const [conf] = await s.plugins();
+      token = conf.token;
+      expect((await s.api('POST', `/plugin/${conf.id}/config`, { auth: s.adminAuth, body: `secret: ${secret}\n`, headers: { 'content-type': 'application/x-yaml' } })).status).toBe(200);
+      expect((await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
+      const body = JSON.stringify({ zen: 'Design for failure.', hook_id: 2, repository: { full_name: 'flow/rec', html_url: 'https://github.com/flow/rec' } });
+      const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      const delivery = await fetch(hookUrl(s, conf, 'webhook'), { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-hub-signature-256': signature } });
+      expect(delivery.status).toBe(200);
+    } finally {
+      await s.close();
+    }
+    const [file] = await readdir(recordings);
+    const text = await readFile(path.join(recordings, file!), 'utf8');
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(token);
+    expect(text).toMatch(/"what":"(config key secret|secret config value)"/);
+    const result = await flowPlugin(['replay', path.join(recordings, file!), '--', ...github]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
+
 describe('flow-plugin fake in the server', () => {
   async function serveFake(run: (s: PluginServer) => Promise<void>): Promise<{ ok: boolean; failure?: { message: string } }> {
     const dir = await pluginsDir();
@@ -79,7 +112,7 @@ describe('flow-plugin fake in the server', () => {
     await import('node:fs/promises').then((fs) => fs.mkdir(folder));
     await writeFile(
       path.join(folder, 'plugin.yaml'),
-      `command: ${process.execPath}\nargs: ${JSON.stringify([FLOW_PLUGIN_CLI, 'fake', '--transcript', recorded, '--report', report, '--step-timeout', '3000'])}\n`,
+      `command: ${process.execPath}\nargs: ${JSON.stringify([FLOW_PLUGIN_CLI, 'fake', '--transcript', recorded, '--report', report])}\n`,
     );
     const s = await startPluginServer(dir);
     try {

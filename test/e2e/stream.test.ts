@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestServer, type TestServer, type TestUser } from '../helpers/server.js';
 
@@ -121,5 +121,30 @@ describe('GET /stream', () => {
     expect(await viaToken.closed).toBe(1000);
     expect(await basicClosed).toBe(1000);
     expect(s.flow.app.hub.count(carl.id)).toBe(0);
+  });
+});
+
+describe('lastUsed of clients with an open stream', () => {
+  it('is set to now on every tick for each open stream’s token (Gotify’s 5-minute ticker), and only for those', async () => {
+    const t = await startTestServer({ streamLastUsedPeriodMs: 600_000 });
+    try {
+      const phone = await t.createClient('phone');
+      const idle = await t.createClient('idle');
+      const st = await t.openStream(phone.token);
+      const OLD = '2020-01-01T00:00:00.000Z';
+      // The upgrade itself just touched `phone`; pretend both were used long ago. `idle` first, so
+      // the tick that refreshes `phone` also saw `idle` as old.
+      for (const c of [idle, phone]) await t.flow.app.store.clients.update(c.id, { lastUsed: OLD });
+      const lastUsed = async (id: number): Promise<string | null> =>
+        (await t.api('GET', '/client', { auth: t.adminAuth })).body.find((c: any) => c.id === id).lastUsed;
+      await vi.waitFor(async () => expect(await lastUsed(phone.id)).not.toBe(OLD), { timeout: 10_000, interval: 20 });
+      expect(Date.parse((await lastUsed(phone.id))!)).toBeGreaterThan(Date.parse(OLD));
+      expect(await lastUsed(idle.id)).toBe(OLD);
+      expect(t.flow.app.hub.connectedTokens()).toEqual([phone.token]);
+      st.close();
+      await vi.waitFor(() => expect(t.flow.app.hub.connectedTokens()).toEqual([]), { timeout: 10_000, interval: 20 });
+    } finally {
+      await t.close();
+    }
   });
 });

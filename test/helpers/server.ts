@@ -24,6 +24,8 @@ export interface TestServerOptions {
   config?: Partial<FlowConfig>;
   /** Use this data dir instead of a new temp dir (kept on close). */
   dataDir?: string;
+  /** startFlow's internal `streamLastUsedPeriodMs` (refresh of lastUsed for open streams; default 5 min). */
+  streamLastUsedPeriodMs?: number;
 }
 
 export interface ApiOptions {
@@ -101,7 +103,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     passstrength: 4,
     ...opts.config,
   };
-  let flow = await startFlow({ config, quiet: true });
+  let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });
   const streams = new Set<WebSocket>();
   let closed = false;
 
@@ -194,7 +196,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     async restart() {
       for (const ws of streams) ws.terminate();
       await flow.close();
-      flow = await startFlow({ config, quiet: true });
+      flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });
     },
 
     async close() {

@@ -13,8 +13,11 @@ export const fakeCommand: Command = {
     '',
     'Run by a Flow host as a plugin (e.g. from a plugin.yaml manifest). It answers the host from',
     'the transcript and checks that the host sends the same calls in the same per-instance',
-    'order. The verdict goes to --report as JSON ({ok, failure?, steps, total}) and, on a',
+    'order. The verdict goes to --report as JSON ({ok, failure?, steps, total}; an existing file is',
+    'kept, so a restarted fake cannot hide the first verdict) and, on a',
     'mismatch, to stderr; the exit code is 1 after a mismatch.',
+    '',
+    '  --step-timeout MS   longest wait for the host\'s next expected call (default 30000)',
   ].join('\n'),
   async run(args) {
     let file: string;

@@ -48,12 +48,9 @@ export async function replayAgainstPlugin(transcript: Transcript, command: reado
     if (stderr.length > STDERR_TAIL) stderr.splice(0, stderr.length - STDERR_TAIL);
   });
   child.stdin.on('error', () => undefined);
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+  const exited = new Promise<{ code: number | null; signal: string | null; spawnError?: string }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
-    child.on('error', (error) => {
-      stderr.push(`could not start ${file}: ${error.message}`);
-      resolve({ code: null, signal: null });
-    });
+    child.on('error', (error) => resolve({ code: null, signal: null, spawnError: error.message }));
   });
   try {
     return await replaySession(transcript, { input: child.stdout, output: child.stdin, exited, stderrTail: () => (partial ? [...stderr, partial] : stderr) }, { role: 'host', stepTimeoutMs: options.stepTimeoutMs });

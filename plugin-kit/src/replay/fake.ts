@@ -4,10 +4,15 @@ import type { Readable, Writable } from 'node:stream';
 import { FrameDecoder, encodeFrame, type Transcript } from '@flow/protocol';
 import { replaySession, type ReplayResult } from './session.js';
 
+const FAKE_STEP_TIMEOUT_MS = 30_000;
+
 export interface FakePluginOptions {
-  /** See ReplayOptions.stepTimeoutMs. The host's own deadlines are usually longer; keep this shorter. */
+  /**
+   * See ReplayOptions.stepTimeoutMs. Default 30000: a host waits for its users (a test's HTTP
+   * calls), so the silence between two host calls is longer than a plugin's answer time.
+   */
   stepTimeoutMs?: number;
-  /** Where the verdict goes as JSON ({ok, failure?, steps, total}), for the test that started the host. */
+  /** Where the verdict goes as JSON ({ok, failure?, steps, total}), for the test that started the host. Never overwritten. */
   reportFile?: string;
   /** Default: process.stdin / a fresh stream on fd 1 (the kit's stdout guard may own process.stdout). */
   input?: Readable;
@@ -28,7 +33,7 @@ export interface FakePluginOptions {
 export async function runFakePlugin(transcript: Transcript, options: FakePluginOptions = {}): Promise<number> {
   const input = options.input ?? process.stdin;
   const output = options.output ?? createWriteStream('', { fd: 1 });
-  const result = await replaySession(transcript, { input, output }, { role: 'plugin', stepTimeoutMs: options.stepTimeoutMs });
+  const result = await replaySession(transcript, { input, output }, { role: 'plugin', stepTimeoutMs: options.stepTimeoutMs ?? FAKE_STEP_TIMEOUT_MS });
   let code: number;
   if (!result.ok) {
     await report(options.reportFile, result);
@@ -77,6 +82,13 @@ function epilogue(input: Readable, output: Writable, result: ReplayResult, repor
   });
 }
 
+/**
+ * The first verdict is kept: a host restarts a plugin that exited 1, and the restarted fake's
+ * verdict (about a session that began mid-scenario) must not hide the first one.
+ */
 async function report(file: string | undefined, result: ReplayResult): Promise<void> {
-  if (file) await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  if (!file) return;
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
 }

@@ -45,7 +45,7 @@ export interface ReplayWire {
   /** Where we write to it. */
   output: Writable;
   /** Host role: resolves when the plugin process ends. */
-  exited?: Promise<{ code: number | null; signal: string | null }>;
+  exited?: Promise<{ code: number | null; signal: string | null; spawnError?: string }>;
   /** The live side's recent stderr, quoted when it crashes or hangs. */
   stderrTail?: () => string[];
 }
@@ -138,7 +138,7 @@ class ReplaySession {
     this.wire.input.on('end', () => this.onInputEnd(decoder.hasPartialFrame));
     this.wire.input.on('error', () => this.onInputEnd(false));
     this.wire.output.on('error', () => undefined);
-    this.wire.exited?.then((exit) => this.onExit(exit.code, exit.signal));
+    this.wire.exited?.then((exit) => this.onExit(exit.code, exit.signal, exit.spawnError));
     this.pump();
     return done;
   }
@@ -258,7 +258,7 @@ class ReplaySession {
       this.fail({ kind: 'unexpected', line: request.entry.line, message: `${where}: the transcript has no answer to this request, but the ${this.theirName} answered:\n${pretty(message)}` });
       return;
     }
-    this.match(expected, message, 'mismatch');
+    this.match(expected, message);
   }
 
   private onCall(message: WireMessage): void {
@@ -279,7 +279,7 @@ class ReplaySession {
     const heads = this.recordedKeys(key).flatMap((k) => pending(k).slice(0, 1));
     const head = heads.find((slot) => this.matches(slot, compared));
     if (head) {
-      this.accept(head, message, compared);
+      this.accept(head, message);
       return;
     }
     const first = heads.sort((a, b) => a.index - b.index)[0];
@@ -297,7 +297,7 @@ class ReplaySession {
       });
       return;
     }
-    this.match(first, compared, 'mismatch', message);
+    this.match(first, compared, message);
   }
 
   /**
@@ -329,22 +329,22 @@ class ReplaySession {
   }
 
   /** Compares against the slot; marks it done or fails with a diff against the recorded message. */
-  private match(slot: Slot, compared: WireMessage, kind: ReplayFailure['kind'], shown: WireMessage = compared): void {
+  private match(slot: Slot, compared: WireMessage, shown: WireMessage = compared): void {
     if (this.matches(slot, compared)) {
-      this.accept(slot, shown, compared);
+      this.accept(slot, shown);
       return;
     }
     const entry = slot.entry as MessageEntry;
     const differences = this.normaliser.compare(entry.msg, compared, this.context(slot), this.bindings);
     const alternatives = entry.accept?.length ? ` (nor any of the ${entry.accept.length} alternatives the transcript accepts)` : '';
     this.fail({
-      kind,
+      kind: 'mismatch',
       line: entry.line,
       message: `${describeSlot(slot)}: the ${this.theirName}'s message differs from the transcript${alternatives}\n${describeDifferences(differences)}\nexpected (line ${entry.line}):\n${pretty(entry.msg)}\nactual:\n${pretty(shown)}`,
     });
   }
 
-  private accept(slot: Slot, live: WireMessage, _compared: WireMessage): void {
+  private accept(slot: Slot, live: WireMessage): void {
     slot.done = true;
     if (isCall(live) && 'id' in live) {
       slot.liveId = live.id;
@@ -373,10 +373,10 @@ class ReplaySession {
     }
   }
 
-  private onExit(code: number | null, signal: string | null): void {
+  private onExit(code: number | null, signal: string | null, spawnError?: string): void {
     if (this.finished) return;
     const slot = this.slots.find((s) => !s.done && !s.ours && !isMessageEntry(s.entry) && s.entry.event === 'exit');
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const how = spawnError ? `could not be started (${spawnError})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     if (slot && this.ready(slot)) {
       const expected = (slot.entry as { code: number | null }).code;
       if (expected !== code) {

@@ -55,6 +55,27 @@ export const CONFIG_KEYS = [
     check: checkRegexList as (v: never) => string | undefined,
     description: 'regexes matched against the Origin host of /stream upgrades (same host is always allowed); comma-separated in env/flags',
   },
+  // CORS as Gotify's gin-contrib/cors config (server.cors.*); see http/cors.ts for what it guards.
+  {
+    key: 'server.cors.alloworigins',
+    type: 'list',
+    default: [],
+    check: checkRegexList as (v: never) => string | undefined,
+    description:
+      'regexes matched (unanchored) against the lower-cased Origin, e.g. ^https://app\\.example\\.com$; other cross-origin API requests get 403; comma-separated in env/flags',
+  },
+  {
+    key: 'server.cors.allowmethods',
+    type: 'list',
+    default: [],
+    description: 'Access-Control-Allow-Methods sent on preflights of allowed origins, e.g. GET,POST,PUT,DELETE,OPTIONS; empty sends none',
+  },
+  {
+    key: 'server.cors.allowheaders',
+    type: 'list',
+    default: [],
+    description: 'Access-Control-Allow-Headers sent on preflights of allowed origins, e.g. Authorization,Content-Type,X-Gotify-Key; empty sends none',
+  },
   { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
   { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
   { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },
@@ -68,6 +89,14 @@ export const CONFIG_KEYS = [
     min: 1,
     max: 1024 * 1024 * 1024,
     description: 'largest accepted request body in bytes; larger bodies get 413',
+  },
+  {
+    key: 'limits.imagebytes',
+    type: 'int',
+    default: 10 * 1024 * 1024,
+    min: 1,
+    max: 1024 * 1024 * 1024,
+    description: 'largest accepted application image upload (POST /application/:id/image) in bytes, instead of limits.bodybytes; larger get 413',
   },
   // Plugin host (server/src/plugins). Durations in ms where tests need sub-second values.
   { key: 'plugins.handshaketimeoutms', type: 'int', default: 10_000, min: 100, max: 600_000, description: 'deadline for a plugin to answer initialize after it was spawned' },

@@ -7,15 +7,16 @@ const DRAIN_FACTOR = 8;
 /**
  * Request bodies are read per route, never globally: webhooks under /plugin/:id/custom/ get
  * raw bytes, the API gets JSON/form fields, uploads get multipart. All go through
- * `readRawBody`, which enforces `limits.bodybytes` (413) before and while reading.
+ * `readRawBody`, which enforces `limits.bodybytes` (413) before and while reading; `limitKey`
+ * names another key in the 413 text when a route has its own limit (`limits.imagebytes`).
  */
-export async function readRawBody(ctx: FlowContext, limit: number): Promise<Buffer> {
+export async function readRawBody(ctx: FlowContext, limit: number, limitKey?: string): Promise<Buffer> {
   const declared = ctx.get('content-length');
   if (declared && Number(declared) > limit) {
     // Node discards the unread body after the response so the client can read the 413 instead
     // of a reset; beyond a few limits that is not worth the bandwidth, so the connection is closed.
     if (Number(declared) > DRAIN_FACTOR * limit) ctx.set('Connection', 'close');
-    throw payloadTooLarge(limit);
+    throw payloadTooLarge(limit, limitKey);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -24,7 +25,7 @@ export async function readRawBody(ctx: FlowContext, limit: number): Promise<Buff
     if (size > limit) {
       // Chunked body of unknown length: stop here rather than drain an endless stream.
       ctx.set('Connection', 'close');
-      throw payloadTooLarge(limit);
+      throw payloadTooLarge(limit, limitKey);
     }
     chunks.push(chunk);
   }
@@ -35,9 +36,9 @@ const isJson = (ctx: FlowContext) => typeof ctx.is('application/json', '+json') 
 const isMultipart = (ctx: FlowContext) => typeof ctx.is('multipart/form-data') === 'string';
 
 /** Parses a multipart body (Node's built-in undici FormData parser). 400 on a malformed body. */
-export async function readMultipart(ctx: FlowContext, limit: number): Promise<FormData> {
+export async function readMultipart(ctx: FlowContext, limit: number, limitKey?: string): Promise<FormData> {
   if (!isMultipart(ctx)) throw badRequest("request Content-Type isn't multipart/form-data");
-  const raw = await readRawBody(ctx, limit);
+  const raw = await readRawBody(ctx, limit, limitKey);
   try {
     return await new Response(raw, { headers: { 'content-type': ctx.get('content-type') } }).formData();
   } catch (err) {

@@ -1,16 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import type { FlowMiddleware } from './state.js';
+import type { AuthInfo, FlowMiddleware, FlowState } from './state.js';
 
 const VALID = /^[\w.:-]{1,64}$/;
 
+/**
+ * `ctx.state` of a Flow request. The child logger bound to `reqId` is created on first use:
+ * most requests never log through it (the access log writes its line on the root logger), and
+ * a pino child with redaction configured costs about as much as the rest of the middleware.
+ */
+class RequestState implements FlowState {
+  auth?: AuthInfo;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly root: Logger,
+    readonly reqId: string,
+  ) {}
+
+  get log(): Logger {
+    return (this.child ??= this.root.child({ reqId: this.reqId }));
+  }
+}
+
 /** Gives each request an id (the caller's X-Request-Id when sane) and a logger bound to it. */
 export function requestId(root: Logger): FlowMiddleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const given = ctx.get('x-request-id');
-    ctx.state.reqId = VALID.test(given) ? given : randomUUID();
-    ctx.state.log = root.child({ reqId: ctx.state.reqId });
+    ctx.state = new RequestState(root, VALID.test(given) ? given : randomUUID());
     ctx.set('X-Request-Id', ctx.state.reqId);
-    await next();
+    return next();
   };
 }

@@ -33,6 +33,9 @@ export interface HostCallDeps {
 
 type Handler = (ctx: HostCallContext, params: never) => Promise<unknown>;
 
+/** Methods whose answers can be megabytes (the storage quota): see PluginSupervisor.largeAnswer. */
+const LARGE_ANSWERS = new Set<string>([StorageLoad.method, KvGet.method, KvList.method]);
+
 /**
  * Plugin → host requests. Every call passes the same gate before its handler runs:
  * 1. a method v1 defines in this direction, else MethodNotFound;
@@ -78,7 +81,8 @@ export class HostCalls {
       throw new ResponseError(ErrorCodes.NotSupported, `${method} needs the "${def.capability}" capability; declare it in the initialize result`);
     }
     try {
-      return await handler({ sup, conf }, parsed.data as never);
+      const run = () => handler({ sup, conf }, parsed.data as never);
+      return await (LARGE_ANSWERS.has(method) ? sup.largeAnswer(run) : run());
     } catch (err) {
       if (err instanceof ResponseError) throw err;
       // Service errors (e.g. 404 "application does not exist") reach the plugin as its error text.

@@ -50,7 +50,13 @@ export class SessionRecorder {
   /** A recorder for a fresh process, or undefined when recording is off (`dir` empty). */
   static open(dir: string, source: RecordingSource, log: Logger): SessionRecorder | undefined {
     if (dir === '') return undefined;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      // Recording is a diagnostic aid: a bad folder must not keep the plugin from running.
+      log.warn({ dir, err: (error as Error).message }, 'cannot create the recording folder (recording.dir); this plugin session is not recorded');
+      return undefined;
+    }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const safe = source.name.replace(/[^A-Za-z0-9._-]+/g, '_');
     return new SessionRecorder(path.join(dir, `${safe}-${stamp}-${source.pid ?? 'nopid'}.jsonl`), source, log);

@@ -18,6 +18,7 @@ import {
   type RequestDefinition,
   type ResultOf,
 } from '@flow/protocol';
+import { once } from 'node:events';
 import type { Logger } from '../log.js';
 import { PluginCallError, PluginConnection, isPluginCallError, type CancelSignal } from './connection.js';
 import { SessionRecorder } from './recorder.js';
@@ -73,6 +74,8 @@ export interface SupervisorHooks {
 }
 
 const STDERR_IN_REASON = 5;
+/** Plugin → host calls with possibly large answers running at once, per plugin (largeAnswer). */
+const LARGE_ANSWER_SLOTS = 4;
 
 /** What the host knows about one instance on the current process. */
 export interface InstanceState {
@@ -239,6 +242,31 @@ export class PluginSupervisor {
     return this.notRunning();
   }
   private backlogSince: number | undefined;
+
+  /**
+   * Runs a plugin → host call whose answer can be large (storage/load, kv/get, kv/list: up
+   * to the storage quota each): at most LARGE_ANSWER_SLOTS at a time per plugin, each only
+   * once the plugin has read what it was sent (stdin backlog under twice the frame limit).
+   * Without it, a plugin asking for its 4 MB blob a thousand times without reading made the
+   * host hold gigabytes of answers (100 asks of 3 MB: +943 MB RSS). Waiting callers hold only
+   * their params; the ping (or the backlog check of calls) restarts a plugin that never reads.
+   */
+  async largeAnswer<T>(work: () => Promise<T>): Promise<T> {
+    while (this.largeSlots === 0) await new Promise<void>((resolve) => this.largeWaiters.push(resolve));
+    this.largeSlots--;
+    try {
+      const proc = this.proc;
+      while (proc?.running && proc.stdin.writableLength > 2 * this.settings.limits.maxFrameBytes) {
+        await Promise.race([once(proc.stdin, 'drain').catch(() => undefined), proc.exited]);
+      }
+      return await work();
+    } finally {
+      this.largeSlots++;
+      this.largeWaiters.shift()?.();
+    }
+  }
+  private largeSlots = LARGE_ANSWER_SLOTS;
+  private readonly largeWaiters: (() => void)[] = [];
 
   /** The plugin stopped answering (seen by a caller): kill it and apply the crash policy. Safe to call twice. */
   hung(reason: string): void {

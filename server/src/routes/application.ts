@@ -16,6 +16,8 @@ const appInput = (f: Fields) => ({
 export function applicationRoutes(deps: RouteDeps): FlowRouter {
   const { auth, applications } = deps;
   const limit = deps.config['limits.bodybytes'];
+  // Gotify sets no body limit; icons are often phone photos of several MB (limits.imagebytes, 10 MiB).
+  const imageLimit = deps.config['limits.imagebytes'];
   const router = createRouter();
 
   router.get('/application', auth.requireClient, (ctx) => {
@@ -44,7 +46,7 @@ export function applicationRoutes(deps: RouteDeps): FlowRouter {
     const id = idParam(ctx);
     const userId = authOf(ctx).userId;
     applications.requireOwned(userId, id);
-    const form = await readMultipart(ctx, limit);
+    const form = await readMultipart(ctx, imageLimit, 'limits.imagebytes');
     const file = form.get('file');
     if (file === null || typeof file === 'string') throw badRequest("file with key 'file' must be present");
     const data = Buffer.from(await file.arrayBuffer());

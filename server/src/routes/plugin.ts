@@ -14,24 +14,28 @@ const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding',
 /**
  * The response's 'close' before it was written means the client went away: the plugin call is
  * cancelled ($/cancelRequest) instead of left running. A CancelSignal over the event, so no
- * AbortController is allocated per webhook.
+ * AbortController is allocated per webhook. It holds one listener, which is all a call
+ * registers (PendingCall adds one and removes it when the call ends): no Map per webhook.
  */
-function clientGone(res: ServerResponse): CancelSignal {
-  const wrapped = new Map<() => void, () => void>();
-  return {
-    addEventListener(_type, listener) {
-      const onClose = () => {
-        if (!res.writableFinished) listener();
-      };
-      wrapped.set(listener, onClose);
-      res.once('close', onClose);
-    },
-    removeEventListener(_type, listener) {
-      const onClose = wrapped.get(listener);
-      if (onClose) res.off('close', onClose);
-      wrapped.delete(listener);
-    },
+class ClientGone implements CancelSignal {
+  private listener: (() => void) | undefined;
+  private readonly onClose = (): void => {
+    if (!this.res.writableFinished) this.listener?.();
   };
+
+  constructor(private readonly res: ServerResponse) {}
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener) throw new Error('ClientGone holds one listener');
+    this.listener = listener;
+    this.res.once('close', this.onClose);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener !== listener) return;
+    this.listener = undefined;
+    this.res.off('close', this.onClose);
+  }
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
@@ -129,7 +133,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
       headers,
       body,
       remoteAddress: ctx.req.socket.remoteAddress,
-      signal: clientGone(ctx.res),
+      signal: new ClientGone(ctx.res),
     });
     // 1xx is informational: as the final status it leaves the client waiting for a response
     // that never comes (100) or claims a protocol switch the relay cannot make (101).
@@ -151,7 +155,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     }
     ctx.status = reply.status;
     for (const [name, value] of replyHeaders) ctx.set(name, value);
-    const bytes = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body, 'base64');
+    const bytes = reply.body === undefined ? EMPTY : Buffer.from(reply.body, 'base64');
     // Written directly: Koa would add a Content-Type to a Buffer body the plugin sent without one.
     ctx.respond = false;
     ctx.res.statusCode = reply.status;

@@ -53,6 +53,18 @@ export class ClientService {
   }
 
   /**
+   * Sets lastUsed = now for each of these tokens, unthrottled (Gotify's UpdateClientTokensLastUsed,
+   * run for the tokens of open streams every 5 minutes). Unknown tokens are skipped; never rejects.
+   */
+  async markUsed(tokens: readonly string[]): Promise<void> {
+    const lastUsed = new Date().toISOString();
+    for (const token of tokens) {
+      const client = this.deps.clients.getByToken(token);
+      if (client) await this.deps.clients.update(client.id, { lastUsed }).catch(() => undefined);
+    }
+  }
+
+  /**
    * Records a use of the token, as Gotify does before serving the request (so the next
    * GET /client shows it). Writes at most every 5 minutes per client; never rejects.
    */

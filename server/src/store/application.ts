@@ -1,25 +1,21 @@
 import { FlowError } from '../errors.js';
 import type { ApplicationRecord } from '../model/application.js';
-import { type CascadePart, type Db, type Op, pad, put, putRaw, del } from './db.js';
+import { type CascadePart, type Db, type Op, pad, putRaw, del } from './db.js';
 import type { MessageStore } from './message.js';
+import { OwnedRecords } from './owned-records.js';
 import { keyAfter } from './sort-key.js';
 
 // Keys: a!<id> → record; a-tok!<token> → id; u-a!<userId>!<id> → ''; a-lu!<id> → lastUsed.
 // lastUsed has its own key because it is written by message inserts, outside the store lock:
 // rewriting the whole record there could undo a concurrent rename.
-const REC = 'a!';
 const LAST_USED = 'a-lu!';
-const BY_TOKEN = 'a-tok!';
-const BY_USER = 'u-a!';
 
 /**
  * Applications, cached in memory (POST /message resolves its token on every call). Deleting
  * an application deletes its messages in the same batch.
  */
 export class ApplicationStore {
-  private byId = new Map<number, ApplicationRecord>();
-  private byToken = new Map<string, number>();
-  private byUser = new Map<number, Set<number>>();
+  private records = new OwnedRecords<ApplicationRecord>({ rec: 'a!', byToken: 'a-tok!', byUser: 'u-a!' });
   /** Apps being deleted: message inserts for them are refused while the cascade runs. */
   private closing = new Set<number>();
 
@@ -29,46 +25,29 @@ export class ApplicationStore {
   ) {}
 
   async load(): Promise<void> {
-    for (const [, v] of await this.db.entries(REC)) {
-      const a = JSON.parse(v) as ApplicationRecord;
-      this.byId.set(a.id, a);
-    }
-    for (const [k, v] of await this.db.entries(BY_TOKEN)) this.byToken.set(k.slice(BY_TOKEN.length), Number(v));
+    await this.records.load(this.db);
     for (const [k, v] of await this.db.entries(LAST_USED)) {
-      const a = this.byId.get(Number(k.slice(LAST_USED.length)));
+      const a = this.records.get(Number(k.slice(LAST_USED.length)));
       if (a) a.lastUsed = v;
     }
-    for (const k of await this.db.keys(BY_USER)) {
-      const [uid, id] = k.slice(BY_USER.length).split('!').map(Number) as [number, number];
-      this.index(uid, id);
-    }
-  }
-
-  private index(userId: number, id: number): void {
-    let set = this.byUser.get(userId);
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(id);
   }
 
   get(id: number): ApplicationRecord | undefined {
-    return this.byId.get(id);
+    return this.records.get(id);
   }
 
   getByToken(token: string): ApplicationRecord | undefined {
-    const id = this.byToken.get(token);
-    return id === undefined ? undefined : this.byId.get(id);
+    return this.records.getByToken(token);
   }
 
   /** True while messages may be added to the application (it exists and is not being deleted). */
   acceptsMessages(id: number): boolean {
-    return this.byId.has(id) && !this.closing.has(id);
+    return this.records.get(id) !== undefined && !this.closing.has(id);
   }
 
   /** The user's applications ordered by (sortKey, id), as Gotify lists them. */
   listByUser(userId: number): ApplicationRecord[] {
-    return [...(this.byUser.get(userId) ?? [])]
-      .map((id) => this.byId.get(id)!)
-      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.id - b.id));
+    return this.records.listByUser(userId).sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.id - b.id));
   }
 
   private sortKeyTaken(userId: number, key: string, exceptId = 0): boolean {
@@ -81,7 +60,7 @@ export class ApplicationStore {
    */
   create(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
     return this.db.exclusive(async () => {
-      if (this.byToken.has(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      if (this.records.getByToken(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
       let sortKey = input.sortKey;
       if (sortKey === '') {
         const apps = this.listByUser(input.userId);
@@ -91,15 +70,8 @@ export class ApplicationStore {
       }
       const { id, op } = this.db.nextId('application');
       const rec: ApplicationRecord = { ...input, id, sortKey };
-      await this.db.batch([
-        op,
-        put(REC + pad(id), rec),
-        putRaw(BY_TOKEN + rec.token, String(id)),
-        putRaw(BY_USER + pad(rec.userId) + '!' + pad(id), ''),
-      ]);
-      this.byId.set(id, rec);
-      this.byToken.set(rec.token, id);
-      this.index(rec.userId, id);
+      await this.db.batch([op, ...this.records.insertOps(rec)]);
+      this.records.add(rec);
       return rec;
     });
   }
@@ -110,16 +82,15 @@ export class ApplicationStore {
     patch: Partial<Pick<ApplicationRecord, 'name' | 'description' | 'defaultPriority' | 'sortKey' | 'image' | 'internal' | 'lastUsed'>>,
   ): Promise<ApplicationRecord> {
     return this.db.exclusive(async () => {
-      const cur = this.byId.get(id);
-      if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', `app with id ${id} doesn't exists`);
+      const cur = this.current(id);
       if (patch.sortKey !== undefined && patch.sortKey !== cur.sortKey && this.sortKeyTaken(cur.userId, patch.sortKey, id)) {
         throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'sort key is not unique');
       }
       const next = { ...cur, ...patch };
-      await this.db.batch([put(REC + pad(id), next)]);
+      await this.db.batch([this.records.updateOp(next)]);
       // A message may have touched lastUsed while the batch ran.
-      const fresh = { ...next, lastUsed: this.byId.get(id)?.lastUsed ?? next.lastUsed };
-      this.byId.set(id, fresh);
+      const fresh = { ...next, lastUsed: this.records.get(id)?.lastUsed ?? next.lastUsed };
+      this.records.set(fresh);
       return fresh;
     });
   }
@@ -129,24 +100,23 @@ export class ApplicationStore {
    * applies the value to memory at once (a lost lastUsed update is harmless).
    */
   touchOp(id: number, lastUsed: string): Op | undefined {
-    const cur = this.byId.get(id);
+    const cur = this.records.get(id);
     if (!cur) return undefined;
-    this.byId.set(id, { ...cur, lastUsed });
+    this.records.set({ ...cur, lastUsed });
     return putRaw(LAST_USED + pad(id), lastUsed);
   }
 
   /** Deletes the application and its messages in one batch; `check` may veto inside the lock. */
   delete(id: number, check?: (cur: ApplicationRecord) => void): Promise<ApplicationRecord> {
     return this.db.exclusive(async () => {
-      const cur = this.byId.get(id);
-      if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', `app with id ${id} doesn't exists`);
+      const cur = this.current(id);
       check?.(cur);
       this.closing.add(id);
       try {
         await this.db.drain();
         const msgOps = await this.messages().deleteByApplicationOps(id, cur.userId);
         await this.db.batch([...this.recordOps(cur), ...msgOps]);
-        this.forget(cur);
+        this.records.remove(cur);
         return cur;
       } finally {
         this.closing.delete(id);
@@ -154,14 +124,14 @@ export class ApplicationStore {
     });
   }
 
-  private recordOps(a: ApplicationRecord): Op[] {
-    return [del(REC + pad(a.id)), del(BY_TOKEN + a.token), del(BY_USER + pad(a.userId) + '!' + pad(a.id)), del(LAST_USED + pad(a.id))];
+  private current(id: number): ApplicationRecord {
+    const cur = this.records.get(id);
+    if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', `app with id ${id} doesn't exists`);
+    return cur;
   }
 
-  private forget(a: ApplicationRecord): void {
-    this.byId.delete(a.id);
-    this.byToken.delete(a.token);
-    this.byUser.get(a.userId)?.delete(a.id);
+  private recordOps(a: ApplicationRecord): Op[] {
+    return [...this.records.deleteOps(a), del(LAST_USED + pad(a.id))];
   }
 
   /**
@@ -181,8 +151,7 @@ export class ApplicationStore {
       return {
         ops,
         commit: () => {
-          for (const a of apps) this.forget(a);
-          this.byUser.delete(userId);
+          this.records.removeUser(userId);
           reopen();
         },
         abort: reopen,

@@ -1,12 +1,10 @@
 import { FlowError } from '../errors.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import { type CascadePart, type Db, type Op, pad, put, putRaw, del } from './db.js';
+import { OwnedRecords } from './owned-records.js';
 
 // Keys: p!<id> → record; p-tok!<token> → id; u-p!<userId>!<id> → ''; u-pm!<userId>!<modulePath> → id;
 // p-st!<id> → storage (base64); p-kv!<id>!<key> → JSON value.
-const REC = 'p!';
-const BY_TOKEN = 'p-tok!';
-const BY_USER = 'u-p!';
 const BY_PATH = 'u-pm!';
 const STORAGE = 'p-st!';
 const KV = 'p-kv!';
@@ -20,56 +18,43 @@ const kvPrefix = (id: number) => KV + pad(id) + '!';
  * changes never rewrite the conf record (and vice versa).
  */
 export class PluginConfStore {
-  private byId = new Map<number, PluginConfRecord>();
   // Webhook requests look confs up by token, so the indexes are mirrored in memory too.
-  private byToken = new Map<string, number>();
+  private records = new OwnedRecords<PluginConfRecord>({ rec: 'p!', byToken: 'p-tok!', byUser: 'u-p!' });
   private byPath = new Map<string, number>();
 
   constructor(private readonly db: Db) {}
 
   async load(): Promise<void> {
-    for (const [, v] of await this.db.entries(REC)) {
-      const p = JSON.parse(v) as PluginConfRecord;
-      this.byId.set(p.id, p);
-    }
-    for (const [k, v] of await this.db.entries(BY_TOKEN)) this.byToken.set(k.slice(BY_TOKEN.length), Number(v));
+    await this.records.load(this.db);
     for (const [k, v] of await this.db.entries(BY_PATH)) this.byPath.set(k, Number(v));
   }
 
-  private remember(p: PluginConfRecord): void {
-    this.byId.set(p.id, p);
-    this.byToken.set(p.token, p.id);
-    this.byPath.set(pathKey(p.userId, p.modulePath), p.id);
-  }
-
   private forget(p: PluginConfRecord): void {
-    this.byId.delete(p.id);
-    this.byToken.delete(p.token);
+    this.records.remove(p);
     this.byPath.delete(pathKey(p.userId, p.modulePath));
   }
 
   get(id: number): PluginConfRecord | undefined {
-    return this.byId.get(id);
+    return this.records.get(id);
   }
 
   getByToken(token: string): PluginConfRecord | undefined {
-    const id = this.byToken.get(token);
-    return id === undefined ? undefined : this.byId.get(id);
+    return this.records.getByToken(token);
   }
 
   getByUserAndPath(userId: number, modulePath: string): PluginConfRecord | undefined {
     const id = this.byPath.get(pathKey(userId, modulePath));
-    return id === undefined ? undefined : this.byId.get(id);
+    return id === undefined ? undefined : this.records.get(id);
   }
 
   /** The user's confs ordered by id. */
   listByUser(userId: number): PluginConfRecord[] {
-    return this.list().filter((p) => p.userId === userId);
+    return this.records.listByUser(userId);
   }
 
   /** Every conf ordered by id. */
   list(): PluginConfRecord[] {
-    return [...this.byId.values()].sort((a, b) => a.id - b.id);
+    return [...this.records.values()].sort((a, b) => a.id - b.id);
   }
 
   /**
@@ -84,14 +69,9 @@ export class PluginConfStore {
       }
       const { id, op } = this.db.nextId('pluginconf');
       const rec: PluginConfRecord = { ...input, id, enabled: input.enabled ?? false, createdAt: new Date().toISOString() };
-      await this.db.batch([
-        op,
-        put(REC + pad(id), rec),
-        putRaw(BY_TOKEN + rec.token, String(id)),
-        putRaw(BY_USER + pad(rec.userId) + '!' + pad(id), ''),
-        putRaw(pathKey(rec.userId, rec.modulePath), String(id)),
-      ]);
-      this.remember(rec);
+      await this.db.batch([op, ...this.records.insertOps(rec), putRaw(pathKey(rec.userId, rec.modulePath), String(id))]);
+      this.records.add(rec);
+      this.byPath.set(pathKey(rec.userId, rec.modulePath), id);
       return rec;
     });
   }
@@ -99,11 +79,9 @@ export class PluginConfStore {
   /** Changes enabled, config or applicationId. */
   update(id: number, patch: Partial<Pick<PluginConfRecord, 'enabled' | 'config' | 'applicationId'>>): Promise<PluginConfRecord> {
     return this.db.exclusive(async () => {
-      const cur = this.byId.get(id);
-      if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
-      const next = { ...cur, ...patch };
-      await this.db.batch([put(REC + pad(id), next)]);
-      this.byId.set(id, next);
+      const next = { ...this.current(id), ...patch };
+      await this.db.batch([this.records.updateOp(next)]);
+      this.records.set(next);
       return next;
     });
   }
@@ -116,7 +94,7 @@ export class PluginConfStore {
 
   setStorage(id: number, data: Uint8Array): Promise<void> {
     return this.db.exclusive(async () => {
-      if (!this.byId.has(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      if (!this.records.get(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
       await this.db.batch([putRaw(STORAGE + pad(id), Buffer.from(data).toString('base64'))]);
     });
   }
@@ -136,7 +114,7 @@ export class PluginConfStore {
   /** Sets one key (a JSON-serialisable value); `undefined` deletes it. */
   kvSet(id: number, key: string, value: unknown): Promise<void> {
     return this.db.exclusive(async () => {
-      if (!this.byId.has(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      if (!this.records.get(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
       await this.db.batch([value === undefined ? del(kvPrefix(id) + key) : put(kvPrefix(id) + key, value)]);
     });
   }
@@ -148,9 +126,7 @@ export class PluginConfStore {
   private async recordOps(p: PluginConfRecord): Promise<Op[]> {
     const kvKeys = await this.db.keys(kvPrefix(p.id));
     return [
-      del(REC + pad(p.id)),
-      del(BY_TOKEN + p.token),
-      del(BY_USER + pad(p.userId) + '!' + pad(p.id)),
+      ...this.records.deleteOps(p),
       del(pathKey(p.userId, p.modulePath)),
       del(STORAGE + pad(p.id)),
       ...kvKeys.map((k) => del(k)),
@@ -160,12 +136,18 @@ export class PluginConfStore {
   /** Deletes one conf with its storage and kv entries. */
   delete(id: number): Promise<PluginConfRecord> {
     return this.db.exclusive(async () => {
-      const cur = this.byId.get(id);
-      if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      const cur = this.current(id);
       await this.db.batch(await this.recordOps(cur));
       this.forget(cur);
       return cur;
     });
+  }
+
+  /** The conf, or FLOW_ERR_NOT_FOUND. */
+  private current(id: number): PluginConfRecord {
+    const cur = this.records.get(id);
+    if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+    return cur;
   }
 
   /** For the user cascade (inside the lock). */

@@ -17,7 +17,19 @@ export interface StreamHubOptions {
   pingPeriodSeconds: number;
   /** Regexes matched against the lower-cased Origin host name (server.stream.allowedorigins). */
   allowedOrigins: readonly string[];
+  /**
+   * Called every `lastUsedPeriodMs` with the distinct client tokens of the open streams, so a
+   * client that stays connected keeps a fresh lastUsed (Gotify's 5-minute ticker in router.go:
+   * `CollectConnectedClientTokens` → `UpdateClientTokensLastUsed`). Streams opened with Basic
+   * credentials have no token and are left out.
+   */
+  touchTokens?: (tokens: string[]) => void;
+  /** Period of `touchTokens`; default 5 minutes, as Gotify. Tests shorten it. */
+  lastUsedPeriodMs?: number;
 }
+
+/** Gotify's ticker period for refreshing lastUsed of connected clients. */
+const LAST_USED_PERIOD_MS = 5 * 60_000;
 
 /**
  * The /stream websocket hub: authenticates upgrades (client token or Basic, as any client
@@ -31,9 +43,18 @@ export class StreamHub {
   private readonly clients = new Map<number, Set<StreamClient>>();
   private readonly origins: RegExp[];
   private readonly unsubscribe: (() => void)[];
+  private readonly lastUsedTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: StreamHubOptions) {
     this.origins = opts.allowedOrigins.map((o) => new RegExp(o));
+    const touch = opts.touchTokens;
+    if (touch) {
+      this.lastUsedTimer = setInterval(() => {
+        const tokens = this.connectedTokens();
+        if (tokens.length > 0) touch(tokens);
+      }, opts.lastUsedPeriodMs ?? LAST_USED_PERIOD_MS);
+      this.lastUsedTimer.unref();
+    }
     this.unsubscribe = [
       opts.bus.on('messageCreated', ({ message }) => {
         const set = this.clients.get(message.userId);
@@ -57,6 +78,13 @@ export class StreamHub {
     let n = 0;
     for (const s of this.clients.values()) n += s.size;
     return n;
+  }
+
+  /** The distinct client tokens of all open streams (Gotify's CollectConnectedClientTokens). */
+  connectedTokens(): string[] {
+    const tokens = new Set<string>();
+    for (const set of this.clients.values()) for (const c of set) if (c.token) tokens.add(c.token);
+    return [...tokens];
   }
 
   /** Gotify's isAllowedOrigin: no Origin, same host, or a configured regex on the host name. */
@@ -100,6 +128,7 @@ export class StreamHub {
 
   /** Closes every stream (server shutdown, 1001 going away). Safe to call twice. */
   close(): void {
+    clearInterval(this.lastUsedTimer);
     for (const u of this.unsubscribe) u();
     for (const set of this.clients.values()) for (const c of [...set]) c.close(1001, 'server shutting down');
     this.clients.clear();

@@ -1,7 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { errorMessage } from './api';
 import { Dialog } from './dialog';
+import { ActionError, useAction } from './use-action';
 
 interface FormDialogProps {
   title: string;
@@ -18,29 +17,15 @@ interface FormDialogProps {
 
 /** A dialog around a form: disables Submit while saving and keeps the dialog open with the error on failure. */
 export function FormDialog({ title, class: className, submitLabel, submitClass, canSubmit, onSubmit, onClose, children }: FormDialogProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit();
-      onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction(async () => {
+    await onSubmit();
+    onClose();
+  });
   return (
     <Dialog title={title} id={className} class={className} onClose={onClose}>
-      <form onSubmit={submit}>
+      <form onSubmit={run}>
         {children}
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ActionError error={error} />
         <div class="dialog-actions">
           <button type="button" class="button cancel" onClick={onClose}>
             Cancel

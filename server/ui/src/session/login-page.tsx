@@ -1,29 +1,20 @@
 import { useState } from 'preact/hooks';
 import { ApiError, errorMessage } from '../common/api';
+import { ActionError, useAction } from '../common/use-action';
 import { login } from './session';
 
 export function LoginPage() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await login(username, password);
-    } catch (err) {
-      // The API's own 401 text speaks of tokens; at the login form the cause is the credentials.
-      setError(err instanceof ApiError && err.status === 401 ? 'Unauthorized: wrong user name or password' : errorMessage(err));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction(
+    () => login(username, password),
+    // The API's own 401 text speaks of tokens; at the login form the cause is the credentials.
+    (err) => (err instanceof ApiError && err.status === 401 ? 'Unauthorized: wrong user name or password' : errorMessage(err)),
+  );
 
   return (
     <main class="login-main">
-      <form id="login-form" class="card login-card" onSubmit={submit}>
+      <form id="login-form" class="card login-card" onSubmit={run}>
         <div class="login-brand">
           <img src="./favicon.svg" alt="" width={40} height={40} />
           <span>Flow</span>
@@ -53,11 +44,7 @@ export function LoginPage() {
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
         </div>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <ActionError error={error} />
         <button type="submit" class="button primary login" disabled={busy}>
           {busy ? 'Logging in…' : 'Login'}
         </button>

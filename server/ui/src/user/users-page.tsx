@@ -1,13 +1,13 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { request } from '../common/api';
 import { ConfirmDialog } from '../common/confirm-dialog';
 import { FormDialog } from '../common/form-dialog';
-import { LoadState } from '../common/load-state';
 import { notify } from '../common/notify';
+import { ResourcePage, RowButton } from '../common/resource-page';
 import { useStore } from '../common/store';
 import type { User } from '../common/types';
+import { useLoad } from '../common/use-load';
 import { reloadCurrentUser, session } from '../session/session';
-import { Icon } from '../common/icons';
 
 type Editing = { kind: 'create' } | { kind: 'edit'; user: User } | null;
 
@@ -66,23 +66,9 @@ export function UsersPage() {
   const current = useStore(session);
   const me = current.state === 'loggedIn' ? current.user : null;
   const [users, setUsers] = useState<User[]>([]);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
+  const load = useLoad(async () => setUsers(await request<User[]>('GET', 'user')));
   const [editing, setEditing] = useState<Editing>(null);
   const [deleting, setDeleting] = useState<User | null>(null);
-
-  const load = async () => {
-    setLoading(true);
-    setError(null);
-    try {
-      setUsers(await request<User[]>('GET', 'user'));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => void load(), []);
 
   if (me && !me.admin) {
     return (
@@ -96,68 +82,32 @@ export function UsersPage() {
   }
 
   return (
-    <section class="page users-page">
-      <div class="page-header">
-        <h4>Users</h4>
-        <div class="page-actions">
-          <button type="button" id="create-user" class="button primary" onClick={() => setEditing({ kind: 'create' })}>
-            Create user
-          </button>
-        </div>
-      </div>
-      <p class="page-subtitle">Everyone who can log in. Each user has their own applications, clients, messages and plugin instances.</p>
-      <LoadState loading={loading && users.length === 0} error={error} onRetry={() => void load()} />
-      {!error && (
-        <div class="table-wrap card">
-          <table id="user-table" class="table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Admin</th>
-                <th>
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((user) => (
-                <tr key={user.id} data-id={user.id}>
-                  <td class="name">
-                    {user.name}
-                    {user.id === me?.id && <span class="badge current">you</span>}
-                  </td>
-                  <td class="admin">{user.admin ? 'Yes' : 'No'}</td>
-                  <td class="actions">
-                    <button
-                      type="button"
-                      class="icon-button edit"
-                      aria-label={`Edit ${user.name}`}
-                      title="Edit"
-                      onClick={() => setEditing({ kind: 'edit', user })}
-                    >
-                      <Icon name="edit" />
-                    </button>
-                    <button
-                      type="button"
-                      class="icon-button delete"
-                      aria-label={`Delete ${user.name}`}
-                      title="Delete"
-                      onClick={() => setDeleting(user)}
-                    >
-                      <Icon name="trash" />
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+    <ResourcePage
+      class="users-page"
+      title="Users"
+      subtitle="Everyone who can log in. Each user has their own applications, clients, messages and plugin instances."
+      create={{ id: 'create-user', label: 'Create user', onClick: () => setEditing({ kind: 'create' }) }}
+      table={{ id: 'user-table', columns: ['Name', 'Admin'] }}
+      load={load}
+      rows={users.map((user) => (
+        <tr key={user.id} data-id={user.id}>
+          <td class="name">
+            {user.name}
+            {user.id === me?.id && <span class="badge current">you</span>}
+          </td>
+          <td class="admin">{user.admin ? 'Yes' : 'No'}</td>
+          <td class="actions">
+            <RowButton action="edit" name={user.name} onClick={() => setEditing({ kind: 'edit', user })} />
+            <RowButton action="delete" name={user.name} onClick={() => setDeleting(user)} />
+          </td>
+        </tr>
+      ))}
+    >
       {editing && (
         <UserDialog
           user={editing.kind === 'edit' ? editing.user : undefined}
           onSaved={async () => {
-            await load();
+            await load.reload();
             if (editing.kind === 'edit' && editing.user.id === me?.id) await reloadCurrentUser();
           }}
           onClose={() => setEditing(null)}
@@ -170,11 +120,11 @@ export function UsersPage() {
           onConfirm={async () => {
             await request('DELETE', `user/${deleting.id}`);
             notify.info('User deleted');
-            await load();
+            await load.reload();
           }}
           onClose={() => setDeleting(null)}
         />
       )}
-    </section>
+    </ResourcePage>
   );
 }

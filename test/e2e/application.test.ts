@@ -144,13 +144,32 @@ describe('/application/:id/image', () => {
     expect(readdirSync(path.join(s.dataDir, 'images'))).toEqual([]);
   });
 
-  it('answers an upload over limits.bodybytes (1 MiB by default) with 413 and stores nothing', async () => {
+  it('accepts images over limits.bodybytes, up to limits.imagebytes (10 MiB): a 3 MiB phone photo', async () => {
+    // Gotify sets no body limit; Flow's 1 MiB limits.bodybytes does not apply to this route.
+    const app = await s.createApp({ name: 'photo' }, bob.auth);
+    const photo = Buffer.concat([PNG, Buffer.alloc(3 * 1024 * 1024)]);
+    const r = await upload(app.id, bob.auth, new Blob([photo]), 'photo.png');
+    expect(r.status).toBe(200);
+    const served = await fetch(`${s.url}/${r.body.image}`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(photo)).toBe(true);
+    await s.api('DELETE', `/application/${app.id}`, { auth: bob.auth });
+  });
+
+  it('answers an upload over limits.imagebytes with 413 and the error body, and stores nothing', async () => {
     const app = await s.createApp({ name: 'big' }, bob.auth);
-    const big = Buffer.concat([PNG, Buffer.alloc(1024 * 1024 + 10)]);
+    const big = Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024 + 10)]);
     const r = await upload(app.id, bob.auth, new Blob([big]), 'big.png');
     expect(r.status).toBe(413);
-    expect(r.body.errorCode).toBe(413);
+    expect(r.body).toEqual({
+      error: 'Payload Too Large',
+      errorCode: 413,
+      errorDescription: `request body too large: the limit is ${10 * 1024 * 1024} bytes (limits.imagebytes)`,
+    });
     expect(readdirSync(path.join(s.dataDir, 'images'))).toEqual([]);
+    // Every other route keeps limits.bodybytes.
+    const json = await s.api('POST', '/application', { auth: bob.auth, json: { name: 'x', description: 'd'.repeat(1024 * 1024) } });
+    expect(json.status).toBe(413);
+    expect(json.body.errorDescription).toBe(`request body too large: the limit is ${1024 * 1024} bytes (limits.bodybytes)`);
   });
 
   it('deletes the stored image with its application', async () => {

@@ -66,10 +66,10 @@ describe('flow bin: configuration', () => {
   it('--help lists every key with its env var', async () => {
     const r = await run(['--help'], await tempCwd());
     expect(r.code).toBe(0);
-    for (const key of ['server.listenaddr', 'server.port', 'server.stream.pingperiodseconds', 'server.stream.allowedorigins', 'datadir', 'pluginsdir', 'defaultuser.name', 'defaultuser.pass', 'passstrength', 'limits.bodybytes']) {
+    for (const key of ['server.listenaddr', 'server.port', 'server.stream.pingperiodseconds', 'server.stream.allowedorigins', 'datadir', 'pluginsdir', 'defaultuser.name', 'defaultuser.pass', 'passstrength', 'limits.bodybytes', 'limits.imagebytes', 'server.cors.alloworigins', 'server.cors.allowmethods', 'server.cors.allowheaders']) {
       expect(r.stdout).toContain(key + ':');
     }
-    for (const env of ['FLOW_SERVER_LISTENADDR', 'FLOW_SERVER_PORT', 'FLOW_DATADIR', 'FLOW_PLUGINSDIR', 'FLOW_DEFAULTUSER_NAME', 'FLOW_DEFAULTUSER_PASS', 'FLOW_PASSSTRENGTH', 'FLOW_LIMITS_BODYBYTES']) {
+    for (const env of ['FLOW_SERVER_LISTENADDR', 'FLOW_SERVER_PORT', 'FLOW_DATADIR', 'FLOW_PLUGINSDIR', 'FLOW_DEFAULTUSER_NAME', 'FLOW_DEFAULTUSER_PASS', 'FLOW_PASSSTRENGTH', 'FLOW_LIMITS_BODYBYTES', 'FLOW_LIMITS_IMAGEBYTES', 'FLOW_SERVER_CORS_ALLOWORIGINS']) {
       expect(r.stdout).toContain(env);
     }
     expect(r.stdout).toContain('--server-port');

@@ -126,7 +126,7 @@ describe('GET /stream', () => {
 
 describe('lastUsed of clients with an open stream', () => {
   it('is set to now on every tick for each open stream’s token (Gotify’s 5-minute ticker), and only for those', async () => {
-    const t = await startTestServer({ streamLastUsedPeriodMs: 600_000 });
+    const t = await startTestServer({ streamLastUsedPeriodMs: 50 });
     try {
       const phone = await t.createClient('phone');
       const idle = await t.createClient('idle');

@@ -38,11 +38,24 @@ describe('resolveConfig', () => {
     expect(r.config['server.stream.allowedorigins']).toEqual(['a,b', 'c']);
   });
 
+  it('reads Gotify\'s server.cors block from the file and the env', () => {
+    const file = { path: 'config.yml', data: { server: { cors: { alloworigins: ['.+\\.example\\.com'], allowmethods: ['GET', 'POST'], allowheaders: ['Authorization'] } } } };
+    let r = resolveConfig({ file });
+    expect([r.config['server.cors.alloworigins'], r.config['server.cors.allowmethods'], r.config['server.cors.allowheaders']]).toEqual([
+      ['.+\\.example\\.com'],
+      ['GET', 'POST'],
+      ['Authorization'],
+    ]);
+    r = resolveConfig({ env: { FLOW_SERVER_CORS_ALLOWMETHODS: 'GET,PUT', FLOW_LIMITS_IMAGEBYTES: '2048' } });
+    expect([r.config['server.cors.alloworigins'], r.config['server.cors.allowmethods'], r.config['limits.imagebytes']]).toEqual([[], ['GET', 'PUT'], 2048]);
+  });
+
   it.each([
     [{ env: { FLOW_SERVER_PORT: '80a' } }, 'invalid value for server.port (env FLOW_SERVER_PORT): expected an integer, got "80a"'],
     [{ flags: { passstrength: '40' } }, 'invalid value for passstrength (flag --passstrength): 40 is above the maximum 31'],
     [{ file: { path: 'c', data: { limits: { bodybytes: 0 } } } }, 'invalid value for limits.bodybytes (config file): 0 is below the minimum 1'],
     [{ file: { path: 'c', data: { server: { stream: { allowedorigins: ['('] } } } } }, 'invalid value for server.stream.allowedorigins'],
+    [{ env: { FLOW_SERVER_CORS_ALLOWORIGINS: '^https://ok$, [' } }, 'invalid value for server.cors.alloworigins (env FLOW_SERVER_CORS_ALLOWORIGINS)'],
     [{ file: { path: 'c', data: { registration: 'maybe' } } }, 'invalid value for registration'],
     [{ file: { path: 'c', data: [1, 2] } }, 'c: expected a YAML mapping at the top level'],
     [{ overrides: { 'log.level': 'loud' } }, 'invalid value for log.level (option): must be one of'],

@@ -19,8 +19,18 @@ function stripPrefix(req: IncomingMessage, prefix: string): string | null {
   return url.startsWith(prefix) ? `/${url.slice(prefix.length)}` : null;
 }
 
-export async function startSubPathProxy(target: string, prefix = '/flow/'): Promise<SubPathProxy> {
-  const { hostname, port } = new URL(target);
+export interface SubPathProxyOptions {
+  /**
+   * Send Flow the upstream address as Host and the browser's Host as X-Forwarded-Host, as nginx
+   * does with `proxy_set_header X-Forwarded-Host $host` and its default `Host $proxy_host`.
+   */
+  rewriteHost?: boolean;
+}
+
+export async function startSubPathProxy(target: string, prefix = '/flow/', options: SubPathProxyOptions = {}): Promise<SubPathProxy> {
+  const { hostname, port, host: upstreamHost } = new URL(target);
+  const forwardHeaders = (req: IncomingMessage) =>
+    options.rewriteHost ? { ...req.headers, host: upstreamHost, 'x-forwarded-host': req.headers.host ?? '' } : req.headers;
   const server: Server = createServer((req, res) => {
     const upstreamPath = stripPrefix(req, prefix);
     if (upstreamPath === null) {
@@ -28,7 +38,7 @@ export async function startSubPathProxy(target: string, prefix = '/flow/'): Prom
       return;
     }
     const upstream = request(
-      { host: hostname, port, method: req.method, path: upstreamPath, headers: { ...req.headers, 'x-forwarded-prefix': prefix } },
+      { host: hostname, port, method: req.method, path: upstreamPath, headers: { ...forwardHeaders(req), 'x-forwarded-prefix': prefix } },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
@@ -44,7 +54,7 @@ export async function startSubPathProxy(target: string, prefix = '/flow/'): Prom
       return;
     }
     const upstream = connect(Number(port), hostname, () => {
-      const headers = Object.entries(req.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
+      const headers = Object.entries(forwardHeaders(req)).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`]));
       upstream.write(`${req.method} ${upstreamPath} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
       socket.pipe(upstream).pipe(socket);

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -280,14 +281,14 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   async function validateAndSetConfig(instance: Instance, text: string, call: CallContext): Promise<unknown> {
     let value: unknown;
     try {
-      value = parseYaml(text);
+      value = parseConfigYaml(text);
     } catch (error) {
       throw new RpcError(ErrorCodes.InvalidConfig, `config is not valid YAML: ${firstLine(errorMessage(error, 'syntax error'))}`);
     }
     const defaults = await runPluginCode('defaultConfig', () => instance.defaultConfig!(call));
     let merged: unknown;
     try {
-      merged = mergeConfig(typeof defaults === 'string' ? parseYaml(defaults) : defaults, value);
+      merged = mergeConfig(typeof defaults === 'string' ? parseConfigYaml(defaults) : defaults, value);
     } catch (error) {
       throw new RpcError(ErrorCodes.InvalidConfig, errorMessage(error, 'config does not fit the default config'));
     }
@@ -389,6 +390,30 @@ function lifetimeCall(instance: KitContext): CallContext {
   };
 }
 
+/** The last YAML text parsed by parseConfigYaml and its value (only a tree of JSON values, see there). */
+let lastYaml: { text: string; value: unknown } | undefined;
+
+/**
+ * `parseYaml(text)`, remembering the last text: at start the host configures every instance, and
+ * most users keep the same (default) config text. Parsing it 10,000 times makes ~30 MB of garbage
+ * that a plugin process's RSS keeps (issue 4). Each caller gets its own copy of the value, so a
+ * plugin that keeps or changes it affects no other instance. Values other than plain JSON trees
+ * (YAML 1.1 dates, sets, binary) are not remembered, so structuredClone never changes a type.
+ */
+function parseConfigYaml(text: string): unknown {
+  if (lastYaml?.text === text) return structuredClone(lastYaml.value);
+  const value: unknown = parseYaml(text);
+  if (isJsonTree(value)) lastYaml = { text, value: structuredClone(value) };
+  return value;
+}
+
+function isJsonTree(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return true;
+  if (Array.isArray(value)) return value.every(isJsonTree);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.entries(value).every(([key, item]) => key !== '__proto__' && isJsonTree(item));
+}
+
 function errorMessage(error: unknown, fallback: string): string {
   if (error instanceof Error && error.message) return error.message;
   if (typeof error === 'string' && error) return error;
@@ -397,6 +422,22 @@ function errorMessage(error: unknown, fallback: string): string {
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
+}
+
+/**
+ * Keeps V8's young generation at the size it has once the plugin is loaded. V8 doubles it (up to
+ * 2 × 16 MB in Node 20) whenever much of what was allocated survives, and a plugin's start is
+ * exactly that: the host creates, configures and enables one instance per user in a burst, and
+ * every instance survives. The grown space stays resident: ~24 MB of each plugin process's RSS
+ * at 10,000 users (issue 4; bench/README.md, "Plugin host"). A plugin mostly waits for the host,
+ * so the more frequent scavenges cost little (the webhook relay bench did not move).
+ * `--semi-space-growth-factor` is read at each growth, so setting it now takes effect (unlike
+ * `--max-semi-space-size`, fixed when the heap is made). A plugin started with a semi-space flag
+ * of its own (on the command line or in NODE_OPTIONS) keeps it.
+ */
+function keepYoungGenerationSize(env: Readonly<Record<string, string | undefined>>): void {
+  const own = [...process.execArgv, env.NODE_OPTIONS ?? ''].some((arg) => /semi[-_]space/.test(arg));
+  if (!own) setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** What runPlugin reads from the process; tests pass their own. */
@@ -442,6 +483,7 @@ export function runPlugin(definition: PluginDefinition, options: RunOptions = {}
   }
 
   guardStdout();
+  keepYoungGenerationSize(env);
   const server = servePlugin(definition, { input: process.stdin, output: process.stdout, write: writeStdout });
   process.on('uncaughtException', (error) => writeLogLine(process.stderr, 'error', `uncaught exception in plugin code (still serving): ${error.stack ?? error.message}`));
   process.on('unhandledRejection', (reason) =>

@@ -52,3 +52,29 @@ describe('web UI behind a reverse proxy sub-path', () => {
     await screenshot(ui.page, 'subpath-plugin-detail');
   });
 });
+
+describe('web UI behind a proxy that rewrites Host (CORS same-host check via X-Forwarded-Host)', () => {
+  let hostProxy: SubPathProxy;
+  let page: UiBrowser;
+  beforeAll(async () => {
+    hostProxy = await startSubPathProxy(flow.server.url, '/flow/', { rewriteHost: true });
+    page = await openBrowser(hostProxy.url);
+  });
+  afterAll(async () => {
+    await page?.close();
+    await hostProxy?.close();
+  });
+
+  it('logs in and loads applications: the browser’s Origin matches X-Forwarded-Host, not Host', async () => {
+    const calls: { url: string; method: string; status: number }[] = [];
+    page.page.on('response', (res) => {
+      if (!res.url().includes('/stream')) calls.push({ url: res.url(), method: res.request().method(), status: res.status() });
+    });
+    await login(page.page, hostProxy.url);
+    await page.page.locator('#navigate-apps').click();
+    await waitForHeading(page.page, 'Applications');
+    await page.page.getByText('Proxied', { exact: true }).first().waitFor();
+    expect(calls.some((c) => c.method === 'POST' && c.url.endsWith('/client') && c.status === 200)).toBe(true);
+    expect(calls.filter((c) => c.status === 403)).toEqual([]);
+  });
+});

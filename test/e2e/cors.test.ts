@@ -90,7 +90,7 @@ describe('CORS with the default config (no server.cors.alloworigins)', () => {
   });
 
   it('keeps answering OPTIONS without a cross-origin Origin with 200 and an empty body', async () => {
-    for (const headers of [{}, { Origin: `http://${host}` }]) {
+    for (const headers of [{}, { Origin: `http://${host}` }] as Record<string, string>[]) {
       const r = await call('OPTIONS', '/anything/at/all', headers);
       expect(r.status).toBe(200);
       expect(r.text).toBe('');

@@ -86,6 +86,16 @@ describe('GET /stream', () => {
     expect(bad.body.error).toBe('Forbidden');
   });
 
+  it('accepts the public host of a proxy that rewrites Host (X-Forwarded-Host), and only that host', async () => {
+    const c = await s.createClient('proxied', bob.auth);
+    const proxied = { 'X-Forwarded-Host': 'flow.example.org' };
+    const ok = await tryUpgrade('/stream?token=' + c.token, { ...proxied, Origin: 'https://flow.example.org' });
+    expect(ok.status).toBe(101);
+    ok.ws!.close();
+    const bad = await tryUpgrade('/stream?token=' + c.token, { ...proxied, Origin: 'https://evil.example.org' });
+    expect(bad.status).toBe(403);
+  });
+
   it('answers a plain GET /stream (no upgrade) with 400 after auth, 401 without', async () => {
     expect((await s.api('GET', '/stream', { auth: bob.auth })).status).toBe(400);
     expect((await s.api('GET', '/stream')).status).toBe(401);

@@ -37,7 +37,8 @@ export function cors(options: CorsOptions): FlowMiddleware {
   const methods = distinct(options.allowMethods).map((m) => m.toUpperCase()).join(',');
   const headers = distinct(options.allowHeaders).map(canonicalHeaderKey).join(',');
 
-  return async (ctx, next) => {
+  // Not async: most requests carry no cross-origin Origin and only pass through.
+  return (ctx, next) => {
     const origin = ctx.req.headers.origin;
     if (!origin || exempt(ctx.method, ctx.path) || sameHost(ctx, origin)) return next();
     const lower = origin.toLowerCase();
@@ -46,7 +47,7 @@ export function cors(options: CorsOptions): FlowMiddleware {
       ctx.status = 403;
       ctx.body = '';
       ctx.type = 'application/json';
-      return;
+      return undefined;
     }
     ctx.set('Access-Control-Allow-Origin', origin);
     ctx.vary('Origin');
@@ -58,6 +59,7 @@ export function cors(options: CorsOptions): FlowMiddleware {
     if (headers) ctx.set('Access-Control-Allow-Headers', headers);
     ctx.set('Access-Control-Max-Age', MAX_AGE_SECONDS);
     ctx.status = 204;
+    return undefined;
   };
 }
 

@@ -97,7 +97,12 @@ export class StreamHub {
     } catch {
       return false;
     }
-    if (u.host.toLowerCase() === (req.headers.host ?? '').toLowerCase()) return true;
+    const host = u.host.toLowerCase();
+    if (host === (req.headers.host ?? '').toLowerCase()) return true;
+    // A reverse proxy that rewrites Host passes the public one here. Safe to trust: a
+    // cross-site page cannot set headers on a WebSocket handshake.
+    const forwarded = String(req.headers['x-forwarded-host'] ?? '').split(',')[0]!.trim().toLowerCase();
+    if (forwarded !== '' && host === forwarded) return true;
     return this.origins.some((re) => re.test(u.hostname.toLowerCase()));
   }
 

@@ -1,8 +1,10 @@
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { applications } from './application/applications';
 import { streamState } from './message/stream';
 import { useStore } from './common/store';
 import type { User } from './common/types';
+import { PasswordDialog } from './session/password-dialog';
 import { logout } from './session/session';
 
 interface LayoutProps {
@@ -24,6 +26,7 @@ function NavLink({ id, href, path, children }: { id: string; href: string; path:
 export function Layout({ user, path, children }: LayoutProps) {
   const apps = useStore(applications);
   const stream = useStore(streamState);
+  const [changingPassword, setChangingPassword] = useState(false);
   return (
     <div class="layout">
       <header class="topbar">
@@ -50,10 +53,14 @@ export function Layout({ user, path, children }: LayoutProps) {
         <span class="user-name" title={user.admin ? 'Administrator' : 'User'}>
           {user.name}
         </span>
+        <button type="button" id="changepw" class="button topbar-button" onClick={() => setChangingPassword(true)}>
+          Change password
+        </button>
         <button type="button" id="logout" class="button topbar-button" onClick={() => void logout()}>
-          logout
+          Logout
         </button>
       </header>
+      {changingPassword && <PasswordDialog onClose={() => setChangingPassword(false)} />}
       {stream === 'reconnecting' && (
         <div class="stream-banner" role="status">
           Connection to the server lost; new messages will appear once it is back. Reconnecting…

@@ -7,8 +7,8 @@ interface FormDialogProps {
   /** Also the dialog's id (`#app-dialog`, as in Gotify's UI). */
   class: string;
   submitLabel: string;
-  /** Extra class of the submit button: `create` or `update`, as in Gotify's UI. */
-  submitClass: 'create' | 'update';
+  /** Extra class of the submit button: `create`, `update` or `change`, as in Gotify's UI. */
+  submitClass: 'create' | 'update' | 'change';
   canSubmit: boolean;
   onSubmit: () => Promise<void>;
   onClose: () => void;

@@ -4,6 +4,7 @@
 //   node bench/plugins/run.mjs            (after `npm run build`; `npm run bench` does both)
 //   BENCH_SECONDS=10 BENCH_USERS=10000 node bench/plugins/run.mjs
 //   node bench/plugins/run.mjs --relay-only   (part 2 only: no 10,000-user startup, ~1 min)
+//   node bench/plugins/run.mjs --startup-only (part 1 only: startup time and plugin RSS)
 //
 // 1. Startup: 10,000 users × 3 kit-based plugins (echo, minimal, hello). A child process
 //    seeds the users, starts Flow once cold (confs, tokens and echo's internal applications
@@ -48,6 +49,7 @@ const quietConfig = (data, plugins) => ({
 });
 
 const RELAY_ONLY = process.argv[2] === '--relay-only';
+const STARTUP_ONLY = process.argv[2] === '--startup-only';
 
 /** CPU time (user + system) a process has used so far, in µs; clock ticks are 10 ms on Linux. */
 const cpuUs = (pid) => {
@@ -165,6 +167,14 @@ async function main() {
       startup = await s.first;
       await s.exited;
     }
+    if (STARTUP_ONLY) {
+      const failures = reportStartup(startup);
+      if (failures.length > 0) {
+        console.log('MISSED: ' + failures.join('; '));
+        process.exitCode = 1;
+      }
+      return;
+    }
 
     // 2. webhook relay vs in-process
     const hookPlugins = path.join(work, 'plugins-hook');
@@ -199,25 +209,14 @@ async function main() {
 
     const ratio = viaPlugin.requests.average / sameStack.requests.average;
     const bareRatio = viaPlugin.requests.average / inProcess.requests.average;
-    const total = startup?.procs.reduce((n, p) => n + p.instances, 0);
-    const enabled = startup?.procs.reduce((n, p) => n + p.enabled, 0);
     console.log(`\nnode ${process.version}, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} interleaved rounds`);
-    if (startup) {
-      console.log(`startup, ${startup.users} users × ${startup.procs.length} plugins: cold ${(startup.coldMs / 1000).toFixed(2)} s (confs and apps created), warm ${(startup.warmMs / 1000).toFixed(2)} s to ${enabled}/${total} instances created, configured and enabled (target < 5 s)`);
-      for (const p of startup.procs) console.log(`  ${p.name.padEnd(8)} ${String(p.instances).padStart(6)} instances, RSS ${p.rssMb.toFixed(1)} MB (target < 100 MB)`);
-    }
+    const failures = startup ? reportStartup(startup) : [];
     console.log('run'.padEnd(28), 'req/s'.padStart(8), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'non-2xx'.padStart(8), 'CPU µs/req (server + plugin)'.padStart(30));
     for (const [name, r] of [['webhook via plugin', viaPlugin], ['in-process in Flow\'s Koa', sameStack], ['in-process in bare Koa', inProcess]]) {
       console.log(name.padEnd(28), r.requests.average.toFixed(0).padStart(8), String(r.latency.p50).padStart(7), String(r.latency.p99).padStart(7), String(r.non2xx).padStart(8), r.cpuPerReq.map((us) => us.toFixed(0)).join(' + ').padStart(30));
     }
     console.log(`webhook relay = ${(ratio * 100).toFixed(1)}% of the in-process handler in Flow's Koa (target >= 60%); ${(bareRatio * 100).toFixed(1)}% of bare Koa; p99 ${viaPlugin.latency.p99} ms (target < 10 ms); hello RSS after load ${helloRss.toFixed(1)} MB`);
 
-    const failures = [];
-    if (startup) {
-      if (startup.warmMs >= 5000) failures.push('warm start took 5 s or more');
-      if (enabled !== total || total !== startup.users * startup.procs.length) failures.push(`only ${enabled}/${total} instances enabled`);
-      if (startup.procs.some((p) => !(p.rssMb < 100))) failures.push('a plugin process uses 100 MB or more');
-    }
     if (ratio < 0.6) failures.push('webhook relay below 60% of the in-process handler');
     if (viaPlugin.latency.p99 >= 10) failures.push('webhook p99 10 ms or more');
     if (viaPlugin.non2xx > 0 || viaPlugin.errors > 0) failures.push('webhook errors');
@@ -230,6 +229,19 @@ async function main() {
   }
 }
 
+/** Prints part 1's numbers; returns the targets it missed. */
+function reportStartup(startup) {
+  const total = startup.procs.reduce((n, p) => n + p.instances, 0);
+  const enabled = startup.procs.reduce((n, p) => n + p.enabled, 0);
+  console.log(`startup, ${startup.users} users × ${startup.procs.length} plugins: cold ${(startup.coldMs / 1000).toFixed(2)} s (confs and apps created), warm ${(startup.warmMs / 1000).toFixed(2)} s to ${enabled}/${total} instances created, configured and enabled (target < 5 s)`);
+  for (const p of startup.procs) console.log(`  ${p.name.padEnd(8)} ${String(p.instances).padStart(6)} instances, RSS ${p.rssMb.toFixed(1)} MB (target < 100 MB)`);
+  const failures = [];
+  if (startup.warmMs >= 5000) failures.push('warm start took 5 s or more');
+  if (enabled !== total || total !== startup.users * startup.procs.length) failures.push(`only ${enabled}/${total} instances enabled`);
+  if (startup.procs.some((p) => !(p.rssMb < 100))) failures.push('a plugin process uses 100 MB or more');
+  return failures;
+}
+
 const [mode, ...args] = process.argv.slice(2);
-if (mode && !RELAY_ONLY) await child(mode, args);
+if (mode && !RELAY_ONLY && !STARTUP_ONLY) await child(mode, args);
 else await main();

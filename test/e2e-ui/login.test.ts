@@ -94,8 +94,10 @@ describe('web UI login', () => {
     await login(ui.page, flow.uiUrl);
     const [client] = await webClients();
     await flow.server.api('DELETE', `/client/${client!.id}`, { auth: flow.server.adminAuth });
-    // Deleting the client closes its stream; the UI notices, finds its token refused and logs out.
+    // Deleting the client closes its stream; the UI notices, finds its token refused and logs out,
+    // and says why.
     await waitForHeading(ui.page, 'Login');
+    await ui.page.getByRole('alert').filter({ hasText: 'You were logged out' }).waitFor();
     expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -140,8 +140,13 @@ describe('messages page', () => {
     await flow.server.flow.close();
     await ui.page.locator('.stream-banner').waitFor();
     await screenshot(ui.page, 'messages-reconnecting');
+    // A page opened while the server is down says so, and loads by itself once the server is back.
+    await ui.page.locator('#navigate-clients').click();
+    await ui.page.locator('.clients-page .error-box').filter({ hasText: 'cannot be reached' }).waitFor();
     await flow.server.restart();
     await ui.page.locator('.stream-banner').waitFor({ state: 'detached', timeout: 15_000 });
+    await ui.page.locator('#client-table').waitFor();
+    await ui.page.locator('#message-navigation a.all').click();
     await post(windows.token, { title: 'After restart', message: 'the stream is back' });
     await waitForText(messages().first().locator('.title'), 'After restart');
     expect(ui.pageErrors).toEqual([]);

@@ -34,9 +34,9 @@ describe('flow-plugin check', () => {
   });
 
   it('fails a plugin that does not exit on stdin EOF, and one that answers the wrong version', async () => {
-    const deaf = await flowPlugin(['check', '--only', 'stdin-eof', '--step-timeout', '500', '--', process.execPath, SCRIPTED_PLUGIN, 'deaf-eof']);
+    const deaf = await flowPlugin(['check', '--only', 'stdin-eof', '--step-timeout', '2000', '--', process.execPath, SCRIPTED_PLUGIN, 'deaf-eof']);
     expect(deaf.code).toBe(1);
-    expect(deaf.stdout).toMatch(/FAIL {2}stdin-eof +line \d+ \(the plugin exits with code 1\): the plugin did nothing for 500 ms/);
+    expect(deaf.stdout).toMatch(/FAIL {2}stdin-eof +line \d+ \(the plugin exits with code 1\): the plugin did nothing for 2000 ms/);
     const refuses = await flowPlugin(['check', '--only', 'handshake', '--', process.execPath, SCRIPTED_PLUGIN, 'bad-version']);
     expect(refuses.code).toBe(1);
     expect(refuses.stdout).toMatch(/\/error: not in the transcript, got \{"code":1005/);

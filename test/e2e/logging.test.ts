@@ -42,6 +42,8 @@ describe('access log', () => {
     await fetch(`${flow.url}/message?token=${app.token}&message=hi`, { method: 'POST' });
     await fetch(`${flow.url}/message`, { method: 'POST', headers: { 'X-Gotify-Key': app.token, 'Content-Type': 'application/json' }, body: '{"message":"x"}' });
     await fetch(`${flow.url}/plugin/3/custom/PwebhookSecretToken123456/echo?x=1`);
+    // Repeated slashes are routed like single ones (cleanPath), so they are masked too.
+    await fetch(`${flow.url}//plugin/3/custom/PdoubleSlashSecret1234567/echo`);
     await fetch(`${flow.url}/current/user`, { headers: { Authorization: 'Bearer ' + app.token } });
 
     const access = lines.filter((l) => l.msg === 'request');
@@ -51,6 +53,7 @@ describe('access log', () => {
       ['POST', '/message?token=[masked]&message=hi', 200],
       ['POST', '/message', 200],
       ['GET', '/plugin/3/custom/[masked]/echo?x=1', 404],
+      ['GET', '//plugin/3/custom/[masked]/echo', 404],
       ['GET', '/current/user', 401],
     ]);
     for (const l of access) {
@@ -58,7 +61,7 @@ describe('access log', () => {
       expect(typeof l.reqId).toBe('string');
     }
     const all = JSON.stringify(lines);
-    for (const secret of [app.token, 'Sup3rSecretPass', 'PwebhookSecretToken123456', 'YWRtaW46YWRtaW4=', 'admin:admin']) {
+    for (const secret of [app.token, 'Sup3rSecretPass', 'PwebhookSecretToken123456', 'PdoubleSlashSecret1234567', 'YWRtaW46YWRtaW4=', 'admin:admin']) {
       expect(all).not.toContain(secret);
     }
   });

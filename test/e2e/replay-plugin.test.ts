@@ -61,9 +61,9 @@ describe('flow-plugin replay', () => {
   });
 
   it('exits 1 naming the awaited line when the plugin hangs (step deadline)', async () => {
-    const result = await flowPlugin(['replay', '--step-timeout', '300', transcript, ...scripted('hang')]);
+    const result = await flowPlugin(['replay', '--step-timeout', '2000', transcript, ...scripted('hang')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/line \d+ \(plugin → host, message\/send, instance "[12]"\): the plugin did nothing for 300 ms while this was expected/);
+    expect(result.stderr).toMatch(/line \d+ \(plugin → host, message\/send, instance "[12]"\): the plugin did nothing for 2000 ms while this was expected/);
   });
 
   it('exits 1 naming the awaited line when the plugin crashes', async () => {

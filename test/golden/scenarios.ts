@@ -2,7 +2,9 @@
  * The sessions the golden transcripts are recorded from: one scenario per plugin in plugins/,
  * driven through the kit's test host with the plugin running behind `flow-plugin record`
  * (the same recorder code the server uses). Each scenario sticks to behaviour that is the
- * plugin's own and deterministic: no wall-clock output, no network, no random values.
+ * plugin's own and deterministic: no wall-clock output, no network, no random values, and no
+ * two operations of one instance in flight at once (their interleaving is not fixed, and
+ * replay keeps per-instance order).
  *
  * Re-record after an intended protocol change: `npm run golden:record` (or name plugins:
  * `npm run golden:record -- echo github`), review the diff of test/golden/*.jsonl, commit.
@@ -67,7 +69,9 @@ export const SCENARIOS: Record<string, GoldenScenario> = {
       await a.webhook({ method: 'GET', path: '/nope' });
       await a.display({ scheme: 'https', host: 'flow.example' });
       a.sendMessageToSubscriber({ id: 7, appid: 3, message: 'from elsewhere', title: 'other app', date: '2026-01-01T00:00:00Z' });
-      await host.waitFor(() => a.kv.get('seen') !== undefined || [...a.kv.values()].length > 0);
+      // Each step waits for the plugin's last word on the previous one: calls of one instance
+      // that overlap (a notification still being handled during the disable) have no fixed order.
+      await host.waitFor(() => a.logs.some((line) => line.message === 'message seen'));
       await a.disable();
     },
   },

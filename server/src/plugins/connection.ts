@@ -154,6 +154,7 @@ class PendingCall implements CancellationToken {
  */
 export class PluginConnection {
   private readonly conn: MessageConnection;
+  private readonly writer: MessageWriter;
   private readonly pending = new Set<PendingCall>();
   private closedReason: string | undefined;
 
@@ -210,6 +211,7 @@ export class PluginConnection {
     };
     // maxParallelism makes vscode-jsonrpc resolve responses synchronously in the reader
     // callback instead of one per setImmediate (.notes/protocol.md): a large win for webhooks.
+    this.writer = counted;
     this.conn = createMessageConnection(tap, counted, undefined, { maxParallelism: 1024 });
     this.conn.onRequest((method, params) => onHostRequest(method, params));
     this.conn.onNotification((method, params) => onNotification(method, params));
@@ -271,6 +273,10 @@ export class PluginConnection {
     this.closedReason = reason;
     const error = new PluginCallError('FLOW_ERR_PLUGIN_CLOSED', reason, ErrorCodes.TransportClosed);
     for (const call of [...this.pending]) call.fail(error);
+    // Frames written in this tick (the `exit` notification of the stop sequence) are still in
+    // the writer's batch: flush them and close the plugin's stdin now, or the process would see
+    // EOF without ever reading `exit`.
+    this.writer.end();
     this.conn.dispose();
   }
 

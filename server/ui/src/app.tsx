@@ -119,7 +119,8 @@ export function App() {
   }
   return (
     <>
-      {body}
+      {/* The pages have their own boundary (inside the layout); this one catches the layout and login page. */}
+      <ErrorBoundary resetKey={`${current.state} ${path}`}>{body}</ErrorBoundary>
       <Snackbar />
     </>
   );

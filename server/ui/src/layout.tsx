@@ -53,7 +53,12 @@ export function Layout({ user, path, children }: LayoutProps) {
         <span class="user-name" title={user.admin ? 'Administrator' : 'User'}>
           {user.name}
         </span>
-        <button type="button" id="changepw" class="button topbar-button" onClick={() => setChangingPassword(true)}>
+        <button
+          type="button"
+          id="changepw"
+          class="button topbar-button"
+          title={`Change the password of ${user.name}`}
+          onClick={() => setChangingPassword(true)}>
           Change password
         </button>
         <button type="button" id="logout" class="button topbar-button" onClick={() => void logout()}>

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { errorMessage } from '../common/api';
+import { apiUrl } from '../common/base-url';
 import { ConfirmDialog } from '../common/confirm-dialog';
 import { notify } from '../common/notify';
 import { LastUsedCell, ResourcePage, RowButton, TokenCell } from '../common/resource-page';
@@ -40,13 +41,14 @@ export function ApplicationsPage() {
       title="Applications"
       subtitle={
         <>
-          Applications send messages with their token: <code>POST /message</code>.
+          Applications send messages with their token: <code>POST /message</code>. Try it with a copied token:{' '}
+          <code class="send-example">curl "{apiUrl('message')}?token=&lt;token&gt;" -F "title=Hello" -F "message=It works"</code>
         </>
       }
       create={{ id: 'create-app', label: 'Create application', onClick: () => setEditing({ kind: 'create' }) }}
       table={{ id: 'app-table', columns: ['Image', 'Name', 'Token', 'Description', 'Priority', 'Last used'] }}
       load={load}
-      empty="No applications yet."
+      empty="No applications yet. Create one to get a token for sending messages."
       rows={apps.map((app) => (
         <tr key={app.id} data-id={app.id}>
           <td class="image">

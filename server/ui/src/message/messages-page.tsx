@@ -110,7 +110,12 @@ export function MessagesPage({ appId }: MessagesPageProps) {
       </div>
       {app?.description && <p class="page-subtitle">{app.description}</p>}
       <LoadState loading={loading && messages.length === 0} error={error} onRetry={() => void load()} />
-      {!loading && !error && messages.length === 0 && <p class="empty">No messages yet.</p>}
+      {!loading && !error && messages.length === 0 && (
+        <p class="empty">
+          No messages yet. They appear here as soon as an application sends one with its token (
+          <code>POST /message</code>); create applications on the <a href="#/applications">Apps</a> page.
+        </p>
+      )}
       {messages.length > 0 && (
         <div id="messages">
           {messages.map((message) => (

@@ -247,6 +247,12 @@ export function PluginDetailPage({ id }: { id: number }) {
         </div>
       </div>
       {plugin.description && <p class="page-subtitle">{plugin.description}</p>}
+      {!plugin.enabled && (
+        <p class="notice-box disabled-note">
+          This plugin is disabled for you: it sends you no messages and its webhook links answer “plugin is disabled”.
+          Turn it on with the switch above.
+        </p>
+      )}
       <div class="detail-grid">
         <PluginInfo plugin={plugin} />
         {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}

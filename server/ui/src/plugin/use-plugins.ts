@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Plugin } from '../common/types';
+import { onStreamReconnect } from '../message/stream';
 import { isTransient, listPlugins } from './plugins';
 
 const POLL_MS = 2_000;
@@ -22,6 +23,8 @@ export function usePlugins() {
   }, []);
 
   useEffect(() => void reload(), [reload]);
+  // After the server was down, plugin states have changed (restarted processes) or failed to load.
+  useEffect(() => onStreamReconnect(() => void reload()), [reload]);
 
   const transient = plugins?.some(isTransient) ?? false;
   useEffect(() => {

@@ -1,4 +1,5 @@
 import { ApiError, request, setClientToken, setUnauthorizedHandler } from '../common/api';
+import { notify } from '../common/notify';
 import { Store } from '../common/store';
 import type { Client, User } from '../common/types';
 
@@ -24,6 +25,8 @@ function forget(): void {
 
 setUnauthorizedHandler(() => {
   forget();
+  // Without a word the user would wonder why the login page is back.
+  if (session.get().state !== 'loggedOut') notify.error('You were logged out: the server no longer accepts this browser\'s login (its client was deleted or the user removed). Log in again.');
   session.set({ state: 'loggedOut' });
 });
 

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// CPU cost per request of Flow's Koa stack, in-process (server core; issue 2 and issue 4's relay).
+// Not a test: prints numbers, has no target of its own, exits 0.
+//
+//   node bench/middleware.mjs            (after `npm run build`)
+//   BENCH_REQUESTS=50000 node bench/middleware.mjs
+//
+// autocannon numbers on the shared 2-core VM swing by ±30% with other load, and most of a small
+// request's cost is the kernel's TCP work, the same for every server. This bench leaves both out:
+// it hands fake requests (an IncomingMessage and a ServerResponse on an unconnected socket) straight
+// to `koa.callback()`, 10 in flight, and reads the process's CPU time per request
+// (process.cpuUsage; the best of 5 runs). Cases, side by side:
+// - GET /version: a bare Koa + @koa/router app vs Flow's app (request id, access log, error body,
+//   clean path, static UI, CORS, routers), logging off as in the other benches, then with the
+//   access log on (info level, written to a sink that drops the lines);
+// - a webhook: the bare Koa handler of bench/plugins/run.mjs vs Flow relaying it to the hello
+//   plugin (bench/plugins/hello-plugin.mjs) over JSON-RPC; the plugin's own CPU is not counted.
+import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import { createLogger, startFlow } from '@flow/server';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const IN_FLIGHT = 10;
+const REPEATS = 5;
+const HELLO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'plugins', 'hello-plugin.mjs');
+const HEADERS = { host: '127.0.0.1:8080', 'user-agent': 'bench', accept: '*/*' };
+const VERSION = { version: '1.0.0', commit: 'bench', buildDate: '2026-11-24' };
+
+function fakeRequest(method, url) {
+  const req = new IncomingMessage(new Socket());
+  req.method = method;
+  req.url = url;
+  req.headers = { ...HEADERS };
+  req.push(null);
+  return [req, new ServerResponse(req)];
+}
+
+/** CPU µs per request (best of REPEATS) of `handler` answering GET `url`. */
+async function measure(handler, url) {
+  const once = async () => {
+    const [req, res] = fakeRequest('GET', url);
+    await handler(req, res);
+    if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}`);
+  };
+  for (let i = 0; i < 2000; i++) await once(); // warm-up: JIT, caches
+  let best = Infinity;
+  for (let r = 0; r < REPEATS; r++) {
+    const before = process.cpuUsage();
+    let left = REQUESTS;
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => { while (left-- > 0) await once(); }));
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / REQUESTS);
+  }
+  return best;
+}
+
+function bareKoa() {
+  const app = new Koa();
+  const router = new Router();
+  router.get('/version', (ctx) => {
+    ctx.body = VERSION;
+  });
+  // The in-process baseline of bench/plugins/run.mjs.
+  router.all('/plugin/:id/custom/:token{/*rest}', async (ctx) => {
+    const chunks = [];
+    for await (const c of ctx.req) chunks.push(c);
+    Buffer.concat(chunks);
+    ctx.status = 200;
+    ctx.body = 'hello';
+  });
+  app.use(router.routes());
+  return app.callback();
+}
+
+async function flowApp(work, level) {
+  const plugins = path.join(work, `plugins-${level}`);
+  await mkdir(plugins);
+  await symlink(HELLO, path.join(plugins, 'hello'));
+  const drop = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  const flow = await startFlow({
+    config: {
+      'server.listenaddr': '127.0.0.1',
+      'server.port': 0,
+      datadir: path.join(work, `data-${level}`),
+      passstrength: 4,
+      pluginsdir: plugins,
+      'plugins.watch': false,
+      'plugins.pingintervalseconds': 0,
+    },
+    logger: createLogger({ level, destination: drop }),
+  });
+  const [conf] = flow.app.services.plugins.list(1);
+  await flow.app.services.plugins.enable(1, conf.id);
+  return { flow, handler: flow.app.koa.callback(), hook: `/plugin/${conf.id}/custom/${conf.token}/hello` };
+}
+
+const work = await mkdtemp(path.join(tmpdir(), 'flow-bench-mw-'));
+try {
+  const bare = bareKoa();
+  const quiet = await flowApp(work, 'silent');
+  const rows = [
+    ['GET /version, bare Koa', await measure(bare, '/version')],
+    ["GET /version, Flow's stack", await measure(quiet.handler, '/version')],
+  ];
+  const loud = await flowApp(work, 'info');
+  rows.push(["GET /version, Flow, access log on", await measure(loud.handler, '/version')]);
+  await loud.flow.close();
+  rows.push(['webhook, bare Koa handler', await measure(bare, '/plugin/1/custom/Pbaseline/hello')]);
+  rows.push(['webhook, Flow relay to plugin', await measure(quiet.handler, quiet.hook)]);
+  await quiet.flow.close();
+
+  console.log(`\nnode ${process.version}, ${REQUESTS} requests × ${REPEATS} runs, ${IN_FLIGHT} in flight, in-process (no sockets); CPU per request, best run`);
+  for (const [name, us] of rows) console.log(name.padEnd(36), `${us.toFixed(1)} µs`.padStart(9));
+  const [, bareV, flowV, loudV, bareH, relay] = [null, ...rows.map((r) => r[1])];
+  console.log(`Flow's middleware adds ${(flowV - bareV).toFixed(1)} µs to a request (${(loudV - bareV).toFixed(1)} µs with the access log written); the relay adds ${(relay - bareH).toFixed(1)} µs of server CPU over the bare handler`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

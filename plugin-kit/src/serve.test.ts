@@ -291,6 +291,18 @@ describe('servePlugin config', () => {
     await instance.setConfig(await instance.defaultConfig());
   });
 
+  it('gives each instance its own copy of the same config text', async () => {
+    host = await createTestHost(full);
+    const instances = [await host.createInstance(), await host.createInstance(), await host.createInstance()];
+    // The kit parses a text once for all instances (at start most have the same one): changing
+    // what one instance got must not change what the others get.
+    for (const [index, instance] of instances.entries()) {
+      await instance.setConfig('nested:\n  count: 7\n');
+      expect(Full.created[index]!.config).toEqual({ greeting: 'hello', nested: { count: 7 } });
+      Full.created[index]!.config!.nested.count = 99;
+    }
+  });
+
   it('answers a YAML syntax error with a one-line InvalidConfig and keeps the old config', async () => {
     host = await createTestHost(full);
     const instance = await host.createInstance();

@@ -100,4 +100,12 @@ describe('web UI login', () => {
     await ui.page.getByRole('alert').filter({ hasText: 'You were logged out' }).waitFor();
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it('says why when the login kept from an earlier visit is no longer valid', async () => {
+    await ui.page.evaluate(() => localStorage.setItem('gotify-login-key', 'CexpiredTokenXYZ'));
+    await ui.page.reload();
+    await waitForHeading(ui.page, 'Login');
+    await ui.page.getByRole('alert').filter({ hasText: 'You were logged out' }).waitFor();
+    expect(await ui.page.evaluate(() => localStorage.getItem('gotify-login-key'))).toBeNull();
+  });
 });

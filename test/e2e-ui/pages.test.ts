@@ -163,4 +163,16 @@ describe('users page', () => {
     await ui.page.getByRole('alert').filter({ hasText: 'There is no page at /no-such-page' }).waitFor();
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it("shows a proxy's HTML error page as its status, not as markup", async () => {
+    const html = '<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>';
+    await ui.page.route('**/client', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: html }));
+    try {
+      await ui.page.locator('#navigate-clients').click();
+      const error = ui.page.locator('.clients-page .error-box');
+      await waitForText(error.locator('span'), '502 Bad Gateway');
+    } finally {
+      await ui.page.unroute('**/client');
+    }
+  });
 });

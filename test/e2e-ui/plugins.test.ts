@@ -93,13 +93,17 @@ describe('plugin detail page', () => {
     await screenshot(ui.page, 'plugin-detail');
   });
 
-  it('toggles the plugin from its detail page too', async () => {
+  it('toggles the plugin from its detail page too, saying what "disabled" means', async () => {
     const toggle = ui.page.locator('.page-header [data-enabled]');
+    const note = ui.page.locator('.disabled-note');
+    await note.filter({ hasText: 'plugin is disabled' }).waitFor();
     await toggle.click();
     await ui.page.locator('.page-header [data-enabled="true"]').waitFor();
+    await note.waitFor({ state: 'detached' });
     expect((await pluginState()).enabled).toBe(true);
     await toggle.click();
     await ui.page.locator('.page-header [data-enabled="false"]').waitFor();
+    await note.waitFor();
     expect((await pluginState()).enabled).toBe(false);
   });
 

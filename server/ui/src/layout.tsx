@@ -22,7 +22,7 @@ function NavLink({ id, href, path, children }: { id: string; href: string; path:
   );
 }
 
-/** The header (pages, user, logout) and the applications sidebar around every logged-in page. */
+/** The header (pages, user, change password, logout) and the applications sidebar around every logged-in page. */
 export function Layout({ user, path, children }: LayoutProps) {
   const apps = useStore(applications);
   const stream = useStore(streamState);
@@ -58,7 +58,8 @@ export function Layout({ user, path, children }: LayoutProps) {
           id="changepw"
           class="button topbar-button"
           title={`Change the password of ${user.name}`}
-          onClick={() => setChangingPassword(true)}>
+          onClick={() => setChangingPassword(true)}
+        >
           Change password
         </button>
         <button type="button" id="logout" class="button topbar-button" onClick={() => void logout()}>

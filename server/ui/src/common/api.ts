@@ -63,7 +63,9 @@ async function errorFrom(response: Response): Promise<ApiError> {
     // Not Gotify's JSON error body (a proxy's HTML page, say): fall back to the status line.
   }
   const status = `${response.status} ${response.statusText}`.trim();
-  return new ApiError(response.status, text && text.length < 200 ? `${status}: ${text}` : status);
+  // A short plain-text reason helps; an HTML error page would only show its markup.
+  const plain = text.trim() !== '' && text.length < 200 && !/^\s*</.test(text);
+  return new ApiError(response.status, plain ? `${status}: ${text.trim()}` : status);
 }
 
 /** Calls the API relative to the UI's base URL and returns the parsed body (`undefined` for an empty one). */

@@ -112,8 +112,8 @@ export function MessagesPage({ appId }: MessagesPageProps) {
       <LoadState loading={loading && messages.length === 0} error={error} onRetry={() => void load()} />
       {!loading && !error && messages.length === 0 && (
         <p class="empty">
-          No messages yet. They appear here as soon as an application sends one with its token (
-          <code>POST /message</code>); create applications on the <a href="#/applications">Apps</a> page.
+          No messages yet. They appear here as soon as {appId === undefined ? 'an application' : title} sends one with
+          its token (<code>POST /message</code>); tokens are on the <a href="#/applications">Apps</a> page.
         </p>
       )}
       {messages.length > 0 && (

@@ -484,7 +484,7 @@ class StagedBindings {
 // ---------------------------------------------------------------------------------------------
 // Recording: redaction of secrets
 
-/** What a recorder learns about a plugin while it records (for the header). */
+/** How a TranscriptRecorder writes and what it puts in the header. */
 export interface RecorderOptions {
   /** Receives each line, without a newline. Must not throw. */
   write: (line: string) => void;

@@ -18,7 +18,7 @@ export interface AuthInfo {
 /** `ctx.state` of every Flow request. */
 export interface FlowState {
   reqId: string;
-  /** Request-scoped child logger (bound to reqId). */
+  /** Request-scoped child logger (bound to reqId), created on first use (http/request-id.ts). */
   log: Logger;
   auth?: AuthInfo;
 }

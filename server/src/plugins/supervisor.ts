@@ -181,6 +181,7 @@ export class PluginSupervisor {
       await conn.request(Shutdown, {}, { timeoutMs: this.settings.stopStepMs }).catch(() => undefined);
       conn.notify(Exit, {});
     }
+    // close() flushes the writer before it ends stdin, so `exit` reaches the plugin.
     conn?.close('the plugin was stopped');
     if (proc) {
       await proc.terminate(this.settings.stopStepMs);

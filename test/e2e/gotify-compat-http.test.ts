@@ -90,3 +90,12 @@ describe('GET /message paging', () => {
     expect(plain.body.paging.next).toBe(`${s.url}/message?limit=1&since=${since}`);
   });
 });
+
+describe('routing', () => {
+  it('matches paths case-sensitively, as gin does: /VERSION is not /version', async () => {
+    expect((await s.api('GET', '/version')).status).toBe(200);
+    const upper = await s.api('GET', '/VERSION');
+    expect(upper.status).toBe(404);
+    expect(upper.body).toEqual({ error: 'Not Found', errorCode: 404, errorDescription: 'page not found' });
+  });
+});

@@ -210,7 +210,7 @@ export class PluginConnection {
       dispose: () => writer.dispose(),
     };
     // maxParallelism makes vscode-jsonrpc resolve responses synchronously in the reader
-    // callback instead of one per setImmediate (.notes/protocol.md): a large win for webhooks.
+    // callback instead of one per setImmediate (bench/README.md, "Protocol"): a large win for webhooks.
     this.writer = counted;
     this.conn = createMessageConnection(tap, counted, undefined, { maxParallelism: 1024 });
     this.conn.onRequest((method, params) => onHostRequest(method, params));

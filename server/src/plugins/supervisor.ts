@@ -27,17 +27,7 @@ import { pluginEnv } from './env.js';
 import type { PidFile } from './orphans.js';
 import { LogBudget } from './log-budget.js';
 import { PluginProcess } from './process.js';
-
-/**
- * - `starting`: spawned, handshake or instance bring-up under way;
- * - `running`: serving;
- * - `restarting`: crashed, waiting out the backoff before the next start;
- * - `failed`: crash loop, handshake failure loop or duplicate module path; stays so until an
- *   admin restarts it or its file changes;
- * - `incompatible`: no common protocol version; same;
- * - `stopped`: stopped by the host (shutdown or removal).
- */
-export type PluginStatus = 'starting' | 'running' | 'restarting' | 'failed' | 'incompatible' | 'stopped';
+import type { PluginStatus } from '../model/plugin.js';
 
 /** Tunables, from the `plugins.*` config keys. */
 export interface SupervisorSettings {

@@ -21,7 +21,8 @@ export interface RouteDeps {
 }
 
 export type FlowRouter = Router<FlowState>;
-export const createRouter = (): FlowRouter => new Router<FlowState>();
+/** Paths match case-sensitively, as in Gotify (gin): `/VERSION` is a 404, not an alias. */
+export const createRouter = (): FlowRouter => new Router<FlowState>({ sensitive: true });
 
 /** Gotify's withID: a non-negative integer path parameter, else 400 "invalid id". */
 export function idParam(ctx: FlowContext & { params?: Record<string, string> }, name = 'id'): number {

@@ -23,7 +23,8 @@ import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
 import { HostCalls } from '../plugins/host-calls.js';
 import { PluginHost } from '../plugins/host.js';
 import { PluginStorage } from '../plugins/storage.js';
-import type { PluginStatus, PluginSupervisor, SupervisorSettings } from '../plugins/supervisor.js';
+import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
+import type { PluginSupervisor, SupervisorSettings } from '../plugins/supervisor.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
 import type { MessageService } from './message.js';
@@ -49,44 +50,6 @@ export interface PluginServiceDeps {
   bus: EventBus;
   log: Logger;
   settings: PluginSettings;
-}
-
-/** Gotify's PluginConfExternal plus Flow's version, description and status. */
-export interface PluginConfExternal {
-  id: number;
-  createdAt: string;
-  name: string;
-  token: string;
-  modulePath: string;
-  author?: string;
-  website?: string;
-  license?: string;
-  version?: string;
-  description?: string;
-  enabled: boolean;
-  /** Always an array (Gotify sends null for none). */
-  capabilities: string[];
-  status: PluginStatus;
-  /** Why the plugin is failed, incompatible or restarting. */
-  statusReason?: string;
-}
-
-/** One loaded plugin as the admin endpoint shows it. */
-export interface PluginProcessInfo {
-  name: string;
-  path: string;
-  modulePath: string | null;
-  version: string | null;
-  status: PluginStatus;
-  statusReason: string | null;
-  pid: number | null;
-  /** Seconds since the current process started; null when none runs. */
-  uptimeSeconds: number | null;
-  restarts: number;
-  lastError: string | null;
-  instances: number;
-  capabilities: string[];
-  stderr: string[];
 }
 
 /** A webhook request as the route read it. */

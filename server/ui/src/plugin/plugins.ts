@@ -34,7 +34,7 @@ export function webhookBase(plugin: Plugin): string {
 
 /** Why the plugin is not running, under whichever name the host reports it. */
 export function statusReason(plugin: Plugin): string | undefined {
-  return plugin.statusReason || plugin.lastError || plugin.reason || undefined;
+  return plugin.statusReason || undefined;
 }
 
 export function capabilities(plugin: Plugin): string[] {

@@ -52,7 +52,8 @@ export interface FlowHandle {
  * 2. create <datadir>, <datadir>/images and the plugins folder;
  * 3. open LevelDB at <datadir>/db (in use → FLOW_ERR_STORE_LOCKED "data dir is in use");
  * 4. create the default admin on an empty database;
- * 5. build the app and listen.
+ * 5. build the app, start the plugins (waiting at most `plugins.startwaitms` for them), listen,
+ *    then enable the instances of the plugins that are up (the others enable theirs once up).
  */
 export async function startFlow(options: StartOptions = {}): Promise<FlowHandle> {
   const { config } = resolveConfig({ overrides: options.config });
@@ -78,8 +79,19 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
 
-    // Plugin instances are created and configured before the server listens...
-    await app.services.plugins.start();
+    // Plugin instances are created and configured before the server listens, but a plugin
+    // that hangs in its handshake or bring-up must not hold the server: wait at most
+    // plugins.startwaitms, then listen; the rest come up in the background and are enabled as
+    // they come up (PluginInstances.listening). Sequenced here and in the host only, so the
+    // order "create, configure, listen, enable" is visible in one place.
+    let waited = false;
+    const pluginsStarted = app.services.plugins.start();
+    // A failure within the wait fails startFlow as it always did; one after it is only logged.
+    pluginsStarted.catch((err: unknown) => {
+      if (waited) log.error({ err }, 'starting the plugins failed');
+    });
+    await settledWithin(pluginsStarted, config['plugins.startwaitms']);
+    waited = true;
     server = createServer(app.koa.callback());
     server.on('upgrade', app.handleUpgrade);
     server.on('connection', (sock) => {
@@ -87,7 +99,8 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       sock.on('close', () => sockets.delete(sock));
     });
     await listen(server, config['server.port'], config['server.listenaddr']);
-    // ...and enabled only once it does, so a plugin may call the API from enable (gotify/server#616).
+    // Instances are enabled only once the server listens, so a plugin may call the API from
+    // enable (gotify/server#616); this covers the plugins already up, the others enable their own.
     await app.services.plugins.serverListening();
   } catch (err) {
     await app?.close();
@@ -129,6 +142,17 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       return closing;
     },
   };
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first; rejects only if `p` rejects in time. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

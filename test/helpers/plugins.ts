@@ -28,6 +28,10 @@ export const FAST: Partial<FlowConfig> = {
   'plugins.stoptimeoutms': 500,
   'plugins.watchdebouncems': 50,
   'plugins.pingintervalseconds': 0,
+  // Most plugin tests assert on the plugins as startFlow left them: wait for every first start
+  // (bounded by the handshake deadline above) rather than race the 2 s default on a loaded
+  // machine. plugin-startup.test.ts sets a short wait to test listening before plugins are up.
+  'plugins.startwaitms': 30_000,
 };
 
 /** Links fixture `name` into `dir` as entry `as` (default: the fixture name). */

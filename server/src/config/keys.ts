@@ -101,6 +101,14 @@ export const CONFIG_KEYS = [
   // Plugin host (server/src/plugins). Durations in ms where tests need sub-second values.
   { key: 'plugins.handshaketimeoutms', type: 'int', default: 10_000, min: 100, max: 600_000, description: 'deadline for a plugin to answer initialize after it was spawned' },
   {
+    key: 'plugins.startwaitms',
+    type: 'int',
+    default: 2000,
+    min: 0,
+    max: 600_000,
+    description: 'how long the server waits for plugins to start before it listens anyway; plugins still starting come up in the background (0: do not wait)',
+  },
+  {
     key: 'plugins.calltimeoutms',
     type: 'int',
     default: 0,

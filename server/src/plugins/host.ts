@@ -54,7 +54,7 @@ export class PluginHost {
   async start(): Promise<void> {
     this.pids.killStale();
     await this.rescan();
-    if (this.opts.watch) this.watchDir(this.opts.dir);
+    if (this.opts.watch && !this.stopped) this.watchDir(this.opts.dir);
   }
 
   /** Every supervisor, in entry-name order. */
@@ -73,12 +73,18 @@ export class PluginHost {
     return name === undefined ? undefined : this.sups.get(name);
   }
 
-  /** Stops every plugin in parallel (each with the bounded stop sequence) and the watcher. Safe to call twice. */
+  /**
+   * Stops every plugin in parallel (each with the bounded stop sequence) and the watcher. Safe to
+   * call twice. The server may stop while the first scan still waits for a plugin's handshake
+   * (startFlow does not wait for it): the plugins are stopped first, which ends that wait,
+   * and again after the scan in case it added one meanwhile.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.watchTimer);
     for (const w of this.watchers) w.close();
     this.watchers = [];
+    await Promise.all([...this.sups.values()].map((sup) => sup.stop()));
     await this.scanning.catch(() => undefined);
     await Promise.all([...this.sups.values()].map((sup) => sup.stop()));
   }
@@ -93,6 +99,7 @@ export class PluginHost {
   private async applyScan(): Promise<void> {
     if (this.stopped) return;
     const { plugins, skipped } = await scanPluginsDir(this.opts.dir);
+    if (this.stopped) return;
     for (const { name, reason } of skipped) {
       // Warn once per entry and reason, not on every rescan.
       if (this.warned.get(name) === reason) continue;
@@ -118,7 +125,7 @@ export class PluginHost {
       }
     }
     await Promise.all(starts);
-    if (this.opts.watch) this.watchFolders(plugins);
+    if (this.opts.watch && !this.stopped) this.watchFolders(plugins);
   }
 
   private async add(plugin: DiscoveredPlugin): Promise<void> {

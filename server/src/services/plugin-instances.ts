@@ -105,7 +105,7 @@ export class PluginInstances {
     } catch (err) {
       if (!sup.connected) return; // the crash is reported by the supervisor
       // No answer while the process starts: it is hung, not slow for one user. Waiting out the
-      // deadline for every user would hold the server's start (startFlow awaits bring-up) for
+      // deadline for every user would hold the plugin's start (and startFlow, up to plugins.startwaitms) for
       // deadline × users / startconcurrency, with the plugin shown "running" and no instance.
       if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && sup.status === 'starting') {
         sup.hung(`hung while its instances were created: ${err.message}`);

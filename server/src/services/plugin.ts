@@ -177,6 +177,7 @@ export class PluginService {
     } catch (err) {
       throw badRequest(`invalid YAML: ${(err as Error).message}`);
     }
+    this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
       // Mask the new secret values before the plugin sees them: it may log them while validating.
@@ -285,6 +286,7 @@ export class PluginService {
 
   private setEnabled(userId: number, id: number, enabled: boolean): Promise<void> {
     const { conf, sup } = this.require(userId, id);
+    this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const current = this.deps.confs.get(conf.id);
       if (!current) throw notFound('unknown plugin');
@@ -388,6 +390,16 @@ export class PluginService {
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup) throw notFound('plugin instance not found');
     return { conf, sup };
+  }
+
+  /**
+   * While the plugin is not running yet, a call on an instance it has not brought up answers
+   * 503 at once: queued on the instance's lock it would wait for a bring-up that may hang until
+   * the call deadline (the server listens before slow plugins are up). Once running, calls
+   * still queue, so a user's first enable waits for the instance addUser is creating.
+   */
+  private failFastWhileStarting(sup: PluginSupervisor, conf: PluginConfRecord): void {
+    if (sup.status !== 'running') this.liveInstance(sup, conf);
   }
 
   /** The instance id when the instance exists on the running process; else 503 naming the plugin's state. */

@@ -150,7 +150,7 @@ describe('Gotify Android app (gotify/android)', () => {
     expect(reload.body.messages[0].id).toBe(ids[21]);
   });
 
-  it('gets /stream?token= frames byte-identical to GET /message items, and answers OkHttp pings', async () => {
+  it('gets /stream?token= frames byte-identical to Gotify (a GET /message item plus a newline), and answers OkHttp pings', async () => {
     const phone = await s.createClient('stream phone', dana.auth);
     const app = await s.createApp({ name: 'ci', defaultPriority: 8 }, dana.auth);
     // OkHttp sends no Origin header and pings the server itself (pingInterval 1 min).
@@ -168,7 +168,8 @@ describe('Gotify Android app (gotify/android)', () => {
     const sent = await s.api('POST', '/message', { token: app.token, json: { message: 'deploy ok', extras } });
     const raw = await frame;
     const listed = await s.api('GET', '/message?limit=1', { token: phone.token });
-    expect(raw).toBe(JSON.stringify(listed.body.messages[0]));
+    // Gorilla's WriteJSON (json.Encoder) ends every Gotify frame with a newline.
+    expect(raw).toBe(JSON.stringify(listed.body.messages[0]) + '\n');
     expect(JSON.parse(raw)).toEqual({ ...sent.body, title: 'ci', priority: 8, extras });
     ws.close();
   });

@@ -56,6 +56,44 @@ describe('POST /message from shell scripts', () => {
   });
 });
 
+describe('JSON and multipart binding as Gin does it', () => {
+  it('matches JSON keys case-insensitively (Go encoding/json), as .NET senders send PascalCase', async () => {
+    // Newtonsoft's default for Sonarr-style `class GotifyMessage { Title; Message; Priority; Extras }`.
+    const extras = { 'client::display': { ContentType: 'text/markdown' } };
+    const r = await s.api('POST', '/message', {
+      token: app.token,
+      json: { Title: 'Nightly', Message: 'pascal case', Priority: 3, Extras: extras },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ title: 'Nightly', message: 'pascal case', priority: 3, extras });
+    // The last matching key wins; a null leaves the value of an earlier one.
+    const dup = await s.api('POST', '/message', { token: app.token, json: { message: 'first', MESSAGE: 'last', TITLE: 't', Title: null } });
+    expect(dup.body).toMatchObject({ message: 'last', title: 't' });
+
+    const created = await s.api('POST', '/application', { auth: fay.auth, json: { NAME: 'Shouting', DefaultPriority: 6, Description: 'd' } });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ name: 'Shouting', description: 'd', defaultPriority: 6 });
+    const client = await s.api('POST', '/client', { auth: fay.auth, json: { Name: 'Phone' } });
+    expect(client.body.name).toBe('Phone');
+  });
+
+  it('reads a multipart body without the query string (Gin FormMultipart), a urlencoded one with it', async () => {
+    // curl -F message=… "$URL/message?token=…&title=…&priority=…": Gotify uses the parts only.
+    const fd = new FormData();
+    fd.append('message', 'parts only');
+    const multipart = await s.api('POST', `/message?token=${app.token}&title=ignored&priority=1`, { body: fd });
+    expect(multipart.status).toBe(200);
+    expect(multipart.body).toMatchObject({ message: 'parts only', title: 'cron', priority: 7 });
+    const missing = new FormData();
+    missing.append('title', 'no message part');
+    const onlyQuery = await s.api('POST', `/message?token=${app.token}&message=from%20query`, { body: missing });
+    expect(onlyQuery.status).toBe(400);
+    expect(onlyQuery.body.errorDescription).toBe("Field 'message' is required");
+    const urlencoded = await s.api('POST', `/message?token=${app.token}&title=from%20query&priority=1`, { form: { message: 'form' } });
+    expect(urlencoded.body).toMatchObject({ message: 'form', title: 'from query', priority: 1 });
+  });
+});
+
 describe('validation errors', () => {
   it('lists every missing field of POST /user, in field order, before checking who asks', async () => {
     const expected = { error: 'Bad Request', errorCode: 400, errorDescription: "Field 'name' is required; Field 'pass' is required" };

@@ -52,14 +52,18 @@ export async function readMultipart(ctx: FlowContext, limit: number, limitKey?: 
  * ("Field 'message' is required").
  */
 export class Fields {
+  private readonly data: Map<string, unknown>;
+
   constructor(
     /** 'json' when the body was JSON (only then can `extras`-style objects be given). */
     readonly kind: 'json' | 'form',
-    private readonly data: Record<string, unknown>,
-  ) {}
+    data: Record<string, unknown>,
+  ) {
+    this.data = kind === 'json' ? foldKeys(data) : new Map(Object.entries(data));
+  }
 
   private raw(name: string): unknown {
-    const v = this.data[name];
+    const v = this.data.get(this.kind === 'json' ? name.toLowerCase() : name);
     return v === null ? undefined : v;
   }
 
@@ -109,6 +113,18 @@ export class Fields {
   }
 }
 
+/**
+ * Go's encoding/json matches object keys to struct fields case-insensitively, so Gotify takes
+ * `{"Message":"…","Priority":5}` as sent by senders serialising PascalCase classes (.NET's
+ * Newtonsoft and System.Text.Json defaults). As there, the last matching key wins; a null
+ * leaves the field as it was.
+ */
+function foldKeys(data: Record<string, unknown>): Map<string, unknown> {
+  const folded = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(data)) if (v !== null) folded.set(k.toLowerCase(), v);
+  return folded;
+}
+
 function formFields(params: Iterable<[string, unknown]>, into: Record<string, unknown>): void {
   for (const [k, v] of params) {
     // Gin's Form.Get returns the first value; body values precede query values.
@@ -117,9 +133,9 @@ function formFields(params: Iterable<[string, unknown]>, into: Record<string, un
 }
 
 /**
- * Reads the request's fields, as Gin's `ctx.Bind`: a JSON body when Content-Type is JSON,
- * otherwise form fields (urlencoded or multipart) merged with the query string (body first).
- * Malformed JSON → 400; oversized → 413.
+ * Reads the request's fields, as Gin's `ctx.Bind`: a JSON body when Content-Type is JSON, the
+ * parts of a multipart body, otherwise urlencoded body fields merged with the query string
+ * (body first). Malformed JSON → 400; oversized → 413.
  */
 export async function readFields(ctx: FlowContext, limit: number): Promise<Fields> {
   if (isJson(ctx)) {
@@ -137,11 +153,12 @@ export async function readFields(ctx: FlowContext, limit: number): Promise<Field
   }
   const data: Record<string, unknown> = {};
   if (isMultipart(ctx)) {
+    // Gin's multipart binding reads the parts only: `curl -F message=… "…?title=…"` loses the title.
     formFields((await readMultipart(ctx, limit)).entries(), data);
-  } else {
-    const raw = await readRawBody(ctx, limit);
-    if (raw.length > 0) formFields(new URLSearchParams(raw.toString('utf8')), data);
+    return new Fields('form', data);
   }
+  const raw = await readRawBody(ctx, limit);
+  if (raw.length > 0) formFields(new URLSearchParams(raw.toString('utf8')), data);
   formFields(new URLSearchParams(ctx.querystring), data);
   return new Fields('form', data);
 }

@@ -59,7 +59,8 @@ export class StreamHub {
       opts.bus.on('messageCreated', ({ message }) => {
         const set = this.clients.get(message.userId);
         if (!set || set.size === 0) return;
-        const json = JSON.stringify(toExternalMessage(message));
+        // Gorilla's WriteJSON is a json.Encoder: Gotify's frames end in a newline.
+        const json = JSON.stringify(toExternalMessage(message)) + '\n';
         for (const c of set) c.send(json);
       }),
       opts.bus.on('clientDeleted', ({ client }) => {

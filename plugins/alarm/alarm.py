@@ -10,6 +10,7 @@ directory. Run by hand it prints this help; `--info` prints its PluginInfo as JS
 
 import base64
 import hashlib
+import http
 import http.client
 import itertools
 import json
@@ -391,7 +392,13 @@ def _parse_tcp_target(value, where):
 def _parse_url(value, where):
     if not isinstance(value, str) or value.strip() == "":
         raise ConfigError(f"{where}: must be a URL")
-    parsed = urllib.parse.urlsplit(value.strip())
+    if re.search(r"[\s\x00-\x1f\x7f]", value.strip()):
+        raise ConfigError(f"{where}: must not contain spaces or control characters (percent-encode them)")
+    try:
+        parsed = urllib.parse.urlsplit(value.strip())
+    except ValueError as err:
+        # urlsplit refuses some inputs outright ("Invalid IPv6 URL" for an unclosed bracket).
+        raise ConfigError(f"{where}: not a valid URL ({err})") from None
     if parsed.scheme not in ("http", "https"):
         raise ConfigError(f"{where}: only http and https URLs are allowed")
     try:
@@ -521,6 +528,15 @@ def check_http(check):
     except urllib.error.HTTPError as err:
         status, reason = err.code, err.reason
         err.close()
+        if 300 <= status < 400 and not (expect is not None and 300 <= expect < 400):
+            # urllib gives up on a redirect it cannot follow (a loop, more than 10 hops, no
+            # Location) by raising it: the target is as unreachable as a browser finds it, and
+            # err.reason then holds urllib's multi-line explanation, not the status text.
+            phrase = _status_phrase(status)
+            why = "redirect loop" if "infinite loop" in str(reason) else "redirect not followed"
+            return False, f"HTTP {status}{' ' + phrase if phrase else ''} ({why})"
+        if "\n" in str(reason):
+            reason = _status_phrase(status)
     except urllib.error.URLError as err:
         inner = err.reason if isinstance(err.reason, BaseException) else err
         return False, _network_reason(inner, check["timeout"])
@@ -530,6 +546,13 @@ def check_http(check):
     if expect is not None:
         return status == expect, detail if status == expect else f"{detail} (expected {expect})"
     return status < 400, detail
+
+
+def _status_phrase(status):
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def check_tcp(check):
@@ -637,7 +660,10 @@ def transition_message(check, passed, detail, previous, config, now):
 
 
 def _md(text):
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&])", r"\\\1", str(text))
+    # Every ASCII punctuation character, ":" and "/" included: unescaped, a target such as
+    # https://example.com/health is autolinked by GFM with the backslashes of its escaped dots
+    # inside the href (https://example%5C.com/health), a dead link on the plugin page.
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
 def render_display(config, states, enabled):

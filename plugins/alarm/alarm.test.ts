@@ -108,6 +108,8 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
       ['interval: 1ms\n', 'interval: must be at least 10ms'],
       ['checks:\n\t- tcp: a:1\n', 'line 2: indent with spaces, not tabs'],
       ['checks: [\n', 'line 1: flow collections must be JSON, e.g. ["a", "b"]'],
+      // Python's urlsplit raises here; the user must get InvalidConfig with a reason, not InternalError.
+      ['checks:\n  - url: http://[::1/health\n', 'checks[0].url: not a valid URL (Invalid IPv6 URL)'],
     ] as const) {
       const err = await inst.setConfig(yaml).then(() => 'accepted', (e: unknown) => e);
       expect(err).toBeInstanceOf(RpcError);
@@ -145,6 +147,20 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     const upAt = hits;
     await waitUntil(() => hits >= upAt + 4, 'four more passing rounds');
     expect(host.messages).toHaveLength(2);
+    expect(host.violations).toEqual([]);
+  });
+
+  it('alarms when the URL answers with a redirect that cannot be followed', async () => {
+    const host = await start();
+    const inst = await host.createInstance();
+    await inst.setConfig(`interval: 50ms\ntimeout: 1s\nchecks:\n  - name: web\n    url: ${targetUrl}\n`);
+    await inst.enable();
+    await waitUntil(async () => (await inst.display()).includes('| up |'), 'first check');
+    // A 3xx without a Location: urllib cannot follow it, and neither can a browser.
+    status = 302;
+    await host.waitFor(() => host.messages.length === 1);
+    expect(host.messages[0]).toMatchObject({ title: 'DOWN: web', priority: 8 });
+    expect(host.messages[0]!.message).toContain('failed: HTTP 302 Found (redirect not followed).');
     expect(host.violations).toEqual([]);
   });
 

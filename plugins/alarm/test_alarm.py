@@ -113,6 +113,9 @@ class ConfigTest(unittest.TestCase):
             "alarm_priority: high\n": "alarm_priority: must be a whole number",
             "recovery_priority: 11\n": "recovery_priority: must be between 0 and 10",
             "- a\n": "the configuration must be a mapping of keys to values",
+            # urlsplit raises on an unclosed IPv6 bracket: a reason, not an internal error.
+            "checks:\n  - url: http://[::1/health\n": "checks[0].url: not a valid URL (Invalid IPv6 URL)",
+            "checks:\n  - url: \"http://status page.example/\"\n": "checks[0].url: must not contain spaces or control characters (percent-encode them)",
         }
         for text, reason in cases.items():
             with self.subTest(text=text):
@@ -128,10 +131,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's naming
         if self.path == "/slow":
             time.sleep(1.5)
-        status = {"/ok": 200, "/fail": 503, "/nocontent": 204, "/redirect": 302, "/slow": 200}.get(self.path, 404)
+        status = {"/ok": 200, "/fail": 503, "/nocontent": 204, "/redirect": 302, "/slow": 200, "/loop": 302, "/nowhere": 301}.get(self.path, 404)
         self.send_response(status)
-        if status == 302:
+        if self.path == "/redirect":
             self.send_header("Location", "/ok")
+        if self.path == "/loop":
+            self.send_header("Location", "/loop")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -159,6 +164,13 @@ class ChecksTest(unittest.TestCase):
         self.assertEqual(alarm.check_http(self.http("/redirect")), (True, "HTTP 200 OK"))
         self.assertEqual(alarm.check_http(self.http("/fail")), (False, "HTTP 503 Service Unavailable"))
         self.assertEqual(alarm.check_http(self.http("/missing")), (False, "HTTP 404 Not Found"))
+
+    def test_http_redirect_that_cannot_be_followed_fails(self):
+        # A redirect loop is an outage for every browser; urllib stops following and raises the 302.
+        self.assertEqual(alarm.check_http(self.http("/loop")), (False, "HTTP 302 Found (redirect loop)"))
+        self.assertEqual(alarm.check_http(self.http("/nowhere")), (False, "HTTP 301 Moved Permanently (redirect not followed)"))
+        self.assertEqual(alarm.check_http(self.http("/loop", expect_status=200)), (False, "HTTP 302 Found (redirect loop)"))
+        self.assertEqual(alarm.check_http(self.http("/loop", expect_status=302)), (True, "HTTP 302 Found"))
 
     def test_http_expected_status_must_match_exactly(self):
         self.assertEqual(alarm.check_http(self.http("/nocontent", expect_status=204)), (True, "HTTP 204 No Content"))
@@ -230,6 +242,16 @@ class TransitionTest(unittest.TestCase):
         up = alarm.transition_message(self.check, True, "connected", {"state": "down", "since": "2026-11-24T13:58:30Z"}, self.config, now)
         self.assertEqual((up["title"], up["priority"]), ("UP: db", 4))
         self.assertEqual(up["message"], "TCP db:5432 passes again (connected) after 1m30s down.\nDown since 2026-11-24 13:58:30 UTC.")
+
+
+class DisplayTest(unittest.TestCase):
+    def test_user_text_and_targets_are_literal_text(self):
+        config = alarm.load_config("checks:\n  - name: \"*web* [x](y)\"\n    url: https://example.com/health\n", {})
+        shown = alarm.render_display(config, {}, True)
+        row = shown.splitlines()[-1]
+        # No character a markdown renderer could act on is left bare, so no autolink, link or emphasis.
+        self.assertEqual(row.split(" | ")[0], "| \\*web\\* \\[x\\]\\(y\\)")
+        self.assertIn("https\\:\\/\\/example\\.com\\/health", row)
 
 
 class FramingTest(unittest.TestCase):

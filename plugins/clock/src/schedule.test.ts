@@ -15,7 +15,13 @@ describe('parseSchedules', () => {
     ]);
   });
 
+  it('takes a text or title that YAML read as a number or boolean as the text written', () => {
+    expect(parseSchedules(parse('schedules:\n  - cron: "@daily"\n    text: 42\n    title: 2026\n'))).toEqual([{ cron: '@daily', text: '42', title: '2026' }]);
+    expect(parseSchedules({ schedules: [{ cron: '@daily', text: true }] })).toEqual([{ cron: '@daily', text: 'true' }]);
+  });
+
   it.each([
+    [{ schedules: [{ cron: '* * * * *', text: ['a'] }] }, 'schedules[0]: text must be text'],
     [{ schedules: 'daily' }, 'schedules must be a list'],
     [{ schedules: ['0 9 * * *'] }, 'schedules[0]: must be a mapping with cron and text'],
     [{ schedules: [{ text: 'x' }] }, 'schedules[0]: cron is missing'],

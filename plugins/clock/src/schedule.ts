@@ -46,8 +46,12 @@ export function parseSchedules(raw: unknown): Schedule[] {
 
 function parseEntry(entry: unknown, name: string): Schedule {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ConfigError(`${name}: must be a mapping with cron and text`);
-  const { cron, text, title, priority, timezone } = entry as Record<string, unknown>;
+  const { cron, priority, timezone } = entry as Record<string, unknown>;
+  // YAML reads `text: 42` or `title: 2026` as numbers; they are still the text the user wrote.
+  const text = scalarText((entry as Record<string, unknown>).text);
+  const title = scalarText((entry as Record<string, unknown>).title);
   if (typeof cron !== 'string' || cron.trim() === '') throw new ConfigError(`${name}: cron is missing`);
+  if (text !== undefined && text !== null && typeof text !== 'string') throw new ConfigError(`${name}: text must be text`);
   if (typeof text !== 'string' || text.trim() === '') throw new ConfigError(`${name}: text is missing`);
   if (title !== undefined && title !== null && typeof title !== 'string') throw new ConfigError(`${name}: title must be text`);
   if (priority !== undefined && priority !== null && (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 10)) {
@@ -66,6 +70,10 @@ function parseEntry(entry: unknown, name: string): Schedule {
   }
   if (next === null) throw new ConfigError(`${name}: cron "${schedule.cron}" never fires`);
   return schedule;
+}
+
+function scalarText(value: unknown): unknown {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
 }
 
 /** The next `n` times `schedule` fires (empty when it never does). Throws on an invalid pattern or zone. */

@@ -64,6 +64,13 @@ describe('link', () => {
   it('percent-encodes characters that would end the destination', () => {
     expect(safeUrl('https://e.example/a)b(c d')).toBe('https://e.example/a%29b%28c%20d');
   });
+
+  it('a trailing backslash cannot escape the closing parenthesis', () => {
+    expect(safeUrl('https://e.example/p?q=\\')).toBe('https://e.example/p?q=%5C');
+    expect(render(`${link('x', 'https://e.example/p#\\')} [y](https://evil.example)`)).toBe(
+      '<p><a href="https://e.example/p#%5C">x</a> <a href="https://evil.example">y</a></p>\n',
+    );
+  });
 });
 
 describe('plainTitle', () => {

@@ -35,7 +35,7 @@ export function quote(text: string, maxChars = 500): string {
 
 /**
  * A link whose target came from the payload. Only http(s) URLs become links; anything else
- * is shown as escaped text. Parentheses and spaces are percent-encoded so the destination
+ * is shown as escaped text. Parentheses, spaces and backslashes are percent-encoded so the destination
  * cannot end early, and the label is escaped like any user text.
  */
 export function link(label: string, url: string | undefined | null): string {
@@ -53,7 +53,9 @@ export function safeUrl(url: string | undefined | null): string | undefined {
     return undefined;
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
-  return parsed.href.replace(/[()<> ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  // A backslash survives URL parsing in the query and fragment; before the closing ")" it
+  // would escape it and leave the link open for the text that follows.
+  return parsed.href.replace(/[()<> \\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 /** Plain text for a message title (titles are not rendered as markdown): one line, bounded. */

@@ -62,8 +62,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 /**
  * The notes page. Every value that came from a user (form input, stored notes) goes through
  * escapeHtml, which covers text and double- or single-quoted attribute values alike.
- * The form posts to the relative URL "notes": the page is served at the instance's base
- * path (ending in "/"), so that resolves under the same base without knowing it.
+ * The form posts to "?", i.e. back to the page's own path. The host serves the page both at the
+ * base path and at the base path without its trailing slash (both arrive as "/"), and only a
+ * query-only URL resolves to the same place from either; "notes" would resolve to
+ * `/plugin/<id>/custom/notes` from the slash-less one, outside the plugin.
  */
 export function renderPage(state: FormState): string {
   const banner = state.banner === undefined ? '' : `<p class="banner ${state.banner.kind}" role="status">${escapeHtml(state.banner.text)}</p>`;
@@ -86,7 +88,7 @@ export function renderPage(state: FormState): string {
 <main>
 <h1>Post a note to yourself</h1>
 ${banner}
-<form method="post" action="notes">
+<form method="post" action="?">
 <input type="hidden" name="csrf" value="${escapeHtml(state.token)}">
 <label for="title">Title <span class="hint">(optional)</span></label>
 <input id="title" name="title" maxlength="${MAX_TITLE_CHARS}" value="${escapeHtml(state.title ?? '')}">
@@ -102,12 +104,15 @@ ${recent}
 `;
 }
 
-/** A page for refusals (403) that deliberately echoes nothing from the request. */
-export function renderRefusal(reason: string): string {
+/**
+ * A page for refusals (403) that deliberately echoes nothing from the request. `back` is the
+ * page's URL relative to the refused request's URL.
+ */
+export function renderRefusal(reason: string, back: string): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="referrer" content="same-origin"><title>Refused · Notes</title><style>${STYLE}</style></head>
-<body><main><h1>Note not sent</h1><p class="banner error">${escapeHtml(reason)}</p><p><a href="./">Back to the form</a></p></main></body>
+<body><main><h1>Note not sent</h1><p class="banner error">${escapeHtml(reason)}</p><p><a href="${escapeHtml(back)}">Back to the form</a></p></main></body>
 </html>
 `;
 }

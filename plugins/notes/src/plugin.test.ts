@@ -31,8 +31,9 @@ describe('notes plugin', () => {
     return res.text();
   }
 
-  function post(fields: Record<string, string>, headers: Record<string, string> = {}) {
-    return inst.webhook({ method: 'POST', path: '/notes', headers: { ...FORM, ...headers }, body: new URLSearchParams(fields).toString() });
+  /** Posts where the page's form does: its own path, "/". */
+  function post(fields: Record<string, string>, headers: Record<string, string> = {}, path = '/') {
+    return inst.webhook({ method: 'POST', path, headers: { ...FORM, ...headers }, body: new URLSearchParams(fields).toString() });
   }
 
   it('serves the form with strict security headers', async () => {
@@ -44,7 +45,7 @@ describe('notes plugin', () => {
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'$/);
     const html = res.text();
-    expect(html).toContain('<form method="post" action="notes">');
+    expect(html).toContain('<form method="post" action="?">');
     expect(html).not.toMatch(/<script|https?:\/\//);
     // The CSP hash is the hash of the one inline style.
     const style = /<style>([^<]*)<\/style>/.exec(html)![1]!;
@@ -59,8 +60,8 @@ describe('notes plugin', () => {
     expect(inst.messages).toHaveLength(1);
     expect(inst.messages[0]).toMatchObject({ title: 'Groceries', message: 'milk\neggs', priority: 5 });
     const location = String(res.headers.location);
-    expect(location).toBe(`./?sent=${inst.messages[0]!.id}`);
-    const back = await page(location.slice(3));
+    expect(location).toBe(`?sent=${inst.messages[0]!.id}`);
+    const back = await page(location.slice(1));
     expect(back).toContain(`Note sent (message ${inst.messages[0]!.id}).`);
     expect(back).toContain('<strong>Groceries</strong>');
   });
@@ -140,11 +141,39 @@ describe('notes plugin', () => {
     const token = tokenOf(await page());
     expect((await inst.webhook({ method: 'POST', path: '/notes', headers: { 'content-type': 'application/json' }, body: { csrf: token, note: 'x' } })).status).toBe(415);
     expect((await inst.webhook({ method: 'GET', path: '/notes' })).status).toBe(405);
-    expect((await inst.webhook({ method: 'POST', path: '/' })).status).toBe(405);
+    expect((await inst.webhook({ method: 'PUT', path: '/' })).status).toBe(405);
     const missing = await inst.webhook({ path: '/other' });
     expect(missing.status).toBe(404);
     expect(missing.headers['x-content-type-options']).toBe('nosniff');
     expect(inst.messages).toEqual([]);
+  });
+
+  it('the form and its redirects resolve to the page whether or not its URL ends in "/"', async () => {
+    // The host serves both <base> and <base> without the slash as "/": every URL the page hands
+    // the browser must land back in the instance from either.
+    const html = await page();
+    const action = /<form method="post" action="([^"]*)">/.exec(html)![1]!;
+    const token = tokenOf(html);
+    for (const pageUrl of ['https://flow.example.com/plugin/6/custom/Pnotes/', 'https://flow.example.com/plugin/6/custom/Pnotes']) {
+      const target = new URL(action, pageUrl);
+      expect(target.pathname).toBe(new URL(pageUrl).pathname);
+      const sent = await post({ csrf: token, note: `from ${pageUrl}` });
+      expect(sent.status).toBe(303);
+      expect(new URL(String(sent.headers.location), target).pathname).toBe(target.pathname);
+      const refused = await post({ note: 'no token' });
+      const back = /<a href="([^"]*)">Back to the form<\/a>/.exec(refused.text())![1]!;
+      expect(new URL(back, target).pathname).toBe(target.pathname);
+    }
+    expect(inst.messages.map((m) => m.message)).toEqual(['from https://flow.example.com/plugin/6/custom/Pnotes/', 'from https://flow.example.com/plugin/6/custom/Pnotes']);
+  });
+
+  it('still accepts posts to <base>notes from pages served before the form posted to "?"', async () => {
+    const token = tokenOf(await page());
+    const res = await post({ csrf: token, note: 'old page' }, {}, '/notes');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`./?sent=${inst.messages[0]!.id}`);
+    const refused = await post({ note: 'no token' }, {}, '/notes');
+    expect(refused.text()).toContain('<a href="./">Back to the form</a>');
   });
 
   it('display links the page by its absolute URL', async () => {

@@ -16,8 +16,9 @@ const RECENT_KEY = 'recent';
 const RECENT_COUNT = 10;
 
 /**
- * A small web page under the instance's webhook route: `GET <base>` shows a form,
- * `POST <base>notes` sends the note as a message and redirects back (303, post/redirect/get).
+ * A small web page under the instance's webhook route: `GET <base>` shows a form, `POST <base>`
+ * sends the note as a message and redirects back (303, post/redirect/get). `POST <base>notes`
+ * is accepted too: pages served before the form posted to "?" still post there.
  */
 class Notes extends PluginInstance<NotesConfig> implements PluginHandlers<NotesConfig> {
   private config: NotesConfig = { ...DEFAULT_CONFIG };
@@ -56,29 +57,31 @@ class Notes extends PluginInstance<NotesConfig> implements PluginHandlers<NotesC
 
   async handleWebhook(req: WebhookRequest): Promise<WebhookReply> {
     if (req.path === '/') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'use GET', { allow: 'GET, HEAD' });
+      if (req.method === 'POST') return this.post(req, '?');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'use GET or POST', { allow: 'GET, HEAD, POST' });
       const sent = /^\d{1,15}$/.test(req.query.get('sent') ?? '') ? req.query.get('sent') : null;
       return this.page(200, sent === null ? {} : { banner: { kind: 'ok', text: `Note sent (message ${sent}).` } });
     }
     if (req.path === '/notes') {
       if (req.method !== 'POST') return plain(405, 'use POST', { allow: 'POST' });
-      return this.post(req);
+      return this.post(req, './');
     }
     return plain(404, 'not found');
   }
 
-  private async post(req: WebhookRequest): Promise<WebhookReply> {
+  /** `back` is the page's URL relative to this request's: "?" from the page itself, "./" from `<base>notes`. */
+  private async post(req: WebhookRequest, back: '?' | './'): Promise<WebhookReply> {
     const crossSite = crossSiteReason(req);
     if (crossSite !== undefined) {
       this.ctx.log.warn('note refused', { reason: crossSite });
-      return html(403, renderRefusal('This form was sent from another site.'));
+      return html(403, renderRefusal('This form was sent from another site.', back));
     }
     const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') return plain(415, 'send the form as application/x-www-form-urlencoded');
     const form = new URLSearchParams(req.text());
     if (!verifyToken(await this.csrfSecret(), form.get('csrf'))) {
       this.ctx.log.warn('note refused', { reason: 'missing or invalid CSRF token' });
-      return html(403, renderRefusal('The form expired or did not come from this page. Go back, reload it and send the note again.'));
+      return html(403, renderRefusal('The form expired or did not come from this page. Go back, reload it and send the note again.', back));
     }
 
     const title = (form.get('title') ?? '').trim();
@@ -91,8 +94,8 @@ class Notes extends PluginInstance<NotesConfig> implements PluginHandlers<NotesC
 
     const { id } = await this.ctx.send({ title: title || this.config.title, message: note, priority: this.config.priority });
     await this.remember({ id, title: title || this.config.title, text: note, at: new Date().toISOString() });
-    // Relative to <base>notes, "./" is the page itself.
-    return { status: 303, headers: { ...SECURITY_HEADERS, location: `./?sent=${id}` } };
+    // Query-only from the page's own URL, so it stays right whether or not that URL ended in "/".
+    return { status: 303, headers: { ...SECURITY_HEADERS, location: `${back === '?' ? '' : './'}?sent=${id}` } };
   }
 
   private async page(status: number, state: Omit<FormState, 'token' | 'recent'>): Promise<WebhookReply> {

@@ -16,8 +16,9 @@ describe('notes in a real server', () => {
     return /name="csrf" value="([^"]+)"/.exec(html)![1]!;
   }
 
-  function post(fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(new URL('notes', pageUrl), {
+  /** Posts where a browser sends the page's form: the form's action resolved against `from`. */
+  function post(fields: Record<string, string>, headers: Record<string, string> = {}, from = pageUrl): Promise<Response> {
+    return fetch(new URL('?', from), {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(s.url).origin, ...headers },
@@ -46,19 +47,38 @@ describe('notes in a real server', () => {
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await res.text()).toContain('<form method="post" action="notes">');
+    expect(await res.text()).toContain('<form method="post" action="?">');
   });
 
   it('posting the form sends the note and redirects back with a confirmation', async () => {
     const res = await post({ csrf: await token(), title: 'Groceries', note: 'milk <b>and</b> eggs' });
     expect(res.status).toBe(303);
-    const back = new URL(res.headers.get('location')!, new URL('notes', pageUrl));
+    const back = new URL(res.headers.get('location')!, pageUrl);
     const [latest] = await notes();
     expect(latest).toMatchObject({ title: 'Groceries', message: 'milk <b>and</b> eggs' });
     expect(back.href).toBe(`${pageUrl}?sent=${(latest as unknown as { id: number }).id}`);
     const page = await (await fetch(back)).text();
     expect(page).toContain('Note sent (message');
     expect(page).toContain('milk &lt;b&gt;and&lt;/b&gt; eggs');
+  });
+
+  it('the page opened without its trailing slash posts and redirects within the plugin', async () => {
+    const bare = pageUrl.replace(/\/$/, '');
+    const html = await (await fetch(bare)).text();
+    const action = /<form method="post" action="([^"]*)">/.exec(html)![1]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const res = await fetch(new URL(action, bare), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(s.url).origin },
+      body: new URLSearchParams({ csrf, note: 'no slash' }).toString(),
+    });
+    expect(res.status).toBe(303);
+    const back = new URL(res.headers.get('location')!, new URL(action, bare));
+    const [latest] = await notes();
+    expect(latest).toMatchObject({ message: 'no slash' });
+    expect(back.href).toBe(`${bare}?sent=${(latest as unknown as { id: number }).id}`);
+    expect(await (await fetch(back)).text()).toContain('Note sent (message');
   });
 
   it('refuses a POST without a valid token or from another site: 403, no message', async () => {

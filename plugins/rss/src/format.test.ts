@@ -4,8 +4,15 @@ import { escapeMarkdown, itemMessage, summaryText } from './format.js';
 describe('escapeMarkdown', () => {
   it('escapes everything markdown could read as markup', () => {
     expect(escapeMarkdown('*bold* _it_ [x](javascript:y) <b> | ~s~ # 1. &amp; \\')).toBe(
-      '\\*bold\\* \\_it\\_ \\[x\\]\\(javascript:y\\) \\<b\\> \\| \\~s\\~ \\# 1\\. \\&amp; \\\\',
+      '\\*bold\\* \\_it\\_ \\[x\\]\\(javascript\\:y\\) \\<b\\> \\| \\~s\\~ \\# 1\\. \\&amp\\; \\\\',
     );
+  });
+
+  it('keeps a bare URL in feed text from becoming a GFM autolink with a mangled target', () => {
+    // Unescaped "https:" and "www." start GFM autolinks, which take the backslashes of escaped
+    // dots into the href; escaped, they stay text.
+    expect(escapeMarkdown('see https://a.example/x or www.b.example')).toBe('see https\\:\\/\\/a\\.example\\/x or www\\.b\\.example');
+    expect(escapeMarkdown('===')).toBe('\\=\\=\\=');
   });
 });
 

@@ -10,12 +10,14 @@ export interface OutgoingMessage {
 }
 
 /**
- * Backslash-escapes every character CommonMark/GFM could read as markup, so feed text shows
- * literally: `*`, `_`, `[`, `<`, `|` (tables), `~` (strikethrough), `&` (entities), and the
- * `#`, `-`, `+`, `.`, `!` that start headings, lists and images.
+ * Backslash-escapes every ASCII punctuation character (CommonMark lets any of them be escaped,
+ * and an escaped one is always literal), so feed text shows literally. A hand-picked subset
+ * missed `:` and `=`: a bare `https://host.example/…` in a summary was then autolinked by GFM
+ * with the escaped dots inside its href (`https://host%5C.example/…`, a dead link), and a line
+ * of `===` turned the line above it into a heading.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&');
+  return text.replace(/[!-/:-@[-`{-~]/g, '\\$&');
 }
 
 /** Feed summaries are HTML; the message shows their text, links and images dropped. */

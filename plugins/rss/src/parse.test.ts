@@ -43,6 +43,24 @@ describe('parseFeedText', () => {
     expect(new Set([a!.key, b!.key, c!.key]).size).toBe(3);
   });
 
+  it('tells apart items without a guid that share one link', () => {
+    const feed = parseFeedText(
+      rssXml('t', [
+        { title: 'Resolved', link: 'https://status.example.com/', date: new Date('2026-01-02T00:00:00Z') },
+        { title: 'Investigating', link: 'https://status.example.com/', date: new Date('2026-01-01T00:00:00Z') },
+        { title: 'Own page', link: 'https://status.example.com/post' },
+      ]),
+      FEED_URL,
+    );
+    const [resolved, investigating, own] = feed.entries;
+    expect(resolved!.key).not.toBe(investigating!.key);
+    // The oldest of the group may have been recorded while it was alone on its link.
+    expect(investigating!.altKey).toBe(itemKey(null, 'https://status.example.com/', []));
+    expect(resolved!.altKey).toBeUndefined();
+    // An item alone on its link keeps the link-only key.
+    expect(own!.key).toBe(itemKey(null, 'https://status.example.com/post', []));
+  });
+
   it('accepts a bare ampersand, the commonest mistake in real feeds', () => {
     const xml = rssXml('t', [{ guid: 'x', title: 'Fish and chips' }]).replace('Fish and chips', 'Fish & chips');
     expect(parseFeedText(xml, FEED_URL).entries[0]!.title).toBe('Fish & chips');
@@ -55,6 +73,19 @@ describe('parseFeedText', () => {
 
   it('names the element a truncated document ends in', () => {
     expect(() => parseFeedText('<rss><channel><item><title>cut', FEED_URL)).toThrow('malformed XML: the document ends inside <title> (cut short?)');
+  });
+
+  it('says what is wrong with an empty body, without an undefined column', () => {
+    expect(() => parseFeedText('', FEED_URL)).toThrow(/^malformed XML: Start tag expected\. \(line 1\)$/);
+    expect(() => parseFeedText(' \n ', FEED_URL)).toThrow(/^malformed XML: [^\n]*\(line \d+\)$/);
+  });
+
+  it('neither expands nested entities nor reads external ones', () => {
+    const lol = '<!ENTITY a "aaaaaaaaaa">' + Array.from({ length: 8 }, (_, i) => `<!ENTITY ${'b'.repeat(i + 1)} "${`&${i === 0 ? 'a' : 'b'.repeat(i)};`.repeat(10)}">`).join('');
+    const bomb = `<?xml version="1.0"?><!DOCTYPE r [${lol}]><rss version="2.0"><channel><title>t</title><item><guid>x</guid><title>&bbbbbbbb;</title></item></channel></rss>`;
+    expect(parseFeedText(bomb, FEED_URL).entries[0]!.title!.length).toBeLessThan(100);
+    const xxe = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>&x;</title></channel></rss>';
+    expect(() => parseFeedText(xxe, FEED_URL)).toThrow(FeedParseError);
   });
 
   it.each([

@@ -6,6 +6,17 @@ import { XMLValidator } from 'fast-xml-parser';
 export interface FeedEntry {
   /** Short stable hash of the item's identity (see itemKey); what the seen-set stores. */
   key: string;
+  /**
+   * The key the same item may have been recorded under before, when it has no guid/id and its
+   * link is (or was) shared with other items: see identifyLinkOnlyItems. Seen under this key
+   * counts as seen.
+   */
+  altKey?: string;
+  /**
+   * For an item whose link is shared: its link-only key, under which version 1 of this plugin
+   * recorded every item of the group. Honoured only for a seen-set that version wrote.
+   */
+  legacyKey?: string;
   title?: string;
   /** Absolute http(s) URL of the item, resolved against the feed URL. */
   link?: string;
@@ -45,7 +56,9 @@ export function parseFeedText(text: string, feedUrl: string): ParsedFeed {
       const names = unclosed[1]!.replace(/[\s"]+/g, '').split(',').filter(Boolean);
       throw new FeedParseError(`malformed XML: the document ends inside <${names.at(-1) ?? '?'}> (cut short?)`);
     }
-    throw new FeedParseError(`malformed XML: ${valid.err.msg.replace(/\s+/g, ' ')} (line ${valid.err.line}, column ${valid.err.col})`);
+    // The validator leaves col undefined for some errors (an empty body among them).
+    const where = typeof valid.err.col === 'number' ? `line ${valid.err.line}, column ${valid.err.col}` : `line ${valid.err.line}`;
+    throw new FeedParseError(`malformed XML: ${valid.err.msg.replace(/\s+/g, ' ')} (${where})`);
   }
   let feed: ReturnType<typeof parseFeed>;
   try {
@@ -54,21 +67,61 @@ export function parseFeedText(text: string, feedUrl: string): ParsedFeed {
     const reason = err instanceof Error ? err.message : String(err);
     throw new FeedParseError(`not a valid RSS or Atom feed: ${reason.slice(0, 160)}`);
   }
+  const linkOnly: Array<{ entry: FeedEntry; link: string }> = [];
   const entries = feed.items.map((item): FeedEntry => {
     const link = absoluteHttpUrl(item.url, feedUrl);
     const title = item.title?.trim() || undefined;
     const summaryHtml = item.content?.trim() || item.description?.trim() || undefined;
     const date = item.published ?? item.updated ?? undefined;
-    return {
+    const entry: FeedEntry = {
       key: itemKey(item.id, link, [title, summaryHtml, date?.toISOString()]),
       ...(title !== undefined ? { title } : {}),
       ...(link !== undefined ? { link } : {}),
       ...(summaryHtml !== undefined ? { summaryHtml } : {}),
       ...(date && !Number.isNaN(date.getTime()) ? { date } : {}),
     };
+    if (!item.id?.trim() && link !== undefined) linkOnly.push({ entry, link });
+    return entry;
   });
+  identifyLinkOnlyItems(linkOnly);
   const title = feed.title?.trim();
   return { ...(title ? { title } : {}), entries };
+}
+
+/**
+ * Items without a guid/id are identified by their link, but some feeds (status pages, "what's
+ * new" pages) give every item the same link: keyed by link alone, all but the first would be
+ * one item, and every later one would be lost. An item whose link is shared in the document is
+ * keyed by link, title and date instead. Since the link's sharing changes as items come and go,
+ * each such item also gets the key it has on the other side of that change (`altKey`): a unique
+ * link's item its shared-link key, and the oldest item of a group its link-only key, the key
+ * it had while it was alone. Only the oldest gets that one: a newer item of the group was never
+ * recorded under it, and taking it as seen would lose it.
+ */
+function identifyLinkOnlyItems(items: Array<{ entry: FeedEntry; link: string }>): void {
+  const byLink = new Map<string, FeedEntry[]>();
+  for (const { entry, link } of items) {
+    const group = byLink.get(link);
+    if (group === undefined) byLink.set(link, [entry]);
+    else group.push(entry);
+  }
+  for (const [link, group] of byLink) {
+    const linkKey = itemKey(null, link, []);
+    const sharedKey = (e: FeedEntry): string => itemKey(null, undefined, ['shared-link', link, e.title, e.date?.toISOString()]);
+    if (group.length === 1) {
+      group[0]!.altKey = sharedKey(group[0]!);
+      continue;
+    }
+    for (const entry of group) {
+      entry.key = sharedKey(entry);
+      entry.legacyKey = linkKey;
+    }
+    // Feeds list newest first; dates decide when every item has one.
+    const oldest = group.every((e) => e.date !== undefined)
+      ? group.reduce((a, b) => (b.date!.getTime() < a.date!.getTime() ? b : a))
+      : group[group.length - 1]!;
+    oldest.altKey = linkKey;
+  }
 }
 
 /**

@@ -80,7 +80,7 @@ describe('rss plugin through the kit test host', () => {
     const display = await inst.display();
     expect(display).toContain('Polling 2 feeds, up to 8 at a time.');
     expect(display).toMatch(/\| \[The Blog\]\(<http:\/\/127\.0\.0\.1:\d+\/feed\.xml>\) \| 50ms \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \([^)]*\) \| ok \| 2 \| 1 \|/);
-    expect(display).toContain('error: malformed XML: the document ends inside \\<title\\> \\(cut short?\\)');
+    expect(display).toContain('error: malformed XML\\: the document ends inside \\<title\\> \\(cut short\\?\\)');
     expect(display).toMatch(/\| \[Broken\]\([^)]*\) \| 50ms \| [^|]+ \| error: [^|]+ — backing off until \d{4}-[^|]+ UTC \| — \| 0 \|/);
 
     await inst.disable();

@@ -3,6 +3,7 @@ import { FeedServer, sleep, waitFor, type TestItem } from '../test/feed-server.j
 import { MemoryHost } from '../test/memory-host.js';
 import { parseRssConfig, type RssConfig } from './config.js';
 import { FeedRecord } from './feed-record.js';
+import { itemKey } from './parse.js';
 import { FeedPoller, storageKeyFor } from './poller.js';
 
 const FAST = { FLOW_RSS_MIN_INTERVAL: '10ms' };
@@ -231,6 +232,30 @@ describe('FeedPoller', () => {
     expect(hits('/x.xml')).toBe(1);
   });
 
+  it('a feed removed while its poll is in flight sends nothing more', async () => {
+    const items = [item(1)];
+    let slow = false;
+    server.rss('/gone.xml', () => items);
+    const serve = server.routes.get('/gone.xml')!;
+    server.routes.set('/gone.xml', async (req, res) => {
+      if (slow) await sleep(400);
+      await serve(req, res);
+    });
+    server.rss('/kept.xml', () => [item(9)]);
+    const host = new MemoryHost();
+    const poller = start(host, config({ feeds: [server.url('/gone.xml'), server.url('/kept.xml')] }));
+    await waitFor(() => poller.snapshot()[0]!.state === 'ok', 'baseline');
+    slow = true;
+    items.unshift(item(2));
+    const polled = hits('/gone.xml');
+    await waitFor(() => hits('/gone.xml') > polled, 'the slow poll started');
+    poller.reconfigure(config({ feeds: [server.url('/kept.xml')] }));
+    await sleep(700);
+    await poller.idle();
+    expect(host.messages).toEqual([]);
+    expect(poller.snapshot().map((r) => r.url)).toEqual([server.url('/kept.xml')]);
+  });
+
   it('moves the next poll when the interval changes', async () => {
     server.rss('/i.xml', () => [item(1)]);
     const host = new MemoryHost();
@@ -256,5 +281,69 @@ describe('FeedPoller', () => {
     const stored = FeedRecord.decode(host.store.get(storageKeyFor(server.url('/cap.xml')))!)!;
     expect(stored.seen.size).toBeLessThanOrEqual(15);
     expect(host.titles()).toEqual(Array.from({ length: 10 }, (_, i) => `Item ${13 + i}`));
+  });
+});
+
+describe('FeedPoller: items without a guid that share one link', () => {
+  // A status page's feed: no guid, and every item links to the same page.
+  const LINK = 'https://status.example.com/';
+  const status = (n: number): TestItem => ({ title: `Status ${n}`, link: LINK, date: new Date(Date.UTC(2026, 0, 1, n)) });
+
+  it('sends each of them once, across polls and a restart', async () => {
+    const items = [status(1)];
+    server.rss('/status.xml', () => items);
+    const store = new Map<string, string>();
+    const first = new MemoryHost(store);
+    const a = start(first, config({ feeds: [server.url('/status.xml')] }));
+    await waitFor(() => a.snapshot()[0]!.state === 'ok', 'baseline');
+
+    items.unshift(status(2));
+    await waitFor(() => first.messages.length === 1, 'status 2');
+    items.unshift(status(4), status(3));
+    await waitFor(() => first.messages.length === 3, 'statuses 3 and 4');
+    expect(first.titles()).toEqual(['Status 2', 'Status 3', 'Status 4']);
+    await a.stop();
+
+    // The oldest falls off while the plugin is down; one more arrives.
+    items.pop();
+    items.unshift(status(5));
+    const second = new MemoryHost(store);
+    const b = start(second, config({ feeds: [server.url('/status.xml')] }));
+    await waitFor(() => second.messages.length === 1, 'status 5');
+    const before = hits('/status.xml');
+    await waitFor(() => hits('/status.xml') >= before + 3, 'more polls');
+    expect(second.titles()).toEqual(['Status 5']);
+    expect(b.snapshot()[0]).toMatchObject({ state: 'ok', itemCount: 4 });
+  });
+
+  it('an item alone on its link, then joined by another: only the new one is sent', async () => {
+    const items: TestItem[] = [{ title: 'Only', link: LINK }];
+    server.rss('/alone.xml', () => items);
+    const host = new MemoryHost();
+    const poller = start(host, config({ feeds: [server.url('/alone.xml')] }));
+    await waitFor(() => poller.snapshot()[0]!.state === 'ok', 'baseline');
+    items.unshift({ title: 'Newer', link: LINK });
+    await waitFor(() => host.messages.length === 1, 'the newer item');
+    items.shift();
+    const before = hits('/alone.xml');
+    await waitFor(() => hits('/alone.xml') >= before + 3, 'more polls');
+    expect(host.titles()).toEqual(['Newer']);
+  });
+
+  it('a seen-set written by version 1 (link-only keys) sends none of the listed items again', async () => {
+    const items = [status(3), status(2), status(1)];
+    server.rss('/v1.xml', () => items);
+    const store = new Map<string, string>([[storageKeyFor(server.url('/v1.xml')), JSON.stringify({ v: 1, ids: [itemKey(null, LINK, [])] })]]);
+    const host = new MemoryHost(store);
+    const poller = start(host, config({ feeds: [server.url('/v1.xml')] }));
+    await waitFor(() => poller.snapshot()[0]!.state === 'ok', 'first poll');
+    expect(host.messages).toEqual([]);
+    expect(JSON.parse(store.get(storageKeyFor(server.url('/v1.xml')))!)).toMatchObject({ v: 2 });
+
+    items.unshift(status(4));
+    await waitFor(() => host.messages.length === 1, 'status 4');
+    const before = hits('/v1.xml');
+    await waitFor(() => hits('/v1.xml') >= before + 3, 'more polls');
+    expect(host.titles()).toEqual(['Status 4']);
   });
 });

@@ -63,6 +63,8 @@ interface FeedState {
   running?: Promise<void>;
   /** The server's Retry-After from the last failed poll, a floor for the backoff. */
   retryAfterMs?: number;
+  /** Aborted when the feed is removed from the configuration: its poll in flight sends nothing more. */
+  removed: AbortController;
 }
 
 const STORAGE_PREFIX = 'feed:';
@@ -140,6 +142,7 @@ export class FeedPoller {
     for (const [url, state] of this.feeds) {
       if (wanted.has(url)) continue;
       clearTimeout(state.timer);
+      state.removed.abort();
       this.feeds.delete(url);
     }
     for (const feed of config.feeds) {
@@ -183,6 +186,7 @@ export class FeedPoller {
       config,
       storageKey: storageKeyFor(config.url),
       dirty: false,
+      removed: new AbortController(),
       status: { url: config.url, name: '', state: 'pending', failures: 0, sentCount: 0 },
     };
     state.status.name = this.nameOf(state);
@@ -205,7 +209,8 @@ export class FeedPoller {
     state.timer = undefined;
     const controller = this.controller;
     if (!controller || state.running || this.feeds.get(state.config.url) !== state) return;
-    state.running = this.limit(() => this.pollGuarded(state, controller.signal)).finally(() => {
+    const signal = AbortSignal.any([controller.signal, state.removed.signal]);
+    state.running = this.limit(() => this.pollGuarded(state, signal)).finally(() => {
       state.running = undefined;
       if (!this.controller || this.feeds.get(state.config.url) !== state || state.timer) return;
       // A restart while this poll was draining found it running and skipped it: poll now.
@@ -267,6 +272,7 @@ export class FeedPoller {
 
     let toSend: FeedEntry[];
     let target: FeedRecord;
+    let adopted = false;
     if (record === 'new') {
       target = new FeedRecord(new SeenSet());
       const newestFirst = newEntriesOldestFirst(feed.entries, target.seen).reverse();
@@ -277,6 +283,22 @@ export class FeedPoller {
       await this.persist(state, target);
     } else {
       target = record;
+      // An item seen only under another key of its own is recorded under its current one, so
+      // compacting (which keeps only current keys for sure) cannot make it new again. A seen-set
+      // of version 1 keyed items sharing a link by the link alone: they were all seen (or lost
+      // back then), and sending them now would flood the user with old items.
+      for (const entry of feed.entries) {
+        if (target.seen.has(entry.key)) continue;
+        const other = [entry.altKey, target.legacyKeys ? entry.legacyKey : undefined];
+        if (other.some((key) => key !== undefined && target.seen.has(key))) {
+          target.seen.add(entry.key);
+          adopted = true;
+        }
+      }
+      if (target.legacyKeys) {
+        target.legacyKeys = false;
+        adopted = true;
+      }
       toSend = newEntriesOldestFirst(feed.entries, target.seen);
     }
 
@@ -296,7 +318,7 @@ export class FeedPoller {
     const compacted = target.seen.size > Math.max(this.config.seenLimit, currentKeys.size);
     if (compacted) target.seen.compact(currentKeys, this.config.seenLimit);
     const validatorsChanged = target.setValidators(fetched.etag, fetched.lastModified);
-    if (compacted || validatorsChanged) await this.persist(state, target);
+    if (compacted || validatorsChanged || adopted) await this.persist(state, target);
   }
 
   private async loadRecord(state: FeedState): Promise<FeedRecord | 'new'> {

@@ -228,6 +228,9 @@ export class PluginService {
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
     if (!conf.enabled) throw badRequest('plugin is disabled');
+    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
+    // status and stderr lines in the reason are for the user and the admin endpoint).
+    if (!sup.connected) throw webhookUnavailable(sup);
     const instanceId = this.liveInstance(sup, conf);
     // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
     if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
@@ -250,7 +253,8 @@ export class PluginService {
       if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
         sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
       }
-      throw this.httpError(err);
+      const httpErr = this.httpError(err);
+      throw httpErr instanceof HttpError && httpErr.status === 503 ? webhookUnavailable(sup, httpErr) : httpErr;
     }
   }
 
@@ -448,4 +452,9 @@ export class PluginService {
   }
 
 
+}
+
+/** The 503 of a webhook whose plugin is not running, without the reason. */
+function webhookUnavailable(sup: PluginSupervisor, cause?: unknown): HttpError {
+  return new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is not available (${sup.status})`, { expose: true, cause });
 }

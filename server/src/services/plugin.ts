@@ -254,7 +254,9 @@ export class PluginService {
         sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
       }
       const httpErr = this.httpError(err);
-      throw httpErr instanceof HttpError && httpErr.status === 503 ? webhookUnavailable(sup, httpErr) : httpErr;
+      // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
+      const gone = !sup.connected || sup.status !== 'running';
+      throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
     }
   }
 

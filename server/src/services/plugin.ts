@@ -255,7 +255,7 @@ export class PluginService {
       }
       const httpErr = this.httpError(err);
       // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
-      const gone = !sup.connected || sup.status !== 'running';
+      const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
       throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
     }
   }

@@ -205,6 +205,7 @@ describe('hostile plugins: stallers and crashers', () => {
     const conf = await byModule(s, 'hostile-crash-on-enable');
     expect((await enable(s, conf)).status).toBe(200);
     const { pid } = (await (await fetch(hookUrl(s, conf, 'pid'))).json()) as any;
+    const bob = await s.createUser('bob');
     // From now on enable crashes; the stored state says enabled, so every restart re-enables it.
     await writeFile(path.join(s.pluginsDir, '.armed'), '');
     const started = readFileSync(spawns, 'utf8').trim().split('\n').length;
@@ -218,6 +219,13 @@ describe('hostile plugins: stallers and crashers', () => {
     expect(failed.statusReason).toContain('panic: enable exploded');
     expect(failed.stderr).toContain('panic: enable exploded');
     expect(failed.pid).toBeNull();
+    // One process logs for every user's instance: GET /plugin shows its stderr lines to admins only.
+    expect((await byModule(s, 'hostile-crash-on-enable'))!.statusReason).toBe(failed.statusReason);
+    const bobs = (await byModule(s, 'hostile-crash-on-enable', bob.auth))!;
+    expect(bobs.status).toBe('failed');
+    expect(bobs.statusReason).toMatch(/^crashed 4 times within \d+ s: exited with code 2/);
+    expect(bobs.statusReason).not.toContain('panic');
+    expect(bobs.statusReason).not.toContain('stderr');
     // 1 start + 3 restarts, each after a backoff of at least half its base (jitter), then no more.
     const times = readFileSync(spawns, 'utf8').trim().split('\n').map(Number);
     expect(times).toHaveLength(4);

@@ -27,7 +27,7 @@ export interface PluginConfExternal {
   /** Always an array (Gotify sends null for none). */
   capabilities: string[];
   status: PluginStatus;
-  /** Why the plugin is failed, incompatible or restarting. */
+  /** Why the plugin is failed, incompatible or restarting; with its last stderr lines for admins only. */
   statusReason?: string;
 }
 

@@ -81,8 +81,13 @@ export interface InstanceState {
  */
 export class PluginSupervisor {
   status: PluginStatus = 'stopped';
-  /** Why the plugin is failed, incompatible or restarting. */
+  /**
+   * Why the plugin is failed, incompatible or restarting. Every user sees it, so it never holds
+   * stderr: one process logs for all its users' instances.
+   */
   statusReason: string | undefined;
+  /** `statusReason` with the last stderr lines before the crash, for admins. */
+  statusDetail: string | undefined;
   lastError: string | undefined;
   info: PluginInfo | undefined;
   capabilities = new Set<Capability>();
@@ -185,7 +190,7 @@ export class PluginSupervisor {
     await this.stop();
     if (plugin) this.plugin = plugin;
     this.status = 'stopped';
-    this.statusReason = undefined;
+    this.setReason(undefined);
     this.crashes = [];
     await this.launch();
   }
@@ -458,7 +463,7 @@ export class PluginSupervisor {
     }
     if (generation !== this.generation || conn.closed) return;
     this.status = 'running';
-    this.statusReason = undefined;
+    this.setReason(undefined);
     this.schedulePing(generation);
   }
 
@@ -475,7 +480,7 @@ export class PluginSupervisor {
     const current = ++this.generation;
     this.stopPing();
     this.status = 'restarting';
-    this.statusReason = reason;
+    this.setReason(reason);
     this.conn?.close(`the plugin crashed: ${reason}`);
     this.dropInstances();
     const proc = this.proc;
@@ -489,21 +494,21 @@ export class PluginSupervisor {
       if (hint) detail += `; ${hint}`;
     }
     const tail = proc?.stderr.tail(STDERR_IN_REASON) ?? [];
-    if (tail.length > 0) detail += `; last stderr: ${tail.join(' | ')}`;
-    this.lastError = detail;
+    const stderr = tail.length > 0 ? `; last stderr: ${tail.join(' | ')}` : '';
+    this.lastError = detail + stderr;
     const now = Date.now();
     this.crashes = this.crashes.filter((t) => now - t < this.settings.crashLoopWindowMs);
     this.crashes.push(now);
     if (this.crashes.length >= this.settings.crashLoopCount) {
-      this.log.error({ reason: detail }, `plugin crashed ${this.crashes.length} times within ${this.settings.crashLoopWindowMs} ms; giving up until an admin restarts it or its file changes`);
+      this.log.error({ reason: detail + stderr }, `plugin crashed ${this.crashes.length} times within ${this.settings.crashLoopWindowMs} ms; giving up until an admin restarts it or its file changes`);
       this.status = 'failed';
-      this.statusReason = `crashed ${this.crashes.length} times within ${Math.round(this.settings.crashLoopWindowMs / 1000)} s: ${detail}`;
+      this.setReason(`crashed ${this.crashes.length} times within ${Math.round(this.settings.crashLoopWindowMs / 1000)} s: ${detail}`, stderr);
       return;
     }
     const exp = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** (this.crashes.length - 1));
     const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
-    this.log.error({ reason: detail, restartInMs: delay }, 'plugin crashed; restarting it');
-    this.statusReason = detail;
+    this.log.error({ reason: detail + stderr, restartInMs: delay }, 'plugin crashed; restarting it');
+    this.setReason(detail, stderr);
     const next = this.generation;
     this.backoffTimer = setTimeout(() => {
       if (next !== this.generation) return;
@@ -526,9 +531,14 @@ export class PluginSupervisor {
 
   private settle(status: 'failed' | 'incompatible', reason: string): void {
     this.status = status;
-    this.statusReason = reason;
+    this.setReason(reason);
     this.lastError = reason;
     this.log.error({ reason }, status === 'incompatible' ? 'plugin is incompatible' : 'plugin cannot run');
+  }
+
+  private setReason(reason: string | undefined, stderr = ''): void {
+    this.statusReason = reason;
+    this.statusDetail = reason === undefined ? undefined : reason + stderr;
   }
 
   private dropInstances(): void {

@@ -150,9 +150,10 @@ export class PluginService {
   /** GET /plugin: the caller's confs whose plugin is present (dangling ones are left out, as Gotify). */
   list(userId: number): PluginConfExternal[] {
     const out: PluginConfExternal[] = [];
+    const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup) out.push(this.toExternal(conf, sup));
+      if (sup) out.push(this.toExternal(conf, sup, admin));
     }
     return out;
   }
@@ -270,7 +271,7 @@ export class PluginService {
         modulePath: sup.modulePath ?? null,
         version: sup.info?.version ?? null,
         status: sup.status,
-        statusReason: sup.statusReason ?? null,
+        statusReason: sup.statusDetail ?? null,
         pid: sup.pid ?? null,
         uptimeSeconds: startedAt === undefined ? null : Math.floor((Date.now() - startedAt) / 1000),
         restarts: sup.restarts,
@@ -431,7 +432,8 @@ export class PluginService {
     }
   }
 
-  private toExternal(conf: PluginConfRecord, sup: PluginSupervisor): PluginConfExternal {
+  /** `admin`: the caller may read the plugin's stderr lines in its status (they may hold any user's data). */
+  private toExternal(conf: PluginConfRecord, sup: PluginSupervisor, admin: boolean): PluginConfExternal {
     const info = sup.info;
     const out: PluginConfExternal = {
       id: conf.id,
@@ -449,7 +451,8 @@ export class PluginService {
     if (info?.license) out.license = info.license;
     if (info?.version) out.version = info.version;
     if (info?.description) out.description = info.description;
-    if (sup.statusReason) out.statusReason = sup.statusReason;
+    const reason = admin ? sup.statusDetail : sup.statusReason;
+    if (reason) out.statusReason = reason;
     return out;
   }
 

@@ -65,7 +65,15 @@ describe('plugin discovery and lifecycle', () => {
         const entries = lines.map((l) => JSON.parse(l));
         return entries.some((e) => e.msg === 'plain line from the mock') && entries;
       }, 'the stderr lines in the log');
-      expect(parsed.find((e) => e.msg === 'json line from the mock')).toMatchObject({ level: 40, plugin: 'mock', pid: mockPid, stderr: true });
+      // Its instanceId and fields come along as context, masked like the rest of the line.
+      expect(parsed.find((e) => e.msg === 'json line from the mock')).toMatchObject({
+        level: 40,
+        plugin: 'mock',
+        pid: mockPid,
+        stderr: true,
+        instanceId: String(mock.id),
+        fields: { secret: '[masked]', n: 1 },
+      });
       expect(parsed.find((e) => e.msg === 'plain line from the mock')).toMatchObject({ level: 20, plugin: 'mock', pid: mockPid });
       const log = lines.join('');
       expect(log).toContain('configured with secret [masked]');

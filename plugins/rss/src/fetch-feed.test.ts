@@ -98,4 +98,18 @@ describe('fetchFeed', () => {
     const result = await fetchFeed(server.url('/latin1'), opts());
     expect(result.kind === 'ok' && result.text).toContain('<title>Caf\u00e9</title>');
   });
+
+  it('decodes UTF-16 by its byte order mark or its XML declaration, even under a wrong charset', async () => {
+    const xml = rssXml('Caf\u00e9 \u2603', []).replace('UTF-8', 'UTF-16');
+    const be = Buffer.from(xml, 'utf16le').swap16();
+    server.text('/le-bom', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, 'utf16le')]), 'application/xml; charset=utf-8');
+    server.text('/be-bom', Buffer.concat([Buffer.from([0xfe, 0xff]), be]), 'application/xml');
+    server.text('/le-plain', Buffer.from(xml, 'utf16le'), 'application/xml');
+    server.text('/be-plain', be, 'text/xml');
+    for (const route of ['/le-bom', '/be-bom', '/le-plain', '/be-plain']) {
+      const result = await fetchFeed(server.url(route), opts());
+      expect(result.kind === 'ok' && result.text, route).toMatch(/^<\?xml[^>]*\?>\s*<rss/);
+      expect(result.kind === 'ok' && result.text, route).toContain('<title>Caf\u00e9 \u2603</title>');
+    }
+  });
 });

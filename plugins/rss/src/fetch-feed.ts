@@ -105,10 +105,13 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
 }
 
 /**
- * Feeds still come in legacy encodings (ISO-8859-1, windows-1252): the charset comes from the
- * Content-Type header, else from the XML declaration, else UTF-8.
+ * Feeds still come in legacy encodings (ISO-8859-1, windows-1252) and now and then in UTF-16: a
+ * byte order mark decides first (as in browsers: servers mislabel more often than files do), then
+ * the Content-Type header's charset, then the XML declaration, else UTF-8.
  */
 function decode(bytes: Uint8Array, contentType: string | null): string {
+  const sniffed = sniffUnicode(bytes);
+  if (sniffed !== undefined) return new TextDecoder(sniffed).decode(bytes);
   const fromHeader = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1];
   const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1');
   const fromDeclaration = /^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["']/i.exec(head)?.[1];
@@ -121,6 +124,16 @@ function decode(bytes: Uint8Array, contentType: string | null): string {
     }
   }
   return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** A BOM, or UTF-16 without one (XML 1.0 appendix F: `<?` as two-byte units). */
+function sniffUnicode(b: Uint8Array): string | undefined {
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 'utf-8';
+  if (b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
+  if (b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
+  if (b[0] === 0x3c && b[1] === 0 && b[2] === 0x3f && b[3] === 0) return 'utf-16le';
+  if (b[0] === 0 && b[1] === 0x3c && b[2] === 0 && b[3] === 0x3f) return 'utf-16be';
+  return undefined;
 }
 
 function parseRetryAfter(value: string | null): number | undefined {

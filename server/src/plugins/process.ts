@@ -207,11 +207,15 @@ export class PluginProcess {
     this.stderr.push(text);
     if (text.startsWith('{')) {
       try {
-        const entry = JSON.parse(text) as { level?: unknown; msg?: unknown; message?: unknown };
+        const entry = JSON.parse(text) as { level?: unknown; msg?: unknown; message?: unknown; instanceId?: unknown; fields?: unknown };
         const level = typeof entry.level === 'string' && LEVELS.has(entry.level) ? entry.level : levelFromNumber(entry.level);
         if (level) {
           const msg = typeof entry.msg === 'string' ? entry.msg : typeof entry.message === 'string' ? entry.message : text;
-          if (this.logAllowed(level)) this.log[level as 'info']({ stderr: true }, msg);
+          // The context log/write carries too; the line was masked and cut as a whole above.
+          const context: Record<string, unknown> = { stderr: true };
+          if (typeof entry.instanceId === 'string') context.instanceId = entry.instanceId.slice(0, 128);
+          if (typeof entry.fields === 'object' && entry.fields !== null) context.fields = entry.fields;
+          if (this.logAllowed(level)) this.log[level as 'info'](context, msg);
           return;
         }
       } catch {

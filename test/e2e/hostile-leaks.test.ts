@@ -36,7 +36,7 @@ describe('hostile plugins: leaks', () => {
     const res = await fetch(hookUrl(s.flow, conf, 'env'));
     expect(res.status).toBe(200);
     const { env } = (await res.json()) as any;
-    expect(Object.keys(env).filter((k) => k.startsWith('FLOW_'))).toEqual(['FLOW_PLUGIN_PROTOCOL']);
+    expect(Object.keys(env).filter((k) => k.startsWith('FLOW_'))).toEqual(['FLOW_PLUGIN_PROTOCOL', 'FLOW_PLUGIN_RUN']);
     expect(JSON.stringify(env)).not.toContain(SERVER_SECRET);
     expect(JSON.stringify(env)).not.toContain(CLOUD_SECRET);
   });

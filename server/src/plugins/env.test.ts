@@ -10,7 +10,9 @@ describe('pluginEnv', () => {
     expect(env).toEqual({ PATH: '/opt/bin', HOME: '/h', LC_ALL: 'C', LC_TIME: 'C', TZ: 'UTC', EXTRA: '1', FLOW_PLUGIN_PROTOCOL: '1.0' });
   });
 
-  it('does not let a manifest override the launch marker', () => {
+  it('does not let a manifest override the launch marker or the run id', () => {
     expect(pluginEnv({}, { FLOW_PLUGIN_PROTOCOL: '9.9' }).FLOW_PLUGIN_PROTOCOL).toBe('1.0');
+    expect(pluginEnv({}, { FLOW_PLUGIN_RUN: 'x' }, 'tag.1.1').FLOW_PLUGIN_RUN).toBe('tag.1.1');
+    expect(pluginEnv({}, { FLOW_PLUGIN_RUN: 'x' })).not.toHaveProperty('FLOW_PLUGIN_RUN');
   });
 });

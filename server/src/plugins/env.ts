@@ -2,7 +2,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@flow/protocol';
 
 /**
  * The environment a plugin process gets: an allowlist of the server's variables, then the
- * manifest's `env`, then the launch marker. Default-deny, like the MCP SDK's stdio client:
+ * manifest's `env`, then the launch marker and the run id. Default-deny, like the MCP SDK's stdio client:
  * the server's own settings (`FLOW_*`: the admin password, ...) and whatever else its
  * environment holds (cloud credentials, tokens) never reach plugin code.
  *
@@ -21,12 +21,22 @@ const ALLOWED = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LA
  */
 export const LAUNCH_MARKER = 'FLOW_PLUGIN_PROTOCOL';
 
-export function pluginEnv(serverEnv: NodeJS.ProcessEnv, manifestEnv: Record<string, string> = {}): Record<string, string> {
+/**
+ * Set to an id of this launch (`<data dir tag>.<server pid>.<n>`, orphans.ts). Everything the
+ * plugin starts inherits it, even a daemon that left the plugin's process group with
+ * `setsid`: it is how the host finds and kills those when the plugin stops, and at the next
+ * start after the server itself died.
+ */
+export const RUN_VAR = 'FLOW_PLUGIN_RUN';
+
+export function pluginEnv(serverEnv: NodeJS.ProcessEnv, manifestEnv: Record<string, string> = {}, run?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(serverEnv)) {
     if (value !== undefined && (ALLOWED.has(name) || name.startsWith('LC_'))) env[name] = value;
   }
   Object.assign(env, manifestEnv);
   env[LAUNCH_MARKER] = SUPPORTED_PROTOCOL_VERSIONS.join(',');
+  if (run !== undefined) env[RUN_VAR] = run;
+  else delete env[RUN_VAR];
   return env;
 }

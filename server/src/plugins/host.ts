@@ -52,7 +52,7 @@ export class PluginHost {
    * 3. watch the folder.
    */
   async start(): Promise<void> {
-    this.pids.killStale();
+    await this.pids.killStale();
     await this.rescan();
     if (this.opts.watch && !this.stopped) this.watchDir(this.opts.dir);
   }

@@ -1,7 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../log.js';
+import { RUN_VAR } from './env.js';
 import { DROPPED_LOG_LINES, LogBudget } from './log-budget.js';
+import { killAll, processesOfRun } from './orphans.js';
 
 /** What to run: produced by discovery from an executable file or a plugin.yaml manifest. */
 export interface LaunchSpec {
@@ -71,6 +73,8 @@ export class PluginProcess {
 
   private constructor(
     child: ResultPromise,
+    /** The launch's RUN_VAR: marks everything the plugin started, in its group or not. */
+    private readonly run: string | undefined,
     readonly stderr: LineRing,
     log: Logger,
     private readonly redact: (line: string) => string,
@@ -119,7 +123,7 @@ export class PluginProcess {
       cleanup: true,
       stripFinalNewline: false,
     });
-    const proc = new PluginProcess(child, new LineRing(opts.stderrLines), opts.log, opts.redact);
+    const proc = new PluginProcess(child, spec.env[RUN_VAR], new LineRing(opts.stderrLines), opts.log, opts.redact);
     return proc;
   }
 
@@ -156,7 +160,9 @@ export class PluginProcess {
    * `exit`), each step bounded by `stepMs`:
    * 1. close stdin: plugins exit on EOF;
    * 2. SIGTERM the process group;
-   * 3. SIGKILL the process group and wait for the exit.
+   * 3. SIGKILL the process group and wait for the exit;
+   * 4. SIGKILL whatever still carries the launch's run id: processes the plugin moved out of
+   *    its group (daemons).
    * Safe to call twice.
    */
   async terminate(stepMs: number): Promise<ExitInfo> {
@@ -178,6 +184,11 @@ export class PluginProcess {
       } catch {
         // No process left in the group: the normal case.
       }
+    }
+    const run = this.run;
+    if (run !== undefined) {
+      const daemons = killAll(await processesOfRun((value) => value === run));
+      if (daemons > 0) this.log.warn({ killed: daemons }, 'killed processes the plugin had started outside its process group');
     }
     return info;
   }

@@ -345,7 +345,7 @@ export class PluginSupervisor {
       return;
     }
     const proc = await PluginProcess.spawn(
-      { command: this.plugin.command, args: this.plugin.args, cwd: this.plugin.cwd, env: pluginEnv(this.settings.serverEnv, this.plugin.env) },
+      { command: this.plugin.command, args: this.plugin.args, cwd: this.plugin.cwd, env: pluginEnv(this.settings.serverEnv, this.plugin.env, this.pids.newRun()) },
       { log: this.log, stderrLines: this.settings.stderrLines, redact: this.redact },
     );
     if (generation !== this.generation) {

@@ -103,7 +103,7 @@ describe('applications page', () => {
 });
 
 describe('clients page', () => {
-  it('lists this browser, creates and deletes a client', async () => {
+  it('lists this browser, creates, renames and deletes a client', async () => {
     await ui.page.locator('#navigate-clients').click();
     await waitForHeading(ui.page, 'Clients');
     await row('#client-table', 'Flow Web UI').locator('.badge', { hasText: 'this browser' }).waitFor();
@@ -113,9 +113,17 @@ describe('clients page', () => {
     await dialog.getByRole('button', { name: 'Create' }).click();
     await row('#client-table', 'Phone').waitFor();
     await screenshot(ui.page, 'clients');
-    await row('#client-table', 'Phone').locator('.delete').click();
+    await row('#client-table', 'Phone').locator('.edit').click();
+    const rename = ui.page.locator('.client-dialog');
+    expect(await rename.getByLabel('Name').inputValue()).toBe('Phone');
+    await rename.getByLabel('Name').fill('Work phone');
+    await rename.getByRole('button', { name: 'Save' }).click();
+    await row('#client-table', 'Work phone').waitFor();
+    const renamed = (await flow.server.api('GET', '/client', admin())).body.map((c: { name: string }) => c.name);
+    expect(renamed.sort()).toEqual(['Flow Web UI', 'Work phone']);
+    await row('#client-table', 'Work phone').locator('.delete').click();
     await ui.page.locator('.confirm-dialog button.confirm').click();
-    await row('#client-table', 'Phone').waitFor({ state: 'detached' });
+    await row('#client-table', 'Work phone').waitFor({ state: 'detached' });
     const names = (await flow.server.api('GET', '/client', admin())).body.map((c: { name: string }) => c.name);
     expect(names).toEqual(['Flow Web UI']);
   });

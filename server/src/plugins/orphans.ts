@@ -107,14 +107,14 @@ export class PidFile {
 
   /** Kills the process groups of plugins left over from a previous run, and what they daemonized. */
   async killStale(): Promise<number> {
-    let previous: Entry[] = [];
+    let previous: Entry[] | undefined;
     try {
       previous = JSON.parse(readFileSync(this.file, 'utf8')) as Entry[];
     } catch {
-      // None recorded (first start, or a clean stop); daemons may still be around.
+      // None recorded (a first start); daemons may still be around.
     }
     let killed = 0;
-    for (const entry of previous) {
+    for (const entry of previous ?? []) {
       if (startTime(entry.pid) !== entry.start) continue;
       for (const target of [-entry.pid, entry.pid]) {
         try {
@@ -127,7 +127,7 @@ export class PidFile {
     }
     killed += killAll(await processesOfRun((run) => run.startsWith(`${this.tag}.`)));
     if (killed > 0) this.log.warn({ killed }, 'killed plugin processes left over from a previous run');
-    this.write();
+    if (previous) this.write();
     return killed;
   }
 

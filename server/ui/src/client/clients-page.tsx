@@ -14,8 +14,9 @@ export function ClientsPage() {
   const myToken = current.state === 'loggedIn' ? current.token : '';
   const [clients, setClients] = useState<Client[]>([]);
   const load = useLoad(async () => setClients(await request<Client[]>('GET', 'client')));
-  const [creating, setCreating] = useState(false);
-  const [newName, setNewName] = useState('');
+  // The client being renamed, or null while a new one is created; undefined: no dialog.
+  const [naming, setNaming] = useState<Client | null | undefined>(undefined);
+  const [name, setName] = useState('');
   const [deleting, setDeleting] = useState<Client | null>(null);
 
   return (
@@ -27,8 +28,8 @@ export function ClientsPage() {
         id: 'create-client',
         label: 'Create client',
         onClick: () => {
-          setNewName('');
-          setCreating(true);
+          setName('');
+          setNaming(null);
         },
       }}
       table={{ id: 'client-table', columns: ['Name', 'Token', 'Last used'] }}
@@ -42,28 +43,41 @@ export function ClientsPage() {
           <TokenCell token={client.token} name={client.name} />
           <LastUsedCell lastUsed={client.lastUsed} />
           <td class="actions">
+            <RowButton
+              action="edit"
+              name={client.name}
+              onClick={() => {
+                setName(client.name);
+                setNaming(client);
+              }}
+            />
             <RowButton action="delete" name={client.name} onClick={() => setDeleting(client)} />
           </td>
         </tr>
       ))}
     >
-      {creating && (
+      {naming !== undefined && (
         <FormDialog
-          title="Create a client"
+          title={naming ? `Rename ${naming.name}` : 'Create a client'}
           class="client-dialog"
-          submitLabel="Create"
-          submitClass="create"
-          canSubmit={newName.trim() !== ''}
+          submitLabel={naming ? 'Save' : 'Create'}
+          submitClass={naming ? 'update' : 'create'}
+          canSubmit={name.trim() !== ''}
           onSubmit={async () => {
-            await request('POST', 'client', { json: { name: newName.trim() } });
-            notify.info(`Client ${newName.trim()} created`);
+            if (naming) {
+              await request('PUT', `client/${naming.id}`, { json: { name: name.trim() } });
+              notify.info(`Client renamed to ${name.trim()}`);
+            } else {
+              await request('POST', 'client', { json: { name: name.trim() } });
+              notify.info(`Client ${name.trim()} created`);
+            }
             await load.reload();
           }}
-          onClose={() => setCreating(false)}
+          onClose={() => setNaming(undefined)}
         >
           <div class="field name">
             <label for="client-name">Name</label>
-            <input id="client-name" name="name" required value={newName} onInput={(e) => setNewName(e.currentTarget.value)} />
+            <input id="client-name" name="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
           </div>
         </FormDialog>
       )}

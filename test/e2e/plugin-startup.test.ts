@@ -23,7 +23,8 @@ describe('plugin startup', () => {
     expect((await s.api('GET', '/health')).status).toBe(200);
     expect((await s.processes())['never-initializes']).toMatchObject({ status: 'starting', modulePath: null });
     // The other plugin comes up anyway (before or after listen) and works.
-    const mock = await waitFor(async () => (await s!.plugins()).find((p) => p.modulePath === 'github.com/flow/test/mock'), 'the mock plugin');
+    // Listed once its handshake is done; enable answers 503 until its instances are up too.
+    const mock = await waitFor(async () => (await s!.plugins()).find((p) => p.modulePath === 'github.com/flow/test/mock' && p.status === 'running'), 'the mock plugin');
     expect((await s.api('POST', `/plugin/${mock.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
     expect((await fetch(hookUrl(s, mock, 'echo'))).status).toBe(200);
     // No conf is made for a plugin before its handshake: it is not listed yet.
@@ -33,7 +34,7 @@ describe('plugin startup', () => {
 
   it('brings up a slow plugin after listen and enables the instance its user had enabled', async () => {
     s = await startPluginServer(await pluginsDir(['slow-initialize']), SHORT_WAIT);
-    const conf = await waitFor(async () => (await s!.plugins())[0], 'the slow plugin to be up');
+    const conf = await waitFor(async () => (await s!.plugins()).find((p) => p.status === 'running'), 'the slow plugin to be up');
     expect((await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
     await s.restart();
 

@@ -64,6 +64,8 @@ export interface SupervisorHooks {
 }
 
 const STDERR_IN_REASON = 5;
+/** How long a failed handshake waits for the process's exit before it reports the failure itself. */
+const EXIT_GRACE_MS = 200;
 /** Plugin → host calls with possibly large answers running at once, per plugin (largeAnswer). */
 const LARGE_ANSWER_SLOTS = 4;
 
@@ -430,6 +432,10 @@ export class PluginSupervisor {
         return;
       }
       if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') return; // the exit handler reports it
+      // A plugin that dies at once fails the first write (EPIPE) before its exit is seen; its
+      // exit status says more, and the exit handler reports it.
+      if (await proc.waitExit(EXIT_GRACE_MS)) return;
+      if (generation !== this.generation) return;
       const why = isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' ? `did not complete the handshake within ${this.settings.handshakeTimeoutMs} ms (plugins.handshaketimeoutms)` : `failed the handshake: ${(err as Error).message}`;
       proc.signal('SIGKILL');
       await this.crashed(generation, why);

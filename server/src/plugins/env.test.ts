@@ -6,13 +6,14 @@ describe('pluginEnv', () => {
     const env = pluginEnv(
       { PATH: '/bin', HOME: '/h', LC_ALL: 'C', LC_TIME: 'C', TZ: 'UTC', FLOW_DEFAULTUSER_PASS: 'x', AWS_SECRET_ACCESS_KEY: 'y', NODE_OPTIONS: '--inspect', HTTPS_PROXY: 'http://u:p@proxy' },
       { EXTRA: '1', PATH: '/opt/bin' },
+      'tag.1.1',
     );
-    expect(env).toEqual({ PATH: '/opt/bin', HOME: '/h', LC_ALL: 'C', LC_TIME: 'C', TZ: 'UTC', EXTRA: '1', FLOW_PLUGIN_PROTOCOL: '1.0' });
+    expect(env).toEqual({ PATH: '/opt/bin', HOME: '/h', LC_ALL: 'C', LC_TIME: 'C', TZ: 'UTC', EXTRA: '1', FLOW_PLUGIN_PROTOCOL: '1.0', FLOW_PLUGIN_RUN: 'tag.1.1' });
   });
 
   it('does not let a manifest override the launch marker or the run id', () => {
-    expect(pluginEnv({}, { FLOW_PLUGIN_PROTOCOL: '9.9' }).FLOW_PLUGIN_PROTOCOL).toBe('1.0');
-    expect(pluginEnv({}, { FLOW_PLUGIN_RUN: 'x' }, 'tag.1.1').FLOW_PLUGIN_RUN).toBe('tag.1.1');
-    expect(pluginEnv({}, { FLOW_PLUGIN_RUN: 'x' })).not.toHaveProperty('FLOW_PLUGIN_RUN');
+    const env = pluginEnv({}, { FLOW_PLUGIN_PROTOCOL: '9.9', FLOW_PLUGIN_RUN: 'x' }, 'tag.1.1');
+    expect(env.FLOW_PLUGIN_PROTOCOL).toBe('1.0');
+    expect(env.FLOW_PLUGIN_RUN).toBe('tag.1.1');
   });
 });

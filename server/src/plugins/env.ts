@@ -29,14 +29,13 @@ export const LAUNCH_MARKER = 'FLOW_PLUGIN_PROTOCOL';
  */
 export const RUN_VAR = 'FLOW_PLUGIN_RUN';
 
-export function pluginEnv(serverEnv: NodeJS.ProcessEnv, manifestEnv: Record<string, string> = {}, run?: string): Record<string, string> {
+export function pluginEnv(serverEnv: NodeJS.ProcessEnv, manifestEnv: Record<string, string>, run: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(serverEnv)) {
     if (value !== undefined && (ALLOWED.has(name) || name.startsWith('LC_'))) env[name] = value;
   }
   Object.assign(env, manifestEnv);
   env[LAUNCH_MARKER] = SUPPORTED_PROTOCOL_VERSIONS.join(',');
-  if (run !== undefined) env[RUN_VAR] = run;
-  else delete env[RUN_VAR];
+  env[RUN_VAR] = run;
   return env;
 }

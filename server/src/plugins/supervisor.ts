@@ -506,14 +506,14 @@ export class PluginSupervisor {
     this.crashes = this.crashes.filter((t) => now - t < this.settings.crashLoopWindowMs);
     this.crashes.push(now);
     if (this.crashes.length >= this.settings.crashLoopCount) {
-      this.log.error({ reason: detail + stderr }, `plugin crashed ${this.crashes.length} times within ${this.settings.crashLoopWindowMs} ms; giving up until an admin restarts it or its file changes`);
+      this.log.error({ reason: this.lastError }, `plugin crashed ${this.crashes.length} times within ${this.settings.crashLoopWindowMs} ms; giving up until an admin restarts it or its file changes`);
       this.status = 'failed';
       this.setReason(`crashed ${this.crashes.length} times within ${Math.round(this.settings.crashLoopWindowMs / 1000)} s: ${detail}`, stderr);
       return;
     }
     const exp = Math.min(this.settings.backoffMaxMs, this.settings.backoffBaseMs * 2 ** (this.crashes.length - 1));
     const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
-    this.log.error({ reason: detail + stderr, restartInMs: delay }, 'plugin crashed; restarting it');
+    this.log.error({ reason: this.lastError, restartInMs: delay }, 'plugin crashed; restarting it');
     this.setReason(detail, stderr);
     const next = this.generation;
     this.backoffTimer = setTimeout(() => {

@@ -31,6 +31,8 @@ export interface StartOptions {
    * Default 5 minutes, as Gotify; not a config key because only tests need another value.
    */
   streamLastUsedPeriodMs?: number;
+  /** Internal, for tests: milliseconds since the epoch for message dates and retention (default Date.now). */
+  clock?: () => number;
 }
 
 export interface FlowHandle {
@@ -68,14 +70,16 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   await mkdir(dirs.images, { recursive: true });
   await mkdir(dirs.plugins, { recursive: true });
 
-  const store = await Store.open(path.join(data, 'db'));
+  const store = await Store.open(path.join(data, 'db'), {
+    purge: { onError: (err) => log.error({ err }, 'purging deleted messages failed; retrying') },
+  });
   let app: FlowApp | undefined;
   let server: Server | undefined;
   // Tracked from the first connection (plugins may call the API while being enabled), so
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
   try {
-    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
+    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
 

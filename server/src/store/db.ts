@@ -65,6 +65,11 @@ export class Db {
     return { id, op: { type: 'put', key: SEQ + entity, value: String(id) } };
   }
 
+  /** The last id handed out for `entity` (0 before the first): a watermark for "everything up to now". */
+  lastId(entity: string): number {
+    return this.seqs.get(entity) ?? 0;
+  }
+
   async get<T>(key: string): Promise<T | undefined> {
     const v = await this.level.get(key);
     return v === undefined ? undefined : (JSON.parse(v) as T);

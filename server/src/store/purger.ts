@@ -1,5 +1,5 @@
-import { type Db, type Op, pad, prefixEnd, del } from './db.js';
-import { appKey, appPrefix, idOf, recKey, userKey, userPrefix, REC } from './message-keys.js';
+import { type Db, type Op, pad, del } from './db.js';
+import { appKey, appPrefix, idOf, recKey, userKey, userPrefix } from './message-keys.js';
 import type { PurgeMark, PurgeMarks } from './purge-marks.js';
 
 export interface PurgerOptions {
@@ -180,18 +180,23 @@ export class Purger {
     if (t.removed >= this.compactAfter) await this.compact(t);
   }
 
+  /**
+   * Compacts the index ranges the purge emptied: listings scan these in order and would step over
+   * every tombstone until LevelDB compacts them by itself. The records (m!) are only read by id,
+   * where tombstones cost little, and their range spans every other message too, so it is left
+   * to LevelDB.
+   */
   private async compact(t: Target): Promise<void> {
     const m = t.mark;
-    const ranges: [string, string][] = [[recKey(t.minId), recKey(t.maxId)]];
+    const ranges: [string, string][] = [];
     if (m.kind === 'user') {
-      ranges.push([userPrefix(m.userId), prefixEnd(userPrefix(m.userId))]);
+      ranges.push([userPrefix(m.userId), userKey(m.userId, t.maxId)]);
       for (const a of t.apps) ranges.push([appPrefix(a), appKey(a, t.maxId)]);
     } else {
-      ranges.push([appPrefix(m.appId), prefixEnd(appPrefix(m.appId))], [userKey(m.userId, t.minId), userKey(m.userId, t.maxId)]);
+      ranges.push([appPrefix(m.appId), appKey(m.appId, t.maxId)], [userKey(m.userId, t.minId), userKey(m.userId, t.maxId)]);
     }
     for (const [start, end] of ranges) {
       if (this.closed) return;
-      if (start.startsWith(REC) && t.maxId === 0) continue;
       // `level` is classic-level on Node, which has compactRange; its type does not say so.
       await (this.db.level as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange(start, end);
     }

@@ -1,4 +1,4 @@
-import { Db } from './db.js';
+import { Db, type DbOptions } from './db.js';
 import { UserStore } from './user.js';
 import { ClientStore } from './client.js';
 import { ApplicationStore } from './application.js';
@@ -36,8 +36,8 @@ export class Store {
    * Opens the database in `dir`, loads the cached tables and resumes unfinished bulk deletes in
    * the background. Throws FLOW_ERR_STORE_LOCKED if in use.
    */
-  static async open(dir: string, opts: { purge?: PurgerOptions } = {}): Promise<Store> {
-    const db = await Db.open(dir);
+  static async open(dir: string, opts: DbOptions & { purge?: PurgerOptions } = {}): Promise<Store> {
+    const db = await Db.open(dir, opts);
     const store = new Store(db, opts.purge ?? {});
     try {
       await Promise.all([store.users.load(), store.clients.load(), store.applications.load(), store.pluginConfs.load(), store.messages.load()]);

@@ -17,9 +17,13 @@ export function errorBodies(): FlowMiddleware {
     } catch (err) {
       let status = 500;
       let description = 'internal server error';
+      let details: Record<string, unknown> | undefined;
       if (isHttpError(err)) {
         status = err.status;
-        if (err.expose) description = err.message;
+        if (err.expose) {
+          description = err.message;
+          details = err.details;
+        }
         else ctx.state.log.error({ err }, 'request failed');
       } else {
         // koa / body-parsing errors carry status + expose like ours.
@@ -33,7 +37,7 @@ export function errorBodies(): FlowMiddleware {
         }
       }
       ctx.status = status;
-      ctx.body = errorBody(status, description);
+      ctx.body = { ...details, ...errorBody(status, description) };
       ctx.type = 'application/json';
     }
   };

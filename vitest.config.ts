@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // test/slow: the packed package and the container, run by .ci/run (vitest.slow.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/slow/**', 'build/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

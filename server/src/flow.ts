@@ -82,7 +82,12 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   await mkdir(dirs.images, { recursive: true });
   await mkdir(dirs.plugins, { recursive: true });
 
-  const store = await Store.open(path.join(data, 'db'));
+  const store = await Store.open(path.join(data, 'db'), {
+    onHealth: (healthy, err) => {
+      if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
+      else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
+    },
+  });
   let app: FlowApp | undefined;
   let server: Server | undefined;
   let httpsServer: ReturnType<typeof createHttpsServer> | undefined;

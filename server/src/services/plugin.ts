@@ -11,7 +11,7 @@ import {
   type Location,
   type WebhookResponse,
 } from '@flow/protocol';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlBounded } from '../parse/bounded.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -177,7 +177,7 @@ export class PluginService {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
     try {
-      parseYaml(text);
+      parseYamlBounded(text, { what: 'plugin config' });
     } catch (err) {
       throw badRequest(`invalid YAML: ${(err as Error).message}`);
     }

@@ -20,5 +20,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Servers the tests start (in process or as the bin) load only the plugins each test puts in
+    // its plugins folder; the shipped ones are tested on their own (test/e2e/bundled-plugins).
+    env: { FLOW_PLUGINS_BUNDLED: 'false' },
   },
 });

@@ -24,17 +24,31 @@ export interface LoggerOptions {
   level?: string;
   /** Defaults to stdout; tests may pass a stream to capture lines. */
   destination?: DestinationStream;
+  /**
+   * `json`: one JSON object per line; `pretty`: coloured human lines (pino-pretty, in pino's
+   * transport worker, so formatting never runs on the request path); `auto` (default): pretty
+   * when stdout is a terminal, JSON otherwise (files, journald, containers, log shippers).
+   * Ignored when `destination` is given.
+   */
+  format?: 'auto' | 'json' | 'pretty' | string;
 }
 
 /** The root logger. Everything else takes a child of it (`logger.child({ reqId })`). */
 export function createLogger(opts: LoggerOptions = {}): Logger {
+  const pretty = opts.destination === undefined && (opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && process.stdout.isTTY === true));
   return pino(
     {
       level: opts.level ?? 'info',
       base: { name: 'flow' },
       redact: { paths: REDACT, censor: '[masked]' },
     },
-    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+    opts.destination ??
+      (pretty
+        ? pino.transport({
+            target: 'pino-pretty',
+            options: { destination: 1, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' },
+          })
+        : pino.destination({ fd: 1, sync: false })),
   );
 }
 

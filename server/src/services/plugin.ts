@@ -11,7 +11,7 @@ import {
   type Location,
   type WebhookResponse,
 } from '@flow/protocol';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlBounded } from '../parse/bounded.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -33,6 +33,8 @@ import { PluginInstances, pool, webhookBasePath } from './plugin-instances.js';
 export interface PluginSettings {
   /** Plugins folder and data dir (absolute). */
   dir: string;
+  /** The plugins shipped with Flow, when `plugins.bundled` is on. */
+  bundledDir?: string;
   dataDir: string;
   watch: boolean;
   watchDebounceMs: number;
@@ -89,6 +91,7 @@ export class PluginService {
     this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
     this.host = new PluginHost({
       dir: deps.settings.dir,
+      bundledDir: deps.settings.bundledDir,
       dataDir: deps.settings.dataDir,
       log: deps.log,
       settings: deps.settings.supervisor,
@@ -174,7 +177,7 @@ export class PluginService {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
     try {
-      parseYaml(text);
+      parseYamlBounded(text, { what: 'plugin config' });
     } catch (err) {
       throw badRequest(`invalid YAML: ${(err as Error).message}`);
     }

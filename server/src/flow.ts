@@ -7,6 +7,7 @@ import type { FlowConfig } from './config/keys.js';
 import { resolveConfig } from './config/load.js';
 import { createLogger, type Logger } from './log.js';
 import { Store } from './store/store.js';
+import { removeStaleUploads } from './services/application.js';
 
 export type { FlowConfig } from './config/keys.js';
 export type { FlowApp } from './app.js';
@@ -67,6 +68,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   };
   await mkdir(dirs.images, { recursive: true });
   await mkdir(dirs.plugins, { recursive: true });
+  await removeStaleUploads(dirs.images);
 
   const store = await Store.open(path.join(data, 'db'), {
     onHealth: (healthy, err) => {

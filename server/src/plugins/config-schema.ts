@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { parseConfigYaml, versionAtLeast } from '@flow/protocol';
 import { stringify as stringifyYaml } from 'yaml';
+import { MAX_NESTING, checkValueDepth, yamlDepth } from '../parse/bounded.js';
 
 /** One violation of a plugin's config schema: a JSON Pointer to the value, and what is wrong. */
 export interface ConfigIssue {
@@ -94,6 +95,8 @@ export interface ConfigRefusal {
  * against the plugin's schema. Returns the JSON form for `config/validateAndSet`, or the refusal.
  */
 export function checkConfig(configSchema: CompiledConfigSchema | undefined, text: string): { ok: true; value: Record<string, unknown> } | { ok: false; refusal: ConfigRefusal } {
+  // Bounded before parsing: a few thousand levels overflow the parser's stack (parse/bounded.ts).
+  if (yamlDepth(text, MAX_NESTING) > MAX_NESTING) return { ok: false, refusal: { message: `plugin config nested too deeply: the limit is ${MAX_NESTING} levels` } };
   const parsed = parseConfigYaml(text);
   if (!parsed.ok) return { ok: false, refusal: { message: parsed.issue.message } };
   const issues = configSchema?.validate(parsed.value) ?? [];
@@ -115,6 +118,9 @@ export function validateAndSetParams(protocolVersion: string | undefined, instan
  */
 export function defaultConfigText(result: { config?: string; value?: Record<string, unknown> }): string {
   if (typeof result.config === 'string') return result.config;
-  if (result.value !== undefined) return stringifyYaml(result.value, { version: '1.2' });
+  if (result.value !== undefined) {
+    checkValueDepth(result.value, { what: 'default config value' });
+    return stringifyYaml(result.value, { version: '1.2' });
+  }
   throw new Error('config/default answered neither `config` (YAML text) nor `value` (JSON)');
 }

@@ -28,6 +28,7 @@ import { PluginService } from './services/plugin.js';
 import { ApplicationService } from './services/application.js';
 import { ClientService } from './services/client.js';
 import { MessageService } from './services/message.js';
+import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
 import type { Store } from './store/store.js';
 import { StreamHub } from './stream/hub.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   dirs: { data: string; images: string; plugins: string };
   /** How often clients with an open /stream get lastUsed = now; default 5 minutes (Gotify). For tests. */
   streamLastUsedPeriodMs?: number;
+  /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
+  clock?: () => number;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -56,6 +59,7 @@ export interface FlowApp {
     applications: ApplicationService;
     messages: MessageService;
     plugins: PluginService;
+    retention: RetentionService;
   };
   /** The http server's 'upgrade' listener (websockets: /stream). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -78,8 +82,17 @@ export function createApp(opts: AppOptions): FlowApp {
   const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
   const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
   const clients = new ClientService({ clients: store.clients, bus });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images });
-  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus });
+  const retention = new RetentionService({
+    applications: store.applications,
+    messages: store.messages,
+    bus,
+    log: log.child({ component: 'retention' }),
+    defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
+    intervalMs: config['retention.intervalseconds'] * 1000,
+    clock: opts.clock,
+  });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention });
+  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   const plugins = new PluginService({
@@ -134,6 +147,7 @@ export function createApp(opts: AppOptions): FlowApp {
   ];
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
+  retention.start();
 
   let closed = false;
   return {
@@ -142,7 +156,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
-    services: { users, clients, applications, messages, plugins },
+    services: { users, clients, applications, messages, plugins, retention },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
@@ -160,6 +174,9 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await retention.close();
+      // Messages already stored reach their streams and plugins before these close.
+      messages.fanOut.drain();
       hub.close();
       await plugins.stop();
     },

@@ -24,6 +24,13 @@ export interface LoggerOptions {
   level?: string;
   /** Defaults to stdout; tests may pass a stream to capture lines. */
   destination?: DestinationStream;
+  /**
+   * `json`: one JSON object per line; `pretty`: coloured human lines (pino-pretty, in pino's
+   * transport worker, so formatting never runs on the request path); `auto` (default): pretty
+   * when stdout is a terminal, JSON otherwise (files, journald, containers, log shippers).
+   * Ignored when `destination` is given.
+   */
+  format?: 'auto' | 'json' | 'pretty' | string;
 }
 
 /**
@@ -49,6 +56,7 @@ function stripBytes(v: unknown, depth: number): void {
 
 /** The root logger. Everything else takes a child of it (`logger.child({ reqId })`). */
 export function createLogger(opts: LoggerOptions = {}): Logger {
+  const pretty = opts.destination === undefined && (opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && process.stdout.isTTY === true));
   return pino(
     {
       level: opts.level ?? 'info',
@@ -56,7 +64,13 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       redact: { paths: REDACT, censor: '[masked]' },
       serializers: { err: serializeError },
     },
-    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+    opts.destination ??
+      (pretty
+        ? pino.transport({
+            target: 'pino-pretty',
+            options: { destination: 1, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' },
+          })
+        : pino.destination({ fd: 1, sync: false })),
   );
 }
 

@@ -20,6 +20,8 @@ export interface DiscoveredPlugin {
   protocol?: string;
   /** Changes when the file (or the manifest or its command) is replaced: the watcher restarts the plugin. */
   signature: string;
+  /** Shipped with Flow (plugins.bundled) rather than found in the plugins folder. */
+  bundled?: boolean;
 }
 
 export interface ScanResult {

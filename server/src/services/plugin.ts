@@ -33,6 +33,8 @@ import { PluginInstances, pool, webhookBasePath } from './plugin-instances.js';
 export interface PluginSettings {
   /** Plugins folder and data dir (absolute). */
   dir: string;
+  /** The plugins shipped with Flow, when `plugins.bundled` is on. */
+  bundledDir?: string;
   dataDir: string;
   watch: boolean;
   watchDebounceMs: number;
@@ -89,6 +91,7 @@ export class PluginService {
     this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
     this.host = new PluginHost({
       dir: deps.settings.dir,
+      bundledDir: deps.settings.bundledDir,
       dataDir: deps.settings.dataDir,
       log: deps.log,
       settings: deps.settings.supervisor,

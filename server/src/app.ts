@@ -28,8 +28,12 @@ import { PluginService } from './services/plugin.js';
 import { ApplicationService } from './services/application.js';
 import { ClientService } from './services/client.js';
 import { MessageService } from './services/message.js';
+import { PluginPermissionService } from './services/plugin-permission.js';
 import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
+import { PluginPermissionStore } from './store/plugin-permission.js';
+import { pluginPermissionRoutes } from './routes/plugin-permission.js';
+import { backupRoutes } from './routes/backup.js';
 import type { Store } from './store/store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
@@ -60,6 +64,8 @@ export interface FlowApp {
     messages: MessageService;
     plugins: PluginService;
     retention: RetentionService;
+    /** Loaded by startFlow before the plugins start. */
+    pluginPermissions: PluginPermissionService;
   };
   /** The http server's 'upgrade' listener (websockets: /stream). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -95,7 +101,15 @@ export function createApp(opts: AppOptions): FlowApp {
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
-  const plugins = new PluginService({
+  let plugins: PluginService;
+  const pluginPermissions = new PluginPermissionService({
+    store: new PluginPermissionStore(store.db),
+    users,
+    subjects: () => plugins.permissionSubjects(),
+    revoke: (modulePath, stillAllowed) => plugins.revoke(modulePath, stillAllowed),
+  });
+  plugins = new PluginService({
+    access: pluginPermissions,
     confs: store.pluginConfs,
     users,
     applications,
@@ -137,6 +151,8 @@ export function createApp(opts: AppOptions): FlowApp {
   const routers: FlowRouter[] = [
     // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
     pluginRoutes({ ...deps, plugins }),
+    pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
+    backupRoutes({ ...deps, store }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),
     userRoutes(deps),
@@ -156,7 +172,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
-    services: { users, clients, applications, messages, plugins, retention },
+    services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');

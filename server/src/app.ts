@@ -29,6 +29,7 @@ import { ApplicationService } from './services/application.js';
 import { ClientService } from './services/client.js';
 import { MessageService } from './services/message.js';
 import { PluginPermissionService } from './services/plugin-permission.js';
+import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
 import { PluginPermissionStore } from './store/plugin-permission.js';
 import { pluginPermissionRoutes } from './routes/plugin-permission.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   dirs: { data: string; images: string; plugins: string };
   /** How often clients with an open /stream get lastUsed = now; default 5 minutes (Gotify). For tests. */
   streamLastUsedPeriodMs?: number;
+  /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
+  clock?: () => number;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -60,6 +63,7 @@ export interface FlowApp {
     applications: ApplicationService;
     messages: MessageService;
     plugins: PluginService;
+    retention: RetentionService;
     /** Loaded by startFlow before the plugins start. */
     pluginPermissions: PluginPermissionService;
   };
@@ -84,8 +88,17 @@ export function createApp(opts: AppOptions): FlowApp {
   const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
   const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
   const clients = new ClientService({ clients: store.clients, bus });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images });
-  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus });
+  const retention = new RetentionService({
+    applications: store.applications,
+    messages: store.messages,
+    bus,
+    log: log.child({ component: 'retention' }),
+    defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
+    intervalMs: config['retention.intervalseconds'] * 1000,
+    clock: opts.clock,
+  });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention });
+  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;
@@ -150,6 +163,7 @@ export function createApp(opts: AppOptions): FlowApp {
   ];
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
+  retention.start();
 
   let closed = false;
   return {
@@ -158,7 +172,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
-    services: { users, clients, applications, messages, plugins, pluginPermissions },
+    services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
@@ -176,6 +190,9 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await retention.close();
+      // Messages already stored reach their streams and plugins before these close.
+      messages.fanOut.drain();
       hub.close();
       await plugins.stop();
     },

@@ -11,7 +11,6 @@ import {
   type Location,
   type WebhookResponse,
 } from '@flow/protocol';
-import { parseYamlBounded } from '../parse/bounded.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -20,6 +19,7 @@ import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
+import { checkConfig, validateAndSetParams } from '../plugins/config-schema.js';
 import { HostCalls } from '../plugins/host-calls.js';
 import type { DiscoveredPlugin } from '../plugins/discovery.js';
 import { PluginHost } from '../plugins/host.js';
@@ -199,26 +199,31 @@ export class PluginService {
     return conf.config;
   }
 
+  /** GET /plugin/:id/configschema: the plugin's JSON Schema of its config (1.1); 404 when it declares none. */
+  getConfigSchema(userId: number, id: number): Record<string, unknown> {
+    const { sup } = this.require(userId, id);
+    if (!sup.configSchema) throw notFound('the plugin declares no config schema');
+    return sup.configSchema.schema;
+  }
+
   /**
-   * POST /plugin/:id/config: the YAML must parse, then the live instance validates and
-   * applies it; only then is the raw text stored. Any failure → 400 with the reason, and
+   * POST /plugin/:id/config: the YAML must parse (YAML 1.2 core schema) to a mapping and match
+   * the plugin's config schema (every violation in `issues`), then the live instance validates
+   * and applies it; only then is the raw text stored. Any failure → 400 with the reason, and
    * neither the instance nor the store changes.
    */
   setConfig(userId: number, id: number, text: string): Promise<void> {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
-    try {
-      parseYamlBounded(text, { what: 'plugin config' });
-    } catch (err) {
-      throw badRequest(`invalid YAML: ${(err as Error).message}`);
-    }
+    const checked = checkConfig(sup.configSchema, text);
+    if (!checked.ok) throw new HttpError(400, checked.refusal.message, checked.refusal.issues ? { details: { issues: checked.refusal.issues } } : undefined);
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
       // Mask the new secret values before the plugin sees them: it may log them while validating.
       this.instances.trackSecrets(sup, conf.id, conf.config, text);
       try {
-        await sup.call(ConfigValidateAndSet, { instanceId, config: text });
+        await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, text, checked.value));
       } catch (err) {
         this.instances.trackSecrets(sup, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);

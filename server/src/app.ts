@@ -34,6 +34,7 @@ import { UserService } from './services/user.js';
 import { PluginPermissionStore } from './store/plugin-permission.js';
 import { pluginPermissionRoutes } from './routes/plugin-permission.js';
 import { backupRoutes } from './routes/backup.js';
+import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
@@ -100,6 +101,7 @@ export function createApp(opts: AppOptions): FlowApp {
   const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
+  const pluginSettingsOf = pluginSettings(config, opts.dirs);
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;
   const pluginPermissions = new PluginPermissionService({
@@ -116,7 +118,7 @@ export function createApp(opts: AppOptions): FlowApp {
     messages,
     bus,
     log,
-    settings: pluginSettings(config, opts.dirs),
+    settings: pluginSettingsOf,
   });
   const hub = new StreamHub({
     bus,
@@ -153,6 +155,7 @@ export function createApp(opts: AppOptions): FlowApp {
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, store }),
+    pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),
     userRoutes(deps),

@@ -151,7 +151,9 @@ export function createApp(opts: AppOptions): FlowApp {
   // 3. routes
   const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };
   const routers: FlowRouter[] = [
-    // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
+    // First the hot paths from outside, POST /message then webhooks: each router before the
+    // matching one tests its routes against the path. No two routers serve the same path.
+    messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, store }),
@@ -161,7 +163,6 @@ export function createApp(opts: AppOptions): FlowApp {
     userRoutes(deps),
     clientRoutes(deps),
     applicationRoutes(deps),
-    messageRoutes(deps),
     streamRoutes(deps),
   ];
   for (const r of routers) koa.use(r.routes());

@@ -12,6 +12,7 @@ import { redirectToHttps } from './serve/redirect.js';
 import { loadCertPair, watchCertPair } from './serve/tls.js';
 import { DefaultPasswordCheck } from './services/default-password.js';
 import { Store } from './store/store.js';
+import { removeStaleUploads } from './services/application.js';
 import { FLOW_VERSION } from './version.js';
 
 export type { FlowConfig } from './config/keys.js';
@@ -81,6 +82,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   };
   await mkdir(dirs.images, { recursive: true });
   await mkdir(dirs.plugins, { recursive: true });
+  await removeStaleUploads(dirs.images);
 
   const store = await Store.open(path.join(data, 'db'), {
     onHealth: (healthy, err) => {
@@ -97,6 +99,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const sockets = new Set<Socket>();
   try {
     app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
+    await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
 

@@ -16,10 +16,12 @@ export interface Credentials {
   /** From `?token=`, then `X-Gotify-Key`, then `Authorization: Bearer` (Gotify's order). */
   token: string;
   basic?: { name: string; pass: string };
+  /** The peer address, for login throttling. */
+  source?: string;
 }
 
 /** Extracts credentials from a raw request (also used for websocket upgrades). */
-export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'>): Credentials {
+export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'> & { socket?: { remoteAddress?: string } }): Credentials {
   const raw = req.url ?? '/';
   // Most API calls carry no query: skip the URL parse (a few µs per request) when there is none.
   let token = raw.includes('?') ? (new URL(raw, 'http://x').searchParams.get('token') ?? '') : '';
@@ -32,7 +34,7 @@ export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'>): Cr
     const i = decoded.indexOf(':');
     if (i >= 0) basic = { name: decoded.slice(0, i), pass: decoded.slice(i + 1) };
   }
-  return { token, basic };
+  return { token, basic, source: req.socket?.remoteAddress };
 }
 
 const headerValue = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
@@ -51,7 +53,7 @@ export class Auth {
 
   /** Resolves credentials for `kind`; throws the 401/403 HttpError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
-    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
+    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
     const token = creds.token;
     if (user) {
       if (kind === 'application') throw forbidden();

@@ -130,7 +130,9 @@ export class PluginInstances {
     await this.withLock(user.id, modulePath, async () => {
       if (!sup.connected) return;
       let conf = await this.confFor(sup, user.id, modulePath);
-      if (sup.capabilities.has('messenger')) conf = await this.ensureApplication(sup, conf);
+      // The internal application comes with the first enable, not with the instance: a user
+      // who never enables a plugin gets no application from it.
+      if (sup.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(sup, conf);
       confReady?.();
       const instanceId = String(conf.id);
       if (!sup.instances.has(instanceId)) {
@@ -146,12 +148,10 @@ export class PluginInstances {
   private async confFor(sup: PluginSupervisor, userId: number, modulePath: string): Promise<PluginConfRecord> {
     const existing = this.confOf(userId, modulePath);
     if (existing) return existing;
-    // A messenger's application is created first, so the conf is written once with its id
-    // (one LevelDB batch less per user when a plugin meets 10,000 users for the first time).
-    const applicationId = sup.capabilities.has('messenger') ? (await this.createApplication(sup, userId, modulePath)).id : 0;
+    // No application yet: a messenger's internal application is created when the user enables it.
     for (let attempt = 0; ; attempt++) {
       try {
-        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId, config: '' });
+        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
         this.index(conf);
         return conf;
       } catch (err) {
@@ -166,7 +166,8 @@ export class PluginInstances {
     }
   }
 
-  private async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
+  /** A messenger's internal application: found, made internal again, or created (also when it was deleted meanwhile). */
+  async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
     if (app) {
       if (!app.internal) await this.deps.applications.setInternal(app.id, true);

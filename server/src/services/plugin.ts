@@ -21,6 +21,7 @@ import type { UserRecord } from '../model/user.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
 import { checkConfig, validateAndSetParams } from '../plugins/config-schema.js';
 import { HostCalls } from '../plugins/host-calls.js';
+import type { DiscoveredPlugin } from '../plugins/discovery.js';
 import { PluginHost } from '../plugins/host.js';
 import { PluginStorage } from '../plugins/storage.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
@@ -52,6 +53,8 @@ export interface PluginServiceDeps {
   bus: EventBus;
   log: Logger;
   settings: PluginSettings;
+  /** Who may use which plugin (services/plugin-permission.ts); everyone when absent. */
+  access?: { allows(userId: number, modulePath: string, defaultPermission: DiscoveredPlugin['defaultPermission']): boolean };
 }
 
 /** A webhook request as the route read it. */
@@ -156,9 +159,37 @@ export class PluginService {
     const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup) out.push(this.toExternal(conf, sup, admin));
+      if (sup && this.allows(userId, sup)) out.push(this.toExternal(conf, sup, admin));
     }
     return out;
+  }
+
+  /** A user who may not use a plugin (plugin permissions) does not see it: its endpoints answer 404. */
+  private allows(userId: number, sup: PluginSupervisor): boolean {
+    return this.deps.access?.allows(userId, sup.modulePath!, sup.plugin.defaultPermission) ?? true;
+  }
+
+  /** The plugins present, for the permission rules: module path, name and manifest default. */
+  permissionSubjects(): { modulePath: string; name: string; defaultPermission?: DiscoveredPlugin['defaultPermission'] }[] {
+    const out = [];
+    for (const sup of this.host.list()) {
+      const modulePath = sup.modulePath;
+      if (modulePath === undefined || this.host.byModulePath(modulePath) !== sup) continue;
+      out.push({ modulePath, name: sup.info?.name ?? sup.plugin.name, defaultPermission: sup.plugin.defaultPermission });
+    }
+    return out;
+  }
+
+  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed). */
+  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    for (const conf of this.deps.confs.list()) {
+      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
+      await this.disable(conf.userId, conf.id).catch((err: unknown) => {
+        // Disabled in the store anyway: the instance is re-enabled only by the user, who can no longer reach it.
+        this.log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled');
+        return this.deps.confs.update(conf.id, { enabled: false });
+      });
+    }
   }
 
   /** GET /plugin/:id/config: the stored YAML text, byte for byte. */
@@ -235,7 +266,7 @@ export class PluginService {
     const conf = this.instances.confByToken(token);
     if (!conf || conf.id !== id) throw notFound('page not found');
     const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
+    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
     if (!conf.enabled) throw badRequest('plugin is disabled');
     // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
     // status and stderr lines in the reason are for the user and the admin endpoint).
@@ -307,6 +338,8 @@ export class PluginService {
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
       const instanceId = this.liveInstance(sup, current);
+      // First enable of a messenger: its internal application appears now (none exists before).
+      if (enabled && sup.capabilities.has('messenger')) await this.instances.ensureApplication(sup, current);
       try {
         await sup.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
@@ -404,6 +437,7 @@ export class PluginService {
     if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup) throw notFound('plugin instance not found');
+    if (!this.allows(userId, sup)) throw notFound('unknown plugin');
     return { conf, sup };
   }
 

@@ -11,6 +11,11 @@ import { FLOW_VERSION } from './version.js';
  * (e.g. "data dir is in use").
  */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'import') {
+    // `flow import gotify …`: a one-shot command that builds a data dir; loaded only when used.
+    const { runImportCli } = await import('./import/cli.js');
+    process.exit(await runImportCli(process.argv.slice(3)));
+  }
   let loaded;
   try {
     loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), version: FLOW_VERSION });

@@ -4,6 +4,7 @@ import type { UserService } from '../services/user.js';
 import type { ClientService } from '../services/client.js';
 import type { ApplicationService } from '../services/application.js';
 import type { AuthInfo, FlowMiddleware } from './state.js';
+import { storedTokenOf } from './stored-token.js';
 
 export interface AuthDeps {
   users: UserService;
@@ -52,7 +53,8 @@ export class Auth {
   /** Resolves credentials for `kind`; throws the 401/403 HttpError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
     const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
-    const token = creds.token;
+    // Gotify 3 enhanced tokens are looked up by their public form (http/stored-token.ts).
+    const token = storedTokenOf(creds.token);
     if (user) {
       if (kind === 'application') throw forbidden();
       if (kind === 'admin' && !user.admin) throw forbidden();

@@ -76,6 +76,11 @@ export class ApplicationStore {
     });
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: ApplicationRecord): Op[] {
+    return this.records.insertOps(rec);
+  }
+
   /** Changes mutable fields; id, token and owner never change. */
   update(
     id: number,

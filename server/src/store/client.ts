@@ -1,6 +1,6 @@
 import { FlowError } from '../errors.js';
 import type { ClientRecord } from '../model/client.js';
-import type { CascadePart, Db } from './db.js';
+import type { CascadePart, Db, Op } from './db.js';
 import { OwnedRecords } from './owned-records.js';
 
 /** Clients, cached in memory like users (a token lookup runs on every authenticated request). */
@@ -36,6 +36,11 @@ export class ClientStore {
       this.records.add(rec);
       return rec;
     });
+  }
+
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: ClientRecord): Op[] {
+    return this.records.insertOps(rec);
   }
 
   /** Updates mutable fields (name, lastUsed); token and owner never change. */

@@ -65,6 +65,15 @@ export class Db {
     return { id, op: { type: 'put', key: SEQ + entity, value: String(id) } };
   }
 
+  /**
+   * The op that makes `entity`'s next id `lastId + 1` (for building a data dir offline, e.g. an
+   * import that keeps the source's ids). Memory follows only if the sequence moves forward.
+   */
+  sequenceOp(entity: string, lastId: number): Op {
+    if (lastId > (this.seqs.get(entity) ?? 0)) this.seqs.set(entity, lastId);
+    return { type: 'put', key: SEQ + entity, value: String(this.seqs.get(entity)) };
+  }
+
   async get<T>(key: string): Promise<T | undefined> {
     const v = await this.level.get(key);
     return v === undefined ? undefined : (JSON.parse(v) as T);

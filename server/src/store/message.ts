@@ -37,6 +37,11 @@ export class MessageStore {
     return this.db.track(this.db.batch(ops)).then(() => rec);
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); no application check. */
+  importOps(rec: MessageRecord): Op[] {
+    return [put(REC + pad(rec.id), rec), putRaw(appKey(rec.appId, rec.id), ''), putRaw(userKey(rec.userId, rec.id), String(rec.appId))];
+  }
+
   get(id: number): Promise<MessageRecord | undefined> {
     return this.db.get<MessageRecord>(REC + pad(id));
   }

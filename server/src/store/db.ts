@@ -71,7 +71,7 @@ export class Db {
    */
   sequenceOp(entity: string, lastId: number): Op {
     if (lastId > (this.seqs.get(entity) ?? 0)) this.seqs.set(entity, lastId);
-    return { type: 'put', key: SEQ + entity, value: String(this.seqs.get(entity)) };
+    return { type: 'put', key: SEQ + entity, value: String(this.seqs.get(entity) ?? 0) };
   }
 
   async get<T>(key: string): Promise<T | undefined> {

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
 import { messageRoutes } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
+import { sessionRoutes } from './routes/session.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/user.js';
 import { pluginRoutes } from './routes/plugin.js';
@@ -29,6 +30,7 @@ import { ApplicationService } from './services/application.js';
 import { ClientService } from './services/client.js';
 import { MessageService } from './services/message.js';
 import { UserService } from './services/user.js';
+import type { TokenFormat } from './services/token.js';
 import type { Store } from './store/store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
@@ -77,8 +79,8 @@ export function createApp(opts: AppOptions): FlowApp {
   // 1. services
   const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
   const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
-  const clients = new ClientService({ clients: store.clients, bus });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images });
+  const clients = new ClientService({ clients: store.clients, bus, tokenFormat: config.tokenformat as TokenFormat });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus });
   const auth = new Auth({ users, clients, applications });
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
@@ -120,7 +122,7 @@ export function createApp(opts: AppOptions): FlowApp {
   );
 
   // 3. routes
-  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };
+  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images, version: VERSION_INFO };
   const routers: FlowRouter[] = [
     // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
     pluginRoutes({ ...deps, plugins }),
@@ -130,6 +132,7 @@ export function createApp(opts: AppOptions): FlowApp {
     clientRoutes(deps),
     applicationRoutes(deps),
     messageRoutes(deps),
+    sessionRoutes(deps),
     streamRoutes(deps),
   ];
   for (const r of routers) koa.use(r.routes());

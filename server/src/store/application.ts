@@ -81,6 +81,18 @@ export class ApplicationStore {
     return this.records.insertOps(rec);
   }
 
+  /** Replaces the token (PUT /application/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
+  setToken(id: number, token: string): Promise<ApplicationRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.current(id);
+      if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      const next = { ...cur, token, lastUsed: this.records.get(id)?.lastUsed ?? cur.lastUsed };
+      await this.db.batch(this.records.retokenOps(cur, next));
+      this.records.retoken(cur, next);
+      return next;
+    });
+  }
+
   /** Changes mutable fields; id, token and owner never change. */
   update(
     id: number,

@@ -43,8 +43,20 @@ export class ClientStore {
     return this.records.insertOps(rec);
   }
 
-  /** Updates mutable fields (name, lastUsed); token and owner never change. */
-  update(id: number, patch: Partial<Pick<ClientRecord, 'name' | 'lastUsed'>>): Promise<ClientRecord> {
+  /** Replaces the token (PUT /client/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
+  setToken(id: number, token: string): Promise<ClientRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.current(id);
+      if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      const next = { ...cur, token };
+      await this.db.batch(this.records.retokenOps(cur, next));
+      this.records.retoken(cur, next);
+      return next;
+    });
+  }
+
+  /** Updates mutable fields (name, lastUsed, elevatedUntil); token and owner never change. */
+  update(id: number, patch: Partial<Pick<ClientRecord, 'name' | 'lastUsed' | 'elevatedUntil'>>): Promise<ClientRecord> {
     return this.db.exclusive(async () => {
       const next = { ...this.current(id), ...patch };
       await this.db.batch([this.records.updateOp(next)]);

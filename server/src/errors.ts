@@ -8,6 +8,7 @@ export type FlowErrorCode =
   | 'FLOW_ERR_CONFIG_INVALID'
   | 'FLOW_ERR_STORE_LOCKED'
   | 'FLOW_ERR_STORE_CLOSED'
+  | 'FLOW_ERR_STORE_UNAVAILABLE'
   | 'FLOW_ERR_STORE_CONFLICT'
   | 'FLOW_ERR_NOT_FOUND'
   // Plugin host: "the plugin said no" is REJECTED, the others mean it never answered properly.
@@ -34,11 +35,14 @@ export class FlowError extends Error {
 export class HttpError extends Error {
   readonly status: number;
   readonly expose: boolean;
-  constructor(status: number, message: string, options?: { expose?: boolean; cause?: unknown }) {
+  /** Extra members of the error body beside Gotify's three (e.g. `issues` of a config refused by its schema); sent only when exposed. */
+  readonly details: Record<string, unknown> | undefined;
+  constructor(status: number, message: string, options?: { expose?: boolean; cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'HttpError';
     this.status = status;
     this.expose = options?.expose ?? status < 500;
+    this.details = options?.details;
   }
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
+import { runBackupCommand } from './cli/backup.js';
 import { loadConfig } from './config/load.js';
 import { FlowError } from './errors.js';
 import { startFlow } from './flow.js';
@@ -11,11 +12,13 @@ import { FLOW_VERSION } from './version.js';
  * (e.g. "data dir is in use").
  */
 async function main(): Promise<void> {
-  if (process.argv[2] === 'import') {
+  const sub = process.argv[2];
+  if (sub === 'import') {
     // `flow import gotify …`: a one-shot command that builds a data dir; loaded only when used.
     const { runImportCli } = await import('./import/cli.js');
     process.exit(await runImportCli(process.argv.slice(3)));
   }
+  if (sub === 'backup' || sub === 'restore') process.exit(await runBackupCommand(process.argv.slice(2), process.env));
   let loaded;
   try {
     loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), version: FLOW_VERSION });
@@ -36,10 +39,11 @@ async function main(): Promise<void> {
     flow = await startFlow({ config: loaded.config });
   } catch (err) {
     process.stderr.write(`flow: ${(err as Error).message}\n`);
-    process.exit(1);
+    // A bad certificate or a port in use is fixed in the config, like an invalid value: 2.
+    process.exit(err instanceof FlowError && err.code === 'FLOW_ERR_CONFIG_INVALID' ? 2 : 1);
   }
   if (loaded.configFile) flow.log.info({ file: loaded.configFile }, 'loaded config file');
-  if (loaded.unknownFileKeys.length > 0) flow.log.warn({ keys: loaded.unknownFileKeys }, 'ignored unknown config keys');
+  if (loaded.ignored.length > 0) flow.log.warn({ ignored: loaded.ignored }, `ignored settings Flow does not support: ${loaded.ignored.join('; ')}`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -26,6 +26,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** startFlow's internal `streamLastUsedPeriodMs` (refresh of lastUsed for open streams; default 5 min). */
   streamLastUsedPeriodMs?: number;
+  /** startFlow's internal `clock` (message dates and retention), to move time in tests. */
+  clock?: () => number;
 }
 
 export interface ApiOptions {
@@ -116,12 +118,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     'server.port': 0,
     datadir: dataDir,
     passstrength: 4,
+    // Only the plugins a test puts in its folder (the shipped ones have their own test).
+    'plugins.bundled': false,
     ...opts.config,
   };
   // FLOW_TEST_FROM_GOTIFY=1: every test server starts on a data dir imported from a Gotify 3.0
   // database holding Gotify's admin/admin (so the compatibility suites also prove an imported server).
   if (ownDir && process.env.FLOW_TEST_FROM_GOTIFY === '1') await seedFromGotify(dataDir);
-  let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });
+  let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
   const streams = new Set<WebSocket>();
   let closed = false;
 
@@ -214,7 +218,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     async restart() {
       for (const ws of streams) ws.terminate();
       await flow.close();
-      flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });
+      flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
     },
 
     async close() {

@@ -1,4 +1,4 @@
-import { errorBody, isHttpError } from '../errors.js';
+import { FlowError, errorBody, isHttpError } from '../errors.js';
 import type { FlowMiddleware } from './state.js';
 
 /**
@@ -17,9 +17,18 @@ export function errorBodies(): FlowMiddleware {
     } catch (err) {
       let status = 500;
       let description = 'internal server error';
-      if (isHttpError(err)) {
+      let details: Record<string, unknown> | undefined;
+      if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE') {
+        // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
+        status = 503;
+        description = err.message;
+        ctx.set('Retry-After', '5');
+      } else if (isHttpError(err)) {
         status = err.status;
-        if (err.expose) description = err.message;
+        if (err.expose) {
+          description = err.message;
+          details = err.details;
+        }
         else ctx.state.log.error({ err }, 'request failed');
       } else {
         // koa / body-parsing errors carry status + expose like ours.
@@ -33,7 +42,7 @@ export function errorBodies(): FlowMiddleware {
         }
       }
       ctx.status = status;
-      ctx.body = errorBody(status, description);
+      ctx.body = { ...details, ...errorBody(status, description) };
       ctx.type = 'application/json';
     }
   };

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlBounded } from '../parse/bounded.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, parseVersion } from '@flow/protocol';
 
 /** One entry of the plugins folder that looks like a plugin. */
@@ -20,6 +20,10 @@ export interface DiscoveredPlugin {
   protocol?: string;
   /** Changes when the file (or the manifest or its command) is replaced: the watcher restarts the plugin. */
   signature: string;
+  /** Shipped with Flow (plugins.bundled) rather than found in the plugins folder. */
+  bundled?: boolean;
+  /** The manifest's `permission`: who may use the plugin until an admin decides (default everyone). */
+  defaultPermission?: 'everyone' | 'admins' | 'nobody';
 }
 
 export interface ScanResult {
@@ -80,7 +84,7 @@ export async function scanPluginsDir(dir: string): Promise<ScanResult> {
 async function fromManifest(name: string, folder: string, text: string, manifestSig: string): Promise<DiscoveredPlugin> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYamlBounded(text, { maxBytes: 64 * 1024, what: MANIFEST });
   } catch (err) {
     throw new Error(`${MANIFEST} is not valid YAML: ${(err as Error).message}`);
   }
@@ -97,6 +101,9 @@ async function fromManifest(name: string, folder: string, text: string, manifest
       env[k] = String(v);
     }
   }
+  if (m.permission !== undefined && !['everyone', 'admins', 'nobody'].includes(m.permission as string)) {
+    throw new Error(`${MANIFEST}: "permission" must be everyone, admins or nobody`);
+  }
   if (m.protocol !== undefined && typeof m.protocol !== 'string') throw new Error(`${MANIFEST}: "protocol" must be a range string like ">=1.0 <2"`);
   if (typeof m.protocol === 'string') parseRange(m.protocol);
   // A command with a slash is a path relative to the folder; a bare name is looked up in PATH.
@@ -109,7 +116,18 @@ async function fromManifest(name: string, folder: string, text: string, manifest
     const st = await stat(candidate).catch(() => undefined);
     if (st?.isFile()) parts.push(sig(st));
   }
-  return { name, path: folder, kind: 'manifest', command, args: argv, cwd: folder, env, protocol: m.protocol as string | undefined, signature: parts.join('|') };
+  return {
+    name,
+    path: folder,
+    kind: 'manifest',
+    command,
+    args: argv,
+    cwd: folder,
+    env,
+    protocol: m.protocol as string | undefined,
+    signature: parts.join('|'),
+    ...(m.permission === undefined ? {} : { defaultPermission: m.permission as 'everyone' | 'admins' | 'nobody' }),
+  };
 }
 
 type Comparator = { op: '>=' | '>' | '<=' | '<' | '='; major: number; minor: number };

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Ping, WebhookRequest, type RequestDefinition } from '@flow/protocol';
 import type { FlowConfig } from '../config/keys.js';
+import { bundledPluginsDir } from '../paths.js';
 import type { PluginSettings } from '../services/plugin.js';
 import { FLOW_VERSION } from '../version.js';
 
@@ -10,6 +11,7 @@ export function pluginSettings(config: FlowConfig, dirs: { data: string; plugins
   const webhook = config['plugins.webhooktimeoutms'];
   return {
     dir: dirs.plugins,
+    bundledDir: config['plugins.bundled'] ? bundledPluginsDir() : undefined,
     dataDir: dirs.data,
     watch: config['plugins.watch'],
     watchDebounceMs: config['plugins.watchdebouncems'],

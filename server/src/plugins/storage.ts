@@ -63,6 +63,45 @@ export class PluginStorage {
     });
   }
 
+  /**
+   * `kv/compareAndSet` (1.1): in the instance's write chain, so nothing writes between the
+   * compare and the set. Returns whether it swapped and the value the key holds afterwards.
+   */
+  kvCompareAndSet(confId: number, key: string, expected: string | null, value: string | null): Promise<{ swapped: boolean; value: string | null }> {
+    return this.serial(confId, async () => {
+      const current = await this.kvGet(confId, key);
+      if (current !== expected) return { swapped: false, value: current };
+      const u = await this.usageOf(confId);
+      if (value === null) {
+        if (current !== null) await this.store.kvSet(confId, key, undefined);
+        u.kv.delete(key);
+      } else {
+        const size = bytes(key) + bytes(value);
+        this.check(u, size - (u.kv.get(key) ?? 0));
+        await this.store.kvSet(confId, key, value);
+        u.kv.set(key, size);
+      }
+      return { swapped: true, value };
+    });
+  }
+
+  /** `kv/increment` (1.1): the decimal integer at `key` (unset: 0) plus `delta`, stored as text, atomically. */
+  kvIncrement(confId: number, key: string, delta: number): Promise<number> {
+    return this.serial(confId, async () => {
+      const current = await this.kvGet(confId, key);
+      if (current !== null && !/^-?(0|[1-9]\d{0,15})$/.test(current)) throw notAnInteger(key, `holds ${JSON.stringify(current.slice(0, 40))}, not a decimal integer`);
+      const next = (current === null ? 0 : Number(current)) + delta;
+      if (!Number.isSafeInteger(next)) throw notAnInteger(key, `would hold ${next}, beyond ±(2^53−1)`);
+      const text = String(next);
+      const u = await this.usageOf(confId);
+      const size = bytes(key) + bytes(text);
+      this.check(u, size - (u.kv.get(key) ?? 0));
+      await this.store.kvSet(confId, key, text);
+      u.kv.set(key, size);
+      return next;
+    });
+  }
+
   async kvList(confId: number, prefix = ''): Promise<string[]> {
     const all = await this.store.kvList(confId);
     // Sorted by UTF-16 code unit, as the protocol says (LevelDB sorts by byte).
@@ -109,4 +148,9 @@ export class PluginStorage {
     });
     return run;
   }
+}
+
+function notAnInteger(key: string, what: string): ResponseError<unknown> {
+  const message = `kv/increment: the key ${JSON.stringify(key)} ${what}; nothing was written`;
+  return new ResponseError(ErrorCodes.InvalidParams, message, { issues: [{ path: ['key'], message }] });
 }

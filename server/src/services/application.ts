@@ -1,12 +1,13 @@
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { badRequest, mapStoreError, notFound } from '../errors.js';
+import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { ApplicationRecord } from '../model/application.js';
+import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
 import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
+import type { RetentionService } from './retention.js';
 
 export interface ApplicationServiceDeps {
   applications: ApplicationStore;
@@ -15,9 +16,9 @@ export interface ApplicationServiceDeps {
   imagesDir: string;
   /** Form of new tokens (config `tokenformat`); default classic. */
   tokenFormat?: TokenFormat;
+  /** Enforces retention; told when an application's limits change. */
+  retention: RetentionService;
 }
-
-
 
 export interface ApplicationInput {
   name: string;
@@ -25,6 +26,8 @@ export interface ApplicationInput {
   defaultPriority?: number;
   /** Empty or absent: placed after the user's last application. */
   sortKey?: string;
+  /** Flow's retention (PUT only; parsed by `parseRetention`): given fields replace the stored ones. */
+  retention?: RetentionSetting;
 }
 
 /**
@@ -33,6 +36,11 @@ export interface ApplicationInput {
  */
 export class ApplicationService {
   constructor(private readonly deps: ApplicationServiceDeps) {}
+
+  /** The Gotify wire shape plus Flow's `retention` (the limits in force). */
+  external(a: ApplicationRecord): ApplicationExternal {
+    return toExternalApplication(a, this.deps.retention.effective(a));
+  }
 
   list(userId: number): ApplicationRecord[] {
     return this.deps.applications.listByUser(userId);
@@ -101,16 +109,22 @@ export class ApplicationService {
     return this.deps.applications.update(id, { internal }).catch((err) => Promise.reject(mapStoreError(err)));
   }
 
-  /** PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when given. */
+  /**
+   * PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when
+   * given; retention per given field (a changed limit is applied at once, in the background).
+   */
   async update(userId: number, id: number, input: ApplicationInput): Promise<ApplicationRecord> {
-    this.requireOwned(userId, id);
+    const cur = this.requireOwned(userId, id);
     const patch: Parameters<ApplicationStore['update']>[1] = {
       name: input.name,
       description: input.description ?? '',
       defaultPriority: input.defaultPriority ?? 0,
     };
     if (input.sortKey) patch.sortKey = input.sortKey;
-    return this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    if (input.retention && Object.keys(input.retention).length > 0) patch.retention = { ...cur.retention, ...input.retention };
+    const updated = await this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    if (patch.retention) void this.deps.retention.checkApplication(id);
+    return updated;
   }
 
   /** Deletes the application and its messages. 400 "cannot delete internal application". */
@@ -139,7 +153,7 @@ export class ApplicationService {
     if (!validImageExtension(ext)) throw badRequest('invalid file extension');
     await mkdir(this.deps.imagesDir, { recursive: true });
     const name = newImageName() + ext;
-    await writeFile(path.join(this.deps.imagesDir, name), file.data, { flag: 'wx' });
+    await this.writeImage(name, file.data);
     let updated: ApplicationRecord;
     try {
       const before = this.requireOwned(userId, id);
@@ -161,7 +175,35 @@ export class ApplicationService {
     return updated;
   }
 
+  /**
+   * Writes to a temporary name, then renames: a failed write (a full disk) leaves no partial
+   * image under a name GET /image serves. The temporary name starts with a dot, which
+   * GET /image never serves and removeStaleUploads() cleans after a crash.
+   */
+  private async writeImage(name: string, data: Buffer): Promise<void> {
+    const tmp = path.join(this.deps.imagesDir, `${UPLOAD_PREFIX}${name}`);
+    try {
+      await writeFile(tmp, data, { flag: 'wx' });
+      await rename(tmp, path.join(this.deps.imagesDir, name));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new HttpError(503, 'not enough disk space to store the image; nothing was stored', { expose: true, cause: err });
+      }
+      throw err;
+    }
+  }
+
   private async removeFile(name: string): Promise<void> {
     await unlink(path.join(this.deps.imagesDir, name)).catch(() => undefined);
   }
+}
+
+const UPLOAD_PREFIX = '.upload-';
+
+/** Removes temporary uploads a crash left in the images folder (call at start, before serving). */
+export async function removeStaleUploads(imagesDir: string): Promise<void> {
+  const names = await readdir(imagesDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(UPLOAD_PREFIX)).map((n) => unlink(path.join(imagesDir, n)).catch(() => undefined)));
 }

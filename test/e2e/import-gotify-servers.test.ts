@@ -36,7 +36,7 @@ async function importAndCheck(db: DbServer, fx: GotifyFixture): Promise<void> {
 
   const s = await startTestServer({ dataDir: datadir });
   try {
-    expect((await s.api('GET', '/current/user', { auth: basic('alice', 'alice-pw') })).body).toEqual({ id: 2, name: 'alice', admin: false });
+    expect((await s.api('GET', '/current/user', { auth: basic('alice', 'alice-pw') })).body).toMatchObject({ id: 2, name: 'alice', admin: false });
     expect((await s.api('GET', '/current/user', { token: fx.held.aliceClient })).body.name).toBe('alice');
     const apps = (await s.api('GET', '/application', { token: fx.held.adminClient })).body;
     expect(apps.map((a: any) => [a.id, a.name, a.sortKey])).toEqual([[2, 'monitor', 'a0'], [1, 'backup', 'a1'], [5, 'echo', 'a2']]);

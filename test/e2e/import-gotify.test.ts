@@ -78,8 +78,8 @@ describe.each(['2.9', '3.0'] as GotifyVersion[])('flow import gotify from a Goti
     try {
       // Passwords: Gotify's $2a$ hashes verify unchanged; admin flags kept.
       const me = await s.api('GET', '/current/user', { auth: basic('alice', 'alice-pw') });
-      expect(me.body).toEqual({ id: 2, name: 'alice', admin: false });
-      expect((await s.api('GET', '/current/user', { auth: basic('bob', 'bob-pw') })).body).toEqual({ id: 4, name: 'bob', admin: true });
+      expect(me.body).toMatchObject({ id: 2, name: 'alice', admin: false });
+      expect((await s.api('GET', '/current/user', { auth: basic('bob', 'bob-pw') })).body).toMatchObject({ id: 4, name: 'bob', admin: true });
       expect((await s.api('GET', '/current/user', { auth: basic('alice', 'wrong') })).status).toBe(401);
 
       // Client tokens as their owners hold them (3.0: alice's is an enhanced token, private form).
@@ -161,7 +161,7 @@ describe.each(['2.9', '3.0'] as GotifyVersion[])('flow import gotify from a Goti
     } finally {
       await s.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('flow import gotify refuses bad input and writes nothing', () => {
@@ -185,7 +185,7 @@ describe('flow import gotify refuses bad input and writes nothing', () => {
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('unknown columns messages.expires_at, users.totp_secret');
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
-  });
+  }, 120_000);
 
   it('a corrupt SQLite file, a missing file, a non-empty target and bad flags', async () => {
     const dir = await tempDir();
@@ -221,7 +221,7 @@ describe('flow import gotify refuses bad input and writes nothing', () => {
     const r5 = await flow('import', 'gotify', '--database', good, '--datadir', empty);
     expect(r5.code, r5.stderr).toBe(0);
     expect((await readdir(empty)).sort()).toEqual(['db', 'images']);
-  });
+  }, 180_000);
 
   it('an unreachable PostgreSQL or MySQL server: the error, nothing written', async () => {
     const dir = await tempDir();
@@ -237,5 +237,5 @@ describe('flow import gotify refuses bad input and writes nothing', () => {
     expect(my.stderr).not.toContain('secret');
     expect(existsSync(out)).toBe(false);
     expect(await readdir(dir)).toEqual([]);
-  });
+  }, 120_000);
 });

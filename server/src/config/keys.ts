@@ -124,6 +124,14 @@ export const CONFIG_KEYS = [
     max: 1024 * 1024 * 1024,
     description: 'largest accepted application image upload (POST /application/:id/image) in bytes, instead of limits.bodybytes; larger get 413',
   },
+  {
+    key: 'limits.bodytimeoutms',
+    type: 'int',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    description: 'a request body must arrive completely within this many ms after it is first read; slower bodies get 408 and the connection is closed',
+  },
   // Plugin host (server/src/plugins). Durations in ms where tests need sub-second values.
   { key: 'plugins.handshaketimeoutms', type: 'int', default: 10_000, min: 100, max: 600_000, description: 'deadline for a plugin to answer initialize after it was spawned' },
   {

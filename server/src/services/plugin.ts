@@ -227,17 +227,7 @@ export class PluginService {
    * "plugin is disabled" (Gotify); plugin not running → 503; deadline passed → 504.
    */
   async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const conf = this.instances.confByToken(token);
-    if (!conf || conf.id !== id) throw notFound('page not found');
-    const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
-    if (!conf.enabled) throw badRequest('plugin is disabled');
-    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
-    // status and stderr lines in the reason are for the user and the admin endpoint).
-    if (!sup.connected) throw webhookUnavailable(sup);
-    const instanceId = this.liveInstance(sup, conf);
-    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
-    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    const { sup, instanceId } = this.webhookTarget(id, token);
     try {
       return await sup.call(
         WebhookRequest,
@@ -253,15 +243,39 @@ export class PluginService {
         { signal: req.signal },
       );
     } catch (err) {
-      // The HTTP client sees the status; the administrator needs the plugin's side in the log.
-      if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
-        sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
-      }
-      const httpErr = this.httpError(err);
-      // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
-      const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
-      throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
+      return this.webhookFailed(sup, instanceId, err);
     }
+  }
+
+  /**
+   * The checks of a webhook that need no body (token, capability, enabled, running): the route
+   * calls it before reading the body, so an anonymous caller with a wrong token is answered at
+   * once and never makes the server hold its body.
+   */
+  webhookTarget(id: number, token: string): { sup: PluginSupervisor; instanceId: string } {
+    const conf = this.instances.confByToken(token);
+    if (!conf || conf.id !== id) throw notFound('page not found');
+    const sup = this.host.byModulePath(conf.modulePath);
+    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
+    if (!conf.enabled) throw badRequest('plugin is disabled');
+    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
+    // status and stderr lines in the reason are for the user and the admin endpoint).
+    if (!sup.connected) throw webhookUnavailable(sup);
+    const instanceId = this.liveInstance(sup, conf);
+    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
+    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    return { sup, instanceId };
+  }
+
+  private webhookFailed(sup: PluginSupervisor, instanceId: string, err: unknown): never {
+    // The HTTP client sees the status; the administrator needs the plugin's side in the log.
+    if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
+      sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
+    }
+    const httpErr = this.httpError(err);
+    // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
+    const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
+    throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
   }
 
   /** The admin view of every plugin in the folder. */

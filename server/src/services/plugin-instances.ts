@@ -48,6 +48,8 @@ export interface PluginInstancesDeps {
   log: Logger;
   /** Requests in flight per plugin while bringing instances up. */
   startConcurrency: number;
+  /** Largest config text a plugin's config/default may answer (plugins.configmaxbytes). */
+  configMaxBytes?: number;
 }
 
 /**
@@ -186,6 +188,12 @@ export class PluginInstances {
     let defaults: string | undefined;
     if (conf.config === '' || !this.secretKeys.has(sup)) {
       const result = await sup.call(ConfigDefault, { instanceId });
+      const max = this.deps.configMaxBytes ?? 64 * 1024;
+      const size = Buffer.byteLength(result.config, 'utf8');
+      // Stored for every user of the plugin: a huge default would cost its size per user.
+      if (size > max) {
+        throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin's default config is ${size} bytes, over the ${max}-byte limit (plugins.configmaxbytes); the instance was not configured`);
+      }
       this.secretKeys.set(sup, result.secretKeys ?? []);
       defaults = result.config;
       if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: result.config });

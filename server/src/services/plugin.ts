@@ -41,6 +41,10 @@ export interface PluginSettings {
   /** Requests in flight per plugin while creating, configuring and enabling instances (pipelined start). */
   startConcurrency: number;
   storageQuotaBytes: number;
+  /** Key-value entries per instance (default 10,000). */
+  storageMaxKeys?: number;
+  /** Largest config text, a user's or a plugin's default (default 64 KiB). */
+  configMaxBytes?: number;
   supervisor: SupervisorSettings;
 }
 
@@ -86,9 +90,13 @@ export class PluginService {
 
   constructor(private readonly deps: PluginServiceDeps) {
     this.log = deps.log.child({ component: 'plugins' });
-    this.storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
+    this.storage = new PluginStorage(deps.confs, {
+      quotaBytes: deps.settings.storageQuotaBytes,
+      maxKeys: deps.settings.storageMaxKeys ?? 10_000,
+      configBytes: (confId) => Buffer.byteLength(deps.confs.get(confId)?.config ?? '', 'utf8'),
+    });
     this.calls = new HostCalls({ confs: deps.confs, storage: this.storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency, configMaxBytes: deps.settings.configMaxBytes ?? 64 * 1024 });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       bundledDir: deps.settings.bundledDir,
@@ -177,13 +185,16 @@ export class PluginService {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
     try {
-      parseYamlBounded(text, { what: 'plugin config' });
+      parseYamlBounded(text, { what: 'plugin config', maxBytes: this.deps.settings.configMaxBytes ?? 64 * 1024 });
     } catch (err) {
       throw badRequest(`invalid YAML: ${(err as Error).message}`);
     }
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
+      if (!(await this.storage.configFits(conf.id, Buffer.byteLength(text, 'utf8')))) {
+        throw badRequest('plugin config too large: with the plugin\'s stored data it exceeds its storage quota (plugins.storagequotabytes)');
+      }
       // Mask the new secret values before the plugin sees them: it may log them while validating.
       this.instances.trackSecrets(sup, conf.id, conf.config, text);
       try {

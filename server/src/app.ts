@@ -28,7 +28,13 @@ import { PluginService } from './services/plugin.js';
 import { ApplicationService } from './services/application.js';
 import { ClientService } from './services/client.js';
 import { MessageService } from './services/message.js';
+import { PluginPermissionService } from './services/plugin-permission.js';
+import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
+import { PluginPermissionStore } from './store/plugin-permission.js';
+import { pluginPermissionRoutes } from './routes/plugin-permission.js';
+import { backupRoutes } from './routes/backup.js';
+import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
@@ -41,6 +47,8 @@ export interface AppOptions {
   dirs: { data: string; images: string; plugins: string };
   /** How often clients with an open /stream get lastUsed = now; default 5 minutes (Gotify). For tests. */
   streamLastUsedPeriodMs?: number;
+  /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
+  clock?: () => number;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -56,6 +64,9 @@ export interface FlowApp {
     applications: ApplicationService;
     messages: MessageService;
     plugins: PluginService;
+    retention: RetentionService;
+    /** Loaded by startFlow before the plugins start. */
+    pluginPermissions: PluginPermissionService;
   };
   /** The http server's 'upgrade' listener (websockets: /stream). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -78,18 +89,36 @@ export function createApp(opts: AppOptions): FlowApp {
   const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
   const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
   const clients = new ClientService({ clients: store.clients, bus });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images });
-  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus });
+  const retention = new RetentionService({
+    applications: store.applications,
+    messages: store.messages,
+    bus,
+    log: log.child({ component: 'retention' }),
+    defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
+    intervalMs: config['retention.intervalseconds'] * 1000,
+    clock: opts.clock,
+  });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention });
+  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
+  const pluginSettingsOf = pluginSettings(config, opts.dirs);
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
-  const plugins = new PluginService({
+  let plugins: PluginService;
+  const pluginPermissions = new PluginPermissionService({
+    store: new PluginPermissionStore(store.db),
+    users,
+    subjects: () => plugins.permissionSubjects(),
+    revoke: (modulePath, stillAllowed) => plugins.revoke(modulePath, stillAllowed),
+  });
+  plugins = new PluginService({
+    access: pluginPermissions,
     confs: store.pluginConfs,
     users,
     applications,
     messages,
     bus,
     log,
-    settings: pluginSettings(config, opts.dirs),
+    settings: pluginSettingsOf,
   });
   const hub = new StreamHub({
     bus,
@@ -126,6 +155,9 @@ export function createApp(opts: AppOptions): FlowApp {
   const routers: FlowRouter[] = [
     // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
     pluginRoutes({ ...deps, plugins }),
+    pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
+    backupRoutes({ ...deps, store }),
+    pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),
     userRoutes(deps),
@@ -136,6 +168,7 @@ export function createApp(opts: AppOptions): FlowApp {
   ];
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
+  retention.start();
 
   let closed = false;
   return {
@@ -144,7 +177,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
-    services: { users, clients, applications, messages, plugins },
+    services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
@@ -162,6 +195,9 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await retention.close();
+      // Messages already stored reach their streams and plugins before these close.
+      messages.fanOut.drain();
       hub.close();
       await plugins.stop();
     },

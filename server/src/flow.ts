@@ -99,6 +99,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const sockets = new Set<Socket>();
   try {
     app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
+    await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
 

@@ -26,6 +26,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** startFlow's internal `streamLastUsedPeriodMs` (refresh of lastUsed for open streams; default 5 min). */
   streamLastUsedPeriodMs?: number;
+  /** startFlow's internal `clock` (message dates and retention), to move time in tests. */
+  clock?: () => number;
 }
 
 export interface ApiOptions {
@@ -105,7 +107,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     'plugins.bundled': false,
     ...opts.config,
   };
-  let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });
+  let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
   const streams = new Set<WebSocket>();
   let closed = false;
 
@@ -198,7 +200,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     async restart() {
       for (const ws of streams) ws.terminate();
       await flow.close();
-      flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });
+      flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
     },
 
     async close() {

@@ -132,6 +132,24 @@ export const CONFIG_KEYS = [
     max: 3_600_000,
     description: 'a request body must arrive completely within this many ms after it is first read; slower bodies get 408 and the connection is closed',
   },
+  // Retention (services/retention.ts): defaults for applications that set no retention of their own.
+  {
+    key: 'retention.maxcount',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 100_000_000,
+    description: 'default retention: keep only the newest N messages of each application (0: no limit); an application\'s own retention.maxCount overrides it',
+  },
+  {
+    key: 'retention.maxageseconds',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 100 * 365 * 86_400,
+    description: 'default retention: delete messages older than this many seconds (0: no limit); an application\'s own retention.maxAgeSeconds overrides it',
+  },
+  { key: 'retention.intervalseconds', type: 'int', default: 60, min: 1, max: 86_400, description: 'how often age limits are enforced (count limits are enforced about a second after new messages)' },
   // Plugin host (server/src/plugins). Durations in ms where tests need sub-second values.
   { key: 'plugins.handshaketimeoutms', type: 'int', default: 10_000, min: 100, max: 600_000, description: 'deadline for a plugin to answer initialize after it was spawned' },
   {

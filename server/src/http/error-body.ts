@@ -18,6 +18,7 @@ export function errorBodies(): FlowMiddleware {
     } catch (err) {
       let status = 500;
       let description = 'internal server error';
+      let details: Record<string, unknown> | undefined;
       if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE') {
         // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
         status = 503;
@@ -26,7 +27,10 @@ export function errorBodies(): FlowMiddleware {
       } else if (isHttpError(err)) {
         status = err.status;
         if (err instanceof TooManyLogins) ctx.set('Retry-After', String(err.retryAfterSeconds));
-        if (err.expose) description = err.message;
+        if (err.expose) {
+          description = err.message;
+          details = err.details;
+        }
         else ctx.state.log.error({ err }, 'request failed');
       } else {
         // koa / body-parsing errors carry status + expose like ours.
@@ -40,7 +44,7 @@ export function errorBodies(): FlowMiddleware {
         }
       }
       ctx.status = status;
-      ctx.body = errorBody(status, description);
+      ctx.body = { ...details, ...errorBody(status, description) };
       ctx.type = 'application/json';
     }
   };

@@ -70,33 +70,65 @@ export class PluginStorage {
   }
 
   kvSet(confId: number, key: string, value: string): Promise<void> {
-    return this.serial(confId, async () => {
-      const u = await this.usageOf(confId);
-      const old = await this.sizeOf(confId, key);
-      const size = bytes(key) + bytes(value);
-      if (old === undefined && u.keys + 1 > this.limits.maxKeys) {
-        throw new ResponseError(ErrorCodes.QuotaExceeded, `storage quota exceeded: the instance already has ${u.keys} keys, the limit (plugins.storagemaxkeys); nothing was written`, {
-          limitBytes: this.limits.quotaBytes,
-          usedBytes: this.used(confId, u),
-        });
-      }
-      const delta = old === undefined ? size + this.limits.keyOverheadBytes : size - old;
-      this.check(confId, u, delta);
-      await this.store.kvSet(confId, key, value);
-      u.kvBytes += delta - (old === undefined ? this.limits.keyOverheadBytes : 0);
-      if (old === undefined) u.keys++;
-    });
+    return this.serial(confId, () => this.put(confId, key, value));
+  }
+
+  /** Sets a key inside the instance's write chain: the key cap and the quota, then the write. */
+  private async put(confId: number, key: string, value: string): Promise<void> {
+    const u = await this.usageOf(confId);
+    const old = await this.sizeOf(confId, key);
+    const size = bytes(key) + bytes(value);
+    if (old === undefined && u.keys + 1 > this.limits.maxKeys) {
+      throw new ResponseError(ErrorCodes.QuotaExceeded, `storage quota exceeded: the instance already has ${u.keys} keys, the limit (plugins.storagemaxkeys); nothing was written`, {
+        limitBytes: this.limits.quotaBytes,
+        usedBytes: this.used(confId, u),
+      });
+    }
+    const delta = old === undefined ? size + this.limits.keyOverheadBytes : size - old;
+    this.check(confId, u, delta);
+    await this.store.kvSet(confId, key, value);
+    u.kvBytes += delta - (old === undefined ? this.limits.keyOverheadBytes : 0);
+    if (old === undefined) u.keys++;
+  }
+
+  /** Deletes a key inside the instance's write chain; whether it existed. */
+  private async remove(confId: number, key: string): Promise<boolean> {
+    const u = await this.usageOf(confId);
+    const old = await this.sizeOf(confId, key);
+    if (old === undefined) return false;
+    await this.store.kvSet(confId, key, undefined);
+    u.kvBytes -= old;
+    u.keys--;
+    return true;
   }
 
   kvDelete(confId: number, key: string): Promise<boolean> {
+    return this.serial(confId, () => this.remove(confId, key));
+  }
+
+  /**
+   * `kv/compareAndSet` (1.1): in the instance's write chain, so nothing writes between the
+   * compare and the set. Returns whether it swapped and the value the key holds afterwards.
+   */
+  kvCompareAndSet(confId: number, key: string, expected: string | null, value: string | null): Promise<{ swapped: boolean; value: string | null }> {
     return this.serial(confId, async () => {
-      const u = await this.usageOf(confId);
-      const old = await this.sizeOf(confId, key);
-      if (old === undefined) return false;
-      await this.store.kvSet(confId, key, undefined);
-      u.kvBytes -= old;
-      u.keys--;
-      return true;
+      const current = await this.kvGet(confId, key);
+      if (current !== expected) return { swapped: false, value: current };
+      if (value === null) await this.remove(confId, key);
+      else await this.put(confId, key, value);
+      return { swapped: true, value };
+    });
+  }
+
+  /** `kv/increment` (1.1): the decimal integer at `key` (unset: 0) plus `delta`, stored as text, atomically. */
+  kvIncrement(confId: number, key: string, delta: number): Promise<number> {
+    return this.serial(confId, async () => {
+      const current = await this.kvGet(confId, key);
+      if (current !== null && !/^-?(0|[1-9]\d{0,15})$/.test(current)) throw notAnInteger(key, `holds ${JSON.stringify(current.slice(0, 40))}, not a decimal integer`);
+      const next = (current === null ? 0 : Number(current)) + delta;
+      if (!Number.isSafeInteger(next)) throw notAnInteger(key, `would hold ${next}, beyond ±(2^53−1)`);
+      await this.put(confId, key, String(next));
+      return next;
     });
   }
 
@@ -158,4 +190,9 @@ export class PluginStorage {
     });
     return run;
   }
+}
+
+function notAnInteger(key: string, what: string): ResponseError<unknown> {
+  const message = `kv/increment: the key ${JSON.stringify(key)} ${what}; nothing was written`;
+  return new ResponseError(ErrorCodes.InvalidParams, message, { issues: [{ path: ['key'], message }] });
 }

@@ -94,6 +94,12 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     ctx.type = 'application/x-yaml';
   });
 
+  // 1.1: the JSON Schema of the plugin's config (spec §7.6), for editors that build a form; 404 when none.
+  router.get('/plugin/:id/configschema', auth.requireClient, (ctx) => {
+    ctx.body = plugins.getConfigSchema(authOf(ctx).userId, idParam(ctx));
+    ctx.type = 'application/json';
+  });
+
   router.post('/plugin/:id/config', auth.requireClient, async (ctx) => {
     const id = idParam(ctx);
     const userId = authOf(ctx).userId;

@@ -2,17 +2,20 @@ import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { ApplicationRecord } from '../model/application.js';
+import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
 import { newApplicationToken, newImageName } from './token.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
+import type { RetentionService } from './retention.js';
 
 export interface ApplicationServiceDeps {
   applications: ApplicationStore;
   bus: EventBus;
   /** Where uploaded images are stored (<datadir>/images). */
   imagesDir: string;
+  /** Enforces retention; told when an application's limits change. */
+  retention: RetentionService;
 }
 
 export interface ApplicationInput {
@@ -21,6 +24,8 @@ export interface ApplicationInput {
   defaultPriority?: number;
   /** Empty or absent: placed after the user's last application. */
   sortKey?: string;
+  /** Flow's retention (PUT only; parsed by `parseRetention`): given fields replace the stored ones. */
+  retention?: RetentionSetting;
 }
 
 /**
@@ -29,6 +34,11 @@ export interface ApplicationInput {
  */
 export class ApplicationService {
   constructor(private readonly deps: ApplicationServiceDeps) {}
+
+  /** The Gotify wire shape plus Flow's `retention` (the limits in force). */
+  external(a: ApplicationRecord): ApplicationExternal {
+    return toExternalApplication(a, this.deps.retention.effective(a));
+  }
 
   list(userId: number): ApplicationRecord[] {
     return this.deps.applications.listByUser(userId);
@@ -83,16 +93,22 @@ export class ApplicationService {
     return this.deps.applications.update(id, { internal }).catch((err) => Promise.reject(mapStoreError(err)));
   }
 
-  /** PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when given. */
+  /**
+   * PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when
+   * given; retention per given field (a changed limit is applied at once, in the background).
+   */
   async update(userId: number, id: number, input: ApplicationInput): Promise<ApplicationRecord> {
-    this.requireOwned(userId, id);
+    const cur = this.requireOwned(userId, id);
     const patch: Parameters<ApplicationStore['update']>[1] = {
       name: input.name,
       description: input.description ?? '',
       defaultPriority: input.defaultPriority ?? 0,
     };
     if (input.sortKey) patch.sortKey = input.sortKey;
-    return this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    if (input.retention && Object.keys(input.retention).length > 0) patch.retention = { ...cur.retention, ...input.retention };
+    const updated = await this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    if (patch.retention) void this.deps.retention.checkApplication(id);
+    return updated;
   }
 
   /** Deletes the application and its messages. 400 "cannot delete internal application". */

@@ -11,7 +11,6 @@ import {
   type Location,
   type WebhookResponse,
 } from '@flow/protocol';
-import { parseYamlBounded } from '../parse/bounded.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -20,7 +19,9 @@ import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
+import { checkConfig, validateAndSetParams } from '../plugins/config-schema.js';
 import { HostCalls } from '../plugins/host-calls.js';
+import type { DiscoveredPlugin } from '../plugins/discovery.js';
 import { PluginHost } from '../plugins/host.js';
 import { PluginStorage } from '../plugins/storage.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
@@ -56,6 +57,8 @@ export interface PluginServiceDeps {
   bus: EventBus;
   log: Logger;
   settings: PluginSettings;
+  /** Who may use which plugin (services/plugin-permission.ts); everyone when absent. */
+  access?: { allows(userId: number, modulePath: string, defaultPermission: DiscoveredPlugin['defaultPermission']): boolean };
 }
 
 /** A webhook request as the route read it. */
@@ -164,9 +167,37 @@ export class PluginService {
     const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup) out.push(this.toExternal(conf, sup, admin));
+      if (sup && this.allows(userId, sup)) out.push(this.toExternal(conf, sup, admin));
     }
     return out;
+  }
+
+  /** A user who may not use a plugin (plugin permissions) does not see it: its endpoints answer 404. */
+  private allows(userId: number, sup: PluginSupervisor): boolean {
+    return this.deps.access?.allows(userId, sup.modulePath!, sup.plugin.defaultPermission) ?? true;
+  }
+
+  /** The plugins present, for the permission rules: module path, name and manifest default. */
+  permissionSubjects(): { modulePath: string; name: string; defaultPermission?: DiscoveredPlugin['defaultPermission'] }[] {
+    const out = [];
+    for (const sup of this.host.list()) {
+      const modulePath = sup.modulePath;
+      if (modulePath === undefined || this.host.byModulePath(modulePath) !== sup) continue;
+      out.push({ modulePath, name: sup.info?.name ?? sup.plugin.name, defaultPermission: sup.plugin.defaultPermission });
+    }
+    return out;
+  }
+
+  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed). */
+  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    for (const conf of this.deps.confs.list()) {
+      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
+      await this.disable(conf.userId, conf.id).catch((err: unknown) => {
+        // Disabled in the store anyway: the instance is re-enabled only by the user, who can no longer reach it.
+        this.log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled');
+        return this.deps.confs.update(conf.id, { enabled: false });
+      });
+    }
   }
 
   /** GET /plugin/:id/config: the stored YAML text, byte for byte. */
@@ -176,19 +207,27 @@ export class PluginService {
     return conf.config;
   }
 
+  /** GET /plugin/:id/configschema: the plugin's JSON Schema of its config (1.1); 404 when it declares none. */
+  getConfigSchema(userId: number, id: number): Record<string, unknown> {
+    const { sup } = this.require(userId, id);
+    if (!sup.configSchema) throw notFound('the plugin declares no config schema');
+    return sup.configSchema.schema;
+  }
+
   /**
-   * POST /plugin/:id/config: the YAML must parse, then the live instance validates and
-   * applies it; only then is the raw text stored. Any failure → 400 with the reason, and
+   * POST /plugin/:id/config: the YAML must parse (YAML 1.2 core schema) to a mapping and match
+   * the plugin's config schema (every violation in `issues`), then the live instance validates
+   * and applies it; only then is the raw text stored. Any failure → 400 with the reason, and
    * neither the instance nor the store changes.
    */
   setConfig(userId: number, id: number, text: string): Promise<void> {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
-    try {
-      parseYamlBounded(text, { what: 'plugin config', maxBytes: this.deps.settings.configMaxBytes ?? 64 * 1024 });
-    } catch (err) {
-      throw badRequest(`invalid YAML: ${(err as Error).message}`);
-    }
+    const maxBytes = this.deps.settings.configMaxBytes ?? 64 * 1024;
+    // Bounded before anything parses it: the text is stored per user and counted against the quota.
+    if (Buffer.byteLength(text, 'utf8') > maxBytes) throw badRequest(`plugin config too large: the limit is ${maxBytes} bytes (plugins.configmaxbytes)`);
+    const checked = checkConfig(sup.configSchema, text);
+    if (!checked.ok) throw new HttpError(400, checked.refusal.message, checked.refusal.issues ? { details: { issues: checked.refusal.issues } } : undefined);
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
@@ -198,7 +237,7 @@ export class PluginService {
       // Mask the new secret values before the plugin sees them: it may log them while validating.
       this.instances.trackSecrets(sup, conf.id, conf.config, text);
       try {
-        await sup.call(ConfigValidateAndSet, { instanceId, config: text });
+        await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, text, checked.value));
       } catch (err) {
         this.instances.trackSecrets(sup, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
@@ -267,7 +306,7 @@ export class PluginService {
     const conf = this.instances.confByToken(token);
     if (!conf || conf.id !== id) throw notFound('page not found');
     const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
+    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
     if (!conf.enabled) throw badRequest('plugin is disabled');
     // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
     // status and stderr lines in the reason are for the user and the admin endpoint).
@@ -327,6 +366,8 @@ export class PluginService {
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
       const instanceId = this.liveInstance(sup, current);
+      // First enable of a messenger: its internal application appears now (none exists before).
+      if (enabled && sup.capabilities.has('messenger')) await this.instances.ensureApplication(sup, current);
       try {
         await sup.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
@@ -424,6 +465,7 @@ export class PluginService {
     if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup) throw notFound('plugin instance not found');
+    if (!this.allows(userId, sup)) throw notFound('unknown plugin');
     return { conf, sup };
   }
 

@@ -134,7 +134,8 @@ export class UserService {
    * Deletes the user and everything it owns, in this order (Gotify's):
    * 1. 404 if missing, 400 "cannot delete last admin";
    * 2. `userDeleting` subscribers (plugin host) run; a failure → 500 and the user is kept;
-   * 3. one batch removes the user, its applications and messages, clients and plugin confs;
+   * 3. one batch removes the user, its applications, clients and plugin confs, and marks its
+   *    messages deleted (the purger removes them in the background, see store/purger.ts);
    * 4. `userDeleted` (the stream hub closes the user's websockets).
    */
   async delete(id: number): Promise<UserRecord> {

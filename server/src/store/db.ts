@@ -115,6 +115,11 @@ export class Db {
     return { id, op: { type: 'put', key: SEQ + entity, value: String(id) } };
   }
 
+  /** The last id handed out for `entity` (0 before the first): a watermark for "everything up to now". */
+  lastId(entity: string): number {
+    return this.seqs.get(entity) ?? 0;
+  }
+
   /** A read on the current handle; while the database is unhealthy its errors are FLOW_ERR_STORE_UNAVAILABLE. */
   private async read<T>(fn: (level: Level<string, string>) => Promise<T>): Promise<T> {
     try {

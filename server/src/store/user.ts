@@ -101,7 +101,7 @@ export class UserStore {
       const ops: Op[] = [del(REC + pad(id)), del(BY_NAME + cur.name)];
       const parts: CascadePart[] = [];
       try {
-        parts.push(await applications.deleteAllOfUserOps(id));
+        parts.push(applications.deleteAllOfUserOps(id));
         parts.push(clients.deleteAllOfUserOps(id));
         parts.push(await pluginConfs.deleteAllOfUserOps(id));
         for (const p of parts) ops.push(...p.ops);

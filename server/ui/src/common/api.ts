@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly description?: string,
+    /** The parsed JSON error body, for fields beyond Gotify's three (a rejected config's `issues`). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -57,7 +59,12 @@ async function errorFrom(response: Response): Promise<ApiError> {
     const body = JSON.parse(text) as Partial<ErrorBody>;
     if (typeof body.error === 'string') {
       const description = typeof body.errorDescription === 'string' ? body.errorDescription : '';
-      return new ApiError(response.status, description ? `${body.error}: ${description}` : body.error, description);
+      return new ApiError(
+        response.status,
+        description ? `${body.error}: ${description}` : body.error,
+        description,
+        body as Record<string, unknown>,
+      );
     }
   } catch {
     // Not Gotify's JSON error body (a proxy's HTML page, say): fall back to the status line.

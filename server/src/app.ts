@@ -135,6 +135,8 @@ export function createApp(opts: AppOptions): FlowApp {
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
   koa.silent = true;
+  // Read by http/body.ts for every body (on the context prototype: no per-request cost).
+  Object.assign(koa.context, { bodyTimeoutMs: config['limits.bodytimeoutms'] });
   koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
   koa.use(requestId(log));
   koa.use(accessLog(log));

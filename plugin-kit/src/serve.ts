@@ -259,7 +259,10 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   }
 
   function createInstance(instanceId: string, user: InstanceContext['user'], webhookBasePath: string): unknown {
-    if (instances.has(instanceId)) throw new RpcError(ErrorCodes.InvalidParams, `instance "${instanceId}" already exists`);
+    if (instances.has(instanceId)) {
+      const message = `instance "${instanceId}" already exists`;
+      throw new RpcError(ErrorCodes.InvalidParams, message, { issues: [{ path: ['instanceId'], message }] });
+    }
     const context = new KitContext(contextHost, instanceId, user, webhookBasePath);
     let instance: Instance;
     try {

@@ -1,4 +1,5 @@
 import { FlowError, errorBody, isHttpError } from '../errors.js';
+import { TooManyLogins } from '../services/login-throttle.js';
 import type { FlowMiddleware } from './state.js';
 
 /**
@@ -25,6 +26,7 @@ export function errorBodies(): FlowMiddleware {
         ctx.set('Retry-After', '5');
       } else if (isHttpError(err)) {
         status = err.status;
+        if (err instanceof TooManyLogins) ctx.set('Retry-After', String(err.retryAfterSeconds));
         if (err.expose) {
           description = err.message;
           details = err.details;

@@ -5,7 +5,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Cross-origin protection for cookie-authenticated requests, as Gotify 3 uses Go's
  * http.CrossOriginProtection: safe methods pass; otherwise a browser's `Sec-Fetch-Site` must be
- * `same-origin` or `none`, or (older browsers) the `Origin` host must be the request's Host.
+ * `same-origin` or `none`, or (older browsers, and origins that are not https or localhost, where
+ * browsers send no Sec-Fetch-*) the `Origin` host must be the request's Host or X-Forwarded-Host.
  * Requests without either header are not from a browser and pass. Returns an error text or undefined.
  */
 export function crossOriginError(req: Pick<IncomingMessage, 'headers' | 'method'>): string | undefined {
@@ -17,7 +18,10 @@ export function crossOriginError(req: Pick<IncomingMessage, 'headers' | 'method'
   const origin = req.headers.origin;
   if (typeof origin !== 'string' || origin === '') return undefined;
   try {
-    if (new URL(origin).host === req.headers.host) return undefined;
+    const host = new URL(origin).host.toLowerCase();
+    // Flow's addition, as its CORS check: a proxy that rewrites Host passes the browser's in X-Forwarded-Host.
+    const forwarded = String(req.headers['x-forwarded-host'] ?? '').split(',')[0]!.trim().toLowerCase();
+    if (host === String(req.headers.host ?? '').toLowerCase() || (forwarded !== '' && host === forwarded)) return undefined;
   } catch {
     // An Origin that is not a URL ("null") is cross-origin.
   }

@@ -211,6 +211,9 @@ export async function importGotify(opts: ImportOptions): Promise<ImportReport> {
       appOwner.set(rec.id, rec.userId);
       counts.applications++;
     }
+    if (columns.users.includes('created_at') && counts.users > 0) {
+      notes.add("users' createdAt not kept (Flow's user has no creation date)", `${counts.users} users`);
+    }
     if (columns.applications.includes('created_at')) {
       if (apps.length > 0) notes.add("applications' createdAt not kept (Flow's application has no creation date)", `${apps.length} applications`);
     }

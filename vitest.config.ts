@@ -15,7 +15,8 @@ if (goMissing) {
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', ...(goMissing ? GO_SUITE : [])],
+    // test/slow: the packed package and the container, run by .ci/run (vitest.slow.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/slow/**', 'build/**', ...(goMissing ? GO_SUITE : [])],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

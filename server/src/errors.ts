@@ -35,11 +35,14 @@ export class FlowError extends Error {
 export class HttpError extends Error {
   readonly status: number;
   readonly expose: boolean;
-  constructor(status: number, message: string, options?: { expose?: boolean; cause?: unknown }) {
+  /** Extra members of the error body beside Gotify's three (e.g. `issues` of a config refused by its schema); sent only when exposed. */
+  readonly details: Record<string, unknown> | undefined;
+  constructor(status: number, message: string, options?: { expose?: boolean; cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'HttpError';
     this.status = status;
     this.expose = options?.expose ?? status < 500;
+    this.details = options?.details;
   }
 }
 

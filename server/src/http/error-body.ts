@@ -1,4 +1,5 @@
 import { FlowError, errorBody, isHttpError } from '../errors.js';
+import { TooManyLogins } from '../services/login-throttle.js';
 import type { FlowMiddleware } from './state.js';
 
 /**
@@ -17,6 +18,7 @@ export function errorBodies(): FlowMiddleware {
     } catch (err) {
       let status = 500;
       let description = 'internal server error';
+      let details: Record<string, unknown> | undefined;
       if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE') {
         // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
         status = 503;
@@ -24,7 +26,11 @@ export function errorBodies(): FlowMiddleware {
         ctx.set('Retry-After', '5');
       } else if (isHttpError(err)) {
         status = err.status;
-        if (err.expose) description = err.message;
+        if (err instanceof TooManyLogins) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        if (err.expose) {
+          description = err.message;
+          details = err.details;
+        }
         else ctx.state.log.error({ err }, 'request failed');
       } else {
         // koa / body-parsing errors carry status + expose like ours.
@@ -38,7 +44,7 @@ export function errorBodies(): FlowMiddleware {
         }
       }
       ctx.status = status;
-      ctx.body = errorBody(status, description);
+      ctx.body = { ...details, ...errorBody(status, description) };
       ctx.type = 'application/json';
     }
   };

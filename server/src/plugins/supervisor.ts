@@ -24,6 +24,7 @@ import { PluginCallError, PluginConnection, isPluginCallError, type CancelSignal
 import { SessionRecorder } from './recorder.js';
 import { checkProtocolRange, diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
 import { pluginEnv } from './env.js';
+import { adoptConfigSchema, type CompiledConfigSchema } from './config-schema.js';
 import type { PidFile } from './orphans.js';
 import { LogBudget } from './log-budget.js';
 import { PluginProcess } from './process.js';
@@ -94,6 +95,8 @@ export class PluginSupervisor {
   info: PluginInfo | undefined;
   capabilities = new Set<Capability>();
   protocolVersion: string | undefined;
+  /** The plugin's config schema (1.1), compiled at the handshake; undefined when it declares none. */
+  configSchema: CompiledConfigSchema | undefined;
   /** Restarts after a crash since the server started. */
   restarts = 0;
   /** The instances created on the current process, by instance id (the plugin conf id). */
@@ -442,8 +445,9 @@ export class PluginSupervisor {
       return;
     }
     if (generation !== this.generation) return;
+    // Any version we speak: 1.0 from a 1.0 plugin to our 1.1 offer is fine (spec §4.3), a pick above the offer is not.
     const picked = negotiateVersion([result.protocolVersion]);
-    if (!picked || !SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
+    if (!picked || picked !== result.protocolVersion) {
       this.info = result.info;
       await this.giveUp(generation, 'incompatible', `protocol version mismatch: the plugin picked ${result.protocolVersion}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
       return;
@@ -451,6 +455,13 @@ export class PluginSupervisor {
     this.info = result.info;
     this.protocolVersion = result.protocolVersion;
     this.capabilities = new Set(result.capabilities.filter(isCapability));
+    try {
+      this.configSchema = adoptConfigSchema(result, this.capabilities);
+    } catch (err) {
+      // A broken schema is the plugin's bug: reported, not started half-way, no restart loop.
+      await this.giveUp(generation, 'failed', (err as Error).message);
+      return;
+    }
     const refused = await this.hooks.claim(this);
     this.handshakeDone();
     if (generation !== this.generation) return;

@@ -94,6 +94,12 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     ctx.type = 'application/x-yaml';
   });
 
+  // 1.1: the JSON Schema of the plugin's config (spec §7.6), for editors that build a form; 404 when none.
+  router.get('/plugin/:id/configschema', auth.requireClient, (ctx) => {
+    ctx.body = plugins.getConfigSchema(authOf(ctx).userId, idParam(ctx));
+    ctx.type = 'application/json';
+  });
+
   router.post('/plugin/:id/config', auth.requireClient, async (ctx) => {
     const id = idParam(ctx);
     const userId = authOf(ctx).userId;
@@ -116,6 +122,8 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     const token = ctx.params.token!;
     const base = `/plugin/${idRaw}/custom/${token}`;
     const sub = ctx.path.slice(base.length);
+    // Token, enabled and running are checked before the body is read (again after, by webhook()).
+    plugins.webhookTarget(Number(idRaw), token);
     // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.
     const hasBody = ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined;
     const body = hasBody ? await readRawBody(ctx, limit) : EMPTY;

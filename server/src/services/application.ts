@@ -1,10 +1,10 @@
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { badRequest, mapStoreError, notFound } from '../errors.js';
+import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
-import { newApplicationToken, newImageName } from './token.js';
+import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
 import type { RetentionService } from './retention.js';
@@ -14,6 +14,8 @@ export interface ApplicationServiceDeps {
   bus: EventBus;
   /** Where uploaded images are stored (<datadir>/images). */
   imagesDir: string;
+  /** Form of new tokens (config `tokenformat`); default classic. */
+  tokenFormat?: TokenFormat;
   /** Enforces retention; told when an application's limits change. */
   retention: RetentionService;
 }
@@ -60,7 +62,7 @@ export class ApplicationService {
   }
 
   /** POST /application. 400 "sort key is not unique" for a taken sortKey. */
-  create(userId: number, input: ApplicationInput): Promise<ApplicationRecord> {
+  create(userId: number, input: ApplicationInput): Promise<Issued<ApplicationRecord>> {
     return this.insert(userId, input, false);
   }
 
@@ -69,11 +71,13 @@ export class ApplicationService {
    * default image, placed last). It cannot be deleted through the API while internal.
    */
   createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
-    return this.insert(userId, { name: input.name, description: input.description }, true);
+    // With enhanced tokens only the public form is kept: nobody can post as the plugin (as Gotify 3).
+    return this.insert(userId, { name: input.name, description: input.description }, true).then((i) => i.record);
   }
 
-  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<ApplicationRecord> {
-    return withFreshToken(newApplicationToken, (token) =>
+  private async insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(() => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored, (token) =>
       this.deps.applications.create({
         userId,
         token,
@@ -86,6 +90,18 @@ export class ApplicationService {
         sortKey: input.sortKey ?? '',
       }),
     ).catch((err) => Promise.reject(mapStoreError(err)));
+    return { record, token: issued.shown };
+  }
+
+  /** PUT /application/:id/security with regenerateToken: a new token; the old one stops working at once. */
+  async regenerateToken(userId: number, id: number): Promise<Issued<ApplicationRecord>> {
+    this.requireOwned(userId, id);
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(
+      () => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored,
+      (token) => this.deps.applications.setToken(id, token),
+    ).catch((err) => Promise.reject(mapStoreError(err)));
+    return { record, token: issued.shown };
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */
@@ -137,7 +153,7 @@ export class ApplicationService {
     if (!validImageExtension(ext)) throw badRequest('invalid file extension');
     await mkdir(this.deps.imagesDir, { recursive: true });
     const name = newImageName() + ext;
-    await writeFile(path.join(this.deps.imagesDir, name), file.data, { flag: 'wx' });
+    await this.writeImage(name, file.data);
     let updated: ApplicationRecord;
     try {
       const before = this.requireOwned(userId, id);
@@ -159,7 +175,35 @@ export class ApplicationService {
     return updated;
   }
 
+  /**
+   * Writes to a temporary name, then renames: a failed write (a full disk) leaves no partial
+   * image under a name GET /image serves. The temporary name starts with a dot, which
+   * GET /image never serves and removeStaleUploads() cleans after a crash.
+   */
+  private async writeImage(name: string, data: Buffer): Promise<void> {
+    const tmp = path.join(this.deps.imagesDir, `${UPLOAD_PREFIX}${name}`);
+    try {
+      await writeFile(tmp, data, { flag: 'wx' });
+      await rename(tmp, path.join(this.deps.imagesDir, name));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new HttpError(503, 'not enough disk space to store the image; nothing was stored', { expose: true, cause: err });
+      }
+      throw err;
+    }
+  }
+
   private async removeFile(name: string): Promise<void> {
     await unlink(path.join(this.deps.imagesDir, name)).catch(() => undefined);
   }
+}
+
+const UPLOAD_PREFIX = '.upload-';
+
+/** Removes temporary uploads a crash left in the images folder (call at start, before serving). */
+export async function removeStaleUploads(imagesDir: string): Promise<void> {
+  const names = await readdir(imagesDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(UPLOAD_PREFIX)).map((n) => unlink(path.join(imagesDir, n)).catch(() => undefined)));
 }

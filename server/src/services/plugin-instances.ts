@@ -1,10 +1,11 @@
-import { ConfigDefault, ConfigValidateAndSet, InstanceCreate, InstanceEnable } from '@flow/protocol';
+import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable } from '@flow/protocol';
 import { parseYamlBounded } from '../parse/bounded.js';
 import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
-import { isPluginCallError } from '../plugins/connection.js';
+import { PluginCallError, isPluginCallError } from '../plugins/connection.js';
+import { checkConfig, defaultConfigText, validateAndSetParams } from '../plugins/config-schema.js';
 import type { PluginSupervisor } from '../plugins/supervisor.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
@@ -48,6 +49,8 @@ export interface PluginInstancesDeps {
   log: Logger;
   /** Requests in flight per plugin while bringing instances up. */
   startConcurrency: number;
+  /** Largest config text a plugin's config/default may answer (plugins.configmaxbytes). */
+  configMaxBytes?: number;
 }
 
 /**
@@ -129,7 +132,9 @@ export class PluginInstances {
     await this.withLock(user.id, modulePath, async () => {
       if (!sup.connected) return;
       let conf = await this.confFor(sup, user.id, modulePath);
-      if (sup.capabilities.has('messenger')) conf = await this.ensureApplication(sup, conf);
+      // The internal application comes with the first enable, not with the instance: a user
+      // who never enables a plugin gets no application from it.
+      if (sup.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(sup, conf);
       confReady?.();
       const instanceId = String(conf.id);
       if (!sup.instances.has(instanceId)) {
@@ -145,12 +150,10 @@ export class PluginInstances {
   private async confFor(sup: PluginSupervisor, userId: number, modulePath: string): Promise<PluginConfRecord> {
     const existing = this.confOf(userId, modulePath);
     if (existing) return existing;
-    // A messenger's application is created first, so the conf is written once with its id
-    // (one LevelDB batch less per user when a plugin meets 10,000 users for the first time).
-    const applicationId = sup.capabilities.has('messenger') ? (await this.createApplication(sup, userId, modulePath)).id : 0;
+    // No application yet: a messenger's internal application is created when the user enables it.
     for (let attempt = 0; ; attempt++) {
       try {
-        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId, config: '' });
+        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
         this.index(conf);
         return conf;
       } catch (err) {
@@ -165,7 +168,8 @@ export class PluginInstances {
     }
   }
 
-  private async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
+  /** A messenger's internal application: found, made internal again, or created (also when it was deleted meanwhile). */
+  async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
     if (app) {
       if (!app.internal) await this.deps.applications.setInternal(app.id, true);
@@ -184,22 +188,36 @@ export class PluginInstances {
   private async applyStoredConfig(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const instanceId = String(conf.id);
     let defaults: string | undefined;
-    if (conf.config === '' || !this.secretKeys.has(sup)) {
+    const askDefaults = async (): Promise<string> => {
       const result = await sup.call(ConfigDefault, { instanceId });
+      const max = this.deps.configMaxBytes ?? 64 * 1024;
+      const size = Buffer.byteLength(defaultConfigText(result), 'utf8');
+      // Stored for every user of the plugin: a huge default would cost its size per user.
+      if (size > max) {
+        throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin's default config is ${size} bytes, over the ${max}-byte limit (plugins.configmaxbytes); the instance was not configured`);
+      }
       this.secretKeys.set(sup, result.secretKeys ?? []);
-      defaults = result.config;
-      if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: result.config });
+      return defaultConfigText(result);
+    };
+    if (conf.config === '' || !this.secretKeys.has(sup)) {
+      defaults = await askDefaults();
+      if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: defaults });
     }
     this.trackSecrets(sup, conf.id, conf.config);
+    // The host parses and schema-checks first (spec §7.6): a stored text the plugin's schema now
+    // refuses is handled like the plugin refusing it.
+    const checked = checkConfig(sup.configSchema, conf.config);
     try {
-      await sup.call(ConfigValidateAndSet, { instanceId, config: conf.config });
+      if (!checked.ok) throw new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', checked.refusal.message, ErrorCodes.InvalidConfig);
+      await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, conf.config, checked.value));
       return conf;
     } catch (err) {
       if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
-      defaults ??= (await sup.call(ConfigDefault, { instanceId })).config;
+      defaults ??= await askDefaults();
       this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact(err.message) }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
       const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
-      await sup.call(ConfigValidateAndSet, { instanceId, config: defaults }).catch(() => undefined);
+      const fallback = checkConfig(undefined, defaults);
+      await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, defaults, fallback.ok ? fallback.value : {})).catch(() => undefined);
       return updated;
     }
   }

@@ -11,7 +11,6 @@ import {
   type Location,
   type WebhookResponse,
 } from '@flow/protocol';
-import { parseYamlBounded } from '../parse/bounded.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -20,7 +19,9 @@ import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
+import { checkConfig, validateAndSetParams } from '../plugins/config-schema.js';
 import { HostCalls } from '../plugins/host-calls.js';
+import type { DiscoveredPlugin } from '../plugins/discovery.js';
 import { PluginHost } from '../plugins/host.js';
 import { PluginStorage } from '../plugins/storage.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
@@ -41,6 +42,10 @@ export interface PluginSettings {
   /** Requests in flight per plugin while creating, configuring and enabling instances (pipelined start). */
   startConcurrency: number;
   storageQuotaBytes: number;
+  /** Key-value entries per instance (default 10,000). */
+  storageMaxKeys?: number;
+  /** Largest config text, a user's or a plugin's default (default 64 KiB). */
+  configMaxBytes?: number;
   supervisor: SupervisorSettings;
 }
 
@@ -52,6 +57,8 @@ export interface PluginServiceDeps {
   bus: EventBus;
   log: Logger;
   settings: PluginSettings;
+  /** Who may use which plugin (services/plugin-permission.ts); everyone when absent. */
+  access?: { allows(userId: number, modulePath: string, defaultPermission: DiscoveredPlugin['defaultPermission']): boolean };
 }
 
 /** A webhook request as the route read it. */
@@ -86,9 +93,13 @@ export class PluginService {
 
   constructor(private readonly deps: PluginServiceDeps) {
     this.log = deps.log.child({ component: 'plugins' });
-    this.storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
+    this.storage = new PluginStorage(deps.confs, {
+      quotaBytes: deps.settings.storageQuotaBytes,
+      maxKeys: deps.settings.storageMaxKeys ?? 10_000,
+      configBytes: (confId) => Buffer.byteLength(deps.confs.get(confId)?.config ?? '', 'utf8'),
+    });
     this.calls = new HostCalls({ confs: deps.confs, storage: this.storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency, configMaxBytes: deps.settings.configMaxBytes ?? 64 * 1024 });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       bundledDir: deps.settings.bundledDir,
@@ -156,9 +167,37 @@ export class PluginService {
     const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup) out.push(this.toExternal(conf, sup, admin));
+      if (sup && this.allows(userId, sup)) out.push(this.toExternal(conf, sup, admin));
     }
     return out;
+  }
+
+  /** A user who may not use a plugin (plugin permissions) does not see it: its endpoints answer 404. */
+  private allows(userId: number, sup: PluginSupervisor): boolean {
+    return this.deps.access?.allows(userId, sup.modulePath!, sup.plugin.defaultPermission) ?? true;
+  }
+
+  /** The plugins present, for the permission rules: module path, name and manifest default. */
+  permissionSubjects(): { modulePath: string; name: string; defaultPermission?: DiscoveredPlugin['defaultPermission'] }[] {
+    const out = [];
+    for (const sup of this.host.list()) {
+      const modulePath = sup.modulePath;
+      if (modulePath === undefined || this.host.byModulePath(modulePath) !== sup) continue;
+      out.push({ modulePath, name: sup.info?.name ?? sup.plugin.name, defaultPermission: sup.plugin.defaultPermission });
+    }
+    return out;
+  }
+
+  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed). */
+  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    for (const conf of this.deps.confs.list()) {
+      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
+      await this.disable(conf.userId, conf.id).catch((err: unknown) => {
+        // Disabled in the store anyway: the instance is re-enabled only by the user, who can no longer reach it.
+        this.log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled');
+        return this.deps.confs.update(conf.id, { enabled: false });
+      });
+    }
   }
 
   /** GET /plugin/:id/config: the stored YAML text, byte for byte. */
@@ -168,26 +207,37 @@ export class PluginService {
     return conf.config;
   }
 
+  /** GET /plugin/:id/configschema: the plugin's JSON Schema of its config (1.1); 404 when it declares none. */
+  getConfigSchema(userId: number, id: number): Record<string, unknown> {
+    const { sup } = this.require(userId, id);
+    if (!sup.configSchema) throw notFound('the plugin declares no config schema');
+    return sup.configSchema.schema;
+  }
+
   /**
-   * POST /plugin/:id/config: the YAML must parse, then the live instance validates and
-   * applies it; only then is the raw text stored. Any failure → 400 with the reason, and
+   * POST /plugin/:id/config: the YAML must parse (YAML 1.2 core schema) to a mapping and match
+   * the plugin's config schema (every violation in `issues`), then the live instance validates
+   * and applies it; only then is the raw text stored. Any failure → 400 with the reason, and
    * neither the instance nor the store changes.
    */
   setConfig(userId: number, id: number, text: string): Promise<void> {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
-    try {
-      parseYamlBounded(text, { what: 'plugin config' });
-    } catch (err) {
-      throw badRequest(`invalid YAML: ${(err as Error).message}`);
-    }
+    const maxBytes = this.deps.settings.configMaxBytes ?? 64 * 1024;
+    // Bounded before anything parses it: the text is stored per user and counted against the quota.
+    if (Buffer.byteLength(text, 'utf8') > maxBytes) throw badRequest(`plugin config too large: the limit is ${maxBytes} bytes (plugins.configmaxbytes)`);
+    const checked = checkConfig(sup.configSchema, text);
+    if (!checked.ok) throw new HttpError(400, checked.refusal.message, checked.refusal.issues ? { details: { issues: checked.refusal.issues } } : undefined);
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
+      if (!(await this.storage.configFits(conf.id, Buffer.byteLength(text, 'utf8')))) {
+        throw badRequest('plugin config too large: with the plugin\'s stored data it exceeds its storage quota (plugins.storagequotabytes)');
+      }
       // Mask the new secret values before the plugin sees them: it may log them while validating.
       this.instances.trackSecrets(sup, conf.id, conf.config, text);
       try {
-        await sup.call(ConfigValidateAndSet, { instanceId, config: text });
+        await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, text, checked.value));
       } catch (err) {
         this.instances.trackSecrets(sup, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
@@ -227,17 +277,7 @@ export class PluginService {
    * "plugin is disabled" (Gotify); plugin not running → 503; deadline passed → 504.
    */
   async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const conf = this.instances.confByToken(token);
-    if (!conf || conf.id !== id) throw notFound('page not found');
-    const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
-    if (!conf.enabled) throw badRequest('plugin is disabled');
-    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
-    // status and stderr lines in the reason are for the user and the admin endpoint).
-    if (!sup.connected) throw webhookUnavailable(sup);
-    const instanceId = this.liveInstance(sup, conf);
-    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
-    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    const { sup, instanceId } = this.webhookTarget(id, token);
     try {
       return await sup.call(
         WebhookRequest,
@@ -253,15 +293,39 @@ export class PluginService {
         { signal: req.signal },
       );
     } catch (err) {
-      // The HTTP client sees the status; the administrator needs the plugin's side in the log.
-      if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
-        sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
-      }
-      const httpErr = this.httpError(err);
-      // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
-      const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
-      throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
+      return this.webhookFailed(sup, instanceId, err);
     }
+  }
+
+  /**
+   * The checks of a webhook that need no body (token, capability, enabled, running): the route
+   * calls it before reading the body, so an anonymous caller with a wrong token is answered at
+   * once and never makes the server hold its body.
+   */
+  webhookTarget(id: number, token: string): { sup: PluginSupervisor; instanceId: string } {
+    const conf = this.instances.confByToken(token);
+    if (!conf || conf.id !== id) throw notFound('page not found');
+    const sup = this.host.byModulePath(conf.modulePath);
+    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
+    if (!conf.enabled) throw badRequest('plugin is disabled');
+    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
+    // status and stderr lines in the reason are for the user and the admin endpoint).
+    if (!sup.connected) throw webhookUnavailable(sup);
+    const instanceId = this.liveInstance(sup, conf);
+    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
+    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    return { sup, instanceId };
+  }
+
+  private webhookFailed(sup: PluginSupervisor, instanceId: string, err: unknown): never {
+    // The HTTP client sees the status; the administrator needs the plugin's side in the log.
+    if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
+      sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
+    }
+    const httpErr = this.httpError(err);
+    // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
+    const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
+    throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
   }
 
   /** The admin view of every plugin in the folder. */
@@ -302,6 +366,8 @@ export class PluginService {
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
       const instanceId = this.liveInstance(sup, current);
+      // First enable of a messenger: its internal application appears now (none exists before).
+      if (enabled && sup.capabilities.has('messenger')) await this.instances.ensureApplication(sup, current);
       try {
         await sup.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
@@ -399,6 +465,7 @@ export class PluginService {
     if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup) throw notFound('plugin instance not found');
+    if (!this.allows(userId, sup)) throw notFound('unknown plugin');
     return { conf, sup };
   }
 

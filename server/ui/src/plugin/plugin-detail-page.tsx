@@ -11,19 +11,21 @@ import { useStore } from '../common/store';
 import { Switch } from '../common/switch';
 import { session } from '../session/session';
 import type { Plugin } from '../common/types';
-import { ConfigEditor } from './config-editor';
+import { Configurer } from './configurer';
 import { PluginStatus } from './plugin-status';
 import { ProcessPanel } from './process-panel';
 import { togglePlugin } from './toggle-plugin';
 import {
   capabilities,
-  getPluginConfig,
   getPluginDisplay,
-  savePluginConfig,
   statusReason,
   webhookBase,
 } from './plugins';
 import { usePlugins } from './use-plugins';
+import { navigate } from '../common/router';
+import { PathText } from '../common/path-text';
+import { PermissionSelect } from './permission-select';
+import { usePluginPermissions } from './use-permissions';
 import { Icon } from '../common/icons';
 
 /** One line of the info panel. The value is the row's only `<span>`, as Gotify's `.plugin-info .x > span`. */
@@ -63,7 +65,7 @@ function PluginInfo({ plugin }: { plugin: Plugin }) {
         </InfoRow>
       )}
       {plugin.license && <InfoRow name="license" label="License">{plugin.license}</InfoRow>}
-      <InfoRow name="module-path" label="Module path">{plugin.modulePath}</InfoRow>
+      <InfoRow name="module-path" label="Module path"><PathText text={plugin.modulePath} /></InfoRow>
       <InfoRow name="capabilities" label="Capabilities">{caps.length > 0 ? caps.join(', ') : 'none'}</InfoRow>
       <div class="info-row status">
         <strong class="info-label">Status</strong>
@@ -89,7 +91,7 @@ function PluginInfo({ plugin }: { plugin: Plugin }) {
           <strong class="info-label">Webhook base URL</strong>
           <span class="webhook-url">
             <a href={hookBase} target="_blank" rel="noopener noreferrer">
-              {hookBase}
+              <PathText text={hookBase} />
             </a>
           </span>
           <button type="button" class="icon-button copy-webhook" aria-label="Copy webhook base URL" title="Copy" onClick={copyHook}>
@@ -97,73 +99,6 @@ function PluginInfo({ plugin }: { plugin: Plugin }) {
           </button>
         </div>
       )}
-    </div>
-  );
-}
-
-function Configurer({ plugin, onSaved }: { plugin: Plugin; onSaved: () => void }) {
-  const [loaded, setLoaded] = useState<string | null>(null);
-  const [text, setText] = useState('');
-  const [revision, setRevision] = useState(0);
-  const [loadError, setLoadError] = useState<unknown>(null);
-  const [saveError, setSaveError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      const config = await getPluginConfig(plugin.id);
-      setLoaded(config);
-      setText(config);
-      setSaveError(null);
-      setRevision((r) => r + 1);
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, [plugin.id]);
-  useEffect(() => void load(), [load]);
-
-  const save = async () => {
-    setSaving(true);
-    setSaveError(null);
-    try {
-      await savePluginConfig(plugin.id, text);
-      setLoaded(text);
-      notify.info('Plugin config updated');
-      onSaved();
-    } catch (err) {
-      // The user's text stays in the editor untouched, so they can fix it rather than retype it.
-      setSaveError(errorMessage(err));
-    } finally {
-      setSaving(false);
-    }
-  };
-
-  const dirty = loaded !== null && text !== loaded;
-  return (
-    <div class="card panel configurer">
-      <div class="panel-header">
-        <h2 class="panel-title">Configuration</h2>
-        {dirty && <span class="badge unsaved">unsaved changes</span>}
-      </div>
-      <p class="panel-help">YAML. The plugin validates it when you save; a rejected configuration changes nothing.</p>
-      <LoadState loading={loaded === null && !loadError} error={loadError} onRetry={() => void load()} />
-      {loaded !== null && (
-        <ConfigEditor text={loaded} revision={revision} onChange={setText} label={`Configuration of ${plugin.name}`} />
-      )}
-      {saveError && (
-        <p class="form-error config-error" role="alert">
-          {saveError}
-        </p>
-      )}
-      <div class="panel-actions">
-        <button type="button" class="button config-reload" onClick={() => void load()}>
-          Reload
-        </button>
-        <button type="button" class="button primary config-save" disabled={!dirty || saving} onClick={() => void save()}>
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-      </div>
     </div>
   );
 }
@@ -191,6 +126,42 @@ function Displayer({ plugin, revision }: { plugin: Plugin; revision: number }) {
       </div>
       <LoadState loading={html === null && !error} error={error} onRetry={() => void load()} />
       {html !== null && <div class="displayer markdown" dangerouslySetInnerHTML={{ __html: html }} />}
+    </div>
+  );
+}
+
+/**
+ * Admins: who may use this plugin. Hidden when the server has no permissions endpoint (404). A plugin set to
+ * "nobody" disappears from every list, this admin's included: the page then leads back to the plugins list.
+ */
+function PermissionPanel({ plugin, onChanged }: { plugin: Plugin; onChanged: () => void }) {
+  const { permissions, saving, set } = usePluginPermissions(true);
+  const item = permissions?.get(plugin.modulePath);
+  if (!item) return null;
+  return (
+    <div class="card panel permission-panel">
+      <div class="panel-header">
+        <h2 class="panel-title">
+          <label for="plugin-permission">Who may use it</label>
+        </h2>
+        <PermissionSelect
+          id="plugin-permission"
+          pluginName={plugin.name}
+          value={item.permission}
+          disabled={saving === plugin.modulePath}
+          onChange={(value) => {
+            void set(plugin.modulePath, value).then(() => {
+              if (value === 'nobody') navigate('/plugins');
+              else onChanged();
+            });
+          }}
+        />
+      </div>
+      <p class="panel-help">
+        {item.permission === 'everyone' && 'Every user sees this plugin and can enable it for themselves.'}
+        {item.permission === 'admins' && 'Only administrators see this plugin; other users get “not found” for it and its webhooks.'}
+        {item.permission === 'nobody' && 'Nobody can use this plugin; it is hidden from every list.'}
+      </p>
     </div>
   );
 }
@@ -253,9 +224,8 @@ export function PluginDetailPage({ id }: { id: number }) {
           Turn it on with the switch above.
         </p>
       )}
-      <div class="detail-grid">
+      <div class={`detail-grid${isAdmin ? ' with-process' : ''}`}>
         <PluginInfo plugin={plugin} />
-        {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}
         {isAdmin && (
           <ProcessPanel
             plugin={plugin}
@@ -266,6 +236,9 @@ export function PluginDetailPage({ id }: { id: number }) {
             }}
           />
         )}
+        {isAdmin && <PermissionPanel plugin={plugin} onChanged={() => void reload()} />}
+        {/* Below the info and across the whole width: displays are often tables. */}
+        {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}
         {caps.includes('configurer') && (
           <Configurer
             plugin={plugin}

@@ -91,11 +91,11 @@ export function UsersPage() {
       load={load}
       rows={users.map((user) => (
         <tr key={user.id} data-id={user.id}>
-          <td class="name">
+          <td class="name" data-label="Name">
             {user.name}
             {user.id === me?.id && <span class="badge current">you</span>}
           </td>
-          <td class="admin">{user.admin ? 'Yes' : 'No'}</td>
+          <td class="admin" data-label="Admin">{user.admin ? 'Yes' : 'No'}</td>
           <td class="actions">
             <RowButton action="edit" name={user.name} onClick={() => setEditing({ kind: 'edit', user })} />
             <RowButton action="delete" name={user.name} onClick={() => setDeleting(user)} />
@@ -108,7 +108,8 @@ export function UsersPage() {
           user={editing.kind === 'edit' ? editing.user : undefined}
           onSaved={async () => {
             await load.reload();
-            if (editing.kind === 'edit' && editing.user.id === me?.id) await reloadCurrentUser();
+            // Also when another user changed: the default admin's new password ends the default-password banner.
+            if (editing.kind === 'edit') await reloadCurrentUser();
           }}
           onClose={() => setEditing(null)}
         />

@@ -17,6 +17,8 @@ export function pluginSettings(config: FlowConfig, dirs: { data: string; plugins
     watchDebounceMs: config['plugins.watchdebouncems'],
     startConcurrency: config['plugins.startconcurrency'],
     storageQuotaBytes: config['plugins.storagequotabytes'],
+    storageMaxKeys: config['plugins.storagemaxkeys'],
+    configMaxBytes: config['plugins.configmaxbytes'],
     supervisor: {
       handshakeTimeoutMs: config['plugins.handshaketimeoutms'],
       timeoutFor: (def: RequestDefinition) => {

@@ -122,6 +122,8 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     const token = ctx.params.token!;
     const base = `/plugin/${idRaw}/custom/${token}`;
     const sub = ctx.path.slice(base.length);
+    // Token, enabled and running are checked before the body is read (again after, by webhook()).
+    plugins.webhookTarget(Number(idRaw), token);
     // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.
     const hasBody = ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined;
     const body = hasBody ? await readRawBody(ctx, limit) : EMPTY;

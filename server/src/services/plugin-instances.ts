@@ -49,6 +49,8 @@ export interface PluginInstancesDeps {
   log: Logger;
   /** Requests in flight per plugin while bringing instances up. */
   startConcurrency: number;
+  /** Largest config text a plugin's config/default may answer (plugins.configmaxbytes). */
+  configMaxBytes?: number;
 }
 
 /**
@@ -188,6 +190,12 @@ export class PluginInstances {
     let defaults: string | undefined;
     const askDefaults = async (): Promise<string> => {
       const result = await sup.call(ConfigDefault, { instanceId });
+      const max = this.deps.configMaxBytes ?? 64 * 1024;
+      const size = Buffer.byteLength(defaultConfigText(result), 'utf8');
+      // Stored for every user of the plugin: a huge default would cost its size per user.
+      if (size > max) {
+        throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin's default config is ${size} bytes, over the ${max}-byte limit (plugins.configmaxbytes); the instance was not configured`);
+      }
       this.secretKeys.set(sup, result.secretKeys ?? []);
       return defaultConfigText(result);
     };

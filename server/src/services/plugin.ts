@@ -42,6 +42,10 @@ export interface PluginSettings {
   /** Requests in flight per plugin while creating, configuring and enabling instances (pipelined start). */
   startConcurrency: number;
   storageQuotaBytes: number;
+  /** Key-value entries per instance (default 10,000). */
+  storageMaxKeys?: number;
+  /** Largest config text, a user's or a plugin's default (default 64 KiB). */
+  configMaxBytes?: number;
   supervisor: SupervisorSettings;
 }
 
@@ -89,9 +93,13 @@ export class PluginService {
 
   constructor(private readonly deps: PluginServiceDeps) {
     this.log = deps.log.child({ component: 'plugins' });
-    this.storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
+    this.storage = new PluginStorage(deps.confs, {
+      quotaBytes: deps.settings.storageQuotaBytes,
+      maxKeys: deps.settings.storageMaxKeys ?? 10_000,
+      configBytes: (confId) => Buffer.byteLength(deps.confs.get(confId)?.config ?? '', 'utf8'),
+    });
     this.calls = new HostCalls({ confs: deps.confs, storage: this.storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency, configMaxBytes: deps.settings.configMaxBytes ?? 64 * 1024 });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       bundledDir: deps.settings.bundledDir,
@@ -215,11 +223,17 @@ export class PluginService {
   setConfig(userId: number, id: number, text: string): Promise<void> {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
+    const maxBytes = this.deps.settings.configMaxBytes ?? 64 * 1024;
+    // Bounded before anything parses it: the text is stored per user and counted against the quota.
+    if (Buffer.byteLength(text, 'utf8') > maxBytes) throw badRequest(`plugin config too large: the limit is ${maxBytes} bytes (plugins.configmaxbytes)`);
     const checked = checkConfig(sup.configSchema, text);
     if (!checked.ok) throw new HttpError(400, checked.refusal.message, checked.refusal.issues ? { details: { issues: checked.refusal.issues } } : undefined);
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const instanceId = this.liveInstance(sup, conf);
+      if (!(await this.storage.configFits(conf.id, Buffer.byteLength(text, 'utf8')))) {
+        throw badRequest('plugin config too large: with the plugin\'s stored data it exceeds its storage quota (plugins.storagequotabytes)');
+      }
       // Mask the new secret values before the plugin sees them: it may log them while validating.
       this.instances.trackSecrets(sup, conf.id, conf.config, text);
       try {
@@ -263,17 +277,7 @@ export class PluginService {
    * "plugin is disabled" (Gotify); plugin not running → 503; deadline passed → 504.
    */
   async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const conf = this.instances.confByToken(token);
-    if (!conf || conf.id !== id) throw notFound('page not found');
-    const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
-    if (!conf.enabled) throw badRequest('plugin is disabled');
-    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
-    // status and stderr lines in the reason are for the user and the admin endpoint).
-    if (!sup.connected) throw webhookUnavailable(sup);
-    const instanceId = this.liveInstance(sup, conf);
-    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
-    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    const { sup, instanceId } = this.webhookTarget(id, token);
     try {
       return await sup.call(
         WebhookRequest,
@@ -289,15 +293,39 @@ export class PluginService {
         { signal: req.signal },
       );
     } catch (err) {
-      // The HTTP client sees the status; the administrator needs the plugin's side in the log.
-      if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
-        sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
-      }
-      const httpErr = this.httpError(err);
-      // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
-      const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
-      throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
+      return this.webhookFailed(sup, instanceId, err);
     }
+  }
+
+  /**
+   * The checks of a webhook that need no body (token, capability, enabled, running): the route
+   * calls it before reading the body, so an anonymous caller with a wrong token is answered at
+   * once and never makes the server hold its body.
+   */
+  webhookTarget(id: number, token: string): { sup: PluginSupervisor; instanceId: string } {
+    const conf = this.instances.confByToken(token);
+    if (!conf || conf.id !== id) throw notFound('page not found');
+    const sup = this.host.byModulePath(conf.modulePath);
+    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
+    if (!conf.enabled) throw badRequest('plugin is disabled');
+    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
+    // status and stderr lines in the reason are for the user and the admin endpoint).
+    if (!sup.connected) throw webhookUnavailable(sup);
+    const instanceId = this.liveInstance(sup, conf);
+    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
+    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    return { sup, instanceId };
+  }
+
+  private webhookFailed(sup: PluginSupervisor, instanceId: string, err: unknown): never {
+    // The HTTP client sees the status; the administrator needs the plugin's side in the log.
+    if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
+      sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
+    }
+    const httpErr = this.httpError(err);
+    // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
+    const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
+    throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
   }
 
   /** The admin view of every plugin in the folder. */

@@ -1,5 +1,6 @@
 import { ErrorCodes } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 
 /** The few store methods plugin storage uses. */
@@ -18,7 +19,8 @@ const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
  */
 export class PluginStorage {
   private usage = new Map<number, { blob: number; kv: Map<string, number> }>();
-  private chains = new Map<number, Promise<unknown>>();
+  /** Writes of one instance, one at a time. */
+  private readonly writes = new KeyedMutex<number>();
 
   constructor(
     private readonly store: StorageStore,
@@ -30,7 +32,7 @@ export class PluginStorage {
   }
 
   save(confId: number, data: Buffer): Promise<void> {
-    return this.serial(confId, async () => {
+    return this.writes.run(confId, async () => {
       const u = await this.usageOf(confId);
       this.check(u, data.length - u.blob);
       await this.store.setStorage(confId, data);
@@ -44,7 +46,7 @@ export class PluginStorage {
   }
 
   kvSet(confId: number, key: string, value: string): Promise<void> {
-    return this.serial(confId, async () => {
+    return this.writes.run(confId, async () => {
       const u = await this.usageOf(confId);
       const size = bytes(key) + bytes(value);
       this.check(u, size - (u.kv.get(key) ?? 0));
@@ -54,7 +56,7 @@ export class PluginStorage {
   }
 
   kvDelete(confId: number, key: string): Promise<boolean> {
-    return this.serial(confId, async () => {
+    return this.writes.run(confId, async () => {
       const u = await this.usageOf(confId);
       const existed = (await this.store.kvGet(confId, key)) !== undefined;
       if (existed) await this.store.kvSet(confId, key, undefined);
@@ -97,16 +99,5 @@ export class PluginStorage {
     u = { blob: blob.length, kv };
     this.usage.set(confId, u);
     return u;
-  }
-
-  private serial<T>(confId: number, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(confId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.chains.set(confId, tail);
-    void tail.then(() => {
-      if (this.chains.get(confId) === tail) this.chains.delete(confId);
-    });
-    return run;
   }
 }

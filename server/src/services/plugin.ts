@@ -1,52 +1,30 @@
-import {
-  CAPABILITIES,
-  ConfigValidateAndSet,
-  DisplayGet,
-  ErrorCodes,
-  InstanceDestroy,
-  InstanceDisable,
-  InstanceEnable,
-  MessageReceived,
-  WebhookRequest,
-  type Location,
-  type WebhookResponse,
-} from '@flow/protocol';
+import { ConfigValidateAndSet, DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
 import { parse as parseYaml } from 'yaml';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
-import type { ApplicationRecord } from '../model/application.js';
-import { toExternalMessage, type MessageRecord } from '../model/message.js';
+import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
+import { webhookBasePath } from '../model/webhook-path.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
 import { HostCalls } from '../plugins/host-calls.js';
-import { PluginHost } from '../plugins/host.js';
+import { PluginHost, type Plugin } from '../plugins/host.js';
+import type { MessageSink } from '../plugins/ports.js';
+import type { PluginSession } from '../plugins/session.js';
+import type { PluginSettings } from '../plugins/settings.js';
 import { PluginStorage } from '../plugins/storage.js';
-import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
-import type { PluginSupervisor, SupervisorSettings } from '../plugins/supervisor.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
-import type { MessageService } from './message.js';
-import { PluginInstances, pool, webhookBasePath } from './plugin-instances.js';
-
-export interface PluginSettings {
-  /** Plugins folder and data dir (absolute). */
-  dir: string;
-  dataDir: string;
-  watch: boolean;
-  watchDebounceMs: number;
-  /** Requests in flight per plugin while creating, configuring and enabling instances (pipelined start). */
-  startConcurrency: number;
-  storageQuotaBytes: number;
-  supervisor: SupervisorSettings;
-}
+import { PluginEvents } from './plugin-events.js';
+import { PluginInstances, pool } from './plugin-instances.js';
+import { pluginUnavailable, processInfo, toExternalPluginConf } from './plugin-views.js';
 
 export interface PluginServiceDeps {
   confs: PluginConfStore;
   users: { list(): UserRecord[]; get(id: number): UserRecord | undefined };
   applications: Pick<ApplicationService, 'get' | 'list' | 'createInternal' | 'setInternal'>;
-  messages: Pick<MessageService, 'createForApplication'>;
+  messages: MessageSink;
   bus: EventBus;
   log: Logger;
   settings: PluginSettings;
@@ -66,9 +44,10 @@ export interface WebhookInput {
 }
 
 /**
- * The plugin model end to end: plugin confs (one per user × plugin), instances on the plugin
- * processes, internal applications, config, enable state, webhooks and subscribers. Routes
- * call it; the plugin host (plugins/) calls back into it when a process is ready.
+ * What routes and the rest of the server call for plugins: the REST operations on a user's
+ * instances, the webhook relay, the admin view, and start/stop. The plugin host (plugins/)
+ * runs the processes; PluginInstances brings instances up on each new session; PluginEvents
+ * follows users and messages.
  *
  * No lock is ever held across users or plugins: operations on one instance (user × plugin)
  * are serialised, so "enable twice" cannot race, while a hanging plugin delays only the
@@ -76,37 +55,27 @@ export interface WebhookInput {
  */
 export class PluginService {
   readonly host: PluginHost;
-  private readonly storage: PluginStorage;
-  private readonly calls: HostCalls;
-  private readonly log: Logger;
   private readonly instances: PluginInstances;
-  private unsubscribe: (() => void)[] = [];
+  private readonly events: PluginEvents;
 
   constructor(private readonly deps: PluginServiceDeps) {
-    this.log = deps.log.child({ component: 'plugins' });
-    this.storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
-    this.calls = new HostCalls({ confs: deps.confs, storage: this.storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log: this.log, startConcurrency: deps.settings.startConcurrency });
+    const log = deps.log.child({ component: 'plugins' });
+    const storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
+    const calls = new HostCalls({ confs: deps.confs, storage, messages: deps.messages });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       dataDir: deps.settings.dataDir,
       log: deps.log,
-      settings: deps.settings.supervisor,
-      watch: deps.settings.watch,
-      watchDebounceMs: deps.settings.watchDebounceMs,
+      settings: deps.settings,
       hooks: {
-        connected: (sup) => this.instances.bringUp(sup),
-        disconnected: (sup) => this.instances.disconnected(sup),
-        hostRequest: (sup, method, params) => this.calls.request(sup, method, params),
-        hostNotification: (sup, method, params) => this.calls.notification(sup, method, params),
-        removed: (sup) => this.pluginRemoved(sup),
+        bringUp: (session) => this.instances.bringUp(session),
+        hostRequest: (session, method, params) => calls.request(session, method, params),
+        hostNotification: (session, method, params) => calls.notification(session, method, params),
+        removed: (sup) => this.events.pluginRemoved(sup),
       },
     });
-    this.unsubscribe.push(
-      deps.bus.on('userAdded', ({ user }) => this.userAdded(user)),
-      deps.bus.on('userDeleting', ({ user }) => this.userDeleting(user)),
-      deps.bus.on('messageCreated', ({ message, application }) => this.fanOut(message, application)),
-    );
+    this.events = new PluginEvents({ ...deps, log, host: this.host, instances: this.instances, storage });
   }
 
   /**
@@ -116,7 +85,7 @@ export class PluginService {
    */
   async start(): Promise<void> {
     await this.host.start();
-    await this.reconcileInternalApps();
+    await this.events.reconcileInternalApps();
   }
 
   /**
@@ -127,12 +96,14 @@ export class PluginService {
     this.instances.listening = true;
     await Promise.all(
       this.host.list().map(async (sup) => {
+        const session = sup.session;
+        if (!session) return;
         const t0 = performance.now();
-        await pool([...sup.instances.keys()], this.deps.settings.startConcurrency, async (instanceId) => {
+        await pool([...session.instances.keys()], this.deps.settings.startConcurrency, async (instanceId) => {
           const conf = this.deps.confs.get(Number(instanceId));
-          if (conf?.enabled) await this.instances.withLock(conf.userId, conf.modulePath, () => this.instances.enableAtStart(sup, conf));
+          if (conf?.enabled) await this.instances.withLock(conf.userId, conf.modulePath, () => this.instances.enableAtStart(session, conf));
         });
-        const enabled = [...sup.instances.values()].filter((i) => i.enabled).length;
+        const enabled = [...session.instances.values()].filter((i) => i.enabled).length;
         if (enabled > 0) sup.log.info({ enabled, ms: Math.round(performance.now() - t0) }, 'plugin instances enabled');
       }),
     );
@@ -140,12 +111,9 @@ export class PluginService {
 
   /** Stops all plugins (bounded, in parallel). Safe to call twice. */
   async stop(): Promise<void> {
-    for (const off of this.unsubscribe) off();
-    this.unsubscribe = [];
+    this.events.stop();
     await this.host.stop();
   }
-
-  // ---- REST -------------------------------------------------------------------------------
 
   /** GET /plugin: the caller's confs whose plugin is present (dangling ones are left out, as Gotify). */
   list(userId: number): PluginConfExternal[] {
@@ -153,7 +121,7 @@ export class PluginService {
     const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup) out.push(this.toExternal(conf, sup, admin));
+      if (sup) out.push(toExternalPluginConf(conf, sup, admin));
     }
     return out;
   }
@@ -180,18 +148,18 @@ export class PluginService {
     }
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
-      const instanceId = this.liveInstance(sup, conf);
+      const { session, instanceId } = this.liveInstance(sup, conf);
       // Mask the new secret values before the plugin sees them: it may log them while validating.
-      this.instances.trackSecrets(sup, conf.id, conf.config, text);
+      this.instances.trackSecrets(session, conf.id, conf.config, text);
       try {
-        await sup.call(ConfigValidateAndSet, { instanceId, config: text });
+        await session.call(ConfigValidateAndSet, { instanceId, config: text });
       } catch (err) {
-        this.instances.trackSecrets(sup, conf.id, conf.config);
+        this.instances.trackSecrets(session, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
-        throw this.httpError(err);
+        throw this.httpError(sup, err);
       }
       await this.deps.confs.update(conf.id, { config: text });
-      this.instances.trackSecrets(sup, conf.id, text);
+      this.instances.trackSecrets(session, conf.id, text);
     });
   }
 
@@ -209,78 +177,48 @@ export class PluginService {
   async display(userId: number, id: number, location: Omit<Location, 'webhookBasePath'> & { prefix: string }): Promise<string> {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('displayer')) return '';
-    const instanceId = this.liveInstance(sup, conf);
+    const { session, instanceId } = this.liveInstance(sup, conf);
     const loc: Location = { scheme: location.scheme, host: location.host, webhookBasePath: location.prefix + webhookBasePath(conf) };
     try {
-      return (await sup.call(DisplayGet, { instanceId, location: loc })).markdown;
+      return (await session.call(DisplayGet, { instanceId, location: loc })).markdown;
     } catch (err) {
-      throw this.httpError(err);
+      throw this.httpError(sup, err);
     }
   }
 
   /**
-   * A webhook under /plugin/:id/custom/:token/. Routed by token (the id must match it);
-   * unknown token, user deleted, plugin absent or not a webhooker → 404; disabled → 400
-   * "plugin is disabled" (Gotify); plugin not running → 503; deadline passed → 504.
+   * A webhook under /plugin/:id/custom/:token/. Routed by token (the id must match it); each
+   * check once, in Gotify's order: unknown token, user deleted, plugin absent or not a
+   * webhooker → 404; disabled → 400 "plugin is disabled" (Gotify); plugin not running or the
+   * instance not up → 503 (its state only: webhook callers are anonymous); deadline → 504.
    */
   async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const conf = this.instances.confByToken(token);
+    const conf = this.deps.confs.getByToken(token);
     if (!conf || conf.id !== id) throw notFound('page not found');
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
     if (!conf.enabled) throw badRequest('plugin is disabled');
-    // Webhook callers are anonymous: they learn the plugin's state, never why (the exit
-    // status and stderr lines in the reason are for the user and the admin endpoint).
-    if (!sup.connected) throw webhookUnavailable(sup);
-    const instanceId = this.liveInstance(sup, conf);
+    const { session, instanceId } = this.liveInstance(sup, conf, { anonymous: true });
     // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
-    if (!sup.instances.get(instanceId)?.enabled) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
+    if (!session.instances.get(instanceId)?.enabled) throw pluginUnavailable(sup, 'starting');
+    const { method, path, query, headers, body, remoteAddress, signal } = req;
     try {
-      return await sup.call(
-        WebhookRequest,
-        {
-          instanceId,
-          method: req.method,
-          path: req.path,
-          query: req.query,
-          headers: req.headers,
-          body: req.body.toString('base64'),
-          ...(req.remoteAddress === undefined ? {} : { remoteAddress: req.remoteAddress }),
-        },
-        { signal: req.signal },
-      );
+      const params = { instanceId, method, path, query, headers, body: body.toString('base64'), ...(remoteAddress === undefined ? {} : { remoteAddress }) };
+      return await session.call(WebhookRequest, params, { signal });
     } catch (err) {
       // The HTTP client sees the status; the administrator needs the plugin's side in the log.
       if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
-        sup.log.warn({ instanceId, reason: sup.redact(err.message) }, 'webhook failed');
+        sup.log.warn({ instanceId, reason: session.redactor.redact(err.message) }, 'webhook failed');
       }
-      const httpErr = this.httpError(err);
       // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
-      const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !sup.connected || sup.status !== 'running';
-      throw httpErr instanceof HttpError && httpErr.status === 503 && gone ? webhookUnavailable(sup, httpErr) : httpErr;
+      const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !session.connected || sup.status !== 'running';
+      throw this.httpError(sup, err, gone);
     }
   }
 
   /** The admin view of every plugin in the folder. */
   processes(): PluginProcessInfo[] {
-    return this.host.list().map((sup) => {
-      const startedAt = sup.startedAt;
-      return {
-        name: sup.plugin.name,
-        path: sup.plugin.path,
-        modulePath: sup.modulePath ?? null,
-        version: sup.info?.version ?? null,
-        status: sup.status,
-        statusReason: sup.statusDetail ?? null,
-        pid: sup.pid ?? null,
-        uptimeSeconds: startedAt === undefined ? null : Math.floor((Date.now() - startedAt) / 1000),
-        restarts: sup.restarts,
-        lastError: sup.lastError ?? null,
-        instances: sup.instances.size,
-        capabilities: [...sup.capabilities],
-        stderr: sup.stderrTail(),
-      };
-    });
+    return this.host.list().map(processInfo);
   }
 
   /** Admin restart: clears a failed or incompatible state and starts the plugin again. 404 for an unknown name. */
@@ -288,7 +226,7 @@ export class PluginService {
     const sup = this.host.byName(name);
     if (!sup) throw notFound(`no plugin named ${name} in the plugins folder`);
     await sup.restart();
-    return this.processes().find((p) => p.name === name)!;
+    return processInfo(sup);
   }
 
   private setEnabled(userId: number, id: number, enabled: boolean): Promise<void> {
@@ -298,100 +236,20 @@ export class PluginService {
       const current = this.deps.confs.get(conf.id);
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
-      const instanceId = this.liveInstance(sup, current);
+      const { session, instanceId } = this.liveInstance(sup, current);
       try {
-        await sup.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
+        await session.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
-        throw this.httpError(err);
+        throw this.httpError(sup, err);
       }
-      const state = sup.instances.get(instanceId);
+      const state = session.instances.get(instanceId);
       if (state) state.enabled = enabled;
       await this.deps.confs.update(conf.id, { enabled });
     });
   }
 
-  /** A user was added: give it an instance of every running plugin. Failures are logged, never block the user. */
-  private async userAdded(user: UserRecord): Promise<void> {
-    await Promise.all(this.host.list().map((sup) => this.instances.addUser(sup, user)));
-  }
-
-  /**
-   * Before a user is deleted: its instances leave the processes' books at once (plugin calls
-   * for them answer UnknownInstance), and `instance/disable` + `instance/destroy` are sent in
-   * the background, each bounded by its deadline. Unlike Gotify (§1.11) a plugin can neither
-   * veto nor delay the deletion: a failing or hanging plugin is logged and the user goes
-   * anyway. The store deletes the confs with the user, so the webhooks answer 404 afterwards.
-   */
-  private userDeleting(user: UserRecord): void {
-    for (const sup of this.host.list()) {
-      const modulePath = sup.modulePath;
-      if (!modulePath) continue;
-      const conf = this.instances.confOf(user.id, modulePath);
-      if (!conf) continue;
-      this.instances.forget(conf);
-      this.storage.forget(conf.id);
-      // Under the instance's lock: a bring-up in flight for it finishes first, then it is taken down.
-      void this.instances.withLock(user.id, modulePath, async () => {
-        const instanceId = String(conf.id);
-        const state = sup.instances.get(instanceId);
-        if (!state) return;
-        sup.instances.delete(instanceId);
-        sup.setSecrets(instanceId, []);
-        try {
-          if (state.enabled) await sup.call(InstanceDisable, { instanceId });
-          await sup.call(InstanceDestroy, { instanceId });
-        } catch (err) {
-          this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact((err as Error).message) }, 'destroying the instance of a deleted user failed; the user is deleted anyway');
-        }
-      });
-    }
-  }
-
-  /**
-   * A new message: offer it to the user's enabled subscriber instances, except the one whose
-   * application sent it. A notification: a slow subscriber delays nobody.
-   */
-  private fanOut(message: MessageRecord, _application: ApplicationRecord): void {
-    let external: ReturnType<typeof toExternalMessage> | undefined;
-    for (const sup of this.host.list()) {
-      if (!sup.connected || !sup.capabilities.has('subscriber') || !sup.modulePath) continue;
-      const conf = this.instances.confOf(message.userId, sup.modulePath);
-      if (!conf || conf.applicationId === message.appId) continue;
-      const instanceId = String(conf.id);
-      if (!sup.instances.get(instanceId)?.enabled) continue;
-      external ??= toExternalMessage(message);
-      sup.notify(MessageReceived, { instanceId, message: external });
-    }
-  }
-
-  /** A plugin's entry left the folder: its confs stay (dangling), its applications become deletable. */
-  private async pluginRemoved(sup: PluginSupervisor): Promise<void> {
-    const modulePath = sup.modulePath;
-    if (!modulePath) return;
-    for (const conf of this.deps.confs.list()) {
-      if (conf.modulePath !== modulePath || conf.applicationId === 0) continue;
-      const app = this.deps.applications.get(conf.applicationId);
-      if (app?.internal) await this.deps.applications.setInternal(app.id, false).catch(() => undefined);
-    }
-  }
-
-  /** Internal applications are internal exactly while their plugin is present (Gotify's startup fix, §7 case 32). */
-  private async reconcileInternalApps(): Promise<void> {
-    const owned = new Map<number, PluginConfRecord>();
-    for (const conf of this.deps.confs.list()) if (conf.applicationId !== 0) owned.set(conf.applicationId, conf);
-    for (const user of this.deps.users.list()) {
-      for (const app of this.deps.applications.list(user.id)) {
-        const conf = owned.get(app.id);
-        const present = conf !== undefined && this.host.byModulePath(conf.modulePath) !== undefined;
-        if (app.internal !== present) await this.deps.applications.setInternal(app.id, present).catch(() => undefined);
-      }
-    }
-  }
-
-  // ---- helpers ----------------------------------------------------------------------------
-
   /** Gotify's check order: another user's or a missing conf → 404 "unknown plugin"; plugin absent → 404 "plugin instance not found". */
-  private require(userId: number, id: number): { conf: PluginConfRecord; sup: PluginSupervisor } {
+  private require(userId: number, id: number): { conf: PluginConfRecord; sup: Plugin } {
     const conf = this.deps.confs.get(id);
     if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
     const sup = this.host.byModulePath(conf.modulePath);
@@ -405,20 +263,21 @@ export class PluginService {
    * the call deadline (the server listens before slow plugins are up). Once running, calls
    * still queue, so a user's first enable waits for the instance addUser is creating.
    */
-  private failFastWhileStarting(sup: PluginSupervisor, conf: PluginConfRecord): void {
+  private failFastWhileStarting(sup: Plugin, conf: PluginConfRecord): void {
     if (sup.status !== 'running') this.liveInstance(sup, conf);
   }
 
-  /** The instance id when the instance exists on the running process; else 503 naming the plugin's state. */
-  private liveInstance(sup: PluginSupervisor, conf: PluginConfRecord): string {
+  /** The liveness check, in one place: the session when the instance exists on it; else 503 naming the plugin's state. */
+  private liveInstance(sup: Plugin, conf: PluginConfRecord, opts: { anonymous?: boolean } = {}): { session: PluginSession; instanceId: string } {
+    const session = sup.session;
+    if (!session?.connected) throw pluginUnavailable(sup, 'not-running', opts.anonymous);
     const instanceId = String(conf.id);
-    if (!sup.connected) throw new HttpError(503, sup.notRunning().message, { expose: true });
-    if (!sup.instances.has(instanceId)) throw new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is starting; try again shortly`, { expose: true });
-    return instanceId;
+    if (!session.instances.has(instanceId)) throw pluginUnavailable(sup, 'starting');
+    return { session, instanceId };
   }
 
   /** Plugin call failures as HTTP: the plugin said no → 500 with its text (Gotify); no answer → 504; gone → 503. */
-  private httpError(err: unknown): unknown {
+  private httpError(sup: Plugin, err: unknown, anonymous = false): unknown {
     if (!isPluginCallError(err)) return err;
     switch (err.code) {
       case 'FLOW_ERR_PLUGIN_REJECTED':
@@ -428,38 +287,7 @@ export class PluginService {
       case 'FLOW_ERR_PLUGIN_BAD_RESPONSE':
         return new HttpError(502, err.message, { expose: true, cause: err });
       default:
-        return new HttpError(503, `the plugin is not available: ${err.message}`, { expose: true, cause: err });
+        return pluginUnavailable(sup, err, anonymous);
     }
   }
-
-  /** `admin`: the caller may read the plugin's stderr lines in its status (they may hold any user's data). */
-  private toExternal(conf: PluginConfRecord, sup: PluginSupervisor, admin: boolean): PluginConfExternal {
-    const info = sup.info;
-    const out: PluginConfExternal = {
-      id: conf.id,
-      createdAt: conf.createdAt,
-      name: info?.name || conf.modulePath,
-      token: conf.token,
-      modulePath: conf.modulePath,
-      enabled: conf.enabled,
-      // Gotify's order, always an array (Gotify sends null when there is none).
-      capabilities: CAPABILITIES.filter((c) => sup.capabilities.has(c)),
-      status: sup.status,
-    };
-    if (info?.author) out.author = info.author;
-    if (info?.website) out.website = info.website;
-    if (info?.license) out.license = info.license;
-    if (info?.version) out.version = info.version;
-    if (info?.description) out.description = info.description;
-    const reason = admin ? sup.statusDetail : sup.statusReason;
-    if (reason) out.statusReason = reason;
-    return out;
-  }
-
-
-}
-
-/** The 503 of a webhook whose plugin is not running, without the reason. */
-function webhookUnavailable(sup: PluginSupervisor, cause?: unknown): HttpError {
-  return new HttpError(503, `plugin ${sup.info?.name ?? sup.plugin.name} is not available (${sup.status})`, { expose: true, cause });
 }

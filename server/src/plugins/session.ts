@@ -1,0 +1,464 @@
+import {
+  ErrorCodes,
+  Exit,
+  FramingError,
+  createStreamTransport,
+  Initialize,
+  Initialized,
+  Ping,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  Shutdown,
+  isCapability,
+  negotiateVersion,
+  type Capability,
+  type IncompatibleVersionData,
+  type NotificationDefinition,
+  type ParamsOf,
+  type PluginInfo,
+  type RequestDefinition,
+  type ResultOf,
+} from '@flow/protocol';
+import type { MessageReader } from 'vscode-jsonrpc/node';
+import type { Logger } from '../log.js';
+import { PluginCallError, PluginConnection, isPluginCallError, type CancelSignal } from './connection.js';
+import { checkProtocolRange, diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
+import { pluginEnv } from './env.js';
+import { LogBudget } from './log-budget.js';
+import type { PidFile } from './orphans.js';
+import { PluginProcess, type ProcessHandle, type Spawner } from './process.js';
+import { SessionRecorder } from './recorder.js';
+import { Redactor } from './redactor.js';
+import type { SessionSettings } from './settings.js';
+import { StdinBacklog } from './stdin-backlog.js';
+
+/** What a session needs from around it. */
+export interface SessionPorts {
+  /** After a successful handshake: undefined to go on, or why this plugin may not run (duplicate module path). */
+  claim(session: PluginSession): Promise<string | undefined>;
+  /** Creates, configures and enables the instances on the fresh process. */
+  bringUp(session: PluginSession): Promise<void>;
+  hostRequest(session: PluginSession, method: string, params: unknown): Promise<unknown>;
+  hostNotification(session: PluginSession, method: string, params: unknown): void;
+  /** The error for a call this session cannot take: it names the plugin's state as its supervisor shows it. */
+  notRunning(): PluginCallError;
+}
+
+export interface SessionDeps {
+  plugin: DiscoveredPlugin;
+  settings: SessionSettings;
+  ports: SessionPorts;
+  pids: PidFile;
+  /** The plugin's logger (tagged with its entry name). */
+  log: Logger;
+  /** The plugin's webhook tokens, masked in everything it writes; shared by its sessions (same tokens every launch). */
+  tokens: Set<string>;
+  /** Bounds the plugin's `log/write` lines in the server log; shared by its sessions, so a restart does not refill it. */
+  logBudget: LogBudget;
+  /** PluginProcess.spawn unless a test hands in a fake process. */
+  spawn?: Spawner;
+}
+
+/** How a session ended: the supervisor decides what comes next from this alone. */
+export type SessionEnd =
+  | { kind: 'stopped' }
+  | { kind: 'incompatible' | 'refused'; reason: string }
+  /** `detail`: the reason with a diagnosis of the executable; `stderr`: "; last stderr: …" or "". */
+  | { kind: 'crashed'; reason: string; detail: string; stderr: string };
+
+/** Handshaking and bringing up instances show as `starting`. */
+export type SessionPhase = 'handshaking' | 'bringing-up' | 'running';
+
+/** What the host knows about one instance on this session's process. */
+export interface InstanceState {
+  userId: number;
+  /** `instance/enable` succeeded on this process (and no disable since). */
+  enabled: boolean;
+}
+
+const STDERR_IN_REASON = 5;
+/** How long a failed handshake waits for the process's exit before it reports the failure itself. */
+const EXIT_GRACE_MS = 200;
+
+/**
+ * One launch of a plugin: its process, connection, handshake result and live instances. It is
+ * never restarted: every way it ends (crash, stop, incompatible, refused) ends all of it at
+ * once, and `ended` says how; the supervisor then decides whether a new session follows
+ * (hashicorp/go-plugin's Client is the model: it "cannot be started again"). Events of its
+ * process can only ever reach this session, so nothing needs a generation check.
+ */
+export class PluginSession {
+  readonly plugin: DiscoveredPlugin;
+  readonly log: Logger;
+  /** The instances created on this process, by instance id (the plugin conf id). */
+  readonly instances = new Map<string, InstanceState>();
+  readonly redactor: Redactor;
+  readonly logBudget: LogBudget;
+  phase: SessionPhase = 'handshaking';
+  /** Set once, the moment the session starts to end, with why (before its process is gone). */
+  ending: { kind: SessionEnd['kind']; reason?: string } | undefined;
+  /** The handshake's answer; undefined until then. */
+  info: PluginInfo | undefined;
+  capabilities: ReadonlySet<Capability> = new Set();
+  protocolVersion: string | undefined;
+  /** The plugin's secret config keys, from the first `config/default` answer of this process. */
+  secretKeys: string[] | undefined;
+  /** Resolves once, when the process is gone (or never started). */
+  readonly ended: Promise<SessionEnd>;
+  /** Settles when the handshake's claim is done or the session ended before it (host.ts orders claims by it). */
+  readonly claimed: Promise<void>;
+  /** Settles when the session runs or has ended; what the supervisor's start() waits for. */
+  settled: Promise<void> = Promise.resolve();
+
+  private readonly settings: SessionSettings;
+  private readonly ports: SessionPorts;
+  private readonly pids: PidFile;
+  private readonly spawnProcess: Spawner;
+  private proc: ProcessHandle | undefined;
+  private conn: PluginConnection | undefined;
+  private backlog: StdinBacklog | undefined;
+  private spawned: Promise<void> = Promise.resolve();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private finish: (end: SessionEnd) => void = () => undefined;
+  private claimDone: () => void = () => undefined;
+
+  private constructor(deps: SessionDeps) {
+    this.plugin = deps.plugin;
+    this.settings = deps.settings;
+    this.ports = deps.ports;
+    this.pids = deps.pids;
+    this.log = deps.log;
+    this.logBudget = deps.logBudget;
+    this.spawnProcess = deps.spawn ?? PluginProcess.spawn;
+    this.redactor = new Redactor(deps.tokens);
+    this.ended = new Promise((resolve) => (this.finish = resolve));
+    this.claimed = new Promise((resolve) => (this.claimDone = resolve));
+  }
+
+  /** Launches the plugin; the session runs on its own from here. */
+  static start(deps: SessionDeps): PluginSession {
+    const session = new PluginSession(deps);
+    session.settled = session.run().finally(session.claimDone);
+    return session;
+  }
+
+  get name(): string {
+    return this.info?.name ?? this.plugin.name;
+  }
+
+  /** Whether calls can be sent now (running, or bringing up instances after the handshake). */
+  get connected(): boolean {
+    return this.conn !== undefined && !this.conn.closed;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.running ? this.proc.pid : undefined;
+  }
+
+  get startedAt(): number | undefined {
+    return this.proc?.running ? this.proc.startedAt : undefined;
+  }
+
+  /** The last stderr lines of this process, secrets masked. */
+  stderrTail(n?: number): string[] {
+    return this.proc?.stderr.tail(n) ?? [];
+  }
+
+  /** Sends a request to the plugin with its deadline; fails fast when it cannot be sent. */
+  call<D extends RequestDefinition>(def: D, params: ParamsOf<D>, opts: { timeoutMs?: number; signal?: CancelSignal } = {}): Promise<ResultOf<D>> {
+    const conn = this.conn;
+    if (!conn || conn.closed) return Promise.reject(this.ports.notRunning());
+    const refused = this.checkBacklog();
+    if (refused) return Promise.reject(refused);
+    if (def.capability && !this.capabilities.has(def.capability)) {
+      return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', `the plugin does not support ${def.capability}`, ErrorCodes.NotSupported));
+    }
+    return conn.request(def, params, { timeoutMs: opts.timeoutMs ?? this.settings.timeoutFor(def), signal: opts.signal });
+  }
+
+  notify<D extends NotificationDefinition>(def: D, params: ParamsOf<D>): void {
+    if (this.checkBacklog()) return;
+    this.conn?.notify(def, params);
+  }
+
+  /** See StdinBacklog.largeAnswer. */
+  largeAnswer<T>(work: () => Promise<T>): Promise<T> {
+    return this.backlog ? this.backlog.largeAnswer(work) : work();
+  }
+
+  /** The plugin stopped answering (seen by a caller): kill it; the session ends as crashed. Safe to call twice. */
+  hung(reason: string): void {
+    if (!this.connected) return;
+    this.log.error(`plugin ${reason}; restarting it`);
+    this.crash(reason);
+  }
+
+  /**
+   * The stop sequence, each step bounded by `stopStepMs`:
+   * 1. `shutdown` request (the plugin stops timers and answers);
+   * 2. `exit` notification;
+   * 3. stdin close, 4. SIGTERM, 5. SIGKILL of the process group (process.ts).
+   * Pending calls fail with FLOW_ERR_PLUGIN_CLOSED. Safe to call twice, and at any point of the session.
+   */
+  async stop(): Promise<void> {
+    if (this.ending) {
+      await this.ended;
+      return;
+    }
+    this.ending = { kind: 'stopped' };
+    this.stopPing();
+    await this.spawned;
+    const { proc, conn } = this;
+    if (conn && !conn.closed && proc?.running) {
+      await conn.request(Shutdown, {}, { timeoutMs: this.settings.stopStepMs }).catch(() => undefined);
+      conn.notify(Exit, {});
+    }
+    // close() flushes the writer before it ends stdin, so `exit` reaches the plugin.
+    conn?.close('the plugin was stopped');
+    this.instances.clear();
+    if (proc) await proc.terminate(this.settings.stopStepMs);
+    this.finish({ kind: 'stopped' });
+  }
+
+  /**
+   * The launch:
+   * 1. check the manifest's protocol range before spawning (incompatible: no process at all);
+   * 2. spawn with the allowlisted environment, record the pid;
+   * 3. `initialize` within the handshake deadline; no answer, an exit or garbage before it is a crash
+   *    reported with the exit status, a diagnosis of the executable and the last stderr lines;
+   * 4. check the negotiated version (incompatible names both sides) and claim the module path;
+   * 5. `initialized`, then the host brings up the instances; then `running` and the liveness ping.
+   */
+  private async run(): Promise<void> {
+    const rangeProblem = protocolRangeProblem(this.plugin);
+    if (rangeProblem) {
+      this.ending = { kind: 'incompatible', reason: rangeProblem };
+      this.finish({ kind: 'incompatible', reason: rangeProblem });
+      return;
+    }
+    this.spawned = this.spawn();
+    await this.spawned;
+    const conn = this.conn;
+    if (!conn || this.ending) return;
+    const result = await this.handshake(conn);
+    if (!result || this.ending) return;
+    this.info = result.info;
+    this.protocolVersion = result.protocolVersion;
+    this.capabilities = new Set(result.capabilities.filter(isCapability));
+    const refused = await this.ports.claim(this);
+    this.claimDone();
+    if (this.ending) return;
+    if (refused) {
+      this.log.error(refused);
+      await this.giveUp('refused', refused);
+      return;
+    }
+    conn.notify(Initialized, {});
+    this.log.info({ pid: this.proc?.pid, modulePath: result.info.modulePath, version: result.info.version, protocol: result.protocolVersion }, 'plugin started');
+    this.phase = 'bringing-up';
+    try {
+      await this.ports.bringUp(this);
+    } catch (err) {
+      if (this.ending) return;
+      this.log.error({ err }, 'bringing up the plugin instances failed');
+    }
+    if (this.ending || conn.closed) return;
+    this.phase = 'running';
+    this.schedulePing();
+  }
+
+  /** `initialize`; undefined when the session ended instead (the failure is reported by then or by the exit). */
+  private async handshake(conn: PluginConnection): Promise<ResultOf<typeof Initialize> | undefined> {
+    const proc = this.proc!;
+    let result: ResultOf<typeof Initialize>;
+    try {
+      result = await conn.request(
+        Initialize,
+        { protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS], host: { name: 'flow', version: this.settings.hostVersion }, limits: this.settings.limits },
+        { timeoutMs: this.settings.handshakeTimeoutMs },
+      );
+    } catch (err) {
+      if (this.ending) return undefined;
+      if (isPluginCallError(err) && err.wireCode === ErrorCodes.IncompatibleVersion) {
+        const data = err.data as Partial<IncompatibleVersionData> | undefined;
+        const theirs = Array.isArray(data?.pluginVersions) ? data.pluginVersions.join(', ') : 'unknown';
+        await this.giveUp('incompatible', `protocol version mismatch: the plugin speaks ${theirs}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+        return undefined;
+      }
+      if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') return undefined; // the exit handler reports it
+      // A plugin that dies at once fails the first write (EPIPE) before its exit is seen; its
+      // exit status says more, and the exit handler reports it.
+      if ((await proc.waitExit(EXIT_GRACE_MS)) || this.ending) return undefined;
+      const timedOut = isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT';
+      this.crash(timedOut ? `did not complete the handshake within ${this.settings.handshakeTimeoutMs} ms (plugins.handshaketimeoutms)` : `failed the handshake: ${(err as Error).message}`);
+      await this.ended;
+      return undefined;
+    }
+    if (!negotiateVersion([result.protocolVersion]) || !SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
+      this.info = result.info;
+      await this.giveUp('incompatible', `protocol version mismatch: the plugin picked ${result.protocolVersion}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+      return undefined;
+    }
+    return result;
+  }
+
+  /** Spawns the process and wires its connection; a stop during the spawn leaves only the process (stop() ends it). */
+  private async spawn(): Promise<void> {
+    const { plugin, settings } = this;
+    const proc = await this.spawnProcess(
+      { command: plugin.command, args: plugin.args, cwd: plugin.cwd, env: pluginEnv(settings.serverEnv, plugin.env, this.pids.newRun()) },
+      { log: this.log, stderrLines: settings.stderrLines, redact: this.redactor.redact },
+    );
+    this.proc = proc;
+    if (proc.pid !== undefined) this.pids.add(proc.pid);
+    void proc.exited.then((exit) => {
+      if (proc.pid !== undefined) this.pids.remove(proc.pid);
+      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
+      this.crash(this.info ? how : `${how} before the handshake`, false);
+    });
+    if (this.ending) return;
+    const log = proc.pid === undefined ? this.log : this.log.child({ pid: proc.pid });
+    const recorder = SessionRecorder.open(settings.recordingDir ?? '', { name: plugin.name, command: [plugin.command, ...plugin.args], pid: proc.pid, knownSecrets: () => this.redactor.known() }, log);
+    const transport = createStreamTransport(proc.stdout, proc.stdin, { maxFrameBytes: settings.limits.maxFrameBytes });
+    const { reader, writer } = recorder ? recorder.tap(transport, proc.stdin) : transport;
+    if (recorder) void proc.exited.then((exit) => recorder.exit(exit.code, exit.signal));
+    const conn = new PluginConnection(
+      reader,
+      writer,
+      (method, params) => this.ports.hostRequest(this, method, params),
+      (method, params) => this.ports.hostNotification(this, method, params),
+      {
+        pause: () => {
+          log.warn('plugin has over 4096 requests to the host unanswered; reading its output is paused until they are served');
+          proc.stdout.pause();
+        },
+        resume: () => proc.stdout.resume(),
+      },
+    );
+    this.conn = conn;
+    this.backlog = new StdinBacklog(proc, 2 * settings.limits.maxFrameBytes, settings.timeoutFor(Ping));
+    this.watchOutput(reader, conn, proc, log);
+  }
+
+  /** What the plugin's stdout may do besides carrying frames: close, or break the framing. */
+  private watchOutput(reader: MessageReader, conn: PluginConnection, proc: ProcessHandle, log: Logger): void {
+    // stdout closed: normally the exit follows at once and reports the exit code; a plugin that
+    // closed its stdout and kept running could never answer again, so it is treated as a crash.
+    reader.onClose(() => {
+      setTimeout(() => {
+        if (proc.running) this.crash('closed its stdout but kept running');
+      }, this.settings.stopStepMs).unref();
+    });
+    const badFrames = new LogBudget(10, 100);
+    reader.onError((error) => {
+      if (this.ending) return;
+      if (error instanceof FramingError && error.code === ErrorCodes.FrameTooLarge) {
+        log.warn({ reason: error.message }, 'plugin sent an oversized frame; skipped');
+        const size = error.data as { frameBytes: number; limitBytes: number };
+        if (!error.respond && error.id !== null) conn.oversizedAnswer(error.id, size.frameBytes, size.limitBytes);
+        return;
+      }
+      // A well-framed frame with bad content (not JSON, not JSON-RPC, another charset): the
+      // transport answered it and the stream is still in step, so spec 2.5 applies: keep serving.
+      // Within a budget (a burst of 100, then 10/s): past it the plugin sends little else, and
+      // each one costs a log line and an answer it may never read; it is restarted below.
+      if (error instanceof FramingError && error.respond && badFrames.take(() => undefined)) {
+        log.warn({ reason: this.redactor.redact(error.message) }, 'plugin sent an invalid frame; answered it with an error');
+        return;
+      }
+      // stdout belongs to the protocol: anything else there means a stray print, and the
+      // stream can no longer be trusted (hashicorp/go-plugin#164). Log the bytes and restart.
+      // The excerpt is whatever the plugin printed: mask secrets in it like any plugin output.
+      const what = this.redactor.redact(error.message);
+      log.error(`plugin broke the protocol on stdout: ${what}; restarting it`);
+      this.crash(`broke the protocol on stdout: ${what}`);
+    });
+  }
+
+  /**
+   * Past the stdin bound (StdinBacklog) a call is refused (503); a plugin that stays over it
+   * longer than the ping deadline is hung: killed, which frees the backlog.
+   */
+  private checkBacklog(): PluginCallError | undefined {
+    const found = this.backlog?.check();
+    if (!found || found.state === 'ok') return undefined;
+    if (found.state === 'refused') {
+      return new PluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${this.name} is not reading its input (${found.bytes} bytes waiting); try again shortly`, ErrorCodes.TransportClosed);
+    }
+    const reason = `stopped reading its stdin (${found.bytes} bytes waiting for over ${this.backlog!.graceMs} ms)`;
+    this.log.error(`plugin ${reason}; restarting it`);
+    this.crash(reason);
+    return this.ports.notRunning();
+  }
+
+  /**
+   * A crash (exit, garbage on stdout, failed handshake, missed ping, unread stdin): every
+   * pending call fails at once and the instances are gone; once the process is gone too the
+   * session ends with the reason, a diagnosis of the executable when it never handshook, and
+   * its last stderr lines. `kill`: the process may still run (garbage, missed ping).
+   */
+  private crash(reason: string, kill = true): void {
+    if (this.ending) return;
+    this.ending = { kind: 'crashed', reason };
+    this.stopPing();
+    if (kill) this.proc?.signal('SIGKILL');
+    this.conn?.close(`the plugin crashed: ${reason}`);
+    this.instances.clear();
+    void this.endCrashed(reason);
+  }
+
+  private async endCrashed(reason: string): Promise<void> {
+    const proc = this.proc;
+    if (proc) await proc.terminate(this.settings.stopStepMs);
+    let detail = reason;
+    if (!this.info && proc && this.plugin.kind === 'executable') {
+      const hint = await diagnoseExecutable(this.plugin.command);
+      if (hint) detail += `; ${hint}`;
+    }
+    const tail = proc?.stderr.tail(STDERR_IN_REASON) ?? [];
+    this.finish({ kind: 'crashed', reason, detail, stderr: tail.length > 0 ? `; last stderr: ${tail.join(' | ')}` : '' });
+  }
+
+  /** Ends the session for good (incompatible, duplicate): the supervisor starts none until an admin or a new file asks. */
+  private async giveUp(kind: 'incompatible' | 'refused', reason: string): Promise<void> {
+    if (this.ending) return;
+    this.ending = { kind, reason };
+    this.conn?.notify(Exit, {});
+    this.conn?.close(reason);
+    this.instances.clear();
+    // The end is reported once the process is gone: "failed" never shows a live pid.
+    await this.proc?.terminate(this.settings.stopStepMs);
+    this.finish({ kind, reason });
+  }
+
+  private schedulePing(): void {
+    if (this.settings.pingIntervalMs <= 0) return;
+    this.pingTimer = setTimeout(async () => {
+      if (this.ending) return;
+      try {
+        await this.call(Ping, {});
+      } catch (err) {
+        if (this.ending) return;
+        if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT') {
+          this.crash(`did not answer ping within ${this.settings.timeoutFor(Ping)} ms`);
+          return;
+        }
+      }
+      this.schedulePing();
+    }, this.settings.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private stopPing(): void {
+    clearTimeout(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+}
+
+/** The manifest's `protocol` range, checked before anything is spawned; undefined when it fits. */
+function protocolRangeProblem(plugin: DiscoveredPlugin): string | undefined {
+  try {
+    return checkProtocolRange(plugin.protocol);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

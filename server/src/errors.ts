@@ -8,6 +8,7 @@ export type FlowErrorCode =
   | 'FLOW_ERR_CONFIG_INVALID'
   | 'FLOW_ERR_STORE_LOCKED'
   | 'FLOW_ERR_STORE_CLOSED'
+  | 'FLOW_ERR_STORE_UNAVAILABLE'
   | 'FLOW_ERR_STORE_CONFLICT'
   | 'FLOW_ERR_NOT_FOUND'
   // Plugin host: "the plugin said no" is REJECTED, the others mean it never answered properly.

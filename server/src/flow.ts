@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +8,13 @@ import type { FlowConfig } from './config/keys.js';
 import { resolveConfig } from './config/load.js';
 import { settlesWithin } from './lib/deadline.js';
 import { createLogger, type Logger } from './log.js';
+import { listen } from './serve/listen.js';
+import { redirectToHttps } from './serve/redirect.js';
+import { loadCertPair, watchCertPair } from './serve/tls.js';
+import { DefaultPasswordCheck } from './services/default-password.js';
 import { Store } from './store/store.js';
+import { FLOW_VERSION } from './version.js';
+import { removeStaleUploads } from './services/application.js';
 
 export type { FlowConfig } from './config/keys.js';
 export type { FlowApp } from './app.js';
@@ -38,6 +45,9 @@ export interface FlowHandle {
   /** `http://host:port`, with 127.0.0.1 when listening on all addresses. */
   url: string;
   port: number;
+  /** `https://host:port` and its port when `server.ssl.enabled`. */
+  httpsUrl?: string;
+  httpsPort?: number;
   config: FlowConfig;
   dirs: { data: string; images: string; plugins: string };
   /** Services, store, event bus and stream hub of the running server. */
@@ -58,20 +68,33 @@ export interface FlowHandle {
  */
 export async function startFlow(options: StartOptions = {}): Promise<FlowHandle> {
   const { config } = resolveConfig({ overrides: options.config });
-  const log = options.logger ?? createLogger({ level: options.quiet ? 'silent' : config['log.level'] });
+  const log = options.logger ?? createLogger({ level: options.quiet ? 'silent' : config['log.level'], format: config['log.format'] });
   const cwd = options.cwd ?? process.cwd();
   const data = path.resolve(cwd, config.datadir);
+  // Checked before anything is written: a bad certificate is a config error (exit 2).
+  const tlsFiles = { certfile: path.resolve(cwd, config['server.ssl.certfile']), certkey: path.resolve(cwd, config['server.ssl.certkey']) };
+  if (config['server.ssl.certfile'] === '') tlsFiles.certfile = '';
+  if (config['server.ssl.certkey'] === '') tlsFiles.certkey = '';
+  const certPair = config['server.ssl.enabled'] ? await loadCertPair(tlsFiles) : undefined;
   const dirs = {
     data,
-    images: path.join(data, 'images'),
+    images: config.uploadedimagesdir ? path.resolve(cwd, config.uploadedimagesdir) : path.join(data, 'images'),
     plugins: config.pluginsdir ? path.resolve(cwd, config.pluginsdir) : path.join(data, 'plugins'),
   };
   await mkdir(dirs.images, { recursive: true });
   await mkdir(dirs.plugins, { recursive: true });
+  await removeStaleUploads(dirs.images);
 
-  const store = await Store.open(path.join(data, 'db'));
+  const store = await Store.open(path.join(data, 'db'), {
+    onHealth: (healthy, err) => {
+      if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
+      else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
+    },
+  });
   let app: FlowApp | undefined;
   let server: Server | undefined;
+  let httpsServer: ReturnType<typeof createHttpsServer> | undefined;
+  let certWatch: { close(): void } | undefined;
   // Tracked from the first connection (plugins may call the API while being enabled), so
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
@@ -93,43 +116,76 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     });
     await settlesWithin(pluginsStarted, config['plugins.startwaitms']);
     waited = true;
-    server = createServer(app.koa.callback());
-    server.on('upgrade', app.handleUpgrade);
-    server.on('connection', (sock) => {
+    const keepAliveMs = config['server.keepaliveperiodseconds'] * 1000;
+    const track = (sock: Socket) => {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
-    });
-    await listen(server, config['server.port'], config['server.listenaddr']);
+      if (keepAliveMs > 0) sock.setKeepAlive(true, keepAliveMs);
+    };
+    const redirect = certPair !== undefined && config['server.ssl.redirecttohttps'];
+    if (certPair) {
+      httpsServer = createHttpsServer({ cert: certPair.cert, key: certPair.key }, app.koa.callback());
+      httpsServer.on('upgrade', app.handleUpgrade);
+      httpsServer.on('connection', track);
+      await listen(httpsServer, config['server.ssl.port'], config['server.ssl.listenaddr'], 'server.ssl.port');
+      certWatch = watchCertPair(httpsServer, tlsFiles, log);
+    }
+    server = createServer(redirect ? redirectToHttps((httpsServer!.address() as AddressInfo).port) : app.koa.callback());
+    if (!redirect) server.on('upgrade', app.handleUpgrade);
+    server.on('connection', track);
+    await listen(server, config['server.port'], config['server.listenaddr'], 'server.port');
     // Instances are enabled only once the server listens, so a plugin may call the API from
     // enable (gotify/server#616); this covers the plugins already up, the others enable their own.
     await app.services.plugins.serverListening();
   } catch (err) {
+    certWatch?.close();
+    if (httpsServer?.listening) httpsServer.close();
+    if (server?.listening) server.close();
+    for (const s of sockets) s.destroy();
     await app?.close();
     await store.close();
     throw err;
   }
 
   const addr = server.address() as AddressInfo;
-  const listenHost = config['server.listenaddr'];
-  const host = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-  log.info({ url, datadir: data }, 'flow listening');
+  const url = urlOf('http', config['server.listenaddr'], addr.port);
+  const httpsPort = httpsServer ? (httpsServer.address() as AddressInfo).port : undefined;
+  const httpsUrl = httpsPort === undefined ? undefined : urlOf('https', config['server.ssl.listenaddr'], httpsPort);
+  // One line a person reads: where to open Flow, and whether anyone can log in as admin/admin.
+  const everywhere = (a: string) => (a === '' || a === '0.0.0.0' || a === '::' ? ' (all interfaces)' : '');
+  const shown = [
+    httpsUrl === undefined ? undefined : httpsUrl + everywhere(config['server.ssl.listenaddr']),
+    url + everywhere(config['server.listenaddr']) + (httpsUrl !== undefined && config['server.ssl.redirecttohttps'] ? ' redirecting to HTTPS' : ''),
+  ].filter((x) => x !== undefined);
+  log.info({ url, httpsUrl, datadir: data, version: FLOW_VERSION }, `Flow ${FLOW_VERSION} listening on ${shown.join(' and ')}, data in ${data}`);
+  const defaultPassword = new DefaultPasswordCheck(app.services.users, config['defaultuser.name'], config['defaultuser.pass']);
+  void defaultPassword.unchanged().then((unchanged) => {
+    if (unchanged) log.warn(`the admin user "${config['defaultuser.name']}" still has its initial password: change it now (web UI: Users, or POST /current/user/password)`);
+  });
 
   let closing: Promise<void> | undefined;
   const srv = server;
+  const tlsSrv = httpsServer;
   const theApp = app;
   return {
     url,
     port: addr.port,
+    httpsUrl,
+    httpsPort,
     config,
     dirs,
     app: theApp,
     log,
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => srv.close(() => resolve()));
+        certWatch?.close();
+        const stopped = Promise.all([
+          new Promise<void>((resolve) => srv.close(() => resolve())),
+          tlsSrv ? new Promise<void>((resolve) => tlsSrv.close(() => resolve())) : undefined,
+        ]);
         await theApp.close();
         srv.closeIdleConnections();
+        tlsSrv?.closeIdleConnections();
         // Keep-alive sockets with a request in flight get a moment to finish, then are cut.
         const force = setTimeout(() => {
           for (const s of sockets) s.destroy();
@@ -145,13 +201,8 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen({ port, host: host === '' ? undefined : host }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+/** The URL to show for a listen address: 127.0.0.1 stands for "all addresses". */
+function urlOf(scheme: 'http' | 'https', listenHost: string, port: number): string {
+  const host = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

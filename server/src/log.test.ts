@@ -13,6 +13,14 @@ describe('maskUrl', () => {
     ['/plugin//12/custom//PsecretTokenValue', '/plugin//12/custom//[masked]'],
     ['/application/1/message?limit=2', '/application/1/message?limit=2'],
     ['/message?notatoken=1', '/message?notatoken=1'],
+    // Decoded before judging: these authenticate (or route) exactly like the plain forms.
+    ['/message?%74oken=Secret', '/message?%74oken=[masked]'],
+    ['/message?%54OKEN=Secret&a=1', '/message?%54OKEN=[masked]&a=1'],
+    ['/%70lugin/1/%63ustom/Secret/x', '/%70lugin/1/%63ustom/[masked]/x'],
+    // Absolute-form request lines are routed by their path; user info is a credential too.
+    ['http://host/plugin/2/custom/Secret/x', 'http://host/plugin/2/custom/[masked]/x'],
+    ['HTTP://u:Secret@host:80/message?token=Secret', 'HTTP://[masked]@host:80/message?token=[masked]'],
+    ['/message?%zz=1&token=Secret', '/message?%zz=1&token=[masked]'],
   ])('%s → %s', (input, out) => {
     expect(maskUrl(input)).toBe(out);
   });
@@ -36,5 +44,28 @@ describe('createLogger', () => {
     expect(line.token).toBe('[masked]');
     expect(line.user).toEqual({ password: '[masked]', token: '[masked]' });
     expect(line.req.headers).toEqual({ authorization: '[masked]', 'x-gotify-key': '[masked]' });
+  });
+});
+
+describe('error serialization', () => {
+  it('drops the raw packet of an HTTP parser error (it holds the request line and headers)', async () => {
+    const { Writable } = await import('node:stream');
+    const { createLogger } = await import('./log.js');
+    let out = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += String(chunk);
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info', destination: sink });
+    const err = Object.assign(new Error('Parse Error: Invalid character in chunk size'), {
+      code: 'HPE_INVALID_CHUNK_SIZE',
+      rawPacket: Buffer.from('POST /message?token=Secret HTTP/1.1\r\nAuthorization: Basic c2VjcmV0\r\n'),
+    });
+    log.error({ err: new Error('wrapped', { cause: err }) }, 'x');
+    log.error({ err }, 'y');
+    expect(out).not.toMatch(/Secret|c2VjcmV0|"data":\[/);
+    expect(out).toContain('HPE_INVALID_CHUNK_SIZE');
   });
 });

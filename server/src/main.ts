@@ -31,10 +31,11 @@ async function main(): Promise<void> {
     flow = await startFlow({ config: loaded.config });
   } catch (err) {
     process.stderr.write(`flow: ${(err as Error).message}\n`);
-    process.exit(1);
+    // A bad certificate or a port in use is fixed in the config, like an invalid value: 2.
+    process.exit(err instanceof FlowError && err.code === 'FLOW_ERR_CONFIG_INVALID' ? 2 : 1);
   }
   if (loaded.configFile) flow.log.info({ file: loaded.configFile }, 'loaded config file');
-  if (loaded.unknownFileKeys.length > 0) flow.log.warn({ keys: loaded.unknownFileKeys }, 'ignored unknown config keys');
+  if (loaded.ignored.length > 0) flow.log.warn({ ignored: loaded.ignored }, `ignored settings Flow does not support: ${loaded.ignored.join('; ')}`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { SERVER_ROOT } from './paths.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(path.join(SERVER_ROOT, 'package.json'), 'utf8')) as { version: string };
 
 /**
  * GET /version. `version` is the Gotify API level Flow is wire-compatible with (clients such as

@@ -73,7 +73,7 @@ describe('web UI behind a proxy that rewrites Host (CORS same-host check via X-F
     await login(page.page, hostProxy.url);
     await page.page.locator('#navigate-apps').click();
     await waitForHeading(page.page, 'Applications');
-    await page.page.getByText('Proxied', { exact: true }).first().waitFor();
+    await page.page.locator('#app-table td.name', { hasText: 'Proxied' }).waitFor();
     expect(calls.some((c) => c.method === 'POST' && c.url.endsWith('/client') && c.status === 200)).toBe(true);
     expect(calls.filter((c) => c.status === 403)).toEqual([]);
   });

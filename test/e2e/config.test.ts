@@ -23,8 +23,8 @@ async function tempCwd(): Promise<string> {
 /** Env without inherited FLOW_* so the host's environment cannot leak into the test. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLOW_')) env[k] = v;
-  return { ...env, ...extra };
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLOW_') && !k.startsWith('GOTIFY_')) env[k] = v;
+  return { ...env, FLOW_PLUGINS_BUNDLED: 'false', ...extra };
 }
 
 /** Runs the bin to completion. */
@@ -40,7 +40,7 @@ function run(args: string[], cwd: string, env: Record<string, string> = {}): Pro
   });
 }
 
-/** Starts the bin as a server; resolves with its URL from the "flow listening" log line. */
+/** Starts the bin as a server; resolves with its URL from the "listening on" log line. */
 function serve(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; exit: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--server-listenaddr', '127.0.0.1', '--passstrength', '4', ...args], { cwd, env: cleanEnv(env) });
@@ -52,7 +52,7 @@ function serve(args: string[], cwd: string, env: Record<string, string> = {}): P
     child.stdout.on('data', (d) => {
       buf += d;
       for (const line of buf.split('\n')) {
-        if (line.includes('"flow listening"')) resolve({ url: JSON.parse(line).url, child, exit });
+        if (line.includes(' listening on ')) resolve({ url: JSON.parse(line).url, child, exit });
       }
     });
     void exit.then((code) => reject(new Error(`flow exited with ${code} before listening: ${stderr}`)));

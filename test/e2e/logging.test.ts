@@ -18,7 +18,7 @@ beforeAll(async () => {
     },
   });
   flow = await startFlow({
-    config: { datadir: dir, 'server.port': 0, 'server.listenaddr': '127.0.0.1', passstrength: 4 },
+    config: { datadir: dir, 'server.port': 0, 'server.listenaddr': '127.0.0.1', passstrength: 4, 'plugins.bundled': false },
     logger: createLogger({ level: 'info', destination: sink }),
   });
 });

@@ -30,7 +30,7 @@ export async function recordGolden(name: string, file = path.join(GOLDEN_DIR, `$
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
   const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SCENARIOS);
   for (const name of names) {
-    const missing = SCENARIOS[name]?.command.find((part) => part.endsWith('.mjs') || part.endsWith('.py'));
+    const missing = SCENARIOS[name]?.command.find((part) => part.endsWith('.mjs') || part.endsWith('.py') || /\/dist\/flow-[\w-]+$/.test(part));
     if (missing && !existsSync(missing)) {
       process.stderr.write(`golden: skipping ${name}: ${missing} is not built\n`);
       continue;

@@ -26,6 +26,8 @@ export interface GoldenScenario {
 }
 
 const node = (name: string): string[] => [process.execPath, path.join(ROOT, `plugins/${name}/dist/flow-${name}.mjs`)];
+/** A Go plugin's executable, built by `npm run build` (flow-plugin build-go). */
+const goExecutable = (name: string): string[] => [path.join(ROOT, `plugins/${name}/dist/flow-${name}`)];
 const alice = { id: 1, name: 'alice', admin: true };
 const bob = { id: 2, name: 'bob', admin: false };
 
@@ -138,6 +140,42 @@ export const SCENARIOS: Record<string, GoldenScenario> = {
       await rejected(a.setConfig('interval: 1ms'));
       await a.display({ scheme: 'https', host: 'flow.example' });
       await a.enable();
+      await a.disable();
+    },
+  },
+  'minimal-go': {
+    command: goExecutable('minimal-go'),
+    description: 'the seed\'s Go example built with build-go: two users; enable both, disable and destroy one; ping and plugin/info',
+    async run(host) {
+      const a = await host.createInstance({ user: alice });
+      const b = await host.createInstance({ user: bob });
+      await a.enable();
+      await b.enable();
+      await b.disable();
+      await b.destroy();
+      await host.request('ping', {});
+      await host.request('plugin/info', {});
+    },
+  },
+  'echo-go': {
+    command: goExecutable('echo-go'),
+    description: 'Gotify-style Go echo: default/valid/invalid/undecodable config, enable, gin webhooks (echo twice, JSON in/out, bad JSON, binary, 404), display',
+    async run(host) {
+      const a = await host.createInstance({ user: alice });
+      const b = await host.createInstance({ user: bob });
+      await a.defaultConfig();
+      await a.setConfig('magic_string: golden');
+      await rejected(a.setConfig('magic_string: ""'));
+      await rejected(a.setConfig('magic_string: [1, 2]'));
+      await b.setConfig(await b.defaultConfig());
+      await a.enable();
+      await a.webhook({ method: 'GET', path: '/echo' });
+      await a.webhook({ method: 'GET', path: '/echo', query: { n: '2' } });
+      await a.webhook({ method: 'POST', path: '/message', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'from JSON', title: 'json', priority: 4 }) });
+      await a.webhook({ method: 'POST', path: '/message', headers: { 'content-type': 'application/json' }, body: '{"title": "no message"}' });
+      await a.webhook({ method: 'POST', path: '/raw', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 1, 2, 254, 255]) });
+      await a.webhook({ method: 'GET', path: '/nope' });
+      await a.display({ scheme: 'https', host: 'flow.example' });
       await a.disable();
     },
   },

@@ -1,11 +1,14 @@
 /**
  * The command line of every plugin in plugins/, found on disk so that a new plugin is picked up
  * by the conformance and golden tests without editing them: a bundled `dist/flow-<name>.mjs`
- * runs with node, a folder with a top-level `<name>.py` runs with python3.
+ * runs with node, a folder with a top-level `<name>.py` runs with python3, a Go package's
+ * `dist/flow-<name>` (flow-plugin build-go) runs as is. Go plugins are left out when the Go
+ * suite does not run on this machine (test/helpers/go.ts).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GO_SUITE_RUNS, isGoPackage } from './go.js';
 
 export const PLUGINS_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
 
@@ -18,6 +21,7 @@ export interface PluginCommand {
 export function pluginCommands(): PluginCommand[] {
   return readdirSync(PLUGINS_DIR, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(path.join(PLUGINS_DIR, entry.name, 'package.json')))
+    .filter((entry) => GO_SUITE_RUNS || !isGoPackage(path.join(PLUGINS_DIR, entry.name)))
     .map((entry) => ({ name: entry.name, command: commandOf(entry.name) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -25,6 +29,8 @@ export function pluginCommands(): PluginCommand[] {
 function commandOf(name: string): string[] | undefined {
   const bundle = path.join(PLUGINS_DIR, name, 'dist', `flow-${name}.mjs`);
   if (existsSync(bundle)) return [process.execPath, bundle];
+  const goExecutable = path.join(PLUGINS_DIR, name, 'dist', `flow-${name}`);
+  if (isGoPackage(path.join(PLUGINS_DIR, name))) return existsSync(goExecutable) ? [goExecutable] : undefined;
   const python = path.join(PLUGINS_DIR, name, `${name}.py`);
   if (existsSync(python)) return ['python3', python];
   return undefined;

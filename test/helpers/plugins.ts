@@ -32,6 +32,8 @@ export const FAST: Partial<FlowConfig> = {
   // (bounded by the handshake deadline above) rather than race the 2 s default on a loaded
   // machine. plugin-startup.test.ts sets a short wait to test listening before plugins are up.
   'plugins.startwaitms': 30_000,
+  // Only the plugins a test puts in its folder, not the ones shipped with Flow.
+  'plugins.bundled': false,
 };
 
 /** Links fixture `name` into `dir` as entry `as` (default: the fixture name). */

@@ -101,6 +101,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     'server.port': 0,
     datadir: dataDir,
     passstrength: 4,
+    // Only the plugins a test puts in its folder (the shipped ones have their own test).
+    'plugins.bundled': false,
     ...opts.config,
   };
   let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs });

@@ -4,6 +4,7 @@
  * folder exporting a Command; add one by adding it to COMMANDS.
  */
 import { bundleCommand } from './bundle.js';
+import { buildGoCommand } from './build-go.js';
 import { checkCommand } from './check.js';
 import { fakeCommand } from './fake.js';
 import { infoCommand } from './info.js';
@@ -13,7 +14,7 @@ import type { Command } from './command.js';
 
 export type { Command } from './command.js';
 
-const COMMANDS: readonly Command[] = [infoCommand, checkCommand, replayCommand, recordCommand, fakeCommand, bundleCommand];
+const COMMANDS: readonly Command[] = [infoCommand, checkCommand, replayCommand, recordCommand, fakeCommand, bundleCommand, buildGoCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -76,8 +76,34 @@ export const CONFIG_KEYS = [
     default: [],
     description: 'Access-Control-Allow-Headers sent on preflights of allowed origins, e.g. Authorization,Content-Type,X-Gotify-Key; empty sends none',
   },
+  // TLS as Gotify's server.ssl.*: HTTPS (and wss) on server.ssl.port beside HTTP on server.port.
+  { key: 'server.ssl.enabled', type: 'bool', default: false, description: 'serve HTTPS on server.ssl.port with server.ssl.certfile/certkey (reloaded when the files change)' },
+  { key: 'server.ssl.redirecttohttps', type: 'bool', default: true, description: 'with ssl enabled, answer plain HTTP requests with a redirect to HTTPS (as Gotify)' },
+  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses' },
+  { key: 'server.ssl.port', type: 'int', default: 443, min: 0, max: 65535, description: 'HTTPS port (0 picks a free port)' },
+  { key: 'server.ssl.certfile', type: 'string', default: '', description: 'PEM certificate (chain) file for HTTPS' },
+  { key: 'server.ssl.certkey', type: 'string', default: '', description: 'PEM private key file for HTTPS' },
+  {
+    key: 'server.ssl.letsencrypt.enabled',
+    type: 'bool',
+    default: false,
+    check: ((v: boolean) =>
+      v ? 'Let\'s Encrypt is not supported: set server.ssl.certfile and server.ssl.certkey (e.g. from certbot) or use a reverse proxy' : undefined) as (
+      v: never,
+    ) => string | undefined,
+    description: 'Gotify\'s built-in Let\'s Encrypt; refused (use certificate files or a reverse proxy)',
+  },
+  {
+    key: 'server.keepaliveperiodseconds',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 86_400,
+    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default',
+  },
   { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
   { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
+  { key: 'uploadedimagesdir', type: 'string', default: '', description: 'folder of application images; empty means <datadir>/images' },
   { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },
   { key: 'defaultuser.pass', type: 'string', default: 'admin', secret: true, description: 'password of the admin created on an empty database' },
   { key: 'passstrength', type: 'int', default: 10, min: 4, max: 31, description: 'bcrypt cost for password hashes' },
@@ -128,6 +154,7 @@ export const CONFIG_KEYS = [
   { key: 'plugins.maxframebytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, description: 'largest protocol frame a plugin may send' },
   { key: 'plugins.startconcurrency', type: 'int', default: 256, min: 1, max: 100_000, description: 'requests in flight per plugin while creating, configuring and enabling the instances of all users' },
   { key: 'plugins.watch', type: 'bool', default: true, description: 'watch the plugins folder: added, replaced and removed plugins are started, restarted and stopped without a server restart' },
+  { key: 'plugins.bundled', type: 'bool', default: true, description: 'also load the plugins shipped with Flow (each disabled per user until enabled), beside pluginsdir' },
   { key: 'plugins.watchdebouncems', type: 'int', default: 300, min: 0, max: 60_000, description: 'quiet period after a change in the plugins folder before it is applied' },
   { key: 'plugins.stderrlines', type: 'int', default: 100, min: 1, max: 10_000, description: 'recent stderr lines kept per plugin for the admin endpoint' },
   {
@@ -145,6 +172,13 @@ export const CONFIG_KEYS = [
         ? undefined
         : 'must be one of fatal, error, warn, info, debug, trace, silent') as (v: never) => string | undefined,
     description: 'pino log level',
+  },
+  {
+    key: 'log.format',
+    type: 'string',
+    default: 'auto',
+    check: ((v: string) => (['auto', 'json', 'pretty'].includes(v) ? undefined : 'must be one of auto, json, pretty')) as (v: never) => string | undefined,
+    description: 'log lines as JSON or pretty and coloured; auto: pretty when stdout is a terminal, JSON otherwise',
   },
 ] as const satisfies readonly ConfigKeyDef[];
 

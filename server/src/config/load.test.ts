@@ -27,9 +27,47 @@ describe('resolveConfig', () => {
     expect(r.config['server.port']).toBe(0);
   });
 
-  it('reports unknown file keys instead of failing (Gotify configs carry more keys)', () => {
-    const r = resolveConfig({ file: { path: 'c', data: { database: { dialect: 'sqlite3' }, server: { ssl: { enabled: false } } } } });
-    expect(r.unknownFileKeys.sort()).toEqual(['database.dialect', 'server.ssl.enabled']);
+  it('names ignored file keys with the reason instead of failing (Gotify configs carry more keys)', () => {
+    const r = resolveConfig({
+      file: { path: 'c', data: { database: { dialect: 'sqlite3', connection: '' }, server: { ssl: { enabled: false, letsencrypt: { cache: 'x', hosts: ['a'] } }, nope: 1, trustedproxies: null } } },
+    });
+    expect(r.config['server.ssl.enabled']).toBe(false);
+    expect(r.ignored).toEqual([expect.stringMatching(/^database\.dialect \(.*flow import gotify/), 'server.nope (unknown key)']);
+  });
+
+  it('reads Gotify\'s GOTIFY_* names beside FLOW_*, FLOW_* winning, and names the GOTIFY_* variables it ignores', () => {
+    let r = resolveConfig({
+      env: {
+        GOTIFY_SERVER_PORT: '81',
+        GOTIFY_DEFAULTUSER_PASS: 'secret',
+        GOTIFY_SERVER_SSL_ENABLED: 'true',
+        GOTIFY_SERVER_CORS_ALLOWORIGINS: '- ".+.example.com"\n- "otherdomain.com"',
+        GOTIFY_DATABASE_DIALECT: 'postgres',
+        GOTIFY_DATABASE_CONNECTION: 'host=db',
+        GOTIFY_SERVER_SSL_LETSENCRYPT_CACHE: 'certs',
+        GOTIFY_WHATEVER: '1',
+      },
+    });
+    expect([r.config['server.port'], r.config['defaultuser.pass'], r.config['server.ssl.enabled'], r.config['server.cors.alloworigins']]).toEqual([
+      81,
+      'secret',
+      true,
+      ['.+.example.com', 'otherdomain.com'],
+    ]);
+    expect(r.ignored).toEqual([
+      expect.stringMatching(/^GOTIFY_DATABASE_CONNECTION \(.*flow import gotify/),
+      expect.stringMatching(/^GOTIFY_DATABASE_DIALECT \(/),
+      'GOTIFY_WHATEVER (unknown variable)',
+    ]);
+    r = resolveConfig({ env: { GOTIFY_SERVER_PORT: '81', FLOW_SERVER_PORT: '82' } });
+    expect(r.config['server.port']).toBe(82);
+    expect(() => resolveConfig({ env: { GOTIFY_SERVER_PORT: 'x' } })).toThrow('invalid value for server.port (env GOTIFY_SERVER_PORT)');
+  });
+
+  it('refuses Let\'s Encrypt in one line that says what to use instead', () => {
+    for (const sources of [{ file: { path: 'c', data: { server: { ssl: { letsencrypt: { enabled: true } } } } } }, { env: { GOTIFY_SERVER_SSL_LETSENCRYPT_ENABLED: 'true' } }]) {
+      expect(() => resolveConfig(sources)).toThrow(/server\.ssl\.letsencrypt\.enabled.*not supported: set server\.ssl\.certfile and server\.ssl\.certkey .* or use a reverse proxy$/);
+    }
   });
 
   it('parses env booleans and JSON lists', () => {

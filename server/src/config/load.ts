@@ -3,17 +3,22 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FlowError } from '../errors.js';
+import { describeUnknownFileKey, describeUnknownGotifyEnv, gotifyEnvName } from './gotify.js';
 import { CONFIG_KEYS, envName, flagName, type ConfigKey, type ConfigKeyDef, type FlowConfig } from './keys.js';
 
 /** Where a value came from; used in error messages so the user knows what to fix. */
-type Source = 'default' | 'config file' | 'env' | 'flag' | 'option';
+type Source = 'default' | 'config file' | 'env' | 'gotify env' | 'flag' | 'option';
 
 const defs: readonly ConfigKeyDef[] = CONFIG_KEYS;
 const byKey = new Map(defs.map((d) => [d.key, d]));
 
 function invalid(def: ConfigKeyDef, source: Source, detail: string): FlowError {
   const where =
-    source === 'env' ? ` (env ${envName(def)})` : source === 'flag' ? ` (flag ${flagName(def)})` : ` (${source})`;
+    source === 'env'
+      ? ` (env ${envName(def)})`
+      : source === 'gotify env'
+        ? ` (env ${gotifyEnvName(def.key)})`
+        : source === 'flag' ? ` (flag ${flagName(def)})` : ` (${source})`;
   return new FlowError('FLOW_ERR_CONFIG_INVALID', `invalid value for ${def.key}${where}: ${detail}`);
 }
 
@@ -49,6 +54,16 @@ export function parseValue(def: ConfigKeyDef, raw: unknown, source: Source): unk
       else if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) value = [...raw];
       else if (typeof raw === 'string') {
         const s = raw.trim();
+        // Gotify's env form of a list is a YAML sequence: GOTIFY_SERVER_CORS_ALLOWORIGINS="- a\n- b".
+        if (s.startsWith('- ') || s === '-') {
+          let parsed: unknown;
+          try {
+            parsed = parseYaml(s);
+          } catch {
+            throw invalid(def, source, 'expected a YAML list of strings ("- a\\n- b"), a JSON array or a comma-separated list');
+          }
+          return parseValue(def, parsed, source);
+        }
         if (s.startsWith('[')) {
           let parsed: unknown;
           try {
@@ -89,8 +104,12 @@ export interface ConfigSources {
 
 export interface ResolvedConfig {
   config: FlowConfig;
-  /** Keys in config.yml that Flow does not know (Gotify configs carry ssl, database, ...). */
-  unknownFileKeys: string[];
+  /**
+   * Settings Flow ignored, each named with the reason: config.yml keys Flow does not know or
+   * support (a Gotify config carries `database.*`, …) and `GOTIFY_*` variables no key reads.
+   * The bin logs them in one warning.
+   */
+  ignored: string[];
 }
 
 /** Merges defaults → config file → env → flags → overrides; throws FLOW_ERR_CONFIG_INVALID naming the key. */
@@ -98,7 +117,7 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   const out: Record<string, unknown> = {};
   for (const def of defs) out[def.key] = parseValue(def, def.default, 'default');
 
-  const unknownFileKeys: string[] = [];
+  const ignored: string[] = [];
   if (sources.file && sources.file.data !== null && sources.file.data !== undefined) {
     if (typeof sources.file.data !== 'object' || Array.isArray(sources.file.data)) {
       throw new FlowError('FLOW_ERR_CONFIG_INVALID', `${sources.file.path}: expected a YAML mapping at the top level`);
@@ -106,10 +125,23 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
     for (const [key, v] of Object.entries(flatten(sources.file.data as Record<string, unknown>))) {
       const def = byKey.get(key);
       if (def) out[key] = parseValue(def, v, 'config file');
-      else unknownFileKeys.push(key);
+      else {
+        const why = describeUnknownFileKey(key, v);
+        if (why) ignored.push(why);
+      }
     }
   }
   const env = sources.env ?? {};
+  // Gotify's names first, so FLOW_* wins when both are set.
+  const gotifyRead = new Set<string>();
+  for (const def of defs) {
+    const name = gotifyEnvName(def.key);
+    const v = env[name];
+    if (v === undefined) continue;
+    gotifyRead.add(name);
+    out[def.key] = parseValue(def, v, 'gotify env');
+  }
+  ignored.push(...describeUnknownGotifyEnv(env, gotifyRead));
   for (const def of defs) {
     const v = env[envName(def)];
     if (v !== undefined) out[def.key] = parseValue(def, v, 'env');
@@ -123,7 +155,7 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
     if (!def) throw new FlowError('FLOW_ERR_CONFIG_INVALID', `unknown config key ${key}`);
     if (v !== undefined) out[key] = parseValue(def, v, 'option');
   }
-  return { config: out as FlowConfig, unknownFileKeys };
+  return { config: out as FlowConfig, ignored };
 }
 
 /** Reads and parses a YAML file; a syntax error is a config error, not a crash. */
@@ -152,7 +184,7 @@ export function buildCommand(version: string): Command {
   for (const def of defs) {
     const shown = def.secret ? '(secret)' : JSON.stringify(def.default);
     program.addOption(
-      new Option(`${flagName(def)} <value>`, `${def.key}: ${def.description} [env ${envName(def)}, default ${shown}]`),
+      new Option(`${flagName(def)} <value>`, `${def.key}: ${def.description} [env ${envName(def)} or ${gotifyEnvName(def.key)}, default ${shown}]`),
     );
   }
   return program;

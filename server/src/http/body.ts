@@ -1,4 +1,5 @@
 import { badRequest, payloadTooLarge } from '../errors.js';
+import { DocumentTooLarge, parseJsonBounded } from '../parse/bounded.js';
 import type { FlowContext } from './state.js';
 
 /** Oversized bodies up to this many times the limit are drained after the 413 (see readRawBody). */
@@ -142,8 +143,10 @@ export async function readFields(ctx: FlowContext, limit: number): Promise<Field
     const raw = await readRawBody(ctx, limit);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw.toString('utf8'));
+      // Nesting is bounded before parsing (400): deep extras would overflow the stack later.
+      parsed = parseJsonBounded(raw.toString('utf8'), { what: 'JSON body' });
     } catch (err) {
+      if (err instanceof DocumentTooLarge) throw badRequest(err.message);
       throw badRequest(`malformed JSON body: ${(err as Error).message}`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

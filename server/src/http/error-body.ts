@@ -1,4 +1,4 @@
-import { errorBody, isHttpError } from '../errors.js';
+import { FlowError, errorBody, isHttpError } from '../errors.js';
 import type { FlowMiddleware } from './state.js';
 
 /**
@@ -17,7 +17,12 @@ export function errorBodies(): FlowMiddleware {
     } catch (err) {
       let status = 500;
       let description = 'internal server error';
-      if (isHttpError(err)) {
+      if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE') {
+        // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
+        status = 503;
+        description = err.message;
+        ctx.set('Retry-After', '5');
+      } else if (isHttpError(err)) {
         status = err.status;
         if (err.expose) description = err.message;
         else ctx.state.log.error({ err }, 'request failed');

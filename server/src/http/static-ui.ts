@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { SERVER_ROOT } from '../paths.js';
 import type { FlowMiddleware } from './state.js';
 
-/** Where `npm run build` puts the web UI (server/ui/dist), relative to this file in src/ or dist/. */
-export const DEFAULT_UI_ROOT = fileURLToPath(new URL('../../ui/dist/', import.meta.url));
+/** Where `npm run build` puts the web UI (server/ui/dist; ui/dist in the installed package). */
+export const DEFAULT_UI_ROOT = path.join(SERVER_ROOT, 'ui', 'dist') + path.sep;
 
 export interface StaticUiOptions {
   /** Folder holding the built UI (`index.html`, `favicon.svg`, `assets/`). Default: {@link DEFAULT_UI_ROOT}. */

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlBounded } from '../parse/bounded.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, parseVersion } from '@flow/protocol';
 
 /** One entry of the plugins folder that looks like a plugin. */
@@ -20,6 +20,8 @@ export interface DiscoveredPlugin {
   protocol?: string;
   /** Changes when the file (or the manifest or its command) is replaced: the watcher restarts the plugin. */
   signature: string;
+  /** Shipped with Flow (plugins.bundled) rather than found in the plugins folder. */
+  bundled?: boolean;
 }
 
 export interface ScanResult {
@@ -80,7 +82,7 @@ export async function scanPluginsDir(dir: string): Promise<ScanResult> {
 async function fromManifest(name: string, folder: string, text: string, manifestSig: string): Promise<DiscoveredPlugin> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYamlBounded(text, { maxBytes: 64 * 1024, what: MANIFEST });
   } catch (err) {
     throw new Error(`${MANIFEST} is not valid YAML: ${(err as Error).message}`);
   }

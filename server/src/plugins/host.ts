@@ -1,4 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../log.js';
 import { scanPluginsDir, type DiscoveredPlugin } from './discovery.js';
 import { PidFile } from './orphans.js';
@@ -12,6 +13,12 @@ export type Plugin = PluginSupervisor<PluginSession>;
 export interface PluginHostOptions {
   /** The plugins folder (absolute). */
   dir: string;
+  /**
+   * The plugins shipped with Flow (absolute), loaded beside `dir`: its folders with a
+   * plugin.yaml whose files exist. An entry of `dir` with the same name, or serving the same
+   * module path, takes precedence (a user's own copy of a bundled plugin wins).
+   */
+  bundledDir?: string;
   /** The data dir: holds plugin-pids.json. */
   dataDir: string;
   log: Logger;
@@ -100,6 +107,7 @@ export class PluginHost {
   private async applyScan(): Promise<void> {
     if (this.stopped) return;
     const { plugins, skipped } = await scanPluginsDir(this.opts.dir);
+    if (this.opts.bundledDir) plugins.push(...(await this.scanBundled(new Set(plugins.map((p) => p.name)))));
     if (this.stopped) return;
     for (const { name, reason } of skipped) {
       // Warn once per entry and reason, not on every rescan.
@@ -127,6 +135,15 @@ export class PluginHost {
     }
     await Promise.all(starts);
     if (this.opts.settings.watch && !this.stopped) this.watchFolders(plugins);
+  }
+
+  /** Bundled plugins not shadowed by an entry of the plugins folder; incomplete ones (not built) are left out quietly. */
+  private async scanBundled(taken: Set<string>): Promise<DiscoveredPlugin[]> {
+    const { plugins } = await scanPluginsDir(this.opts.bundledDir!).catch(() => ({ plugins: [] as DiscoveredPlugin[] }));
+    return plugins
+      .filter((p) => p.kind === 'manifest' && !taken.has(p.name))
+      .filter((p) => (p.command.includes('/') ? existsSync(p.command) : p.args[0] === undefined || existsSync(path.resolve(p.cwd, p.args[0]))))
+      .map((p) => ({ ...p, bundled: true }));
   }
 
   private async add(plugin: DiscoveredPlugin): Promise<void> {
@@ -159,7 +176,9 @@ export class PluginHost {
    * loads them, so which copy wins does not depend on which process happened to start faster.
    */
   private async claim(sup: Plugin, session: PluginSession): Promise<string | undefined> {
-    const earlier = [...this.batch].filter((s) => s !== sup && s.plugin.name < sup.plugin.name);
+    // Entries of the plugins folder claim before bundled ones, so a user's copy wins.
+    const rank = (s: Plugin) => `${s.plugin.bundled ? 1 : 0}${s.plugin.name}`;
+    const earlier = [...this.batch].filter((s) => s !== sup && rank(s) < rank(sup));
     await Promise.all(earlier.map((s) => s.claimed));
     const mp = session.info!.modulePath;
     for (const [path, owner] of this.owners) {

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { settlesWithin } from '../lib/deadline.js';
 import type { Logger } from '../log.js';
+import { parseJsonBounded } from '../parse/bounded.js';
 import { RUN_VAR } from './env.js';
 import { DROPPED_LOG_LINES, LogBudget } from './log-budget.js';
 import { killAll, processesOfRun } from './orphans.js';
@@ -232,7 +233,7 @@ export class PluginProcess implements ProcessHandle {
     this.stderr.push(text);
     if (text.startsWith('{')) {
       try {
-        const entry = JSON.parse(text) as { level?: unknown; msg?: unknown; message?: unknown; instanceId?: unknown; fields?: unknown };
+        const entry = parseJsonBounded(text) as { level?: unknown; msg?: unknown; message?: unknown; instanceId?: unknown; fields?: unknown };
         const level = typeof entry.level === 'string' && LEVELS.has(entry.level) ? entry.level : levelFromNumber(entry.level);
         if (level) {
           const msg = typeof entry.msg === 'string' ? entry.msg : typeof entry.message === 'string' ? entry.message : text;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { MessageReader, MessageWriter } from 'vscode-jsonrpc/node';
 import { TranscriptRecorder, type TranscriptDirection } from '@flow/protocol';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlBounded } from '../parse/bounded.js';
 import type { Logger } from '../log.js';
 import { FLOW_VERSION } from '../version.js';
 
@@ -42,7 +42,7 @@ export class SessionRecorder {
       },
       recordedBy: `flow-server ${FLOW_VERSION}`,
       plugin: { command: source.command },
-      parseYaml,
+      parseYaml: (text: string) => parseYamlBounded(text),
     });
     log.info({ file }, 'recording the plugin session');
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Ping, WebhookRequest, type RequestDefinition } from '@flow/protocol';
 import type { FlowConfig } from '../config/keys.js';
+import { bundledPluginsDir } from '../paths.js';
 import { FLOW_VERSION } from '../version.js';
 
 /** How one plugin process is launched, talked to and stopped (a PluginSession's tunables). */
@@ -33,6 +34,8 @@ export interface RestartPolicy {
 export interface PluginSettings {
   /** Plugins folder and data dir (absolute). */
   dir: string;
+  /** The plugins shipped with Flow, when `plugins.bundled` is on. */
+  bundledDir?: string;
   dataDir: string;
   watch: boolean;
   /** Quiet period after the last change before rescanning (editors and `cp` write in bursts). */
@@ -50,6 +53,7 @@ export function pluginSettings(config: FlowConfig, dirs: { data: string; plugins
   const webhook = config['plugins.webhooktimeoutms'];
   return {
     dir: dirs.plugins,
+    bundledDir: config['plugins.bundled'] ? bundledPluginsDir() : undefined,
     dataDir: dirs.data,
     watch: config['plugins.watch'],
     watchDebounceMs: config['plugins.watchdebouncems'],

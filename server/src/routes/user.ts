@@ -2,6 +2,7 @@ import { badRequest, forbidden, unauthorized } from '../errors.js';
 import { readFields } from '../http/body.js';
 import { authOf } from '../http/state.js';
 import { toExternalUser } from '../model/user.js';
+import { DefaultPasswordCheck } from '../services/default-password.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
 
 /** /current/user, /current/user/password and /user[/:id] with Gotify's auth rules. */
@@ -9,9 +10,12 @@ export function userRoutes(deps: RouteDeps): FlowRouter {
   const { auth, users, config } = deps;
   const limit = config['limits.bodybytes'];
   const router = createRouter();
+  const defaultPassword = new DefaultPasswordCheck(users, config['defaultuser.name'], config['defaultuser.pass']);
 
-  router.get('/current/user', auth.requireClient, (ctx) => {
-    ctx.body = toExternalUser(users.require(authOf(ctx).userId));
+  // Admins also learn whether the default admin still has its initial password (web UI banner).
+  router.get('/current/user', auth.requireClient, async (ctx) => {
+    const user = users.require(authOf(ctx).userId);
+    ctx.body = user.admin ? { ...toExternalUser(user), defaultAdminPassword: await defaultPassword.unchanged() } : toExternalUser(user);
   });
 
   router.post('/current/user/password', auth.requireClient, async (ctx) => {

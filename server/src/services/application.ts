@@ -1,6 +1,6 @@
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { badRequest, mapStoreError, notFound } from '../errors.js';
+import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ApplicationRecord } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
@@ -121,7 +121,7 @@ export class ApplicationService {
     if (!validImageExtension(ext)) throw badRequest('invalid file extension');
     await mkdir(this.deps.imagesDir, { recursive: true });
     const name = newImageName() + ext;
-    await writeFile(path.join(this.deps.imagesDir, name), file.data, { flag: 'wx' });
+    await this.writeImage(name, file.data);
     let updated: ApplicationRecord;
     try {
       const before = this.requireOwned(userId, id);
@@ -143,7 +143,35 @@ export class ApplicationService {
     return updated;
   }
 
+  /**
+   * Writes to a temporary name, then renames: a failed write (a full disk) leaves no partial
+   * image under a name GET /image serves. The temporary name starts with a dot, which
+   * GET /image never serves and removeStaleUploads() cleans after a crash.
+   */
+  private async writeImage(name: string, data: Buffer): Promise<void> {
+    const tmp = path.join(this.deps.imagesDir, `${UPLOAD_PREFIX}${name}`);
+    try {
+      await writeFile(tmp, data, { flag: 'wx' });
+      await rename(tmp, path.join(this.deps.imagesDir, name));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new HttpError(503, 'not enough disk space to store the image; nothing was stored', { expose: true, cause: err });
+      }
+      throw err;
+    }
+  }
+
   private async removeFile(name: string): Promise<void> {
     await unlink(path.join(this.deps.imagesDir, name)).catch(() => undefined);
   }
+}
+
+const UPLOAD_PREFIX = '.upload-';
+
+/** Removes temporary uploads a crash left in the images folder (call at start, before serving). */
+export async function removeStaleUploads(imagesDir: string): Promise<void> {
+  const names = await readdir(imagesDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(UPLOAD_PREFIX)).map((n) => unlink(path.join(imagesDir, n)).catch(() => undefined)));
 }

@@ -1,5 +1,5 @@
 import { ConfigDefault, ConfigValidateAndSet, InstanceCreate, InstanceEnable } from '@flow/protocol';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlBounded } from '../parse/bounded.js';
 import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
@@ -217,7 +217,7 @@ export class PluginInstances {
     for (const text of texts) {
       let doc: unknown;
       try {
-        doc = parseYaml(text);
+        doc = parseYamlBounded(text);
       } catch {
         continue;
       }

@@ -1,6 +1,6 @@
 import { ConfigValidateAndSet, DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
-import { parse as parseYaml } from 'yaml';
 import { HttpError, badRequest, notFound } from '../errors.js';
+import { parseYamlBounded } from '../parse/bounded.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
@@ -65,6 +65,7 @@ export class PluginService {
     this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency });
     this.host = new PluginHost({
       dir: deps.settings.dir,
+      bundledDir: deps.settings.bundledDir,
       dataDir: deps.settings.dataDir,
       log: deps.log,
       settings: deps.settings,
@@ -142,7 +143,7 @@ export class PluginService {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
     try {
-      parseYaml(text);
+      parseYamlBounded(text, { what: 'plugin config' });
     } catch (err) {
       throw badRequest(`invalid YAML: ${(err as Error).message}`);
     }

@@ -17,6 +17,18 @@ export interface UserServiceDeps {
 }
 
 /**
+ * 400 unless `value` is well-formed UTF-16. LevelDB stores keys and values as UTF-8, which turns a
+ * lone surrogate (JSON `"\ud800"`) into U+FFFD: the name in memory and the name on disk would
+ * differ, and after a restart a second user of the "same" name could be created.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function wellFormed(field: string, value: string): void {
+  // With the u flag a valid pair is one code point, so \p{Cs} only matches a lone half.
+  if (LONE_SURROGATE.test(value)) throw badRequest(`Field '${field}' is not valid Unicode (it contains a lone UTF-16 surrogate)`);
+}
+
+/**
  * Users: creation, updates, the last-admin rule, deletion with its cascade, and password checks.
  * Errors are HttpErrors carrying Gotify's status and text.
  */
@@ -54,6 +66,8 @@ export class UserService {
    * user stays created, as in Gotify). 400 "username already exists" on a duplicate.
    */
   async create(input: { name: string; pass: string; admin: boolean }): Promise<UserRecord> {
+    wellFormed('name', input.name);
+    wellFormed('pass', input.pass);
     if (this.deps.users.getByName(input.name)) throw badRequest('username already exists');
     const passHash = await this.hashPassword(input.pass);
     let user: UserRecord;
@@ -82,6 +96,8 @@ export class UserService {
    */
   async update(id: number, input: { name: string; admin: boolean; pass?: string }): Promise<UserRecord> {
     this.require(id);
+    wellFormed('name', input.name);
+    if (input.pass) wellFormed('pass', input.pass);
     const passHash = input.pass ? await this.hashPassword(input.pass) : undefined;
     try {
       const next = await this.deps.users.update(id, (cur) => {
@@ -97,6 +113,7 @@ export class UserService {
 
   /** POST /current/user/password. */
   async changePassword(id: number, pass: string): Promise<void> {
+    wellFormed('pass', pass);
     const passHash = await this.hashPassword(pass);
     try {
       await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));

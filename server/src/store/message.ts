@@ -1,7 +1,6 @@
 import { FlowError } from '../errors.js';
 import type { MessageRecord } from '../model/message.js';
 import { type Db, type Op, pad, put, putRaw, del } from './db.js';
-import type { ApplicationStore } from './application.js';
 
 // Keys: m!<id> → record; a-m!<appId>!<id> → ''; u-m!<userId>!<id> → appId.
 // Both indexes end in the fixed-width id, so a reverse scan is newest first and `since`
@@ -14,11 +13,17 @@ const appKey = (appId: number, id: number) => BY_APP + pad(appId) + '!' + pad(id
 const userKey = (userId: number, id: number) => BY_USER + pad(userId) + '!' + pad(id);
 const idOf = (key: string) => Number(key.slice(key.lastIndexOf('!') + 1));
 
+/** What the message store asks the application store (a port, so the two do not import each other). */
+export interface MessageGate {
+  /** True while messages may be added to the application (it exists and is not being deleted). */
+  acceptsMessages(appId: number): boolean;
+}
+
 /** Messages live only in LevelDB (they can be many); listing reads an index range then the records. */
 export class MessageStore {
   constructor(
     private readonly db: Db,
-    private readonly applications: () => ApplicationStore,
+    private readonly applications: () => MessageGate,
   ) {}
 
   /**

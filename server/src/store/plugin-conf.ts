@@ -88,7 +88,7 @@ export class PluginConfStore {
 
   /** The plugin's opaque storage blob; empty when never set. */
   async getStorage(id: number): Promise<Buffer> {
-    const v = await this.db.level.get(STORAGE + pad(id));
+    const v = await this.db.getRaw(STORAGE + pad(id));
     return v === undefined ? Buffer.alloc(0) : Buffer.from(v, 'base64');
   }
 

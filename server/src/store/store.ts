@@ -1,4 +1,4 @@
-import { Db } from './db.js';
+import { Db, type DbOptions } from './db.js';
 import { UserStore } from './user.js';
 import { ClientStore } from './client.js';
 import { ApplicationStore } from './application.js';
@@ -29,8 +29,8 @@ export class Store {
   }
 
   /** Opens the database in `dir` and loads the cached tables. Throws FLOW_ERR_STORE_LOCKED if in use. */
-  static async open(dir: string): Promise<Store> {
-    const db = await Db.open(dir);
+  static async open(dir: string, opts: DbOptions = {}): Promise<Store> {
+    const db = await Db.open(dir, opts);
     const store = new Store(db);
     try {
       await Promise.all([store.users.load(), store.clients.load(), store.applications.load(), store.pluginConfs.load()]);

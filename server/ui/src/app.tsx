@@ -11,6 +11,7 @@ import { ErrorBoundary } from './error-boundary';
 import { Layout } from './layout';
 import { MessagesPage } from './message/messages-page';
 import { onStreamMessage, onStreamReconnect, startStream, stopStream } from './message/stream';
+import { countStreamMessage, refreshUnread, startUnread, stopUnread } from './message/unread';
 import { PluginDetailPage } from './plugin/plugin-detail-page';
 import { PluginsPage } from './plugin/plugins-page';
 import { LoginPage } from './session/login-page';
@@ -59,24 +60,42 @@ export function App() {
   }, [path]);
 
   const token = current.state === 'loggedIn' ? current.token : null;
+  const userId = current.state === 'loggedIn' ? current.user.id : null;
   useEffect(() => {
-    if (!token) return;
+    if (!token || userId === null) return;
     startStream(token);
+    // Unread counts need both the applications and what this browser saw last; either may come first.
+    const unreadReady = startUnread(userId).catch(() => {});
+    let countedIds = '';
+    const recount = (force = false) => {
+      const apps = applications.get();
+      const ids = apps.map((a) => a.id).join(',');
+      if (!force && ids === countedIds) return;
+      countedIds = ids;
+      void unreadReady.then(() => refreshUnread(apps)).catch(() => {});
+    };
+    const offApps = applications.subscribe(() => recount());
     loadApplications().catch((err: unknown) => notify.error(errorMessage(err)));
-    // Plugins may have created or renamed applications while the stream was down.
-    const offReconnect = onStreamReconnect(() => void loadApplications().catch(() => {}));
-    // A message from an application the sidebar does not know yet (created elsewhere, or a plugin's).
+    // Plugins may have created or renamed applications while the stream was down, and messages were missed.
+    const offReconnect = onStreamReconnect(() => {
+      void loadApplications().catch(() => {});
+      recount(true);
+    });
     const offMessage = onStreamMessage((message) => {
+      countStreamMessage(message);
+      // A message from an application the sidebar does not know yet (created elsewhere, or a plugin's).
       if (!applications.get().some((a) => a.id === message.appid)) void loadApplications().catch(() => {});
     });
     return () => {
+      offApps();
       offReconnect();
       offMessage();
       stopStream();
+      stopUnread();
       // The next user to log in in this tab must not see this one's applications, even briefly.
       applications.set([]);
     };
-  }, [token]);
+  }, [token, userId]);
 
   // Keep the URL telling where the user is: `#/login` while logged out. A link opened before logging in
   // (say `#/plugins/3`) is where the login then leads; after a logout the next login starts at the messages.

@@ -57,12 +57,15 @@ export async function openBrowser(origin: string): Promise<UiBrowser> {
   };
 }
 
-/** Saves a full-page screenshot as `test-output/screenshots/<name>.png`. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a screenshot as `test-output/screenshots/<name>.png`: of the full page, or only of the viewport
+ * (`fullPage: false`) for a page made very long on purpose (hundreds of messages).
+ */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   // From the top: a full-page capture of a scrolled page would paint the sticky header mid-page.
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { LogParams } from '@flow/protocol';
 import { DROPPED_LOG_LINES } from '../log-budget.js';
+import { MAX_NESTING, valueDepth } from '../../parse/bounded.js';
 import type { PluginSession } from '../session.js';
 
 /**
@@ -12,7 +13,9 @@ export function logWrite(session: PluginSession, params: LogParams): void {
   if (!logBudget.take((dropped) => log.warn({ fromPlugin: true, dropped }, DROPPED_LOG_LINES))) return;
   const fields: Record<string, unknown> = { fromPlugin: true };
   if (params.instanceId !== undefined) fields.instanceId = params.instanceId.slice(0, 128);
-  if (params.fields !== undefined) {
+  if (params.fields !== undefined && valueDepth(params.fields) > MAX_NESTING) {
+    fields.fields = `[fields nested deeper than ${MAX_NESTING} levels dropped]`;
+  } else if (params.fields !== undefined) {
     // Bounded like a stderr line: a frame may carry megabytes, one log line should not.
     const json = JSON.stringify(params.fields);
     fields.fields = json.length <= MAX_FIELDS ? (JSON.parse(redactor.redact(json)) as unknown) : `[${json.length} characters of fields dropped]`;

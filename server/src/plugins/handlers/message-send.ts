@@ -1,5 +1,6 @@
 import { ErrorCodes, type SendMessageParams, type SendMessageResult } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
+import { MAX_NESTING, valueDepth } from '../../parse/bounded.js';
 import type { MessageSink, PluginMessage } from '../ports.js';
 import type { HostCallContext } from './context.js';
 
@@ -17,7 +18,11 @@ export async function messageSend(ctx: HostCallContext, params: SendMessageParam
   const input: PluginMessage = { message: params.message };
   if (params.title !== undefined) input.title = params.title;
   if (params.priority !== undefined) input.priority = params.priority;
-  if (params.extras !== undefined) input.extras = params.extras;
+  if (params.extras !== undefined) {
+    // As POST /message: deeper extras could not be stored (JSON.stringify recurses per level).
+    if (valueDepth(params.extras) > MAX_NESTING) throw new ResponseError(ErrorCodes.InvalidParams, `extras nested too deeply: the limit is ${MAX_NESTING} levels`);
+    input.extras = params.extras;
+  }
   const message = await messages.createForApplication(ctx.conf.applicationId, input);
   return { id: message.id };
 }

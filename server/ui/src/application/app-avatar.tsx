@@ -1,19 +1,47 @@
 import { useState } from 'preact/hooks';
 import { apiUrl } from '../common/base-url';
 import type { Application } from '../common/types';
+import { avatarColor, initials } from './generated-avatar';
+
+/** The image the server serves for an application that has none uploaded (Gotify's `static/defaultapp.png`). */
+export function hasOwnImage(app: Application | undefined): app is Application {
+  return !!app?.image && !app.image.startsWith('static/');
+}
+
+interface AppAvatarProps {
+  app: Application | undefined;
+  /** The name to draw the initials from when there is no image (the app may be unknown yet). */
+  name: string;
+  /** `small` in the sidebar, `medium` in tables, normal in messages. */
+  size?: 'small' | 'medium';
+}
 
 /**
- * The application's image as the server serves it (`image/<file>` after an upload, `static/defaultapp.png`
- * otherwise), or its initial when there is none or it fails to load.
+ * The application's uploaded image, or a generated avatar (initials on a colour from the name) when it has
+ * none or the image fails to load. The initials are drawn by CSS from `data-initials`, so they are not part
+ * of the text next to the avatar (a link's name stays the application's name).
  */
-export function AppAvatar({ app, name }: { app: Application | undefined; name: string }) {
-  const [failed, setFailed] = useState(false);
-  if (app?.image && !failed) {
-    return <img class="avatar" src={apiUrl(app.image)} alt="" width={40} height={40} onError={() => setFailed(true)} />;
+export function AppAvatar({ app, name, size }: AppAvatarProps) {
+  const [failed, setFailed] = useState<string | null>(null);
+  const sizeClass = size ? ` avatar-${size}` : '';
+  if (hasOwnImage(app) && failed !== app.image) {
+    return (
+      <img
+        class={`avatar${sizeClass}`}
+        src={apiUrl(app.image)}
+        alt=""
+        width={40}
+        height={40}
+        onError={() => setFailed(app.image)}
+      />
+    );
   }
   return (
-    <div class="avatar" aria-hidden="true">
-      {name.slice(0, 1).toUpperCase()}
-    </div>
+    <span
+      class={`avatar generated${sizeClass}`}
+      aria-hidden="true"
+      data-initials={initials(name)}
+      style={{ background: avatarColor(name) }}
+    />
   );
 }

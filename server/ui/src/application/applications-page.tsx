@@ -1,5 +1,4 @@
 import { useState } from 'preact/hooks';
-import { errorMessage } from '../common/api';
 import { apiUrl } from '../common/base-url';
 import { ConfirmDialog } from '../common/confirm-dialog';
 import { notify } from '../common/notify';
@@ -7,16 +6,8 @@ import { LastUsedCell, ResourcePage, RowButton, TokenCell } from '../common/reso
 import { useStore } from '../common/store';
 import type { Application } from '../common/types';
 import { ApplicationDialog } from './application-dialog';
-import {
-  applications,
-  createApplication,
-  deleteApplication,
-  loadApplications,
-  updateApplication,
-  uploadApplicationImage,
-} from './applications';
-import { AppAvatar } from './app-avatar';
-import { Icon } from '../common/icons';
+import { applications, createApplication, deleteApplication, loadApplications, updateApplication } from './applications';
+import { ImageControls } from './image-controls';
 import { useLoad } from '../common/use-load';
 
 type Editing = { kind: 'create' } | { kind: 'edit'; app: Application } | { kind: 'delete'; app: Application } | null;
@@ -25,15 +16,6 @@ export function ApplicationsPage() {
   const apps = useStore(applications);
   const load = useLoad(loadApplications);
   const [editing, setEditing] = useState<Editing>(null);
-
-  const upload = async (app: Application, file: File) => {
-    try {
-      await uploadApplicationImage(app.id, file);
-      notify.info('Image uploaded');
-    } catch (err) {
-      notify.error(errorMessage(err));
-    }
-  };
 
   return (
     <ResourcePage
@@ -51,26 +33,10 @@ export function ApplicationsPage() {
       empty="No applications yet. Create one to get a token for sending messages."
       rows={apps.map((app) => (
         <tr key={app.id} data-id={app.id}>
-          <td class="image">
-            <span class="image-cell">
-              <AppAvatar app={app} name={app.name} />
-              <label class="icon-button upload-image" title="Upload an image">
-                <Icon name="upload" />
-                <span class="sr-only">Upload an image for {app.name}</span>
-                <input
-                  type="file"
-                  class="sr-only"
-                  accept="image/png,image/jpeg,image/gif"
-                  onChange={(e) => {
-                    const file = e.currentTarget.files?.[0];
-                    e.currentTarget.value = '';
-                    if (file) void upload(app, file);
-                  }}
-                />
-              </label>
-            </span>
+          <td class="image" data-label="Image">
+            <ImageControls app={app} compact />
           </td>
-          <td class="name">
+          <td class="name" data-label="Name">
             <a href={`#/messages/${app.id}`}>{app.name}</a>
             {app.internal && (
               <span class="badge internal" title="Created by a plugin to send its messages">
@@ -79,8 +45,8 @@ export function ApplicationsPage() {
             )}
           </td>
           <TokenCell token={app.token} name={app.name} />
-          <td class="description">{app.description}</td>
-          <td class="priority">{app.defaultPriority}</td>
+          <td class="description" data-label="Description">{app.description}</td>
+          <td class="priority" data-label="Priority">{app.defaultPriority}</td>
           <LastUsedCell lastUsed={app.lastUsed} />
           <td class="actions">
             <RowButton action="edit" name={app.name} onClick={() => setEditing({ kind: 'edit', app })} />

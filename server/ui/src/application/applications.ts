@@ -11,10 +11,24 @@ export async function loadApplications(): Promise<Application[]> {
   return list;
 }
 
+/** How long an application's messages are kept (`null`: no limit). Servers without retention omit it. */
+export interface Retention {
+  maxCount: number | null;
+  maxAgeSeconds: number | null;
+}
+
 export interface ApplicationInput {
   name: string;
   description: string;
   defaultPriority: number;
+  retention?: Retention;
+}
+
+/** The application's retention, when the server has the feature (the field is present). */
+export function retentionOf(app: Application): Retention | undefined {
+  const value = (app as Application & { retention?: Partial<Retention> }).retention;
+  if (!value || typeof value !== 'object') return undefined;
+  return { maxCount: value.maxCount ?? null, maxAgeSeconds: value.maxAgeSeconds ?? null };
 }
 
 export async function createApplication(input: ApplicationInput): Promise<void> {
@@ -37,5 +51,11 @@ export async function uploadApplicationImage(id: number, file: File): Promise<vo
   const form = new FormData();
   form.append('file', file, file.name);
   await request('POST', `application/${id}/image`, { form });
+  await loadApplications();
+}
+
+/** Back to the default image (and the generated avatar in the UI). */
+export async function removeApplicationImage(id: number): Promise<void> {
+  await request('DELETE', `application/${id}/image`);
   await loadApplications();
 }

@@ -36,7 +36,7 @@ export function ClientsPage() {
       load={load}
       rows={clients.map((client) => (
         <tr key={client.id} data-id={client.id}>
-          <td class="name">
+          <td class="name" data-label="Name">
             {client.name}
             {client.token === myToken && <span class="badge current">this browser</span>}
           </td>

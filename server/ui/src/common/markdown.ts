@@ -11,6 +11,8 @@ purify.addHook('afterSanitizeAttributes', (node) => {
     node.setAttribute('target', '_blank');
     node.setAttribute('rel', 'noopener noreferrer');
   }
+  // A wide table scrolls sideways in its own box (styles.css): focusable, so that keyboards can scroll it too.
+  if (node.tagName === 'TABLE') node.setAttribute('tabindex', '0');
 });
 
 /**

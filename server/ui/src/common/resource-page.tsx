@@ -98,7 +98,7 @@ export function RowButton({ action, name, title, disabled, onClick }: RowButtonP
 /** The token cell of an application or client: hidden, with show and copy buttons. */
 export function TokenCell({ token, name }: { token: string; name: string }) {
   return (
-    <td class="token">
+    <td class="token" data-label="Token">
       <CopyableSecret value={token} label={`token of ${name}`} />
     </td>
   );
@@ -107,7 +107,7 @@ export function TokenCell({ token, name }: { token: string; name: string }) {
 /** When the token was last used: relative, with the full date as tooltip. */
 export function LastUsedCell({ lastUsed }: { lastUsed?: string | null }) {
   return (
-    <td class="last-used" title={lastUsed ? fullDate(lastUsed) : ''}>
+    <td class="last-used" data-label="Last used" title={lastUsed ? fullDate(lastUsed) : ''}>
       {lastUsed ? timeAgo(lastUsed) : 'never'}
     </td>
   );

@@ -3,6 +3,7 @@ import { renderMarkdown } from '../common/markdown';
 import { fullDate, timeAgo } from '../common/date';
 import type { Application, Message } from '../common/types';
 import { Icon } from '../common/icons';
+import { priorityLevel } from './priority';
 
 function isMarkdown(message: Message): boolean {
   const display = message.extras?.['client::display'];
@@ -21,8 +22,9 @@ interface MessageItemProps {
 
 export function MessageItem({ message, app, onDelete }: MessageItemProps) {
   const appName = app?.name ?? `Application ${message.appid}`;
+  const level = priorityLevel(message.priority);
   return (
-    <article class={`message card priority-${Math.min(Math.max(message.priority, 0), 10) >= 8 ? 'high' : 'normal'}`}>
+    <article class={`message card priority-${level}`} data-id={message.id} data-priority={message.priority}>
       <AppAvatar app={app} name={appName} />
       <div class="message-body">
         <header class="message-header">
@@ -33,9 +35,19 @@ export function MessageItem({ message, app, onDelete }: MessageItemProps) {
             <time class="date" dateTime={message.date} title={fullDate(message.date)}>
               {timeAgo(message.date)}
             </time>
-            {message.priority > 0 && <span class="badge priority">priority {message.priority}</span>}
+            {(message.priority > 0 || level !== 'low') && (
+              <span class={`badge priority priority-${level}`} title={`Priority ${message.priority}`}>
+                {level} · {message.priority}
+              </span>
+            )}
           </span>
-          <button type="button" class="icon-button delete" aria-label="Delete message" title="Delete" onClick={onDelete}>
+          <button
+            type="button"
+            class="icon-button delete"
+            aria-label={`Delete message ${message.title || message.id}`}
+            title="Delete"
+            onClick={onDelete}
+          >
             <Icon name="trash" />
           </button>
         </header>

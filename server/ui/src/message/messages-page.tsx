@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { applications } from '../application/applications';
 import { errorMessage, request } from '../common/api';
 import { ConfirmDialog } from '../common/confirm-dialog';
@@ -6,8 +6,10 @@ import { LoadState } from '../common/load-state';
 import { notify } from '../common/notify';
 import { useStore } from '../common/store';
 import type { Message, PagedMessages } from '../common/types';
+import { density, setDensity } from './density';
 import { MessageItem } from './message-item';
 import { onStreamMessage, onStreamReconnect } from './stream';
+import { leaveMessages, viewMessages } from './unread';
 
 const PAGE = 100;
 
@@ -18,13 +20,17 @@ interface MessagesPageProps {
 
 export function MessagesPage({ appId }: MessagesPageProps) {
   const apps = useStore(applications);
+  const compact = useStore(density) === 'compact';
   const [messages, setMessages] = useState<Message[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [confirming, setConfirming] = useState(false);
+  const sentinel = useRef<HTMLDivElement>(null);
 
   const listPath = appId === undefined ? 'message' : `application/${appId}/message`;
+  const view = appId ?? 'all';
   const app = appId === undefined ? undefined : apps.find((a) => a.id === appId);
 
   const load = useCallback(async () => {
@@ -36,6 +42,7 @@ export function MessagesPage({ appId }: MessagesPageProps) {
       const newest = page.messages[0]?.id ?? 0;
       setMessages((list) => [...list.filter((m) => m.id > newest), ...page.messages]);
       setNext(page.paging.next ? page.paging.since : null);
+      viewMessages(view, newest, applications.get().map((a) => a.id));
     } catch (err) {
       setError(err);
     } finally {
@@ -46,6 +53,7 @@ export function MessagesPage({ appId }: MessagesPageProps) {
   useEffect(() => {
     setMessages([]);
     void load();
+    return () => leaveMessages(view);
   }, [load]);
 
   useEffect(() => {
@@ -60,16 +68,34 @@ export function MessagesPage({ appId }: MessagesPageProps) {
     };
   }, [appId, load]);
 
-  const loadMore = async () => {
-    if (next === null) return;
+  const loadMore = useCallback(async () => {
+    if (next === null || loadingMore) return;
+    setLoadingMore(true);
     try {
       const page = await request<PagedMessages>('GET', `${listPath}?limit=${PAGE}&since=${next}`);
-      setMessages((list) => [...list, ...page.messages.filter((m) => !list.some((o) => o.id === m.id))]);
+      setMessages((list) => {
+        const have = new Set(list.map((m) => m.id));
+        return [...list, ...page.messages.filter((m) => !have.has(m.id))];
+      });
       setNext(page.paging.next ? page.paging.since : null);
     } catch (err) {
       notify.error(errorMessage(err));
+    } finally {
+      setLoadingMore(false);
     }
-  };
+  }, [listPath, next, loadingMore]);
+
+  // Infinite scroll: older messages load when the end of the list comes near. The observer is made anew
+  // after each page, and a new observer reports at once, so a page too short to scroll keeps loading.
+  useEffect(() => {
+    const target = sentinel.current;
+    if (!target || next === null || loadingMore || loading) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void loadMore();
+    }, { rootMargin: '0px 0px 600px 0px' });
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [next, loadingMore, loading, loadMore]);
 
   const deleteOne = async (message: Message) => {
     try {
@@ -94,6 +120,15 @@ export function MessagesPage({ appId }: MessagesPageProps) {
       <div class="page-header">
         <h4>{title}</h4>
         <div class="page-actions">
+          <button
+            type="button"
+            class="button density-toggle"
+            aria-pressed={compact}
+            title="Show more messages on the screen"
+            onClick={() => setDensity(compact ? 'comfortable' : 'compact')}
+          >
+            Compact
+          </button>
           <button type="button" class="button" onClick={() => void load()}>
             Refresh
           </button>
@@ -117,7 +152,7 @@ export function MessagesPage({ appId }: MessagesPageProps) {
         </p>
       )}
       {messages.length > 0 && (
-        <div id="messages">
+        <div id="messages" class={compact ? 'density-compact' : undefined} aria-busy={loadingMore}>
           {messages.map((message) => (
             <MessageItem
               key={message.id}
@@ -128,11 +163,14 @@ export function MessagesPage({ appId }: MessagesPageProps) {
           ))}
         </div>
       )}
+      <div ref={sentinel} class="scroll-sentinel" aria-hidden="true" />
       {next !== null && (
-        <button type="button" class="button load-more" onClick={() => void loadMore()}>
-          Load older messages
+        // Scrolling loads them by itself; the button is for keyboards and for when scrolling is not possible.
+        <button type="button" class="button load-more" disabled={loadingMore} onClick={() => void loadMore()}>
+          {loadingMore ? 'Loading older messages…' : 'Load older messages'}
         </button>
       )}
+      {next === null && messages.length > PAGE && <p class="end-of-list muted">That is all: no older messages.</p>}
       {confirming && (
         <ConfirmDialog
           title="Delete all messages"

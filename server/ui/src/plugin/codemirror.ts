@@ -17,6 +17,8 @@ export function createYamlEditor(parent: HTMLElement, text: string, onChange: (t
         basicSetup,
         keymap.of([indentWithTab]),
         yaml(),
+        // Long lines wrap instead of scrolling sideways: on a phone the editor stays as wide as the screen.
+        EditorView.lineWrapping,
         // `CodeMirror-code` (and `CodeMirror` on the wrapper) keep Gotify's UI-test selectors working.
         EditorView.contentAttributes.of({ 'aria-label': label, class: 'CodeMirror-code' }),
         EditorView.updateListener.of((update) => {

@@ -24,6 +24,10 @@ import {
   webhookBase,
 } from './plugins';
 import { usePlugins } from './use-plugins';
+import { navigate } from '../common/router';
+import { PathText } from '../common/path-text';
+import { PermissionSelect } from './permission-select';
+import { usePluginPermissions } from './use-permissions';
 import { Icon } from '../common/icons';
 
 /** One line of the info panel. The value is the row's only `<span>`, as Gotify's `.plugin-info .x > span`. */
@@ -63,7 +67,7 @@ function PluginInfo({ plugin }: { plugin: Plugin }) {
         </InfoRow>
       )}
       {plugin.license && <InfoRow name="license" label="License">{plugin.license}</InfoRow>}
-      <InfoRow name="module-path" label="Module path">{plugin.modulePath}</InfoRow>
+      <InfoRow name="module-path" label="Module path"><PathText text={plugin.modulePath} /></InfoRow>
       <InfoRow name="capabilities" label="Capabilities">{caps.length > 0 ? caps.join(', ') : 'none'}</InfoRow>
       <div class="info-row status">
         <strong class="info-label">Status</strong>
@@ -89,7 +93,7 @@ function PluginInfo({ plugin }: { plugin: Plugin }) {
           <strong class="info-label">Webhook base URL</strong>
           <span class="webhook-url">
             <a href={hookBase} target="_blank" rel="noopener noreferrer">
-              {hookBase}
+              <PathText text={hookBase} />
             </a>
           </span>
           <button type="button" class="icon-button copy-webhook" aria-label="Copy webhook base URL" title="Copy" onClick={copyHook}>
@@ -195,6 +199,42 @@ function Displayer({ plugin, revision }: { plugin: Plugin; revision: number }) {
   );
 }
 
+/**
+ * Admins: who may use this plugin. Hidden when the server has no permissions endpoint (404). A plugin set to
+ * "nobody" disappears from every list, this admin's included: the page then leads back to the plugins list.
+ */
+function PermissionPanel({ plugin, onChanged }: { plugin: Plugin; onChanged: () => void }) {
+  const { permissions, saving, set } = usePluginPermissions(true);
+  const item = permissions?.get(plugin.modulePath);
+  if (!item) return null;
+  return (
+    <div class="card panel permission-panel">
+      <div class="panel-header">
+        <h2 class="panel-title">
+          <label for="plugin-permission">Who may use it</label>
+        </h2>
+        <PermissionSelect
+          id="plugin-permission"
+          pluginName={plugin.name}
+          value={item.permission}
+          disabled={saving === plugin.modulePath}
+          onChange={(value) => {
+            void set(plugin.modulePath, value).then(() => {
+              if (value === 'nobody') navigate('/plugins');
+              else onChanged();
+            });
+          }}
+        />
+      </div>
+      <p class="panel-help">
+        {item.permission === 'everyone' && 'Every user sees this plugin and can enable it for themselves.'}
+        {item.permission === 'admins' && 'Only administrators see this plugin; other users get “not found” for it and its webhooks.'}
+        {item.permission === 'nobody' && 'Nobody can use this plugin; it is hidden from every list.'}
+      </p>
+    </div>
+  );
+}
+
 export function PluginDetailPage({ id }: { id: number }) {
   const { plugins, error, reload } = usePlugins();
   const current = useStore(session);
@@ -253,9 +293,8 @@ export function PluginDetailPage({ id }: { id: number }) {
           Turn it on with the switch above.
         </p>
       )}
-      <div class="detail-grid">
+      <div class={`detail-grid${isAdmin ? ' with-process' : ''}`}>
         <PluginInfo plugin={plugin} />
-        {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}
         {isAdmin && (
           <ProcessPanel
             plugin={plugin}
@@ -266,6 +305,9 @@ export function PluginDetailPage({ id }: { id: number }) {
             }}
           />
         )}
+        {isAdmin && <PermissionPanel plugin={plugin} onChanged={() => void reload()} />}
+        {/* Below the info and across the whole width: displays are often tables. */}
+        {caps.includes('displayer') && <Displayer plugin={plugin} revision={displayRevision} />}
         {caps.includes('configurer') && (
           <Configurer
             plugin={plugin}

@@ -8,9 +8,62 @@ import { capabilities, statusReason } from './plugins';
 import { togglePlugin } from './toggle-plugin';
 import { usePlugins } from './use-plugins';
 import { Icon } from '../common/icons';
+import { useStore } from '../common/store';
+import { session } from '../session/session';
+import { PermissionSelect } from './permission-select';
+import { usePluginPermissions } from './use-permissions';
+import type { PluginPermission, PluginPermissionItem } from './permissions';
+import type { Plugin } from '../common/types';
+
+interface UnlistedPermissionsProps {
+  plugins: Plugin[];
+  permissions: Map<string, PluginPermissionItem>;
+  saving: string | null;
+  onChange: (modulePath: string, permission: PluginPermission) => Promise<void>;
+}
+
+/**
+ * Plugins the server hides from this admin's list (set to "nobody"): without this list they could not be
+ * given back to anyone from the UI.
+ */
+function UnlistedPermissions({ plugins, permissions, saving, onChange }: UnlistedPermissionsProps) {
+  const listed = new Set(plugins.map((p) => p.modulePath));
+  const unlisted = [...permissions.values()].filter((item) => !listed.has(item.modulePath));
+  if (unlisted.length === 0) return null;
+  return (
+    <div class="card panel unlisted-plugins">
+      <h2 class="panel-title">Hidden plugins</h2>
+      <p class="panel-help">Installed, but nobody may use them, so they are not in the list above.</p>
+      <ul class="unlisted-list">
+        {unlisted.map((item, i) => (
+          <li key={item.modulePath} data-module-path={item.modulePath}>
+            <span class="unlisted-name">
+              <strong>{item.name}</strong> <code class="muted">{item.modulePath}</code>
+            </span>
+            <PermissionSelect
+              id={`permission-unlisted-${i}`}
+              pluginName={item.name}
+              value={item.permission}
+              disabled={saving === item.modulePath}
+              onChange={(value) => void onChange(item.modulePath, value)}
+            />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
 
 export function PluginsPage() {
   const { plugins, error, reload } = usePlugins();
+  const current = useStore(session);
+  const isAdmin = current.state === 'loggedIn' && current.user.admin;
+  const { permissions, saving, set } = usePluginPermissions(isAdmin);
+  // "Nobody" hides a plugin from every list, admins' included: the list is fetched again after a change.
+  const setPermission = async (modulePath: string, permission: PluginPermission) => {
+    await set(modulePath, permission);
+    await reload();
+  };
   // One toggle at a time per plugin: a double click would otherwise send "enable" twice (→ 400).
   const [busy, setBusy] = useState<number | null>(null);
   return (
@@ -39,13 +92,14 @@ export function PluginsPage() {
                 <th>Version</th>
                 <th>Status</th>
                 <th>Capabilities</th>
+                {permissions && <th>Who may use it</th>}
               </tr>
             </thead>
             <tbody>
               {plugins.map((plugin) => (
                 <tr key={plugin.id} data-id={plugin.id}>
-                  <td class="id">{plugin.id}</td>
-                  <td class="enabled">
+                  <td class="id" data-label="ID">{plugin.id}</td>
+                  <td class="enabled" data-label="Enabled">
                     <Switch
                       checked={plugin.enabled}
                       label={`${plugin.name} enabled`}
@@ -56,13 +110,13 @@ export function PluginsPage() {
                       }}
                     />
                   </td>
-                  <td class="name">
+                  <td class="name" data-label="Name">
                     <a href={`#/plugins/${plugin.id}`}>{plugin.name}</a>
                   </td>
-                  <td class="token">
+                  <td class="token" data-label="Token">
                     <CopyableSecret value={plugin.token} label={`token of ${plugin.name}`} />
                   </td>
-                  <td class="details">
+                  <td class="details" data-label="Details">
                     <button
                       type="button"
                       class="button small details-button"
@@ -72,12 +126,12 @@ export function PluginsPage() {
                       Details <Icon name="chevron" />
                     </button>
                   </td>
-                  <td class="version">{plugin.version ?? ''}</td>
-                  <td class="status">
+                  <td class="version" data-label="Version">{plugin.version ?? ''}</td>
+                  <td class="status" data-label="Status">
                     <PluginStatus plugin={plugin} />
                     {statusReason(plugin) && <div class="status-reason-short">{statusReason(plugin)!.split('\n')[0]}</div>}
                   </td>
-                  <td class="capabilities">
+                  <td class="capabilities" data-label="Capabilities">
                     {capabilities(plugin).length === 0 && <span class="muted">none</span>}
                     {capabilities(plugin).map((cap) => (
                       <span key={cap} class="badge capability">
@@ -85,6 +139,21 @@ export function PluginsPage() {
                       </span>
                     ))}
                   </td>
+                  {permissions && (
+                    <td class="permission" data-label="Who may use it">
+                      {permissions.get(plugin.modulePath) ? (
+                        <PermissionSelect
+                          id={`permission-${plugin.id}`}
+                          pluginName={plugin.name}
+                          value={permissions.get(plugin.modulePath)!.permission}
+                          disabled={saving === plugin.modulePath}
+                          onChange={(value) => void setPermission(plugin.modulePath, value)}
+                        />
+                      ) : (
+                        <span class="muted">–</span>
+                      )}
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
@@ -92,6 +161,7 @@ export function PluginsPage() {
           {plugins.length === 0 && <p class="empty">No plugins are installed. Put plugin executables in the server's plugins folder.</p>}
         </div>
       )}
+      {plugins && permissions && <UnlistedPermissions plugins={plugins} permissions={permissions} saving={saving} onChange={setPermission} />}
     </section>
   );
 }

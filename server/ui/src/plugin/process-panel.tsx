@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { errorMessage } from '../common/api';
 import { LoadState } from '../common/load-state';
+import { PathText } from '../common/path-text';
 import { notify } from '../common/notify';
 import type { Plugin, PluginProcess } from '../common/types';
 import { listPluginProcesses, restartPluginProcess } from './plugins';
@@ -70,7 +71,9 @@ export function ProcessPanel({ plugin, revision, onRestarted }: ProcessPanelProp
         <>
           <div class="info-row file">
             <strong class="info-label">File</strong>
-            <span>{process.path}</span>
+            <span>
+              <PathText text={process.path} />
+            </span>
           </div>
           <div class="info-row pid">
             <strong class="info-label">PID</strong>

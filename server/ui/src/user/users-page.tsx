@@ -91,11 +91,11 @@ export function UsersPage() {
       load={load}
       rows={users.map((user) => (
         <tr key={user.id} data-id={user.id}>
-          <td class="name">
+          <td class="name" data-label="Name">
             {user.name}
             {user.id === me?.id && <span class="badge current">you</span>}
           </td>
-          <td class="admin">{user.admin ? 'Yes' : 'No'}</td>
+          <td class="admin" data-label="Admin">{user.admin ? 'Yes' : 'No'}</td>
           <td class="actions">
             <RowButton action="edit" name={user.name} onClick={() => setEditing({ kind: 'edit', user })} />
             <RowButton action="delete" name={user.name} onClick={() => setDeleting(user)} />

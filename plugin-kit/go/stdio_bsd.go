@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package plugin
+
+import "syscall"
+
+func dupOnto(from, to int) error { return syscall.Dup2(from, to) }

@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
+
+const REPO_PLUGINS = fileURLToPath(new URL('../../plugins/', import.meta.url));
+const SHIPPED = ['alarm', 'clock', 'echo', 'github', 'notes', 'rss'];
+const modulePath = (name: string) => `github.com/flow/plugins/${name}`;
+
+let s: PluginServer | undefined;
+afterEach(async () => {
+  await s?.close();
+  s = undefined;
+});
+
+async function allRunning(server: PluginServer, names: string[]): Promise<Record<string, any>> {
+  return waitFor(async () => {
+    const procs = await server.processes();
+    return names.every((n) => procs[n]?.status === 'running') && procs;
+  }, `${names.join(', ')} running`, 30_000);
+}
+
+describe('bundled plugins (plugins.bundled)', () => {
+  it('are available on a fresh install with an empty plugins folder, each disabled until a user enables it', async () => {
+    s = await startPluginServer(await pluginsDir(), { 'plugins.bundled': true });
+    const procs = await allRunning(s, SHIPPED);
+    expect(Object.keys(procs).sort()).toEqual(SHIPPED);
+    const list = await s.plugins();
+    expect(list.map((p) => p.modulePath).sort()).toEqual(SHIPPED.map(modulePath));
+    expect(list.every((p) => p.enabled === false)).toBe(true);
+    // Each works: enable the echo plugin and read its display.
+    const echo = list.find((p) => p.modulePath === modulePath('echo'))!;
+    expect((await s.api('POST', `/plugin/${echo.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
+    expect((await s.api('GET', `/plugin/${echo.id}/display`, { auth: s.adminAuth })).status).toBe(200);
+  });
+
+  it('are not loaded with plugins.bundled: false, and a shipped folder linked into the plugins folder runs as it is', async () => {
+    const dir = await pluginsDir();
+    // alarm.py keeps its name: the folder's plugin.yaml says how to run it.
+    await symlink(path.join(REPO_PLUGINS, 'alarm'), path.join(dir, 'alarm'));
+    s = await startPluginServer(dir, { 'plugins.bundled': false });
+    await allRunning(s, ['alarm']);
+    expect(Object.keys(await s.processes())).toEqual(['alarm']);
+    expect((await s.plugins()).map((p) => p.modulePath)).toEqual([modulePath('alarm')]);
+  });
+
+  it("a user's own copy in the plugins folder wins over the bundled one, which is refused saying so", async () => {
+    const dir = await pluginsDir();
+    await symlink(path.join(REPO_PLUGINS, 'rss', 'dist', 'flow-rss.mjs'), path.join(dir, 'flow-rss.mjs'));
+    await symlink(path.join(REPO_PLUGINS, 'echo'), path.join(dir, 'echo'));
+    s = await startPluginServer(dir, { 'plugins.bundled': true });
+    const procs = await allRunning(s, ['flow-rss.mjs', 'echo', 'alarm', 'clock', 'github', 'notes']);
+    // rss is served by the folder's copy; the bundled rss was refused as a duplicate of it.
+    expect(procs['flow-rss.mjs'].status).toBe('running');
+    expect(procs.rss?.status).toBe('failed');
+    expect(procs.rss.lastError ?? procs.rss.statusReason ?? '').toMatch(/duplicate module path.*flow-rss\.mjs keeps running/);
+    expect((await s.plugins()).filter((p) => p.modulePath === modulePath('rss'))).toHaveLength(1);
+  });
+});

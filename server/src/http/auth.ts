@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError, forbidden, unauthorized } from '../errors.js';
+import { FlowError, forbidden, unauthorized } from '../errors.js';
 import type { UserService } from '../services/user.js';
 import type { ClientService } from '../services/client.js';
 import type { ApplicationService } from '../services/application.js';
@@ -49,7 +49,7 @@ export type AuthKind = 'client' | 'admin' | 'application';
 export class Auth {
   constructor(private readonly deps: AuthDeps) {}
 
-  /** Resolves credentials for `kind`; throws the 401/403 HttpError. Usable outside Koa (websockets). */
+  /** Resolves credentials for `kind`; throws the 401/403 FlowError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
     const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
     const token = creds.token;
@@ -79,7 +79,7 @@ export class Auth {
     try {
       return await this.check('client', creds);
     } catch (err) {
-      if (err instanceof HttpError && err.status < 500) return undefined;
+      if (err instanceof FlowError && err.status < 500) return undefined;
       throw err;
     }
   }

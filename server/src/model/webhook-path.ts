@@ -1,5 +1,3 @@
-import type { PluginConfRecord } from './plugin-conf.js';
-
 /**
  * Where a plugin instance's webhooks live: `/plugin/<conf id>/custom/<conf token>/<the
  * plugin's own path>`. Defined once here: the route, the base path plugins are told, CORS's
@@ -10,7 +8,7 @@ import type { PluginConfRecord } from './plugin-conf.js';
 export const WEBHOOK_ROUTE = '/plugin/:id/custom/:token{/*rest}';
 
 /** The base path a plugin is told for an instance (`webhookBasePath` in the protocol), with its trailing slash. */
-export const webhookBasePath = (conf: Pick<PluginConfRecord, 'id' | 'token'>): string => `/plugin/${conf.id}/custom/${conf.token}/`;
+export const webhookBasePath = (conf: { id: number | string; token: string }): string => `/plugin/${conf.id}/custom/${conf.token}/`;
 
 /**
  * A webhook path up to (not including) the token; repeated slashes too, since cleanPath()

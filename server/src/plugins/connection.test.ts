@@ -47,7 +47,7 @@ describe('PluginConnection', () => {
     plugin.onRequest(InstanceEnable.method, () => new ResponseError(ErrorCodes.PluginError, 'no token configured'));
     await expect(host.request(InstanceEnable, { instanceId: '1' }, { timeoutMs: 1000 })).rejects.toMatchObject({
       code: 'FLOW_ERR_PLUGIN_REJECTED',
-      wireCode: ErrorCodes.PluginError,
+      data: { wireCode: ErrorCodes.PluginError },
       message: 'no token configured',
     });
   });
@@ -57,7 +57,7 @@ describe('PluginConnection', () => {
     open = host;
     // vscode-jsonrpc turns $/cancelRequest into the handler's cancellation token.
     plugin.onRequest(Ping.method, (_params, token) => new Promise(() => token.onCancellationRequested(() => cancels.push('cancelled'))));
-    await expect(host.request(Ping, {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_TIMEOUT', wireCode: ErrorCodes.Timeout, data: { timeoutMs: 50 } });
+    await expect(host.request(Ping, {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_TIMEOUT', data: { wireCode: ErrorCodes.Timeout, data: { timeoutMs: 50 } } });
     await waitUntil(() => cancels.length === 1);
     expect(host.inFlight).toBe(0);
   });
@@ -75,7 +75,7 @@ describe('PluginConnection', () => {
     // Once the plugin is working on it (a cancel that overtakes the request is dropped unseen by vscode-jsonrpc).
     await waitUntil(() => started);
     abort.abort();
-    await expect(call).rejects.toMatchObject({ wireCode: ErrorCodes.RequestCancelled });
+    await expect(call).rejects.toMatchObject({ data: { wireCode: ErrorCodes.RequestCancelled } });
     await waitUntil(() => cancels.length === 1);
   });
 
@@ -86,7 +86,7 @@ describe('PluginConnection', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(host.inFlight).toBe(3);
     host.close('the plugin crashed: exited with code 1');
-    for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED', wireCode: ErrorCodes.TransportClosed, message: 'the plugin crashed: exited with code 1' });
+    for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED', data: { wireCode: ErrorCodes.TransportClosed }, message: 'the plugin crashed: exited with code 1' });
     await expect(host.request(Ping, {}, { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED' });
     host.close('twice is fine');
   });

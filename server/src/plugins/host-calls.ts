@@ -13,7 +13,7 @@ import {
   type RequestDefinition,
 } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { HttpError } from '../errors.js';
+import { FlowError } from '../errors.js';
 import type { HostCallContext } from './handlers/context.js';
 import { kvDelete, kvGet, kvList, kvSet } from './handlers/kv.js';
 import { logWrite } from './handlers/log-write.js';
@@ -84,9 +84,11 @@ export class HostCalls {
       return await (LARGE_ANSWERS.has(method) ? session.largeAnswer(run) : run());
     } catch (err) {
       if (err instanceof ResponseError) throw err;
-      // Service errors (e.g. 404 "application does not exist") reach the plugin as its error text.
-      const message = err instanceof HttpError && err.expose ? err.message : 'internal server error';
-      if (!(err instanceof HttpError)) session.log.error({ err, method }, 'plugin call failed in the host');
+      // The plugin edge of the error model: a service's error (e.g. 404 "application does not
+      // exist") reaches the plugin as its text; anything unexposed is logged here, once.
+      const exposed = err instanceof FlowError && err.expose;
+      if (!exposed) session.log.error({ err, method }, 'plugin call failed in the host');
+      const message = exposed ? err.message : 'internal server error';
       throw new ResponseError(ErrorCodes.PluginError, message);
     }
   }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ErrorCodes, Exit, Initialize, Initialized, InstanceCreate, Ping, Shutdown, createStreamTransport, type RequestDefinition } from '@flow/protocol';
 import { createLogger } from '../log.js';
-import { PluginCallError } from './connection.js';
+import { pluginCallError } from './connection.js';
 import type { DiscoveredPlugin } from './discovery.js';
 import { LogBudget } from './log-budget.js';
 import { PidFile } from './orphans.js';
@@ -111,7 +111,7 @@ function launch(opts: { ports?: Partial<SessionPorts>; settings?: Partial<Sessio
       },
       hostRequest: async () => ({}),
       hostNotification: () => undefined,
-      notRunning: () => new PluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', 'not running', ErrorCodes.TransportClosed),
+      notRunning: () => pluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', 'not running', ErrorCodes.TransportClosed),
       ...opts.ports,
     },
   });

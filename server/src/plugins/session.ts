@@ -1,83 +1,24 @@
-import {
-  ErrorCodes,
-  Exit,
-  FramingError,
-  createStreamTransport,
-  Initialize,
-  Initialized,
-  Ping,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  Shutdown,
-  isCapability,
-  negotiateVersion,
-  type Capability,
-  type IncompatibleVersionData,
-  type NotificationDefinition,
-  type ParamsOf,
-  type PluginInfo,
-  type RequestDefinition,
-  type ResultOf,
-} from '@flow/protocol';
-import type { MessageReader } from 'vscode-jsonrpc/node';
+import { ErrorCodes, Exit, Initialized, Ping, Shutdown, isCapability, type Capability, type NotificationDefinition, type ParamsOf, type PluginInfo, type RequestDefinition, type ResultOf } from '@flow/protocol';
 import type { Logger } from '../log.js';
-import { PluginCallError, PluginConnection, isPluginCallError, type CancelSignal } from './connection.js';
-import { checkProtocolRange, diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
+import { pluginCallError, type CancelSignal, type PluginCallError, type PluginConnection } from './connection.js';
+import { connect } from './connect.js';
+import { diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
 import { pluginEnv } from './env.js';
-import { LogBudget } from './log-budget.js';
+import { handshake, protocolRangeProblem } from './handshake.js';
+import { Liveness } from './liveness.js';
+import type { LogBudget } from './log-budget.js';
 import type { PidFile } from './orphans.js';
 import { PluginProcess, type ProcessHandle, type Spawner } from './process.js';
-import { SessionRecorder } from './recorder.js';
 import { Redactor } from './redactor.js';
+import type { SessionDeps as Deps, SessionEnd, SessionPhase, InstanceState, SessionPorts as Ports } from './session-contract.js';
 import type { SessionSettings } from './settings.js';
-import { StdinBacklog } from './stdin-backlog.js';
+import type { StdinBacklog } from './stdin-backlog.js';
 
-/** What a session needs from around it. */
-export interface SessionPorts {
-  /** After a successful handshake: undefined to go on, or why this plugin may not run (duplicate module path). */
-  claim(session: PluginSession): Promise<string | undefined>;
-  /** Creates, configures and enables the instances on the fresh process. */
-  bringUp(session: PluginSession): Promise<void>;
-  hostRequest(session: PluginSession, method: string, params: unknown): Promise<unknown>;
-  hostNotification(session: PluginSession, method: string, params: unknown): void;
-  /** The error for a call this session cannot take: it names the plugin's state as its supervisor shows it. */
-  notRunning(): PluginCallError;
-}
-
-export interface SessionDeps {
-  plugin: DiscoveredPlugin;
-  settings: SessionSettings;
-  ports: SessionPorts;
-  pids: PidFile;
-  /** The plugin's logger (tagged with its entry name). */
-  log: Logger;
-  /** The plugin's webhook tokens, masked in everything it writes; shared by its sessions (same tokens every launch). */
-  tokens: Set<string>;
-  /** Bounds the plugin's `log/write` lines in the server log; shared by its sessions, so a restart does not refill it. */
-  logBudget: LogBudget;
-  /** PluginProcess.spawn unless a test hands in a fake process. */
-  spawn?: Spawner;
-}
-
-/** How a session ended: the supervisor decides what comes next from this alone. */
-export type SessionEnd =
-  | { kind: 'stopped' }
-  | { kind: 'incompatible' | 'refused'; reason: string }
-  /** `detail`: the reason with a diagnosis of the executable; `stderr`: "; last stderr: …" or "". */
-  | { kind: 'crashed'; reason: string; detail: string; stderr: string };
-
-/** Handshaking and bringing up instances show as `starting`. */
-export type SessionPhase = 'handshaking' | 'bringing-up' | 'running';
-
-/** What the host knows about one instance on this session's process. */
-export interface InstanceState {
-  userId: number;
-  /** `instance/enable` succeeded on this process (and no disable since). */
-  enabled: boolean;
-}
+export type { InstanceState, SessionEnd, SessionPhase } from './session-contract.js';
+export type SessionPorts = Ports<PluginSession>;
+export type SessionDeps = Deps<PluginSession>;
 
 const STDERR_IN_REASON = 5;
-/** How long a failed handshake waits for the process's exit before it reports the failure itself. */
-const EXIT_GRACE_MS = 200;
 
 /**
  * One launch of a plugin: its process, connection, handshake result and live instances. It is
@@ -117,7 +58,7 @@ export class PluginSession {
   private conn: PluginConnection | undefined;
   private backlog: StdinBacklog | undefined;
   private spawned: Promise<void> = Promise.resolve();
-  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly liveness: Liveness;
   private finish: (end: SessionEnd) => void = () => undefined;
   private claimDone: () => void = () => undefined;
 
@@ -130,6 +71,8 @@ export class PluginSession {
     this.logBudget = deps.logBudget;
     this.spawnProcess = deps.spawn ?? PluginProcess.spawn;
     this.redactor = new Redactor(deps.tokens);
+    const pingMs = this.settings.timeoutFor(Ping);
+    this.liveness = new Liveness(this.settings.pingIntervalMs, () => this.call(Ping, {}), () => this.crash(`did not answer ping within ${pingMs} ms`));
     this.ended = new Promise((resolve) => (this.finish = resolve));
     this.claimed = new Promise((resolve) => (this.claimDone = resolve));
   }
@@ -170,7 +113,7 @@ export class PluginSession {
     const refused = this.checkBacklog();
     if (refused) return Promise.reject(refused);
     if (def.capability && !this.capabilities.has(def.capability)) {
-      return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', `the plugin does not support ${def.capability}`, ErrorCodes.NotSupported));
+      return Promise.reject(pluginCallError('FLOW_ERR_PLUGIN_REJECTED', `the plugin does not support ${def.capability}`, ErrorCodes.NotSupported));
     }
     return conn.request(def, params, { timeoutMs: opts.timeoutMs ?? this.settings.timeoutFor(def), signal: opts.signal });
   }
@@ -205,7 +148,7 @@ export class PluginSession {
       return;
     }
     this.ending = { kind: 'stopped' };
-    this.stopPing();
+    this.liveness.stop();
     await this.spawned;
     const { proc, conn } = this;
     if (conn && !conn.closed && proc?.running) {
@@ -239,8 +182,19 @@ export class PluginSession {
     await this.spawned;
     const conn = this.conn;
     if (!conn || this.ending) return;
-    const result = await this.handshake(conn);
-    if (!result || this.ending) return;
+    const outcome = await handshake(conn, this.proc!, this.settings, () => this.ending !== undefined);
+    if (outcome.kind === 'incompatible') {
+      this.info = outcome.info;
+      await this.giveUp('incompatible', outcome.reason);
+      return;
+    }
+    if (outcome.kind === 'failed') {
+      this.crash(outcome.reason);
+      await this.ended;
+      return;
+    }
+    if (outcome.kind === 'gone' || this.ending) return;
+    const { result } = outcome;
     this.info = result.info;
     this.protocolVersion = result.protocolVersion;
     this.capabilities = new Set(result.capabilities.filter(isCapability));
@@ -263,42 +217,7 @@ export class PluginSession {
     }
     if (this.ending || conn.closed) return;
     this.phase = 'running';
-    this.schedulePing();
-  }
-
-  /** `initialize`; undefined when the session ended instead (the failure is reported by then or by the exit). */
-  private async handshake(conn: PluginConnection): Promise<ResultOf<typeof Initialize> | undefined> {
-    const proc = this.proc!;
-    let result: ResultOf<typeof Initialize>;
-    try {
-      result = await conn.request(
-        Initialize,
-        { protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS], host: { name: 'flow', version: this.settings.hostVersion }, limits: this.settings.limits },
-        { timeoutMs: this.settings.handshakeTimeoutMs },
-      );
-    } catch (err) {
-      if (this.ending) return undefined;
-      if (isPluginCallError(err) && err.wireCode === ErrorCodes.IncompatibleVersion) {
-        const data = err.data as Partial<IncompatibleVersionData> | undefined;
-        const theirs = Array.isArray(data?.pluginVersions) ? data.pluginVersions.join(', ') : 'unknown';
-        await this.giveUp('incompatible', `protocol version mismatch: the plugin speaks ${theirs}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-        return undefined;
-      }
-      if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') return undefined; // the exit handler reports it
-      // A plugin that dies at once fails the first write (EPIPE) before its exit is seen; its
-      // exit status says more, and the exit handler reports it.
-      if ((await proc.waitExit(EXIT_GRACE_MS)) || this.ending) return undefined;
-      const timedOut = isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT';
-      this.crash(timedOut ? `did not complete the handshake within ${this.settings.handshakeTimeoutMs} ms (plugins.handshaketimeoutms)` : `failed the handshake: ${(err as Error).message}`);
-      await this.ended;
-      return undefined;
-    }
-    if (!negotiateVersion([result.protocolVersion]) || !SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
-      this.info = result.info;
-      await this.giveUp('incompatible', `protocol version mismatch: the plugin picked ${result.protocolVersion}, this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-      return undefined;
-    }
-    return result;
+    this.liveness.start();
   }
 
   /** Spawns the process and wires its connection; a stop during the spawn leaves only the process (stop() ends it). */
@@ -316,62 +235,14 @@ export class PluginSession {
       this.crash(this.info ? how : `${how} before the handshake`, false);
     });
     if (this.ending) return;
-    const log = proc.pid === undefined ? this.log : this.log.child({ pid: proc.pid });
-    const recorder = SessionRecorder.open(settings.recordingDir ?? '', { name: plugin.name, command: [plugin.command, ...plugin.args], pid: proc.pid, knownSecrets: () => this.redactor.known() }, log);
-    const transport = createStreamTransport(proc.stdout, proc.stdin, { maxFrameBytes: settings.limits.maxFrameBytes });
-    const { reader, writer } = recorder ? recorder.tap(transport, proc.stdin) : transport;
-    if (recorder) void proc.exited.then((exit) => recorder.exit(exit.code, exit.signal));
-    const conn = new PluginConnection(
-      reader,
-      writer,
-      (method, params) => this.ports.hostRequest(this, method, params),
-      (method, params) => this.ports.hostNotification(this, method, params),
-      {
-        pause: () => {
-          log.warn('plugin has over 4096 requests to the host unanswered; reading its output is paused until they are served');
-          proc.stdout.pause();
-        },
-        resume: () => proc.stdout.resume(),
-      },
-    );
+    const { conn, backlog } = connect(proc, { plugin, settings, log: this.log, redactor: this.redactor }, {
+      request: (method, params) => this.ports.hostRequest(this, method, params),
+      notification: (method, params) => this.ports.hostNotification(this, method, params),
+      broken: (reason) => this.crash(reason),
+      ending: () => this.ending !== undefined,
+    });
     this.conn = conn;
-    this.backlog = new StdinBacklog(proc, 2 * settings.limits.maxFrameBytes, settings.timeoutFor(Ping));
-    this.watchOutput(reader, conn, proc, log);
-  }
-
-  /** What the plugin's stdout may do besides carrying frames: close, or break the framing. */
-  private watchOutput(reader: MessageReader, conn: PluginConnection, proc: ProcessHandle, log: Logger): void {
-    // stdout closed: normally the exit follows at once and reports the exit code; a plugin that
-    // closed its stdout and kept running could never answer again, so it is treated as a crash.
-    reader.onClose(() => {
-      setTimeout(() => {
-        if (proc.running) this.crash('closed its stdout but kept running');
-      }, this.settings.stopStepMs).unref();
-    });
-    const badFrames = new LogBudget(10, 100);
-    reader.onError((error) => {
-      if (this.ending) return;
-      if (error instanceof FramingError && error.code === ErrorCodes.FrameTooLarge) {
-        log.warn({ reason: error.message }, 'plugin sent an oversized frame; skipped');
-        const size = error.data as { frameBytes: number; limitBytes: number };
-        if (!error.respond && error.id !== null) conn.oversizedAnswer(error.id, size.frameBytes, size.limitBytes);
-        return;
-      }
-      // A well-framed frame with bad content (not JSON, not JSON-RPC, another charset): the
-      // transport answered it and the stream is still in step, so spec 2.5 applies: keep serving.
-      // Within a budget (a burst of 100, then 10/s): past it the plugin sends little else, and
-      // each one costs a log line and an answer it may never read; it is restarted below.
-      if (error instanceof FramingError && error.respond && badFrames.take(() => undefined)) {
-        log.warn({ reason: this.redactor.redact(error.message) }, 'plugin sent an invalid frame; answered it with an error');
-        return;
-      }
-      // stdout belongs to the protocol: anything else there means a stray print, and the
-      // stream can no longer be trusted (hashicorp/go-plugin#164). Log the bytes and restart.
-      // The excerpt is whatever the plugin printed: mask secrets in it like any plugin output.
-      const what = this.redactor.redact(error.message);
-      log.error(`plugin broke the protocol on stdout: ${what}; restarting it`);
-      this.crash(`broke the protocol on stdout: ${what}`);
-    });
+    this.backlog = backlog;
   }
 
   /**
@@ -382,7 +253,7 @@ export class PluginSession {
     const found = this.backlog?.check();
     if (!found || found.state === 'ok') return undefined;
     if (found.state === 'refused') {
-      return new PluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${this.name} is not reading its input (${found.bytes} bytes waiting); try again shortly`, ErrorCodes.TransportClosed);
+      return pluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${this.name} is not reading its input (${found.bytes} bytes waiting); try again shortly`, ErrorCodes.TransportClosed);
     }
     const reason = `stopped reading its stdin (${found.bytes} bytes waiting for over ${this.backlog!.graceMs} ms)`;
     this.log.error(`plugin ${reason}; restarting it`);
@@ -399,7 +270,7 @@ export class PluginSession {
   private crash(reason: string, kill = true): void {
     if (this.ending) return;
     this.ending = { kind: 'crashed', reason };
-    this.stopPing();
+    this.liveness.stop();
     if (kill) this.proc?.signal('SIGKILL');
     this.conn?.close(`the plugin crashed: ${reason}`);
     this.instances.clear();
@@ -428,37 +299,5 @@ export class PluginSession {
     // The end is reported once the process is gone: "failed" never shows a live pid.
     await this.proc?.terminate(this.settings.stopStepMs);
     this.finish({ kind, reason });
-  }
-
-  private schedulePing(): void {
-    if (this.settings.pingIntervalMs <= 0) return;
-    this.pingTimer = setTimeout(async () => {
-      if (this.ending) return;
-      try {
-        await this.call(Ping, {});
-      } catch (err) {
-        if (this.ending) return;
-        if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT') {
-          this.crash(`did not answer ping within ${this.settings.timeoutFor(Ping)} ms`);
-          return;
-        }
-      }
-      this.schedulePing();
-    }, this.settings.pingIntervalMs);
-    this.pingTimer.unref();
-  }
-
-  private stopPing(): void {
-    clearTimeout(this.pingTimer);
-    this.pingTimer = undefined;
-  }
-}
-
-/** The manifest's `protocol` range, checked before anything is spawned; undefined when it fits. */
-function protocolRangeProblem(plugin: DiscoveredPlugin): string | undefined {
-  try {
-    return checkProtocolRange(plugin.protocol);
-  } catch (err) {
-    return (err as Error).message;
   }
 }

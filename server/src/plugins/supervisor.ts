@@ -1,7 +1,7 @@
 import { ErrorCodes, type Capability, type PluginInfo } from '@flow/protocol';
 import type { Logger } from '../log.js';
 import type { PluginStatus } from '../model/plugin.js';
-import { PluginCallError } from './connection.js';
+import { pluginCallError, type PluginCallError } from './connection.js';
 import type { DiscoveredPlugin } from './discovery.js';
 import { LogBudget } from './log-budget.js';
 import type { SessionDeps, SessionEnd, SessionPhase, SessionPorts } from './session.js';
@@ -157,7 +157,7 @@ export class PluginSupervisor<S extends SupervisedSession = SupervisedSession> {
     const name = this.info?.name ?? this.plugin.name;
     const status = this.status;
     const why = this.statusReason ? `: ${this.statusReason}` : '';
-    return new PluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${name} is ${status === 'stopped' ? 'not running' : status}${why}`, ErrorCodes.TransportClosed);
+    return pluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${name} is ${status === 'stopped' ? 'not running' : status}${why}`, ErrorCodes.TransportClosed);
   }
 
   private launch(): Promise<void> {

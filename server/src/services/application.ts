@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ApplicationRecord } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
@@ -75,12 +75,12 @@ export class ApplicationService {
         lastUsed: null,
         sortKey: input.sortKey ?? '',
       }),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */
   setInternal(id: number, internal: boolean): Promise<ApplicationRecord> {
-    return this.deps.applications.update(id, { internal }).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.applications.update(id, { internal });
   }
 
   /** PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when given. */
@@ -92,7 +92,7 @@ export class ApplicationService {
       defaultPriority: input.defaultPriority ?? 0,
     };
     if (input.sortKey) patch.sortKey = input.sortKey;
-    return this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.applications.update(id, patch);
   }
 
   /** Deletes the application and its messages. 400 "cannot delete internal application". */
@@ -101,8 +101,7 @@ export class ApplicationService {
     const removed = await this.deps.applications
       .delete(id, (cur) => {
         if (cur.internal) throw badRequest('cannot delete internal application');
-      })
-      .catch((err) => Promise.reject(mapStoreError(err)));
+      });
     if (removed.image) await this.removeFile(removed.image);
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('applicationDeleted', { application: removed });
@@ -129,7 +128,7 @@ export class ApplicationService {
       if (before.image) await this.removeFile(before.image);
     } catch (err) {
       await this.removeFile(name);
-      throw mapStoreError(err);
+      throw err;
     }
     return updated;
   }
@@ -138,7 +137,7 @@ export class ApplicationService {
   async removeImage(userId: number, id: number): Promise<ApplicationRecord> {
     const app = this.requireOwned(userId, id);
     if (!app.image) throw badRequest(`app with id ${id} does not have a customized image`);
-    const updated = await this.deps.applications.update(id, { image: '' }).catch((err) => Promise.reject(mapStoreError(err)));
+    const updated = await this.deps.applications.update(id, { image: '' });
     await this.removeFile(app.image);
     return updated;
   }

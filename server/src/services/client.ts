@@ -1,4 +1,4 @@
-import { mapStoreError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ClientRecord } from '../model/client.js';
 import type { ClientStore } from '../store/client.js';
@@ -35,18 +35,18 @@ export class ClientService {
   create(userId: number, name: string): Promise<ClientRecord> {
     return withFreshToken(newClientToken, (token) =>
       this.deps.clients.create({ userId, token, name, lastUsed: null }),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
   }
 
   async rename(userId: number, id: number, name: string): Promise<ClientRecord> {
     this.requireOwned(userId, id);
-    return this.deps.clients.update(id, { name }).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.clients.update(id, { name });
   }
 
   /** Deletes the client; `clientDeleted` lets the stream hub close the websockets opened with its token. */
   async delete(userId: number, id: number): Promise<ClientRecord> {
     this.requireOwned(userId, id);
-    const removed = await this.deps.clients.delete(id).catch((err) => Promise.reject(mapStoreError(err)));
+    const removed = await this.deps.clients.delete(id);
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('clientDeleted', { client: removed });
     return removed;

@@ -1,4 +1,4 @@
-import { mapStoreError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ApplicationRecord } from '../model/application.js';
 import type { MessageRecord } from '../model/message.js';
@@ -60,12 +60,7 @@ export class MessageService {
       }
       return [];
     };
-    let message: MessageRecord;
-    try {
-      message = await this.deps.messages.create(record, touch);
-    } catch (err) {
-      throw mapStoreError(err);
-    }
+    const message = await this.deps.messages.create(record, touch);
     this.deps.bus.emitSafe('messageCreated', { message, application: this.deps.applications.get(application.id) ?? application });
     return message;
   }

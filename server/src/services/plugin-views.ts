@@ -1,5 +1,5 @@
 import { CAPABILITIES } from '@flow/protocol';
-import { HttpError } from '../errors.js';
+import { FlowError } from '../errors.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { PluginCallError } from '../plugins/connection.js';
@@ -13,13 +13,13 @@ import type { Plugin } from '../plugins/host.js';
  * `anonymous` (webhook callers): the plugin's state only, never why: the exit status and
  * stderr lines in the reason are for the user and the admin endpoint.
  */
-export function pluginUnavailable(sup: Plugin, cause: 'starting' | 'not-running' | PluginCallError, anonymous = false): HttpError {
+export function pluginUnavailable(sup: Plugin, cause: 'starting' | 'not-running' | PluginCallError, anonymous = false): FlowError {
   const name = sup.info?.name ?? sup.plugin.name;
-  const options = { expose: true, cause: typeof cause === 'string' ? undefined : cause };
-  if (cause === 'starting') return new HttpError(503, `plugin ${name} is starting; try again shortly`, options);
-  if (anonymous) return new HttpError(503, `plugin ${name} is not available (${sup.status})`, options);
-  if (cause === 'not-running') return new HttpError(503, sup.notRunning().message, options);
-  return new HttpError(503, `the plugin is not available: ${cause.message}`, options);
+  const unavailable = (message: string) => new FlowError('FLOW_ERR_PLUGIN_NOT_RUNNING', message, { cause: typeof cause === 'string' ? undefined : cause });
+  if (cause === 'starting') return unavailable(`plugin ${name} is starting; try again shortly`);
+  if (anonymous) return unavailable(`plugin ${name} is not available (${sup.status})`);
+  if (cause === 'not-running') return unavailable(sup.notRunning().message);
+  return unavailable(`the plugin is not available: ${cause.message}`);
 }
 
 /** GET /plugin's item. `admin`: the caller may read the plugin's stderr lines in its status (they may hold any user's data). */

@@ -1,5 +1,5 @@
 import { ConfigValidateAndSet, DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
-import { HttpError, badRequest, notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { parseYamlBounded } from '../parse/bounded.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -157,7 +157,7 @@ export class PluginService {
       } catch (err) {
         this.instances.trackSecrets(session, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
-        throw this.httpError(sup, err);
+        throw this.callFailed(sup, err);
       }
       await this.deps.confs.update(conf.id, { config: text });
       this.instances.trackSecrets(session, conf.id, text);
@@ -183,7 +183,7 @@ export class PluginService {
     try {
       return (await session.call(DisplayGet, { instanceId, location: loc })).markdown;
     } catch (err) {
-      throw this.httpError(sup, err);
+      throw this.callFailed(sup, err);
     }
   }
 
@@ -208,12 +208,12 @@ export class PluginService {
       return await session.call(WebhookRequest, params, { signal });
     } catch (err) {
       // The HTTP client sees the status; the administrator needs the plugin's side in the log.
-      if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.wireCode === ErrorCodes.Timeout))) {
+      if (isPluginCallError(err) && (err.code === 'FLOW_ERR_PLUGIN_BAD_RESPONSE' || (err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && err.data.wireCode === ErrorCodes.Timeout))) {
         sup.log.warn({ instanceId, reason: session.redactor.redact(err.message) }, 'webhook failed');
       }
       // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
       const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !session.connected || sup.status !== 'running';
-      throw this.httpError(sup, err, gone);
+      throw this.callFailed(sup, err, gone);
     }
   }
 
@@ -241,7 +241,7 @@ export class PluginService {
       try {
         await session.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
-        throw this.httpError(sup, err);
+        throw this.callFailed(sup, err);
       }
       const state = session.instances.get(instanceId);
       if (state) state.enabled = enabled;
@@ -277,18 +277,12 @@ export class PluginService {
     return { session, instanceId };
   }
 
-  /** Plugin call failures as HTTP: the plugin said no → 500 with its text (Gotify); no answer → 504; gone → 503. */
-  private httpError(sup: Plugin, err: unknown, anonymous = false): unknown {
-    if (!isPluginCallError(err)) return err;
-    switch (err.code) {
-      case 'FLOW_ERR_PLUGIN_REJECTED':
-        return new HttpError(500, err.message, { expose: true, cause: err });
-      case 'FLOW_ERR_PLUGIN_TIMEOUT':
-        return new HttpError(504, err.message, { expose: true, cause: err });
-      case 'FLOW_ERR_PLUGIN_BAD_RESPONSE':
-        return new HttpError(502, err.message, { expose: true, cause: err });
-      default:
-        return pluginUnavailable(sup, err, anonymous);
-    }
+  /**
+   * A failed plugin call keeps its kind (the plugin said no → 500 with its text, as Gotify; no
+   * answer → 504; a bad answer → 502); only "gone" is rephrased, by the one 503 builder.
+   */
+  private callFailed(sup: Plugin, err: unknown, anonymous = false): unknown {
+    return isPluginCallError(err) && err.status === 503 ? pluginUnavailable(sup, err, anonymous) : err;
   }
+
 }

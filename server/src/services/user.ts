@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
+import { FlowError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { UserRecord } from '../model/user.js';
 import type { UserStore } from '../store/user.js';
@@ -30,7 +30,7 @@ function wellFormed(field: string, value: string): void {
 
 /**
  * Users: creation, updates, the last-admin rule, deletion with its cascade, and password checks.
- * Errors are HttpErrors carrying Gotify's status and text.
+ * Errors are FlowErrors with Gotify's text; the HTTP edge gives them Gotify's status.
  */
 export class UserService {
   /** sha256(id, name, password, hash) → expiry. The hash is part of the key, so a password change misses. */
@@ -70,16 +70,11 @@ export class UserService {
     wellFormed('pass', input.pass);
     if (this.deps.users.getByName(input.name)) throw badRequest('username already exists');
     const passHash = await this.hashPassword(input.pass);
-    let user: UserRecord;
-    try {
-      user = await this.deps.users.create({ name: input.name, passHash, admin: input.admin });
-    } catch (err) {
-      throw mapStoreError(err);
-    }
+    const user = await this.deps.users.create({ name: input.name, passHash, admin: input.admin });
     try {
       await this.deps.bus.emit('userAdded', { user });
     } catch (err) {
-      throw new HttpError(500, (err as Error).message ?? String(err), { expose: true, cause: err });
+      throw new FlowError('FLOW_ERR_INTERNAL', (err as Error).message ?? String(err), { expose: true, cause: err });
     }
     return user;
   }
@@ -99,27 +94,19 @@ export class UserService {
     wellFormed('name', input.name);
     if (input.pass) wellFormed('pass', input.pass);
     const passHash = input.pass ? await this.hashPassword(input.pass) : undefined;
-    try {
-      const next = await this.deps.users.update(id, (cur) => {
-        if (cur.admin && !input.admin && this.deps.users.countAdmins() === 1) throw badRequest('cannot delete last admin');
-        return { ...cur, name: input.name, admin: input.admin, passHash: passHash ?? cur.passHash };
-      });
-      if (passHash) this.verified.clear();
-      return next;
-    } catch (err) {
-      throw mapStoreError(err);
-    }
+    const next = await this.deps.users.update(id, (cur) => {
+      if (cur.admin && !input.admin && this.deps.users.countAdmins() === 1) throw badRequest('cannot delete last admin');
+      return { ...cur, name: input.name, admin: input.admin, passHash: passHash ?? cur.passHash };
+    });
+    if (passHash) this.verified.clear();
+    return next;
   }
 
   /** POST /current/user/password. */
   async changePassword(id: number, pass: string): Promise<void> {
     wellFormed('pass', pass);
     const passHash = await this.hashPassword(pass);
-    try {
-      await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));
-    } catch (err) {
-      throw mapStoreError(err);
-    }
+    await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));
     this.verified.clear();
   }
 
@@ -139,14 +126,9 @@ export class UserService {
     try {
       await this.deps.bus.emit('userDeleting', { user });
     } catch (err) {
-      throw new HttpError(500, (err as Error).message ?? String(err), { expose: true, cause: err });
+      throw new FlowError('FLOW_ERR_INTERNAL', (err as Error).message ?? String(err), { expose: true, cause: err });
     }
-    let removed: UserRecord;
-    try {
-      removed = await this.deps.users.delete(id, lastAdmin);
-    } catch (err) {
-      throw mapStoreError(err);
-    }
+    const removed = await this.deps.users.delete(id, lastAdmin);
     this.verified.clear();
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('userDeleted', { user: removed });

@@ -46,6 +46,8 @@ const quietConfig = (data, plugins) => ({
   pluginsdir: plugins,
   'plugins.watch': false,
   'plugins.pingintervalseconds': 0,
+  // On a loaded machine the plugins may need more than the default 2 s to come up: wait for them.
+  'plugins.startwaitms': 60_000,
 });
 
 const RELAY_ONLY = process.argv[2] === '--relay-only';

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { DisplayGet, ErrorCodes, InstanceEnable, Ping, createStreamTransport } from '@flow/protocol';
 import { PluginConnection } from './connection.js';
@@ -21,11 +21,8 @@ function pair(): { host: PluginConnection; plugin: MessageConnection; cancels: u
   return { host, plugin, cancels, hostRequests };
 }
 
-/** Polls until `ok` holds; bounded so a regression fails instead of hanging. */
-async function waitUntil(ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(ok()).toBe(true);
-}
+/** Polls until `ok` holds (vi.waitFor, the suite's one polling helper for unit tests); bounded so a regression fails instead of hanging. */
+const waitUntil = (ok: () => boolean): Promise<void> => vi.waitFor(() => expect(ok()).toBe(true), { timeout: 5000, interval: 5 });
 
 describe('PluginConnection', () => {
   let open: PluginConnection | undefined;

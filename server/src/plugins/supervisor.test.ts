@@ -87,16 +87,21 @@ class FakeClock implements SupervisorClock {
 const plugin: DiscoveredPlugin = { name: 'fake', path: '/plugins/fake', kind: 'executable', command: '/plugins/fake', args: [], cwd: '/plugins', env: {}, signature: 'a' };
 const policy = { backoffBaseMs: 100, backoffMaxMs: 1000, crashLoopCount: 3, crashLoopWindowMs: 10_000 };
 
-function setup() {
+function setup(restartPolicy = policy) {
   const clock = new FakeClock();
   const sessions: FakeSession[] = [];
-  const sup = new PluginSupervisor<FakeSession>(plugin, policy, () => {
+  const sup = new PluginSupervisor<FakeSession>(plugin, restartPolicy, () => {
     const s = new FakeSession();
     sessions.push(s);
     return s;
   }, createLogger({ level: 'silent' }), clock);
   const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
-  return { clock, sessions, sup, tick };
+  /** Session `i` crashes; resolves once the supervisor has handled its end. */
+  const crash = async (i: number, reason: string) => {
+    sessions[i]!.crash(reason);
+    await tick();
+  };
+  return { clock, sessions, sup, tick, crash };
 }
 
 describe('PluginSupervisor', () => {
@@ -114,11 +119,10 @@ describe('PluginSupervisor', () => {
   });
 
   it('after a crash waits the backoff (base·2^(n-1), jitter from the clock) before the next session, and keeps the reason until one runs', async () => {
-    const { clock, sessions, sup, tick } = setup();
+    const { clock, sessions, sup, tick, crash } = setup();
     void sup.start();
     sessions[0]!.run();
-    sessions[0]!.crash('exited with code 1');
-    await tick();
+    await crash(0, 'exited with code 1');
     expect(sup.status).toBe('restarting');
     expect(sup.statusReason).toBe('exited with code 1');
     expect(sup.statusDetail).toBe('exited with code 1; last stderr: last words');
@@ -141,18 +145,15 @@ describe('PluginSupervisor', () => {
   });
 
   it('doubles the backoff per crash within the window and gives up (failed) at the crash limit', async () => {
-    const { clock, sessions, sup, tick } = setup();
+    const { clock, sessions, sup, tick, crash } = setup();
     void sup.start();
-    sessions[0]!.crash('boom 1');
-    await tick();
+    await crash(0, 'boom 1');
     expect(clock.pending).toBe(75);
     clock.advance(75);
-    sessions[1]!.crash('boom 2');
-    await tick();
+    await crash(1, 'boom 2');
     expect(clock.pending).toBe(150);
     clock.advance(150);
-    sessions[2]!.crash('boom 3');
-    await tick();
+    await crash(2, 'boom 3');
     expect(sup.status).toBe('failed');
     expect(sup.statusReason).toBe('crashed 3 times within 10 s: boom 3');
     expect(sup.statusDetail).toBe('crashed 3 times within 10 s: boom 3; last stderr: last words');
@@ -167,11 +168,10 @@ describe('PluginSupervisor', () => {
   });
 
   it('forgets crashes older than the window', async () => {
-    const { clock, sessions, sup, tick } = setup();
+    const { clock, sessions, sup, tick, crash } = setup();
     void sup.start();
     for (let i = 0; i < 5; i++) {
-      sessions[i]!.crash(`boom ${i}`);
-      await tick();
+      await crash(i, `boom ${i}`);
       expect(sup.status).toBe('restarting');
       // The next crash comes after the window: the history holds one crash each time.
       expect(clock.pending).toBe(75);
@@ -181,18 +181,11 @@ describe('PluginSupervisor', () => {
   });
 
   it('caps the backoff at backoffMaxMs', async () => {
-    const { clock, sessions, sup, tick } = setup();
-    const big = new PluginSupervisor<FakeSession>(plugin, { ...policy, crashLoopCount: 100, crashLoopWindowMs: 1e9 }, () => {
-      const s = new FakeSession();
-      sessions.push(s);
-      return s;
-    }, createLogger({ level: 'silent' }), clock);
-    void sup;
-    void big.start();
+    const { clock, sessions, sup, tick, crash } = setup({ ...policy, crashLoopCount: 100, crashLoopWindowMs: 1e9 });
+    void sup.start();
     const delays: number[] = [];
     for (let i = 0; i < 6; i++) {
-      sessions[i]!.crash('boom');
-      await tick();
+      await crash(i, 'boom');
       delays.push(clock.pending!);
       clock.advance(clock.pending!);
     }
@@ -200,7 +193,7 @@ describe('PluginSupervisor', () => {
   });
 
   it('an incompatible or refused session leaves the plugin incompatible / failed with no further session', async () => {
-    const { clock, sessions, sup, tick } = setup();
+    const { clock, sessions, sup, tick, crash } = setup();
     void sup.start();
     sessions[0]!.giveUp('incompatible', 'protocol version mismatch');
     await tick();
@@ -218,10 +211,9 @@ describe('PluginSupervisor', () => {
   });
 
   it('stop during the backoff starts nothing later; a crash while stopping starts nothing either', async () => {
-    const { clock, sessions, sup, tick } = setup();
+    const { clock, sessions, sup, tick, crash } = setup();
     void sup.start();
-    sessions[0]!.crash('boom');
-    await tick();
+    await crash(0, 'boom');
     expect(clock.pending).toBe(75);
     await sup.stop();
     expect(sup.status).toBe('stopped');
@@ -257,11 +249,10 @@ describe('PluginSupervisor', () => {
   });
 
   it('names the state in the error of a call it cannot take', async () => {
-    const { sessions, sup, tick } = setup();
+    const { sessions, sup, tick, crash } = setup();
     void sup.start();
     sessions[0]!.run();
-    sessions[0]!.crash('exited with code 3');
-    await tick();
+    await crash(0, 'exited with code 3');
     const err = sup.notRunning();
     expect(err.code).toBe('FLOW_ERR_PLUGIN_NOT_RUNNING');
     expect(err.message).toBe('plugin fake is restarting: exited with code 3');

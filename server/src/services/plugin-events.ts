@@ -1,25 +1,20 @@
 import { InstanceDestroy, InstanceDisable, MessageReceived } from '@flow/protocol';
 import type { EventBus } from '../events.js';
-import type { Logger } from '../log.js';
 import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import type { Plugin, PluginHost } from '../plugins/host.js';
 import type { PluginStorage } from '../plugins/storage.js';
-import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
-import type { PluginInstances } from './plugin-instances.js';
+import type { PluginInstances, PluginInstancesDeps } from './plugin-instances.js';
 
-export interface PluginEventsDeps {
-  confs: PluginConfStore;
-  users: { list(): UserRecord[] };
+export type PluginEventsDeps = Pick<PluginInstancesDeps, 'confs' | 'users' | 'log'> & {
   applications: Pick<ApplicationService, 'get' | 'list' | 'setInternal'>;
   bus: EventBus;
-  log: Logger;
   host: PluginHost;
   instances: PluginInstances;
   storage: PluginStorage;
-}
+};
 
 /**
  * What the plugins do when the rest of the server changes: a user added or deleted, a message

@@ -65,9 +65,34 @@ const rssMb = (pid) => {
 };
 
 // ---- child: startup ------------------------------------------------------------------------
+const PLUGIN_COUNT = 3;
+
+/**
+ * Resolves once every plugin process is up with one instance per user, and (when `enabled`) every
+ * instance enabled; checked on the host's own state every 20 ms, so the time measured includes
+ * instances that come up in the background after startFlow resolved. Rejects after `ms`.
+ */
+async function allInstancesUp(flow, { enabled, ms = 300_000 }) {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const sups = flow.app.services.plugins.host.list();
+    const complete =
+      sups.length === PLUGIN_COUNT &&
+      sups.every((sup) => sup.instances.size === USERS && (!enabled || [...sup.instances.values()].every((i) => i.enabled)));
+    if (complete) return;
+    if (performance.now() > deadline) {
+      const got = sups.map((sup) => `${sup.plugin.name}: ${sup.instances.size} instances, ${[...sup.instances.values()].filter((i) => i.enabled).length} enabled`);
+      throw new Error(`not every instance came up within ${ms} ms (${PLUGIN_COUNT} plugins × ${USERS} users expected; ${got.join('; ') || 'no plugin'})`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function startupChild(data, plugins) {
   const { startFlow } = await import('@flow/server');
-  const config = quietConfig(data, plugins);
+  // startFlow waits at most plugins.startwaitms (2 s by default) before listening; here it must
+  // wait for all 30,000 instances, and allInstancesUp checks that none is missing.
+  const config = { ...quietConfig(data, plugins), 'plugins.startwaitms': 600_000 };
 
   // Seed users straight into the store (bcrypt for 10,000 users would take minutes; nobody logs in).
   const seed = await startFlow({ config: { ...config, pluginsdir: path.join(data, 'empty') }, quiet: true });
@@ -77,12 +102,16 @@ async function startupChild(data, plugins) {
 
   let t0 = performance.now();
   let flow = await startFlow({ config, quiet: true });
+  await allInstancesUp(flow, { enabled: false });
   const cold = performance.now() - t0;
-  for (const conf of flow.app.store.pluginConfs.list()) await flow.app.store.pluginConfs.update(conf.id, { enabled: true });
+  const confs = flow.app.store.pluginConfs.list();
+  if (confs.length !== USERS * PLUGIN_COUNT) throw new Error(`${confs.length} plugin confs after the cold start, expected ${USERS * PLUGIN_COUNT}`);
+  for (const conf of confs) await flow.app.store.pluginConfs.update(conf.id, { enabled: true });
   await flow.close();
 
   t0 = performance.now();
   flow = await startFlow({ config, quiet: true });
+  await allInstancesUp(flow, { enabled: true });
   const warm = performance.now() - t0;
   // A plugin's instances and pid belong to its current session (before the redesign: to the supervisor).
   const procs = flow.app.services.plugins.host.list().map((sup) => ({
@@ -241,7 +270,8 @@ function reportStartup(startup) {
   for (const p of startup.procs) console.log(`  ${p.name.padEnd(8)} ${String(p.instances).padStart(6)} instances, RSS ${p.rssMb.toFixed(1)} MB (target < 100 MB)`);
   const failures = [];
   if (startup.warmMs >= 5000) failures.push('warm start took 5 s or more');
-  if (enabled !== total || total !== startup.users * startup.procs.length) failures.push(`only ${enabled}/${total} instances enabled`);
+  if (startup.procs.length !== PLUGIN_COUNT) failures.push(`${startup.procs.length} of ${PLUGIN_COUNT} plugins running`);
+  if (enabled !== total || total !== startup.users * PLUGIN_COUNT) failures.push(`only ${enabled}/${startup.users * PLUGIN_COUNT} instances enabled`);
   if (startup.procs.some((p) => !(p.rssMb < 100))) failures.push('a plugin process uses 100 MB or more');
   return failures;
 }

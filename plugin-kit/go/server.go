@@ -37,6 +37,22 @@ type server struct {
 
 	mu        sync.RWMutex
 	instances map[string]*instance
+
+	trimMu    sync.Mutex
+	trimTimer *time.Timer
+}
+
+// trimAfterBurst returns the memory of a burst of instance creations (the server creates one per
+// user at start, thousands at once) to the system once the burst is over: Go's collector would
+// otherwise keep the burst's garbage, about as much again as the live heap, resident.
+func (s *server) trimAfterBurst() {
+	s.trimMu.Lock()
+	defer s.trimMu.Unlock()
+	if s.trimTimer == nil {
+		s.trimTimer = time.AfterFunc(time.Second, debug.FreeOSMemory)
+		return
+	}
+	s.trimTimer.Reset(time.Second)
 }
 
 func newServer(info Info, newInstance func(UserContext) Plugin, capabilities []string, c *conn, log *stderrLog) *server {
@@ -277,6 +293,7 @@ func (s *server) createInstance(params json.RawMessage) (result interface{}, err
 	s.instances[inst.id] = inst
 	s.mu.Unlock()
 	created = true
+	s.trimAfterBurst()
 	return struct{}{}, nil
 }
 

@@ -11,6 +11,8 @@ function recordingHost(): ContextHost & { calls: Array<{ method: string; instanc
     logs,
     log: (...args) => void logs.push(args),
     requireCapability: () => undefined,
+    requireVersion: () => undefined,
+    speaks: () => false,
     async call(def: RequestDefinition, instanceId: string, params: Record<string, unknown>) {
       calls.push({ method: def.method, instanceId, params });
       if (def === KvGet) return { value: 'v' };

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { KvDelete, KvGet, KvList, KvSet, MessageSend, SendMessageParams, StorageLoad, StorageSave, type LogLevel, type RequestDefinition, type ResultOf } from '@flow/protocol';
+import { KvCompareAndSet, KvDelete, KvGet, KvIncrement, KvList, KvSet, MessageSend, SendMessageParams, StorageLoad, StorageSave, type LogLevel, type RequestDefinition, type ResultOf } from '@flow/protocol';
 import type { BlobStorage, InstanceContext, KeyValueStore, LogFields, Logger, OutgoingMessage } from './instance.js';
 
 /** What an instance's context needs from its session (serve.ts): one per session, shared by every instance. */
@@ -10,6 +10,10 @@ export interface ContextHost {
   call<D extends RequestDefinition>(def: D, instanceId: string, params: Record<string, unknown>): Promise<ResultOf<D>>;
   /** Throws `<what> needs uses: ['<capability>'] in definePlugin` when the plugin did not declare it. */
   requireCapability(capability: 'messenger' | 'storager', what: string): void;
+  /** Throws `<what> needs protocol <since>` when the host agreed on an older version (spec §14). */
+  requireVersion(since: string, what: string): void;
+  /** Whether the agreed protocol version is at least `since`. */
+  speaks(since: string): boolean;
 }
 
 /**
@@ -112,7 +116,25 @@ export class KitContext implements InstanceContext {
           return (await host.call(KvDelete, instanceId, { key })).deleted;
         },
         async list(prefix) {
-          return (await host.call(KvList, instanceId, prefix === undefined ? {} : { prefix })).keys;
+          const base = prefix === undefined ? {} : { prefix };
+          // A 1.0 host answers every key at once; a 1.1 host pages (spec §7.12).
+          if (!host.speaks('1.1')) return (await host.call(KvList, instanceId, base)).keys;
+          const keys: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await host.call(KvList, instanceId, cursor === undefined ? base : { ...base, cursor });
+            keys.push(...page.keys);
+            cursor = page.nextCursor;
+          } while (cursor !== undefined);
+          return keys;
+        },
+        async compareAndSet(key, expected, value) {
+          host.requireVersion('1.1', 'ctx.kv.compareAndSet');
+          return host.call(KvCompareAndSet, instanceId, { key, expected, value });
+        },
+        async increment(key, delta = 1) {
+          host.requireVersion('1.1', 'ctx.kv.increment');
+          return (await host.call(KvIncrement, instanceId, { key, delta })).value;
         },
       };
     }

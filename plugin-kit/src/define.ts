@@ -13,6 +13,12 @@ export interface PluginOptions {
   uses?: readonly UsedCapability[];
   /** Top-level config keys whose values are secret: hosts redact them from logs and recordings. */
   secretKeys?: readonly string[];
+  /**
+   * A JSON Schema (draft 2020-12) of the config as the user writes it (protocol 1.1): a 1.1 host
+   * validates every config against it before `validateAndSetConfig` and shows each violation
+   * with its path; user interfaces may build a form from it. Keys with defaults should not be `required`.
+   */
+  configSchema?: Readonly<Record<string, unknown>>;
 }
 
 /** A validated plugin, ready for `runPlugin` or `createTestHost`. */
@@ -22,6 +28,7 @@ export interface PluginDefinition {
   /** Inferred from the instance class plus `uses`, in the protocol's canonical order. */
   readonly capabilities: readonly Capability[];
   readonly secretKeys: readonly string[];
+  readonly configSchema: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Method names on the instance prototype that make a capability. */
@@ -57,6 +64,12 @@ export function definePlugin(options: PluginOptions): PluginDefinition {
       throw new TypeError(`definePlugin: ${options.instance.name} has ${present.join(', ')} but not ${missing.join(', ')}; a ${capability} needs both`);
     }
   }
+  if (options.configSchema !== undefined && !capabilities.has('configurer')) {
+    throw new TypeError(`definePlugin: configSchema is given but ${options.instance.name} is not a configurer (defaultConfig + validateAndSetConfig)`);
+  }
+  if (options.configSchema !== undefined && (typeof options.configSchema !== 'object' || options.configSchema === null || Array.isArray(options.configSchema))) {
+    throw new TypeError('definePlugin: configSchema must be a JSON Schema object');
+  }
   for (const used of options.uses ?? []) {
     if (used !== 'messenger' && used !== 'storager') throw new TypeError(`definePlugin: uses: "${String(used)}" is not a host service; use 'messenger' or 'storager'`);
     capabilities.add(used);
@@ -66,5 +79,6 @@ export function definePlugin(options: PluginOptions): PluginDefinition {
     instance: options.instance,
     capabilities: Object.freeze(CAPABILITIES.filter((capability) => capabilities.has(capability))),
     secretKeys: Object.freeze([...(options.secretKeys ?? [])]),
+    configSchema: options.configSchema,
   });
 }

@@ -32,8 +32,15 @@ export interface KeyValueStore {
   set(key: string, value: string): Promise<void>;
   /** false when the key was not set. */
   delete(key: string): Promise<boolean>;
-  /** Keys starting with `prefix`, sorted. */
+  /** Keys starting with `prefix`, sorted (every page, on a 1.1 host). */
   list(prefix?: string): Promise<string[]>;
+  /**
+   * Atomic compare-and-set (protocol 1.1): sets `value` (null deletes) only if the key holds
+   * `expected` (null: not set). Resolves whether it swapped and the value the key now holds.
+   */
+  compareAndSet(key: string, expected: string | null, value: string | null): Promise<{ swapped: boolean; value: string | null }>;
+  /** Atomic increment (protocol 1.1) of a decimal integer value (unset counts as 0); resolves the new value. */
+  increment(key: string, delta?: number): Promise<number>;
 }
 
 /** A message to send as the instance's application. `title` and `priority` default to the application's. */

@@ -159,7 +159,7 @@ describe('runPlugin by hand', () => {
     expect(JSON.parse(stdout)).toEqual({
       info: { name: 'noisy', modulePath: 'github.com/flow/test/noisy', version: '0.0.1' },
       capabilities: ['webhooker'],
-      protocolVersions: ['1.0'],
+      protocolVersions: ['1.1'],
     });
   });
 

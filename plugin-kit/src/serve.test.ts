@@ -142,7 +142,7 @@ describe('servePlugin handshake', () => {
     host = await createTestHost(full, { handshake: false });
     const result = await host.initialize(['1.7', '1.0']);
     expect(result).toEqual({
-      protocolVersion: '1.0',
+      protocolVersion: '1.1',
       info: { name: 'full', modulePath: 'github.com/flow/test/full', version: '0.1.0' },
       capabilities: ['configurer', 'displayer', 'messenger', 'storager', 'webhooker', 'subscriber'],
     });
@@ -154,8 +154,8 @@ describe('servePlugin handshake', () => {
     host = await createTestHost(full, { handshake: false });
     const error = await rpcError(host.initialize(['2.0', '0.9']));
     expect(error.code).toBe(ErrorCodes.IncompatibleVersion);
-    expect(error.data).toEqual({ hostVersions: ['2.0', '0.9'], pluginVersions: ['1.0'] });
-    expect(error.message).toMatch(/host speaks 2.0, 0.9, this plugin speaks 1.0/);
+    expect(error.data).toEqual({ hostVersions: ['2.0', '0.9'], pluginVersions: ['1.1'] });
+    expect(error.message).toMatch(/host speaks 2.0, 0.9, this plugin speaks 1.1/);
     // Still not initialized: a working offer is accepted afterwards.
     expect((await rpcError(host.request('ping', {}))).code).toBe(ErrorCodes.NotInitialized);
     expect((await host.initialize(['1.0'])).protocolVersion).toBe('1.0');
@@ -303,11 +303,12 @@ describe('servePlugin config', () => {
     }
   });
 
-  it('answers a YAML syntax error with a one-line InvalidConfig and keeps the old config', async () => {
-    host = await createTestHost(full);
+  // A 1.0 host sends only the text: the kit parses it itself.
+  it('answers a YAML syntax error from a 1.0 host with a one-line InvalidConfig and keeps the old config', async () => {
+    host = await createTestHost(full, { protocolVersions: ['1.0'] });
     const instance = await host.createInstance();
     await instance.setConfig('greeting: hi');
-    const error = await rpcError(instance.setConfig('greeting: [unclosed'));
+    const error = await rpcError(host.request('config/validateAndSet', { instanceId: instance.id, config: 'greeting: [unclosed' }));
     expect(error.code).toBe(ErrorCodes.InvalidConfig);
     expect(error.message).toMatch(/^config is not valid YAML: .+/);
     expect(error.message).not.toContain('\n');
@@ -318,7 +319,23 @@ describe('servePlugin config', () => {
     host = await createTestHost(full);
     const instance = await host.createInstance();
     expect(await rpcError(instance.setConfig('greeting: ""'))).toMatchObject({ code: ErrorCodes.InvalidConfig, message: 'greeting must not be empty' });
-    expect(await rpcError(instance.setConfig('- a\n- b'))).toMatchObject({ code: ErrorCodes.InvalidConfig, message: 'config must be a mapping of keys to values, not a list' });
+    expect(await rpcError(host.request('config/validateAndSet', { instanceId: instance.id, config: '- a\n- b' }))).toMatchObject({
+      code: ErrorCodes.InvalidConfig,
+      message: 'config must be a mapping of keys to values, not a list',
+    });
+    // The test host, like the server, refuses a non-mapping before the plugin sees it (spec §7.6).
+    expect(await rpcError(instance.setConfig('- a\n- b'))).toMatchObject({ code: ErrorCodes.InvalidConfig, message: expect.stringMatching(/must be a YAML mapping/) });
+  });
+
+  it('takes the host-parsed JSON value on 1.1 without parsing the text', async () => {
+    host = await createTestHost(full);
+    const instance = await host.createInstance();
+    // The text says one thing, the value another: a 1.1 plugin goes by the value the host parsed.
+    await host.request('config/validateAndSet', { instanceId: instance.id, config: 'greeting: from-text', value: { greeting: 'from-value' } });
+    expect(Full.created[0]!.config?.greeting).toBe('from-value');
+    // YAML 1.2 core schema: `yes` is a string, `0o17` octal.
+    await instance.setConfig('greeting: yes\nnested: {count: 0o17}');
+    expect(Full.created[0]!.config).toEqual({ greeting: 'yes', nested: { count: 15 } });
   });
 });
 

@@ -8,6 +8,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   methodByName,
   negotiateVersion,
+  versionAtLeast,
   type HostLimits,
   type LogLevel,
   type RequestDefinition,
@@ -83,6 +84,8 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   let state: State = 'new';
   let shutdownReceived = false;
   let limits: HostLimits | undefined;
+  /** The version agreed at `initialize`: 1.1 features only on a 1.1 connection (spec §14). */
+  let protocolVersion: string | undefined;
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
 
@@ -182,7 +185,7 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
           return definition.secretKeys.length > 0 ? { config, secretKeys: [...definition.secretKeys] } : { config };
         });
       case 'config/validateAndSet':
-        return serially(record, () => validateAndSetConfig(instance, params.config, call));
+        return serially(record, () => validateAndSetConfig(instance, params.config, params.value, call));
       case 'display/get': {
         const location = params.location as { scheme: string; host: string; webhookBasePath: string };
         const display = { ...location, webhookUrl: `${location.scheme}://${location.host}${location.webhookBasePath}` };
@@ -247,13 +250,19 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
       );
     }
     limits = params.limits;
+    protocolVersion = version;
     peer.maxOutgoingFrameBytes = limits.maxFrameBytes;
     state = 'ready';
-    return { protocolVersion: version, info: definition.info, capabilities: [...definition.capabilities] };
+    const result: Record<string, unknown> = { protocolVersion: version, info: definition.info, capabilities: [...definition.capabilities] };
+    if (definition.configSchema && versionAtLeast(version, '1.1')) result.configSchema = definition.configSchema;
+    return result;
   }
 
   function createInstance(instanceId: string, user: InstanceContext['user'], webhookBasePath: string): unknown {
-    if (instances.has(instanceId)) throw new RpcError(ErrorCodes.InvalidParams, `instance "${instanceId}" already exists`);
+    if (instances.has(instanceId)) {
+      const message = `instance "${instanceId}" already exists`;
+      throw new RpcError(ErrorCodes.InvalidParams, message, { issues: [{ path: ['instanceId'], message }] });
+    }
     const context = new KitContext(contextHost, instanceId, user, webhookBasePath);
     let instance: Instance;
     try {
@@ -278,12 +287,15 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
     return {};
   }
 
-  async function validateAndSetConfig(instance: Instance, text: string, call: CallContext): Promise<unknown> {
-    let value: unknown;
-    try {
-      value = parseConfigYaml(text);
-    } catch (error) {
-      throw new RpcError(ErrorCodes.InvalidConfig, `config is not valid YAML: ${firstLine(errorMessage(error, 'syntax error'))}`);
+  async function validateAndSetConfig(instance: Instance, text: string, parsedByHost: unknown, call: CallContext): Promise<unknown> {
+    // 1.1: the host parsed it already (YAML 1.2 core schema, spec §7.6); a 1.0 host sends only the text.
+    let value: unknown = parsedByHost;
+    if (value === undefined) {
+      try {
+        value = parseConfigYaml(text);
+      } catch (error) {
+        throw new RpcError(ErrorCodes.InvalidConfig, `config is not valid YAML: ${firstLine(errorMessage(error, 'syntax error'))}`);
+      }
     }
     const defaults = await runPluginCode('defaultConfig', () => instance.defaultConfig!(call));
     let merged: unknown;
@@ -346,6 +358,12 @@ export function servePlugin(definition: PluginDefinition, options: ServeOptions)
   const contextHost: ContextHost = {
     log,
     requireCapability,
+    speaks: (since) => versionAtLeast(protocolVersion, since),
+    requireVersion(since, what) {
+      if (!versionAtLeast(protocolVersion, since)) {
+        throw new RpcError(ErrorCodes.MethodNotFound, `${what} needs protocol ${since}; this host agreed on ${protocolVersion ?? 'none yet'} (upgrade the server)`);
+      }
+    },
     async call<D extends RequestDefinition>(def: D, instanceId: string, params: Record<string, unknown>): Promise<ResultOf<D>> {
       requireCapability(def.capability as 'messenger' | 'storager', `ctx.${def.method}`);
       // Deadline only, no cancellation by ctx.signal: a write the host may already have done must

@@ -20,7 +20,7 @@ describe('createTestHost', () => {
   it('keeps the code of a refused handshake', async () => {
     class Minimal extends PluginInstance {}
     const plugin = definePlugin({ info: { modulePath: 'github.com/flow/test/minimal' }, instance: Minimal });
-    await expect(createTestHost(plugin, { protocolVersions: ['9.0'] })).rejects.toMatchObject({ code: ErrorCodes.IncompatibleVersion, data: { hostVersions: ['9.0'], pluginVersions: ['1.0'] } });
+    await expect(createTestHost(plugin, { protocolVersions: ['9.0'] })).rejects.toMatchObject({ code: ErrorCodes.IncompatibleVersion, data: { hostVersions: ['9.0'], pluginVersions: ['1.1'] } });
   });
 
   it('enforces the storage quota over blob and keys together', async () => {

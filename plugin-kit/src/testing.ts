@@ -11,13 +11,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { stringify as stringifyYaml } from 'yaml';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_STORAGE_QUOTA_BYTES,
   DEFAULT_WEBHOOK_BODY_BYTES,
   ErrorCodes,
+  KV_LIST_MAX_PAGE,
   SUPPORTED_PROTOCOL_VERSIONS,
   methodByName,
+  parseConfigYaml,
+  versionAtLeast,
   type HostLimits,
   type InitializeResult,
   type LogParams,
@@ -302,6 +306,11 @@ export class TestHost {
     return this.traffic.filter((entry) => entry.direction === 'pluginToHost' && (entry.message as { id?: unknown }).id === id && !('method' in (entry.message as object))).map((entry) => entry.message);
   }
 
+  /** Declares that a request written by hand with `writeRaw` expects an answer, so the schema check accepts it. */
+  expectAnswer(id: number | string, method: string): void {
+    this.checker.expectAnswer(id, method);
+  }
+
   /** Writes bytes as they are, after any queued frames, outside any frame: for bad-input tests. */
   writeRaw(data: string | Buffer): void {
     void this.peer.flush();
@@ -380,7 +389,19 @@ export class TestHost {
     if (method === 'log/write') this.logs.push(params as LogParams);
   }
 
+  /**
+   * Runs before every plugin → host request is answered, and may delay it (resolve later): the
+   * conformance kit holds host calls to check that a plugin keeps reading (pings) meanwhile.
+   */
+  beforeHostCall: ((method: string, params: unknown) => Promise<void> | void) | undefined;
+
   private serve(method: string, params: unknown): unknown {
+    const gate = this.beforeHostCall?.(method, params);
+    if (gate) return gate.then(() => this.answerHostCall(method, params));
+    return this.answerHostCall(method, params);
+  }
+
+  private answerHostCall(method: string, params: unknown): unknown {
     const definition = methodByName(method);
     if (!definition || definition.direction !== 'pluginToHost' || definition.kind !== 'request') throw new RpcError(ErrorCodes.MethodNotFound, `unknown method "${method}"`);
     if (definition.capability && !this.initializeResult?.capabilities.includes(definition.capability)) {
@@ -426,9 +447,36 @@ export class TestHost {
       return {};
     });
     this.handle('kv/delete', (params: { key: string }, instance: TestInstance) => ({ deleted: instance.kv.delete(params.key) }));
-    this.handle('kv/list', (params: { prefix?: string }, instance: TestInstance) => ({
-      keys: [...instance.kv.keys()].filter((key) => key.startsWith(params.prefix ?? '')).sort(),
-    }));
+    this.handle('kv/list', (params: { prefix?: string; cursor?: string; limit?: number }, instance: TestInstance) => {
+      const keys = [...instance.kv.keys()].filter((key) => key.startsWith(params.prefix ?? '')).sort();
+      if (!versionAtLeast(this.initializeResult?.protocolVersion, '1.1')) return { keys };
+      const after = params.cursor === undefined ? keys : keys.filter((key) => key > params.cursor!);
+      const page = after.slice(0, params.limit ?? KV_LIST_MAX_PAGE);
+      return page.length < after.length ? { keys: page, nextCursor: page[page.length - 1] } : { keys: page };
+    });
+    this.handle('kv/compareAndSet', (params: { key: string; expected: string | null; value: string | null }, instance: TestInstance) => {
+      const current = instance.kv.get(params.key) ?? null;
+      if (current !== params.expected) return { swapped: false, value: current };
+      if (params.value === null) instance.kv.delete(params.key);
+      else {
+        const size = (value: string | null): number => (value === null ? 0 : Buffer.byteLength(params.key) + Buffer.byteLength(value));
+        quota(instance, size(params.value) - size(current));
+        instance.kv.set(params.key, params.value);
+      }
+      return { swapped: true, value: params.value };
+    });
+    this.handle('kv/increment', (params: { key: string; delta?: number }, instance: TestInstance) => {
+      const current = instance.kv.get(params.key);
+      if (current !== undefined && !/^-?(0|[1-9]\d{0,15})$/.test(current)) {
+        throw new RpcError(ErrorCodes.InvalidParams, `kv/increment: the key "${params.key}" does not hold a decimal integer`, { issues: [{ path: ['key'], message: 'not a decimal integer' }] });
+      }
+      const next = Number(current ?? '0') + (params.delta ?? 1);
+      if (!Number.isSafeInteger(next)) throw new RpcError(ErrorCodes.InvalidParams, `kv/increment: ${next} is beyond ±(2^53−1)`, { issues: [{ path: ['key'], message: 'beyond ±(2^53−1)' }] });
+      const size = (value: string | undefined): number => (value === undefined ? 0 : Buffer.byteLength(params.key) + Buffer.byteLength(value));
+      quota(instance, size(String(next)) - size(current));
+      instance.kv.set(params.key, String(next));
+      return { value: next };
+    });
   }
 }
 
@@ -476,14 +524,23 @@ export class TestInstance {
     this.host.forget(this.id);
   }
 
-  /** The default config YAML (`config/default`). */
+  /** The default config YAML (`config/default`; a 1.1 `value`-only answer rendered as the server does). */
   async defaultConfig(): Promise<string> {
-    return ((await this.host.request('config/default', { instanceId: this.id })) as { config: string }).config;
+    const result = (await this.host.request('config/default', { instanceId: this.id })) as { config?: string; value?: unknown };
+    return result.config ?? stringifyYaml(result.value ?? {}, { version: '1.2' });
   }
 
-  /** `config/validateAndSet`; rejects with RpcError (code InvalidConfig, the plugin's reason as message). */
+  /**
+   * `config/validateAndSet`; rejects with RpcError (code InvalidConfig, the plugin's reason as message).
+   * As the server, the host parses the YAML first (spec §7.6): text that does not parse to a mapping
+   * rejects with InvalidConfig without reaching the plugin; on 1.1 the JSON form goes along as `value`.
+   * (The plugin's configSchema is not checked here: the server does that, with ajv.)
+   */
   async setConfig(yaml: string): Promise<void> {
-    await this.host.request('config/validateAndSet', { instanceId: this.id, config: yaml });
+    const parsed = parseConfigYaml(yaml);
+    if (!parsed.ok) throw new RpcError(ErrorCodes.InvalidConfig, parsed.issue.message);
+    const speaks11 = versionAtLeast(this.host.initializeResult?.protocolVersion, '1.1');
+    await this.host.request('config/validateAndSet', speaks11 ? { instanceId: this.id, config: yaml, value: parsed.value } : { instanceId: this.id, config: yaml });
   }
 
   /** The plugin page's markdown (`display/get`). */

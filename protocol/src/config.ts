@@ -2,9 +2,22 @@ import { z } from 'zod';
 import { defineRequest } from './define.js';
 import { InstanceId, InstanceParams } from './common.js';
 
+/**
+ * A configuration as JSON (1.1): the YAML document parsed by the host under the YAML 1.2 core
+ * schema (spec §7.6), always a mapping. With it a plugin never needs a YAML parser.
+ */
+export const ConfigValue = z
+  .record(z.string(), z.unknown())
+  .describe('The configuration as a JSON object: the YAML text parsed by the host under the YAML 1.2 core schema (spec §7.6).');
+export type ConfigValue = z.infer<typeof ConfigValue>;
+
 export const DefaultConfigResult = z
   .object({
-    config: z.string().describe('The default configuration as YAML text, comments welcome: users edit it.'),
+    config: z
+      .string()
+      .optional()
+      .describe('The default configuration as YAML text, comments welcome: users edit it. REQUIRED in 1.0; in 1.1 `config` or `value` (or both: the text wins).'),
+    value: ConfigValue.optional().describe('Since 1.1: the default configuration as JSON; when `config` is absent the host renders it as YAML.'),
     secretKeys: z
       .array(z.string())
       .optional()
@@ -28,6 +41,9 @@ export const ValidateAndSetConfigParams = z
   .object({
     instanceId: InstanceId,
     config: z.string().describe('YAML text as the user wrote it. Missing keys keep their defaults; unknown keys are ignored.'),
+    value: ConfigValue.optional().describe(
+      'Since 1.1, always sent on a 1.1 connection: `config` parsed by the host (YAML 1.2 core schema), the same document as JSON. An empty document is {}.',
+    ),
   })
   .meta({ id: 'ValidateAndSetConfigParams' });
 export type ValidateAndSetConfigParams = z.infer<typeof ValidateAndSetConfigParams>;

@@ -6,7 +6,7 @@
  */
 
 // Versions and negotiation
-export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, negotiateVersion, parseVersion } from './version.js';
+export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, negotiateVersion, parseVersion, versionAtLeast } from './version.js';
 export type { ParsedVersion } from './version.js';
 
 // Error codes
@@ -39,7 +39,8 @@ export { CANCEL_REQUEST_METHOD, CancelParams, Exit, GetPluginInfo, HostLimits, I
 export { InstanceCreate, InstanceCreateParams, InstanceDestroy, InstanceDisable, InstanceEnable } from './instances.js';
 
 // Configuration
-export { ConfigDefault, ConfigValidateAndSet, DefaultConfigResult, ValidateAndSetConfigParams } from './config.js';
+export { ConfigDefault, ConfigValidateAndSet, ConfigValue, DefaultConfigResult, ValidateAndSetConfigParams } from './config.js';
+export { CONFIG_YAML_SCHEMA, parseConfigYaml, type ConfigYamlIssue } from './config-yaml.js';
 
 // Display
 export { DisplayGet, DisplayParams, DisplayResult, Location } from './display.js';
@@ -52,7 +53,14 @@ export { MessageReceived, MessageReceivedParams, MessageSend, SendMessageParams,
 
 // Storage
 export {
+  KV_LIST_MAX_PAGE,
+  KvCompareAndSet,
+  KvCompareAndSetParams,
+  KvCompareAndSetResult,
   KvDelete,
+  KvIncrement,
+  KvIncrementParams,
+  KvIncrementResult,
   KvDeleteResult,
   KvGet,
   KvGetResult,

@@ -17,7 +17,7 @@ export type HostLimits = z.infer<typeof HostLimits>;
 
 export const InitializeParams = z
   .object({
-    protocolVersions: z.array(z.string()).min(1).describe('Every version the host speaks, newest first ("1.0").'),
+    protocolVersions: z.array(z.string()).min(1).describe('Every version the host speaks, newest first ("1.1").'),
     host: z.object({ name: z.string(), version: z.string() }),
     limits: HostLimits,
   })
@@ -31,6 +31,12 @@ export const InitializeResult = z
     capabilities: z
       .array(z.string())
       .describe('Capabilities the plugin implements (configurer, displayer, messenger, storager, webhooker, subscriber). Unknown names are ignored.'),
+    configSchema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'Since 1.1, configurers only: a JSON Schema (draft 2020-12) of the configuration document as the user writes it (before defaults are merged). The host validates every configuration against it before the plugin sees it.',
+      ),
   })
   .meta({ id: 'InitializeResult' });
 export type InitializeResult = z.infer<typeof InitializeResult>;

@@ -5,10 +5,10 @@ import { InstanceCreate, InstanceDestroy, InstanceDisable, InstanceEnable } from
 import { Exit, GetPluginInfo, Initialize, Initialized, Ping, Shutdown } from './lifecycle.js';
 import { LogWrite } from './log.js';
 import { MessageReceived, MessageSend } from './messages.js';
-import { KvDelete, KvGet, KvList, KvSet, StorageLoad, StorageSave } from './storage.js';
+import { KvCompareAndSet, KvDelete, KvGet, KvIncrement, KvList, KvSet, StorageLoad, StorageSave } from './storage.js';
 import { WebhookRequest } from './webhooks.js';
 
-/** Every method of protocol v1, in the order spec/protocol.md presents them. */
+/** Every method of protocol 1.x (1.0 and the 1.1 additions, each with its `since`), in the order spec/protocol.md presents them. */
 export const METHODS: readonly MethodDefinition[] = [
   Initialize,
   Initialized,
@@ -32,6 +32,8 @@ export const METHODS: readonly MethodDefinition[] = [
   KvSet,
   KvDelete,
   KvList,
+  KvCompareAndSet,
+  KvIncrement,
   LogWrite,
 ];
 

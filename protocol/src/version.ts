@@ -7,9 +7,12 @@
  * MAJOR change breaks the wire and is refused at the handshake with
  * `ErrorCodes.IncompatibleVersion`, naming both sides' versions.
  */
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 
-/** Every version this build of the contract can speak, newest first. */
+/**
+ * Every version this build of the contract can speak, newest first: one entry per major,
+ * since speaking "1.1" means speaking "1.0" too (spec §4.3).
+ */
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [PROTOCOL_VERSION];
 
 export interface ParsedVersion {
@@ -41,4 +44,14 @@ export function negotiateVersion(offered: readonly string[], supported: readonly
     }
   }
   return best && `${best.major}.${best.minor}`;
+}
+
+/**
+ * Whether the negotiated `version` includes what `since` introduced (same major, minor at
+ * least): a 1.1 addition is used only on a connection that agreed on 1.1 or later (spec §14).
+ */
+export function versionAtLeast(version: string | undefined, since: string): boolean {
+  const have = version === undefined ? undefined : parseVersion(version);
+  const need = parseVersion(since);
+  return !!have && !!need && have.major === need.major && have.minor >= need.minor;
 }

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
 import { messageRoutes } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
+import { sessionRoutes } from './routes/session.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/user.js';
 import { pluginRoutes } from './routes/plugin.js';
@@ -28,7 +29,14 @@ import { PluginService } from './services/plugin.js';
 import { ApplicationService } from './services/application.js';
 import { ClientService } from './services/client.js';
 import { MessageService } from './services/message.js';
+import { PluginPermissionService } from './services/plugin-permission.js';
+import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
+import type { TokenFormat } from './services/token.js';
+import { PluginPermissionStore } from './store/plugin-permission.js';
+import { pluginPermissionRoutes } from './routes/plugin-permission.js';
+import { backupRoutes } from './routes/backup.js';
+import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
@@ -41,6 +49,8 @@ export interface AppOptions {
   dirs: { data: string; images: string; plugins: string };
   /** How often clients with an open /stream get lastUsed = now; default 5 minutes (Gotify). For tests. */
   streamLastUsedPeriodMs?: number;
+  /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
+  clock?: () => number;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -56,6 +66,9 @@ export interface FlowApp {
     applications: ApplicationService;
     messages: MessageService;
     plugins: PluginService;
+    retention: RetentionService;
+    /** Loaded by startFlow before the plugins start. */
+    pluginPermissions: PluginPermissionService;
   };
   /** The http server's 'upgrade' listener (websockets: /stream). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -77,19 +90,37 @@ export function createApp(opts: AppOptions): FlowApp {
   // 1. services
   const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
   const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
-  const clients = new ClientService({ clients: store.clients, bus });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images });
-  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus });
+  const clients = new ClientService({ clients: store.clients, bus, tokenFormat: config.tokenformat as TokenFormat });
+  const retention = new RetentionService({
+    applications: store.applications,
+    messages: store.messages,
+    bus,
+    log: log.child({ component: 'retention' }),
+    defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
+    intervalMs: config['retention.intervalseconds'] * 1000,
+    clock: opts.clock,
+  });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
+  const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
+  const pluginSettingsOf = pluginSettings(config, opts.dirs);
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
-  const plugins = new PluginService({
+  let plugins: PluginService;
+  const pluginPermissions = new PluginPermissionService({
+    store: new PluginPermissionStore(store.db),
+    users,
+    subjects: () => plugins.permissionSubjects(),
+    revoke: (modulePath, stillAllowed) => plugins.revoke(modulePath, stillAllowed),
+  });
+  plugins = new PluginService({
+    access: pluginPermissions,
     confs: store.pluginConfs,
     users,
     applications,
     messages,
     bus,
     log,
-    settings: pluginSettings(config, opts.dirs),
+    settings: pluginSettingsOf,
   });
   const hub = new StreamHub({
     bus,
@@ -104,6 +135,8 @@ export function createApp(opts: AppOptions): FlowApp {
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
   koa.silent = true;
+  // Read by http/body.ts for every body (on the context prototype: no per-request cost).
+  Object.assign(koa.context, { bodyTimeoutMs: config['limits.bodytimeoutms'] });
   koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
   koa.use(requestId(log));
   koa.use(accessLog(log));
@@ -120,20 +153,26 @@ export function createApp(opts: AppOptions): FlowApp {
   );
 
   // 3. routes
-  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };
+  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images, version: VERSION_INFO };
   const routers: FlowRouter[] = [
-    // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
+    // First the hot paths from outside, POST /message then webhooks: each router before the
+    // matching one tests its routes against the path. No two routers serve the same path.
+    messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
+    pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
+    backupRoutes({ ...deps, store }),
+    pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),
     userRoutes(deps),
     clientRoutes(deps),
     applicationRoutes(deps),
-    messageRoutes(deps),
+    sessionRoutes(deps),
     streamRoutes(deps),
   ];
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
+  retention.start();
 
   let closed = false;
   return {
@@ -142,7 +181,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
-    services: { users, clients, applications, messages, plugins },
+    services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
@@ -160,6 +199,9 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await retention.close();
+      // Messages already stored reach their streams and plugins before these close.
+      messages.fanOut.drain();
       hub.close();
       await plugins.stop();
     },

@@ -54,11 +54,14 @@ export class FlowError extends Error {
   readonly data: unknown;
   /** Whether `message` may reach the caller; unexposed errors are answered generically and logged. */
   readonly expose: boolean;
-  constructor(code: FlowErrorCode, message: string, options?: { cause?: unknown; data?: unknown; expose?: boolean }) {
+  /** Extra members of the HTTP error body beside Gotify's three (e.g. `issues` of a config refused by its schema); sent only when exposed. */
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: FlowErrorCode, message: string, options?: { cause?: unknown; data?: unknown; expose?: boolean; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'FlowError';
     this.code = code;
     this.data = options?.data;
+    this.details = options?.details;
     this.expose = options?.expose ?? HTTP[code][1];
   }
 
@@ -84,9 +87,16 @@ const CODE_OF_STATUS: Record<number, FlowErrorCode> = {
  * routes). The same type as every other error; only the constructor differs.
  */
 export class HttpError extends FlowError {
-  constructor(status: number, message: string, options?: { expose?: boolean; cause?: unknown }) {
-    super(CODE_OF_STATUS[status] ?? 'FLOW_ERR_INTERNAL', message, { cause: options?.cause, expose: options?.expose ?? status < 500 });
+  private readonly httpStatus: number;
+  constructor(status: number, message: string, options?: { expose?: boolean; cause?: unknown; details?: Record<string, unknown> }) {
+    super(CODE_OF_STATUS[status] ?? (status < 500 ? 'FLOW_ERR_BAD_REQUEST' : 'FLOW_ERR_INTERNAL'), message, { ...options, expose: options?.expose ?? status < 500 });
     this.name = 'HttpError';
+    this.httpStatus = status;
+  }
+
+  /** The status it was built with (e.g. 429), which its kind alone may not say. */
+  override get status(): number {
+    return this.httpStatus;
   }
 }
 

@@ -13,8 +13,8 @@ import { redirectToHttps } from './serve/redirect.js';
 import { loadCertPair, watchCertPair } from './serve/tls.js';
 import { DefaultPasswordCheck } from './services/default-password.js';
 import { Store } from './store/store.js';
-import { FLOW_VERSION } from './version.js';
 import { removeStaleUploads } from './services/application.js';
+import { FLOW_VERSION } from './version.js';
 
 export type { FlowConfig } from './config/keys.js';
 export type { FlowApp } from './app.js';
@@ -100,6 +100,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const sockets = new Set<Socket>();
   try {
     app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
+    await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
 

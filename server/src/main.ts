@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
+import { runBackupCommand } from './cli/backup.js';
 import { loadConfig } from './config/load.js';
 import { FlowError } from './errors.js';
 import { startFlow } from './flow.js';
@@ -11,6 +12,13 @@ import { FLOW_VERSION } from './version.js';
  * (e.g. "data dir is in use").
  */
 async function main(): Promise<void> {
+  const sub = process.argv[2];
+  if (sub === 'import') {
+    // `flow import gotify …`: a one-shot command that builds a data dir; loaded only when used.
+    const { runImportCli } = await import('./import/cli.js');
+    process.exit(await runImportCli(process.argv.slice(3)));
+  }
+  if (sub === 'backup' || sub === 'restore') process.exit(await runBackupCommand(process.argv.slice(2), process.env));
   let loaded;
   try {
     loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), version: FLOW_VERSION });

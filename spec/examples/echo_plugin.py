@@ -207,7 +207,8 @@ def initialize(params):
 
 def create(params):
     if params["instanceId"] in instances:
-        raise RpcError(INVALID_PARAMS, "instance %s exists" % params["instanceId"])
+        message = "instance %s already exists" % params["instanceId"]
+        raise RpcError(INVALID_PARAMS, message, {"issues": [{"path": ["instanceId"], "message": message}]})
     instances[params["instanceId"]] = Instance(params["instanceId"], params["user"], params["webhookBasePath"])
     return {}
 

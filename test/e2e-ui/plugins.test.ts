@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, openBrowser, screenshot, waitForHeading, waitForText, type UiBrowser } from './support/browser.js';
 import { startUiServer, type UiServer } from './support/flow.js';
+import { waitFor } from '../helpers/plugins.js';
 
 let flow: UiServer;
 let ui: UiBrowser;
@@ -8,8 +9,11 @@ let echo: { id: number; token: string; name: string };
 
 beforeAll(async () => {
   flow = await startUiServer(['echo']);
-  const list = (await flow.server.api('GET', '/plugin', { auth: flow.server.adminAuth })).body;
-  echo = list.find((p: { modulePath: string }) => p.modulePath.endsWith('/echo'));
+  // The host lists a plugin once its process has answered.
+  echo = await waitFor(async () => {
+    const list = (await flow.server.api('GET', '/plugin', { auth: flow.server.adminAuth })).body;
+    return list.find((p: { modulePath: string }) => p.modulePath.endsWith('/echo'));
+  }, 'echo listed');
   ui = await openBrowser(flow.uiUrl);
   await login(ui.page, flow.uiUrl);
 });

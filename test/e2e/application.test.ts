@@ -27,8 +27,10 @@ describe('/application', () => {
   it('creates applications with Gotify shape and increasing sort keys', async () => {
     const a = await s.api('POST', '/application', { auth: bob.auth, json: { name: 'one', description: 'd', defaultPriority: 5 } });
     expect(a.status).toBe(200);
-    expect(Object.keys(a.body)).toEqual(['id', 'token', 'name', 'description', 'internal', 'image', 'defaultPriority', 'lastUsed', 'sortKey']);
+    // Gotify's fields, then Flow's additive `retention` (ignored by Gotify clients).
+    expect(Object.keys(a.body)).toEqual(['id', 'token', 'name', 'description', 'internal', 'image', 'defaultPriority', 'lastUsed', 'sortKey', 'retention']);
     expect(a.body).toMatchObject({ name: 'one', description: 'd', internal: false, image: 'static/defaultapp.png', defaultPriority: 5, lastUsed: null, sortKey: 'a0' });
+    expect(a.body.retention).toEqual({ maxCount: null, maxAgeSeconds: null });
     const b = await s.api('POST', '/application', { auth: bob.auth, form: { name: 'two', defaultPriority: '2' } });
     expect(b.body).toMatchObject({ name: 'two', defaultPriority: 2, sortKey: 'a1' });
     const list = await s.api('GET', '/application', { auth: bob.auth });

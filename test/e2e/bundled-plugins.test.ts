@@ -29,6 +29,7 @@ describe('bundled plugins (plugins.bundled)', () => {
     const list = await s.plugins();
     expect(list.map((p) => p.modulePath).sort()).toEqual(SHIPPED.map(modulePath));
     expect(list.every((p) => p.enabled === false)).toBe(true);
+    expect((await s.api('GET', '/plugin/admin/folder', { auth: s.adminAuth })).body).toEqual({ pluginsdir: s.pluginsDir, bundled: REPO_PLUGINS.replace(/\/$/, '') });
     // Each works: enable the echo plugin and read its display.
     const echo = list.find((p) => p.modulePath === modulePath('echo'))!;
     expect((await s.api('POST', `/plugin/${echo.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
@@ -42,6 +43,10 @@ describe('bundled plugins (plugins.bundled)', () => {
     s = await startPluginServer(dir, { 'plugins.bundled': false });
     await allRunning(s, ['alarm']);
     expect(Object.keys(await s.processes())).toEqual(['alarm']);
+    // The web UI's empty state names the folder (admins only).
+    expect((await s.api('GET', '/plugin/admin/folder', { auth: s.adminAuth })).body).toEqual({ pluginsdir: dir, bundled: null });
+    const bob = await s.createUser('bob');
+    expect((await s.api('GET', '/plugin/admin/folder', { auth: bob.auth })).status).toBe(403);
     expect((await s.plugins()).map((p) => p.modulePath)).toEqual([modulePath('alarm')]);
   });
 

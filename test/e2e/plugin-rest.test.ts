@@ -262,7 +262,7 @@ describe('plugin REST', () => {
       expect((await call(mock, 'storage/load', { instanceId: '99999' })).error.code).toBe(1002);
       const invalid = await call(mock, 'kv/set', { instanceId: String(mock.id), key: 'k' });
       expect(invalid.error.code).toBe(-32602);
-      expect(invalid.error.data.issues[0].path).toBe('value');
+      expect(invalid.error.data.issues[0].path).toEqual(['value']);
       expect((await call(mock, 'nope/nothing', {})).error.code).toBe(-32601);
       await s.api('POST', `/plugin/${plain.id}/enable`, { auth: s.adminAuth });
       expect((await call(plain, 'storage/load', { instanceId: String(plain.id) })).error.code).toBe(1003);

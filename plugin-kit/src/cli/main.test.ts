@@ -40,7 +40,7 @@ describe('flow-plugin', () => {
   it('info launches a plugin like the server and prints its initialize result', async () => {
     const { code, stdout } = await run(process.execPath, [bin, 'info', '--', process.execPath, minimal]);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ protocolVersion: '1.0', info: { modulePath: 'github.com/flow/plugins/minimal' }, capabilities: [] });
+    expect(JSON.parse(stdout)).toMatchObject({ protocolVersion: '1.1', info: { modulePath: 'github.com/flow/plugins/minimal' }, capabilities: [] });
   });
 
   it('info reports a program that is not a plugin, with its stderr', async () => {
@@ -60,7 +60,7 @@ describe('flow-plugin', () => {
     expect(JSON.parse(info.stdout)).toEqual({
       info: { modulePath: 'github.com/you/flow-greeter', name: 'greeter', version: '1.0.0', license: 'MIT' },
       capabilities: ['configurer', 'displayer', 'messenger', 'storager', 'webhooker'],
-      protocolVersions: ['1.0'],
+      protocolVersions: ['1.1'],
     });
   });
 });

@@ -30,7 +30,8 @@ export function explainBuildFailure(output: string, entry: EntryPoints, where: B
   const missing = new Set<string>();
   for (const raw of output.split('\n')) {
     let line = raw.replaceAll(where.copyDir + path.sep, `${where.sourceDir}${path.sep}`).replaceAll(where.copyDir, where.sourceDir);
-    line = line.replace(/^\.\//, `${where.sourceDir}${path.sep}`);
+    // go build names files relative to the package folder ("./main.go:3:2" or "main.go:3:2").
+    if (!line.startsWith(`${where.sourceDir}${path.sep}`)) line = line.replace(/^(?:\.\/)?(?=[\w.-][\w./-]*\.go:\d+)/, `${where.sourceDir}${path.sep}`);
     line = line.replaceAll(where.gopath + path.sep, '$GOPATH/');
     if (line.includes(GENERATED_FILE)) {
       // The generated file only names the two entry points: an error there is one of them.
@@ -52,7 +53,7 @@ export function explainBuildFailure(output: string, entry: EntryPoints, where: B
       continue;
     }
     // go build lists the folders it searched after "cannot find package": noise for the author.
-    if (/^\s+\/.*\(from \$GO(ROOT|PATH)\)$/.test(line) || /^\s+\$GOPATH\/.*\(from \$GOPATH\)$/.test(line)) continue;
+    if (/^\t(\/|\$GOPATH\/)/.test(line)) continue;
     if (line.trim() !== '') lines.push(line);
   }
   return [...missing, ...lines].join('\n');

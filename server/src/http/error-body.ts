@@ -1,4 +1,5 @@
 import { FlowError, errorBody } from '../errors.js';
+import { TooManyLogins } from '../services/login-throttle.js';
 import type { FlowMiddleware } from './state.js';
 
 /**
@@ -17,11 +18,15 @@ export function errorBodies(): FlowMiddleware {
     } catch (err) {
       let status = 500;
       let description = 'internal server error';
+      let details: Record<string, unknown> | undefined;
       if (err instanceof FlowError) {
         // The one mapping of the error model to HTTP: the status of its kind, its text when exposed.
         status = err.status;
-        if (err.expose) description = err.message;
-        else ctx.state.log.error({ err }, 'request failed');
+        if (err.expose) {
+          description = err.message;
+          details = err.details;
+        } else ctx.state.log.error({ err }, 'request failed');
+        if (err instanceof TooManyLogins) ctx.set('Retry-After', String(err.retryAfterSeconds));
         // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
         if (err.code === 'FLOW_ERR_STORE_UNAVAILABLE') ctx.set('Retry-After', '5');
       } else {
@@ -36,7 +41,7 @@ export function errorBodies(): FlowMiddleware {
         }
       }
       ctx.status = status;
-      ctx.body = errorBody(status, description);
+      ctx.body = { ...details, ...errorBody(status, description) };
       ctx.type = 'application/json';
     }
   };

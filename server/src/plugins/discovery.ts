@@ -22,6 +22,8 @@ export interface DiscoveredPlugin {
   signature: string;
   /** Shipped with Flow (plugins.bundled) rather than found in the plugins folder. */
   bundled?: boolean;
+  /** The manifest's `permission`: who may use the plugin until an admin decides (default everyone). */
+  defaultPermission?: 'everyone' | 'admins' | 'nobody';
 }
 
 export interface ScanResult {
@@ -99,6 +101,9 @@ async function fromManifest(name: string, folder: string, text: string, manifest
       env[k] = String(v);
     }
   }
+  if (m.permission !== undefined && !['everyone', 'admins', 'nobody'].includes(m.permission as string)) {
+    throw new Error(`${MANIFEST}: "permission" must be everyone, admins or nobody`);
+  }
   if (m.protocol !== undefined && typeof m.protocol !== 'string') throw new Error(`${MANIFEST}: "protocol" must be a range string like ">=1.0 <2"`);
   if (typeof m.protocol === 'string') parseRange(m.protocol);
   // A command with a slash is a path relative to the folder; a bare name is looked up in PATH.
@@ -111,7 +116,18 @@ async function fromManifest(name: string, folder: string, text: string, manifest
     const st = await stat(candidate).catch(() => undefined);
     if (st?.isFile()) parts.push(sig(st));
   }
-  return { name, path: folder, kind: 'manifest', command, args: argv, cwd: folder, env, protocol: m.protocol as string | undefined, signature: parts.join('|') };
+  return {
+    name,
+    path: folder,
+    kind: 'manifest',
+    command,
+    args: argv,
+    cwd: folder,
+    env,
+    protocol: m.protocol as string | undefined,
+    signature: parts.join('|'),
+    ...(m.permission === undefined ? {} : { defaultPermission: m.permission as 'everyone' | 'admins' | 'nobody' }),
+  };
 }
 
 type Comparator = { op: '>=' | '>' | '<=' | '<' | '='; major: number; minor: number };

@@ -41,7 +41,9 @@ export async function handshake(conn: PluginConnection, proc: ProcessHandle, set
     const timedOut = isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT';
     return { kind: 'failed', reason: timedOut ? `did not complete the handshake within ${settings.handshakeTimeoutMs} ms (plugins.handshaketimeoutms)` : `failed the handshake: ${(err as Error).message}` };
   }
-  if (!negotiateVersion([result.protocolVersion]) || !SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion)) {
+  // Any version we speak: 1.0 from a 1.0 plugin to our 1.1 offer is fine (spec §4.3), a pick above the offer is not.
+  const picked = negotiateVersion([result.protocolVersion]);
+  if (!picked || picked !== result.protocolVersion) {
     return { kind: 'incompatible', reason: `protocol version mismatch: the plugin picked ${result.protocolVersion}, this server speaks ${theirs}`, info: result.info };
   }
   return { kind: 'ok', result };

@@ -1,7 +1,9 @@
 import {
   ErrorCodes,
+  KvCompareAndSet,
   KvDelete,
   KvGet,
+  KvIncrement,
   KvList,
   KvSet,
   LogParams,
@@ -10,12 +12,13 @@ import {
   StorageLoad,
   StorageSave,
   methodByName,
+  versionAtLeast,
   type RequestDefinition,
 } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { FlowError } from '../errors.js';
 import type { HostCallContext } from './handlers/context.js';
-import { kvDelete, kvGet, kvList, kvSet } from './handlers/kv.js';
+import { kvCompareAndSet, kvDelete, kvGet, kvIncrement, kvList, kvSet } from './handlers/kv.js';
 import { logWrite } from './handlers/log-write.js';
 import { DROPPED_LOG_LINES } from './log-budget.js';
 import { messageSend } from './handlers/message-send.js';
@@ -37,7 +40,8 @@ const LARGE_ANSWERS = new Set<string>([StorageLoad.method, KvGet.method, KvList.
 
 /**
  * Plugin → host requests. Every call passes the same gate before its handler runs:
- * 1. a method v1 defines in this direction, else MethodNotFound;
+ * 1. a method the negotiated version defines in this direction (a 1.1 method on a 1.0
+ *    connection is unknown there, spec §14), else MethodNotFound;
  * 2. params valid against the protocol schema, else InvalidParams with the issues;
  * 3. the instance exists on this very process, else UnknownInstance (a plugin can never
  *    touch another plugin's or a destroyed instance's data);
@@ -57,19 +61,21 @@ export class HostCalls {
       [KvSet.method, (ctx, p) => kvSet(ctx, p, storage)],
       [KvDelete.method, (ctx, p) => kvDelete(ctx, p, storage)],
       [KvList.method, (ctx, p) => kvList(ctx, p, storage)],
+      [KvCompareAndSet.method, (ctx, p) => kvCompareAndSet(ctx, p, storage)],
+      [KvIncrement.method, (ctx, p) => kvIncrement(ctx, p, storage)],
     ]);
   }
 
   async request(session: PluginSession, method: string, params: unknown): Promise<unknown> {
     const def = methodByName(method);
     const handler = this.handlers.get(method);
-    if (!def || def.kind !== 'request' || def.direction !== 'pluginToHost' || !handler) {
+    if (!def || def.kind !== 'request' || def.direction !== 'pluginToHost' || !handler || !versionAtLeast(session.protocolVersion, def.since)) {
       throw new ResponseError(ErrorCodes.MethodNotFound, `unknown method ${method}`);
     }
     const parsed = (def as RequestDefinition).params.safeParse(params ?? {});
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${method}: ${issues.map((i) => `${i.path || 'params'}: ${i.message}`).join('; ')}`, { issues });
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.map((key) => (typeof key === 'number' ? key : String(key))), message: i.message }));
+      throw new ResponseError(ErrorCodes.InvalidParams, `invalid params for ${method}: ${issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')}`, { issues });
     }
     const instanceId = (parsed.data as { instanceId: string }).instanceId;
     const conf = /^\d+$/.test(instanceId) ? this.deps.confs.get(Number(instanceId)) : undefined;

@@ -95,6 +95,7 @@ export class PluginHost {
     await Promise.all([...this.sups.values()].map((sup) => sup.stop()));
     await this.scanning.catch(() => undefined);
     await Promise.all([...this.sups.values()].map((sup) => sup.stop()));
+    this.pids.close();
   }
 
   /** Reads the folder again and applies the differences; serialised, so bursts of events queue up. */

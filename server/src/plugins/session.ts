@@ -1,6 +1,7 @@
 import { ErrorCodes, Exit, Initialized, Ping, Shutdown, isCapability, type Capability, type NotificationDefinition, type ParamsOf, type PluginInfo, type RequestDefinition, type ResultOf } from '@flow/protocol';
 import type { Logger } from '../log.js';
 import { pluginCallError, type CancelSignal, type PluginCallError, type PluginConnection } from './connection.js';
+import { adoptConfigSchema, type CompiledConfigSchema } from './config-schema.js';
 import { connect } from './connect.js';
 import { diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
 import { pluginEnv } from './env.js';
@@ -41,6 +42,8 @@ export class PluginSession {
   info: PluginInfo | undefined;
   capabilities: ReadonlySet<Capability> = new Set();
   protocolVersion: string | undefined;
+  /** The plugin's config schema (1.1), compiled at the handshake; undefined when it declares none. */
+  configSchema: CompiledConfigSchema | undefined;
   /** The plugin's secret config keys, from the first `config/default` answer of this process. */
   secretKeys: string[] | undefined;
   /** Resolves once, when the process is gone (or never started). */
@@ -198,6 +201,13 @@ export class PluginSession {
     this.info = result.info;
     this.protocolVersion = result.protocolVersion;
     this.capabilities = new Set(result.capabilities.filter(isCapability));
+    try {
+      this.configSchema = adoptConfigSchema(result, this.capabilities);
+    } catch (err) {
+      // A broken schema is the plugin's bug: reported, not started half-way, no restart loop.
+      await this.giveUp('refused', (err as Error).message);
+      return;
+    }
     const refused = await this.ports.claim(this);
     this.claimDone();
     if (this.ending) return;

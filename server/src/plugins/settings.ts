@@ -43,6 +43,10 @@ export interface PluginSettings {
   /** Requests in flight per plugin while creating, configuring and enabling instances (pipelined start). */
   startConcurrency: number;
   storageQuotaBytes: number;
+  /** Key-value entries per instance (default 10,000). */
+  storageMaxKeys?: number;
+  /** Largest config text, a user's or a plugin's default (default 64 KiB). */
+  configMaxBytes?: number;
   session: SessionSettings;
   restart: RestartPolicy;
 }
@@ -59,6 +63,8 @@ export function pluginSettings(config: FlowConfig, dirs: { data: string; plugins
     watchDebounceMs: config['plugins.watchdebouncems'],
     startConcurrency: config['plugins.startconcurrency'],
     storageQuotaBytes: config['plugins.storagequotabytes'],
+    storageMaxKeys: config['plugins.storagemaxkeys'],
+    configMaxBytes: config['plugins.configmaxbytes'],
     restart: {
       backoffBaseMs: config['plugins.restartbackoffbasems'],
       backoffMaxMs: config['plugins.restartbackoffmaxms'],

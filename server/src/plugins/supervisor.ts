@@ -62,7 +62,7 @@ export class PluginSupervisor<S extends SupervisedSession = SupervisedSession> {
 
   private idle: IdleStatus = 'stopped';
   /** The handshake answer of the last session that got that far: names the plugin between sessions. */
-  private last: { info: PluginInfo; capabilities: ReadonlySet<Capability> } | undefined;
+  private last: S | undefined;
   /** The last session that ended, for its stderr lines (the admin endpoint shows them after a crash). */
   private previous: S | undefined;
   /** Why the plugin is failed, incompatible or restarting: every user sees it, so never stderr. */
@@ -90,7 +90,12 @@ export class PluginSupervisor<S extends SupervisedSession = SupervisedSession> {
   }
 
   get capabilities(): ReadonlySet<Capability> {
-    return this.session?.info ? this.session.capabilities : (this.last?.capabilities ?? new Set());
+    return this.handshaken?.capabilities ?? new Set();
+  }
+
+  /** The current session once it has handshaken, else the last one that did: what the plugin last said it is. */
+  get handshaken(): S | undefined {
+    return this.session?.info ? this.session : this.last;
   }
 
   /** The last stderr lines of the current (or last) process, secrets masked. */
@@ -176,7 +181,7 @@ export class PluginSupervisor<S extends SupervisedSession = SupervisedSession> {
     if (this.session !== session) return;
     this.session = undefined;
     this.previous = session;
-    if (session.info) this.last = { info: session.info, capabilities: session.capabilities };
+    if (session.info) this.last = session;
     if (end.kind === 'stopped') {
       this.idle = 'stopped';
       return;

@@ -1,7 +1,7 @@
 import { badRequest } from '../errors.js';
 import { readFields, readMultipart } from '../http/body.js';
 import { authOf } from '../http/state.js';
-import { toExternalApplication } from '../model/application.js';
+import { parseRetention } from '../services/retention-input.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
 import type { Fields } from '../http/body.js';
 
@@ -12,6 +12,12 @@ const appInput = (f: Fields) => ({
   sortKey: f.string('sortKey') ?? '',
 });
 
+/** PUT also takes Flow's `retention` object (JSON bodies only; form bodies cannot carry it). */
+const updateInput = (f: Fields) => {
+  const retention = f.object('retention');
+  return { ...appInput(f), ...(retention ? { retention: parseRetention(retention) } : {}) };
+};
+
 /** /application and its image (client auth). */
 export function applicationRoutes(deps: RouteDeps): FlowRouter {
   const { auth, applications } = deps;
@@ -21,20 +27,35 @@ export function applicationRoutes(deps: RouteDeps): FlowRouter {
   const router = createRouter();
 
   router.get('/application', auth.requireClient, (ctx) => {
-    ctx.body = applications.list(authOf(ctx).userId).map(toExternalApplication);
+    ctx.body = applications.list(authOf(ctx).userId).map((a) => applications.external(a));
   });
 
   router.post('/application', auth.requireClient, async (ctx) => {
     const input = appInput(await readFields(ctx, limit));
-    ctx.body = toExternalApplication(await applications.create(authOf(ctx).userId, input));
+    const { record, token } = await applications.create(authOf(ctx).userId, input);
+    ctx.body = { ...applications.external(record), token };
+  });
+
+  // Gotify 3: token rotation; answers the new token once. Requires Basic or an elevated client.
+  router.put('/application/:id/security', auth.requireElevatedClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    applications.requireOwned(userId, id);
+    const f = await readFields(ctx, limit);
+    if (f.bool('regenerateToken') !== true) {
+      ctx.body = {};
+      return;
+    }
+    const { token } = await applications.regenerateToken(userId, id);
+    ctx.body = { regenerateToken: { token } };
   });
 
   router.put('/application/:id', auth.requireClient, async (ctx) => {
     const id = idParam(ctx);
     const userId = authOf(ctx).userId;
     applications.requireOwned(userId, id);
-    const input = appInput(await readFields(ctx, limit));
-    ctx.body = toExternalApplication(await applications.update(userId, id, input));
+    const input = updateInput(await readFields(ctx, limit));
+    ctx.body = applications.external(await applications.update(userId, id, input));
   });
 
   router.delete('/application/:id', auth.requireClient, async (ctx) => {
@@ -50,11 +71,11 @@ export function applicationRoutes(deps: RouteDeps): FlowRouter {
     const file = form.get('file');
     if (file === null || typeof file === 'string') throw badRequest("file with key 'file' must be present");
     const data = Buffer.from(await file.arrayBuffer());
-    ctx.body = toExternalApplication(await applications.setImage(userId, id, { filename: file.name, data }));
+    ctx.body = applications.external(await applications.setImage(userId, id, { filename: file.name, data }));
   });
 
   router.delete('/application/:id/image', auth.requireClient, async (ctx) => {
-    ctx.body = toExternalApplication(await applications.removeImage(authOf(ctx).userId, idParam(ctx)));
+    ctx.body = applications.external(await applications.removeImage(authOf(ctx).userId, idParam(ctx)));
   });
 
   return router;

@@ -87,6 +87,12 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     emptyOk(ctx);
   });
 
+  // 1.1: the JSON Schema of the plugin's config (spec §7.6), for editors that build a form; 404 when none.
+  router.get('/plugin/:id/configschema', auth.requireClient, (ctx) => {
+    ctx.body = plugins.getConfigSchema(authOf(ctx).userId, idParam(ctx));
+    ctx.type = 'application/json';
+  });
+
   router.get('/plugin/:id/display', auth.requireClient, async (ctx) => {
     const markdown = await plugins.display(authOf(ctx).userId, idParam(ctx), callerLocation(ctx));
     ctx.body = JSON.stringify(markdown);
@@ -99,6 +105,8 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     const idRaw = ctx.params.id!;
     if (!/^\d{1,15}$/.test(idRaw)) throw notFound('page not found');
     const token = ctx.params.token!;
+    // Token, enabled and running are checked before the body is read (again after, by webhook()).
+    plugins.webhookTarget(Number(idRaw), token);
     // The instance's base path without its trailing slash: what follows is the plugin's own path.
     const sub = ctx.path.slice(webhookBasePath({ id: idRaw, token }).length - 1);
     // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.

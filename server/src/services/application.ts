@@ -2,17 +2,22 @@ import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
-import type { ApplicationRecord } from '../model/application.js';
+import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
-import { newApplicationToken, newImageName } from './token.js';
+import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
+import type { RetentionService } from './retention.js';
 
 export interface ApplicationServiceDeps {
   applications: ApplicationStore;
   bus: EventBus;
   /** Where uploaded images are stored (<datadir>/images). */
   imagesDir: string;
+  /** Form of new tokens (config `tokenformat`); default classic. */
+  tokenFormat?: TokenFormat;
+  /** Enforces retention; told when an application's limits change. */
+  retention: RetentionService;
 }
 
 export interface ApplicationInput {
@@ -21,6 +26,8 @@ export interface ApplicationInput {
   defaultPriority?: number;
   /** Empty or absent: placed after the user's last application. */
   sortKey?: string;
+  /** Flow's retention (PUT only; parsed by `parseRetention`): given fields replace the stored ones. */
+  retention?: RetentionSetting;
 }
 
 /**
@@ -29,6 +36,11 @@ export interface ApplicationInput {
  */
 export class ApplicationService {
   constructor(private readonly deps: ApplicationServiceDeps) {}
+
+  /** The Gotify wire shape plus Flow's `retention` (the limits in force). */
+  external(a: ApplicationRecord): ApplicationExternal {
+    return toExternalApplication(a, this.deps.retention.effective(a));
+  }
 
   list(userId: number): ApplicationRecord[] {
     return this.deps.applications.listByUser(userId);
@@ -50,7 +62,7 @@ export class ApplicationService {
   }
 
   /** POST /application. 400 "sort key is not unique" for a taken sortKey. */
-  create(userId: number, input: ApplicationInput): Promise<ApplicationRecord> {
+  create(userId: number, input: ApplicationInput): Promise<Issued<ApplicationRecord>> {
     return this.insert(userId, input, false);
   }
 
@@ -59,11 +71,13 @@ export class ApplicationService {
    * default image, placed last). It cannot be deleted through the API while internal.
    */
   createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
-    return this.insert(userId, { name: input.name, description: input.description }, true);
+    // With enhanced tokens only the public form is kept: nobody can post as the plugin (as Gotify 3).
+    return this.insert(userId, { name: input.name, description: input.description }, true).then((i) => i.record);
   }
 
-  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<ApplicationRecord> {
-    return withFreshToken(newApplicationToken, (token) =>
+  private async insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(() => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored, (token) =>
       this.deps.applications.create({
         userId,
         token,
@@ -76,6 +90,18 @@ export class ApplicationService {
         sortKey: input.sortKey ?? '',
       }),
     );
+    return { record, token: issued.shown };
+  }
+
+  /** PUT /application/:id/security with regenerateToken: a new token; the old one stops working at once. */
+  async regenerateToken(userId: number, id: number): Promise<Issued<ApplicationRecord>> {
+    this.requireOwned(userId, id);
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(
+      () => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored,
+      (token) => this.deps.applications.setToken(id, token),
+    );
+    return { record, token: issued.shown };
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */
@@ -83,25 +109,30 @@ export class ApplicationService {
     return this.deps.applications.update(id, { internal });
   }
 
-  /** PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when given. */
+  /**
+   * PUT /application/:id: name, description and defaultPriority are replaced; sortKey only when
+   * given; retention per given field (a changed limit is applied at once, in the background).
+   */
   async update(userId: number, id: number, input: ApplicationInput): Promise<ApplicationRecord> {
-    this.requireOwned(userId, id);
+    const cur = this.requireOwned(userId, id);
     const patch: Parameters<ApplicationStore['update']>[1] = {
       name: input.name,
       description: input.description ?? '',
       defaultPriority: input.defaultPriority ?? 0,
     };
     if (input.sortKey) patch.sortKey = input.sortKey;
-    return this.deps.applications.update(id, patch);
+    if (input.retention && Object.keys(input.retention).length > 0) patch.retention = { ...cur.retention, ...input.retention };
+    const updated = await this.deps.applications.update(id, patch);
+    if (patch.retention) void this.deps.retention.checkApplication(id);
+    return updated;
   }
 
   /** Deletes the application and its messages. 400 "cannot delete internal application". */
   async delete(userId: number, id: number): Promise<ApplicationRecord> {
     this.requireOwned(userId, id);
-    const removed = await this.deps.applications
-      .delete(id, (cur) => {
-        if (cur.internal) throw badRequest('cannot delete internal application');
-      });
+    const removed = await this.deps.applications.delete(id, (cur) => {
+      if (cur.internal) throw badRequest('cannot delete internal application');
+    });
     if (removed.image) await this.removeFile(removed.image);
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('applicationDeleted', { application: removed });
@@ -128,7 +159,7 @@ export class ApplicationService {
       if (before.image) await this.removeFile(before.image);
     } catch (err) {
       await this.removeFile(name);
-      throw err;
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     return updated;
   }

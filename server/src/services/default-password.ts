@@ -1,4 +1,4 @@
-import bcrypt from 'bcryptjs';
+import { verify } from '@node-rs/bcrypt';
 import type { UserRecord } from '../model/user.js';
 
 /**
@@ -21,7 +21,7 @@ export class DefaultPasswordCheck {
     const user = this.users.list().find((u) => u.name === this.name && u.admin);
     if (!user) return false;
     if (this.memo?.hash !== user.passHash) {
-      this.memo = { hash: user.passHash, result: bcrypt.compare(this.pass, user.passHash).catch(() => false) };
+      this.memo = { hash: user.passHash, result: verify(this.pass, user.passHash).catch(() => false) };
     }
     return this.memo.result;
   }

@@ -4,6 +4,7 @@ import type { ApplicationRecord } from '../model/application.js';
 import type { MessageRecord } from '../model/message.js';
 import type { ApplicationStore } from '../store/application.js';
 import type { MessageStore } from '../store/message.js';
+import { FanOut } from './fan-out.js';
 
 const TOUCH_EVERY_MS = 5 * 60_000;
 
@@ -11,6 +12,8 @@ export interface MessageServiceDeps {
   messages: MessageStore;
   applications: ApplicationStore;
   bus: EventBus;
+  /** Milliseconds since the epoch; message dates come from here (tests inject a clock). */
+  clock?: () => number;
 }
 
 export interface MessageInput {
@@ -31,16 +34,25 @@ export interface CreateOptions {
 
 /** Messages: creation (shared by POST /message and in-server senders), listing, deletion. */
 export class MessageService {
-  constructor(private readonly deps: MessageServiceDeps) {}
+  private readonly clock: () => number;
+  /** Delivers `messageCreated` after the creating request answered, in id order per user. */
+  readonly fanOut: FanOut;
+
+  constructor(private readonly deps: MessageServiceDeps) {
+    this.clock = deps.clock ?? Date.now;
+    this.fanOut = new FanOut((message, application) => deps.bus.emitSafe('messageCreated', { message, application }));
+  }
 
   /**
-   * Stores a message for `application`, then emits `messageCreated` (the stream hub pushes it
-   * to the owner's websockets; the plugin host may forward it). Resolves once persisted.
+   * Stores a message for `application`; resolves once persisted. `messageCreated` (the stream
+   * hub pushes it to the owner's websockets, the plugin host may forward it) follows shortly
+   * after, in a later turn of the event loop, so the caller answers first.
    * 404 "application does not exist" if the application was deleted meanwhile.
    */
   async create(application: ApplicationRecord, input: MessageInput, opts: CreateOptions = {}): Promise<MessageRecord> {
     const defaults = opts.applyDefaults ?? true;
-    const now = new Date();
+    const now = this.clock();
+    const date = new Date(now).toISOString();
     const title = defaults && (input.title ?? '').trim() === '' ? application.name : (input.title ?? '');
     const priority = input.priority ?? (defaults ? application.defaultPriority : 0);
     const record: Omit<MessageRecord, 'id'> = {
@@ -49,19 +61,20 @@ export class MessageService {
       message: input.message,
       title,
       priority,
-      date: now.toISOString(),
+      date,
     };
     if (input.extras && Object.keys(input.extras).length > 0) record.extras = input.extras;
-    const touch = () => {
-      const cur = this.deps.applications.get(application.id);
-      if (cur && (cur.lastUsed === null || Date.parse(cur.lastUsed) + TOUCH_EVERY_MS <= now.getTime())) {
-        const op = this.deps.applications.touchOp(application.id, now.toISOString());
-        return op ? [op] : [];
-      }
-      return [];
-    };
-    const message = await this.deps.messages.create(record, touch);
-    this.deps.bus.emitSafe('messageCreated', { message, application: this.deps.applications.get(application.id) ?? application });
+    const cur = this.deps.applications.get(application.id);
+    const touch = cur && (cur.lastUsed === null || Date.parse(cur.lastUsed) + TOUCH_EVERY_MS <= now) ? date : undefined;
+    const slot = this.fanOut.reserve(application.userId);
+    let message: MessageRecord;
+    try {
+      message = await this.deps.applications.addMessage(record, touch);
+    } catch (err) {
+      slot.cancel();
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
+    }
+    slot.ready(message, this.deps.applications.get(application.id) ?? application);
     return message;
   }
 
@@ -84,7 +97,7 @@ export class MessageService {
   listByApplication(userId: number, appId: number, limit: number, since = 0): Promise<MessageRecord[]> {
     const app = this.deps.applications.get(appId);
     if (!app || app.userId !== userId) throw notFound('application does not exist');
-    return this.deps.messages.listByApplication(appId, limit, since);
+    return this.deps.messages.listByApplication(appId, userId, limit, since);
   }
 
   /** 404 "message does not exist" for a missing message or another user's. */
@@ -94,14 +107,19 @@ export class MessageService {
     await this.deps.messages.delete(id);
   }
 
-  deleteAll(userId: number): Promise<number> {
-    return this.deps.messages.deleteByUser(userId);
+  /**
+   * DELETE /message: every message of the user that exists now disappears at once; the keys are
+   * removed in the background. A repeat while that runs is a 200 that does no new work (Gotify
+   * answers 200 to every DELETE /message).
+   */
+  async deleteAll(userId: number): Promise<void> {
+    await this.deps.messages.deleteByUser(userId);
   }
 
   /** 404 "application does not exists" (sic, Gotify's text) unless owned. */
-  deleteByApplication(userId: number, appId: number): Promise<number> {
+  async deleteByApplication(userId: number, appId: number): Promise<void> {
     const app = this.deps.applications.get(appId);
-    if (!app || app.userId !== userId) return Promise.reject(notFound('application does not exists'));
-    return this.deps.messages.deleteByApplication(appId, userId);
+    if (!app || app.userId !== userId) throw notFound('application does not exists');
+    await this.deps.messages.deleteByApplication(appId, userId);
   }
 }

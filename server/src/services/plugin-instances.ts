@@ -1,4 +1,4 @@
-import { ConfigDefault, ConfigValidateAndSet, InstanceCreate, InstanceEnable } from '@flow/protocol';
+import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable } from '@flow/protocol';
 import { parseYamlBounded } from '../parse/bounded.js';
 import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -6,7 +6,8 @@ import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { webhookBasePath } from '../model/webhook-path.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
-import { isPluginCallError } from '../plugins/connection.js';
+import { checkConfig, defaultConfigText, validateAndSetParams } from '../plugins/config-schema.js';
+import { isPluginCallError, pluginCallError } from '../plugins/connection.js';
 import type { PluginSession } from '../plugins/session.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
@@ -48,6 +49,8 @@ export interface PluginInstancesDeps {
   log: Logger;
   /** Requests in flight per plugin while bringing instances up. */
   startConcurrency: number;
+  /** Largest config text a plugin's config/default may answer (plugins.configmaxbytes). */
+  configMaxBytes?: number;
 }
 
 /**
@@ -122,8 +125,10 @@ export class PluginInstances {
     const modulePath = session.info!.modulePath;
     await this.withLock(user.id, modulePath, async () => {
       if (!session.connected) return;
-      let conf = await this.confFor(session, user.id, modulePath);
-      if (session.capabilities.has('messenger')) conf = await this.ensureApplication(session, conf);
+      let conf = await this.confFor(user.id, modulePath);
+      // The internal application comes with the first enable, not with the instance: a user
+      // who never enables a plugin gets no application from it.
+      if (session.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(session, conf);
       confReady?.();
       const instanceId = String(conf.id);
       if (!session.instances.has(instanceId)) {
@@ -136,15 +141,13 @@ export class PluginInstances {
     });
   }
 
-  private async confFor(session: PluginSession, userId: number, modulePath: string): Promise<PluginConfRecord> {
+  private async confFor(userId: number, modulePath: string): Promise<PluginConfRecord> {
     const existing = this.deps.confs.getByUserAndPath(userId, modulePath);
     if (existing) return existing;
-    // A messenger's application is created first, so the conf is written once with its id
-    // (one LevelDB batch less per user when a plugin meets 10,000 users for the first time).
-    const applicationId = session.capabilities.has('messenger') ? (await this.createApplication(session, userId, modulePath)).id : 0;
+    // No application yet: a messenger's internal application is created when the user enables it.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId, config: '' });
+        return await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
       } catch (err) {
         // A token collision (2^-132) gets a new token; anything else is real.
         if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') || attempt >= 2) throw err;
@@ -154,7 +157,8 @@ export class PluginInstances {
     }
   }
 
-  private async ensureApplication(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {
+  /** A messenger's internal application: found, made internal again, or created (also when it was deleted meanwhile). */
+  async ensureApplication(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
     if (app) {
       if (!app.internal) await this.deps.applications.setInternal(app.id, true);
@@ -173,25 +177,40 @@ export class PluginInstances {
   private async applyStoredConfig(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const instanceId = String(conf.id);
     let defaults: string | undefined;
-    if (conf.config === '' || session.secretKeys === undefined) {
+    const askDefaults = async (): Promise<string> => {
       const result = await session.call(ConfigDefault, { instanceId });
+      const max = this.deps.configMaxBytes ?? 64 * 1024;
+      const size = Buffer.byteLength(defaultConfigText(result), 'utf8');
+      // Stored for every user of the plugin: a huge default would cost its size per user.
+      if (size > max) {
+        throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin's default config is ${size} bytes, over the ${max}-byte limit (plugins.configmaxbytes); the instance was not configured`);
+      }
       session.secretKeys = result.secretKeys ?? [];
-      defaults = result.config;
-      if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: result.config });
+      return defaultConfigText(result);
+    };
+    if (conf.config === '' || session.secretKeys === undefined) {
+      defaults = await askDefaults();
+      if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: defaults });
     }
     this.trackSecrets(session, conf.id, conf.config);
+    // The host parses and schema-checks first (spec §7.6): a stored text the plugin's schema now
+    // refuses is handled like the plugin refusing it.
+    const checked = checkConfig(session.configSchema, conf.config);
     try {
-      await session.call(ConfigValidateAndSet, { instanceId, config: conf.config });
+      if (!checked.ok) throw pluginCallError('FLOW_ERR_PLUGIN_REJECTED', checked.refusal.message, ErrorCodes.InvalidConfig);
+      await session.call(ConfigValidateAndSet, validateAndSetParams(session.protocolVersion, instanceId, conf.config, checked.value));
       return conf;
     } catch (err) {
       if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
-      defaults ??= (await session.call(ConfigDefault, { instanceId })).config;
+      defaults ??= await askDefaults();
       this.log.warn({ plugin: session.plugin.name, instanceId, reason: session.redactor.redact(err.message) }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
       const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
-      await session.call(ConfigValidateAndSet, { instanceId, config: defaults }).catch(() => undefined);
+      const fallback = checkConfig(undefined, defaults);
+      await session.call(ConfigValidateAndSet, validateAndSetParams(session.protocolVersion, instanceId, defaults, fallback.ok ? fallback.value : {})).catch(() => undefined);
       return updated;
     }
   }
+
 
   /** Re-enables an instance the user had enabled; a refusal is stored as disabled (Gotify §1.6 step 8). */
   async enableAtStart(session: PluginSession, conf: PluginConfRecord): Promise<void> {

@@ -1,13 +1,14 @@
 import { ConfigValidateAndSet, DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
-import { badRequest, notFound } from '../errors.js';
-import { parseYamlBounded } from '../parse/bounded.js';
+import { FlowError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { webhookBasePath } from '../model/webhook-path.js';
+import { checkConfig, validateAndSetParams } from '../plugins/config-schema.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
+import type { DiscoveredPlugin } from '../plugins/discovery.js';
 import { HostCalls } from '../plugins/host-calls.js';
 import { PluginHost, type Plugin } from '../plugins/host.js';
 import type { MessageSink } from '../plugins/ports.js';
@@ -28,6 +29,8 @@ export interface PluginServiceDeps {
   bus: EventBus;
   log: Logger;
   settings: PluginSettings;
+  /** Who may use which plugin (services/plugin-permission.ts); everyone when absent. */
+  access?: { allows(userId: number, modulePath: string, defaultPermission: DiscoveredPlugin['defaultPermission']): boolean };
 }
 
 /** A webhook request as the route read it. */
@@ -57,12 +60,18 @@ export class PluginService {
   readonly host: PluginHost;
   private readonly instances: PluginInstances;
   private readonly events: PluginEvents;
+  private readonly storage: PluginStorage;
 
   constructor(private readonly deps: PluginServiceDeps) {
     const log = deps.log.child({ component: 'plugins' });
-    const storage = new PluginStorage(deps.confs, deps.settings.storageQuotaBytes);
+    const storage = new PluginStorage(deps.confs, {
+      quotaBytes: deps.settings.storageQuotaBytes,
+      maxKeys: deps.settings.storageMaxKeys ?? 10_000,
+      configBytes: (confId) => Buffer.byteLength(deps.confs.get(confId)?.config ?? '', 'utf8'),
+    });
+    this.storage = storage;
     const calls = new HostCalls({ confs: deps.confs, storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency, configMaxBytes: deps.settings.configMaxBytes ?? 64 * 1024 });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       bundledDir: deps.settings.bundledDir,
@@ -122,9 +131,45 @@ export class PluginService {
     const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup) out.push(toExternalPluginConf(conf, sup, admin));
+      if (sup && this.allows(userId, sup)) out.push(toExternalPluginConf(conf, sup, admin));
     }
     return out;
+  }
+
+  /** A user who may not use a plugin (plugin permissions) does not see it: its endpoints answer 404. */
+  private allows(userId: number, sup: Plugin): boolean {
+    return this.deps.access?.allows(userId, sup.modulePath!, sup.plugin.defaultPermission) ?? true;
+  }
+
+  /** The plugins present, for the permission rules: module path, name and manifest default. */
+  permissionSubjects(): { modulePath: string; name: string; defaultPermission?: DiscoveredPlugin['defaultPermission'] }[] {
+    const out = [];
+    for (const sup of this.host.list()) {
+      const modulePath = sup.modulePath;
+      if (modulePath === undefined || this.host.byModulePath(modulePath) !== sup) continue;
+      out.push({ modulePath, name: sup.info?.name ?? sup.plugin.name, defaultPermission: sup.plugin.defaultPermission });
+    }
+    return out;
+  }
+
+  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed). */
+  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    for (const conf of this.deps.confs.list()) {
+      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
+      await this.disable(conf.userId, conf.id).catch((err: unknown) => {
+        // Disabled in the store anyway: the instance is re-enabled only by the user, who can no longer reach it.
+        this.deps.log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled');
+        return this.deps.confs.update(conf.id, { enabled: false });
+      });
+    }
+  }
+
+  /** GET /plugin/:id/configschema: the plugin's JSON Schema of its config (1.1); 404 when it declares none. */
+  getConfigSchema(userId: number, id: number): Record<string, unknown> {
+    const { sup } = this.require(userId, id);
+    const schema = sup.handshaken?.configSchema;
+    if (!schema) throw notFound('the plugin declares no config schema');
+    return schema.schema;
   }
 
   /** GET /plugin/:id/config: the stored YAML text, byte for byte. */
@@ -142,18 +187,21 @@ export class PluginService {
   setConfig(userId: number, id: number, text: string): Promise<void> {
     const { conf, sup } = this.require(userId, id);
     if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
-    try {
-      parseYamlBounded(text, { what: 'plugin config' });
-    } catch (err) {
-      throw badRequest(`invalid YAML: ${(err as Error).message}`);
-    }
+    const maxBytes = this.deps.settings.configMaxBytes ?? 64 * 1024;
+    // Bounded before anything parses it: the text is stored per user and counted against the quota.
+    if (Buffer.byteLength(text, 'utf8') > maxBytes) throw badRequest(`plugin config too large: the limit is ${maxBytes} bytes (plugins.configmaxbytes)`);
+    const checked = checkConfig(sup.handshaken?.configSchema, text);
+    if (!checked.ok) throw new FlowError('FLOW_ERR_BAD_REQUEST', checked.refusal.message, checked.refusal.issues ? { details: { issues: checked.refusal.issues } } : undefined);
     this.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const { session, instanceId } = this.liveInstance(sup, conf);
+      if (!(await this.storage.configFits(conf.id, Buffer.byteLength(text, 'utf8')))) {
+        throw badRequest("plugin config too large: with the plugin's stored data it exceeds its storage quota (plugins.storagequotabytes)");
+      }
       // Mask the new secret values before the plugin sees them: it may log them while validating.
       this.instances.trackSecrets(session, conf.id, conf.config, text);
       try {
-        await session.call(ConfigValidateAndSet, { instanceId, config: text });
+        await session.call(ConfigValidateAndSet, validateAndSetParams(session.protocolVersion, instanceId, text, checked.value));
       } catch (err) {
         this.instances.trackSecrets(session, conf.id, conf.config);
         if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
@@ -163,6 +211,7 @@ export class PluginService {
       this.instances.trackSecrets(session, conf.id, text);
     });
   }
+
 
   /** POST /plugin/:id/enable: 400 when already enabled; the plugin's refusal → 500 with its text, nothing stored. */
   enable(userId: number, id: number): Promise<void> {
@@ -187,21 +236,9 @@ export class PluginService {
     }
   }
 
-  /**
-   * A webhook under /plugin/:id/custom/:token/. Routed by token (the id must match it); each
-   * check once, in Gotify's order: unknown token, user deleted, plugin absent or not a
-   * webhooker → 404; disabled → 400 "plugin is disabled" (Gotify); plugin not running or the
-   * instance not up → 503 (its state only: webhook callers are anonymous); deadline → 504.
-   */
+  /** A webhook under /plugin/:id/custom/:token/, routed by token (the id must match it): webhookTarget's checks, then the call (deadline → 504). */
   async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const conf = this.deps.confs.getByToken(token);
-    if (!conf || conf.id !== id) throw notFound('page not found');
-    const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker')) throw notFound('page not found');
-    if (!conf.enabled) throw badRequest('plugin is disabled');
-    const { session, instanceId } = this.liveInstance(sup, conf, { anonymous: true });
-    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
-    if (!session.instances.get(instanceId)?.enabled) throw pluginUnavailable(sup, 'starting');
+    const { sup, session, instanceId } = this.webhookTarget(id, token);
     const { method, path, query, headers, body, remoteAddress, signal } = req;
     try {
       const params = { instanceId, method, path, query, headers, body: body.toString('base64'), ...(remoteAddress === undefined ? {} : { remoteAddress }) };
@@ -215,6 +252,25 @@ export class PluginService {
       const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !session.connected || sup.status !== 'running';
       throw this.callFailed(sup, err, gone);
     }
+  }
+
+  /**
+   * The checks of a webhook that need no body, each once, in Gotify's order: unknown token, user
+   * deleted, plugin absent, not a webhooker or not allowed → 404; disabled → 400 "plugin is
+   * disabled"; not running or the instance not up → 503 (its state only: webhook callers are
+   * anonymous). The route calls it before reading the body, so a caller with a wrong token is
+   * answered at once and never makes the server hold its body; webhook() calls it again after.
+   */
+  webhookTarget(id: number, token: string): { sup: Plugin; session: PluginSession; instanceId: string } {
+    const conf = this.deps.confs.getByToken(token);
+    if (!conf || conf.id !== id) throw notFound('page not found');
+    const sup = this.host.byModulePath(conf.modulePath);
+    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
+    if (!conf.enabled) throw badRequest('plugin is disabled');
+    const { session, instanceId } = this.liveInstance(sup, conf, { anonymous: true });
+    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
+    if (!session.instances.get(instanceId)?.enabled) throw pluginUnavailable(sup, 'starting');
+    return { sup, session, instanceId };
   }
 
   /** The admin view of every plugin in the folder. */
@@ -238,6 +294,8 @@ export class PluginService {
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
       const { session, instanceId } = this.liveInstance(sup, current);
+      // First enable of a messenger: its internal application appears now (none exists before).
+      if (enabled && session.capabilities.has('messenger')) await this.instances.ensureApplication(session, current);
       try {
         await session.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
@@ -255,6 +313,7 @@ export class PluginService {
     if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
     const sup = this.host.byModulePath(conf.modulePath);
     if (!sup) throw notFound('plugin instance not found');
+    if (!this.allows(userId, sup)) throw notFound('unknown plugin');
     return { conf, sup };
   }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import { FlowError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { UserRecord } from '../model/user.js';
 import type { UserStore } from '../store/user.js';
+import { LoginThrottle } from './login-throttle.js';
 
 /** How long a verified (user, password) pair skips bcrypt. */
 const BASIC_CACHE_MS = 60_000;
@@ -14,6 +15,8 @@ export interface UserServiceDeps {
   bus: EventBus;
   /** bcrypt cost (config `passstrength`). */
   passStrength: number;
+  /** Failed-login throttle; default limits when absent. */
+  throttle?: LoginThrottle;
 }
 
 /**
@@ -35,8 +38,11 @@ function wellFormed(field: string, value: string): void {
 export class UserService {
   /** sha256(id, name, password, hash) → expiry. The hash is part of the key, so a password change misses. */
   private verified = new Map<string, number>();
+  private readonly throttle: LoginThrottle;
 
-  constructor(private readonly deps: UserServiceDeps) {}
+  constructor(private readonly deps: UserServiceDeps) {
+    this.throttle = deps.throttle ?? new LoginThrottle();
+  }
 
   list(): UserRecord[] {
     return this.deps.users.list();
@@ -58,7 +64,8 @@ export class UserService {
   }
 
   hashPassword(pass: string): Promise<string> {
-    return bcrypt.hash(pass, this.deps.passStrength);
+    // Native bcrypt on libuv's thread pool: hashing never blocks the event loop.
+    return bcryptHash(pass, this.deps.passStrength);
   }
 
   /**
@@ -70,7 +77,12 @@ export class UserService {
     wellFormed('pass', input.pass);
     if (this.deps.users.getByName(input.name)) throw badRequest('username already exists');
     const passHash = await this.hashPassword(input.pass);
-    const user = await this.deps.users.create({ name: input.name, passHash, admin: input.admin });
+    let user: UserRecord;
+    try {
+      user = await this.deps.users.create({ name: input.name, passHash, admin: input.admin });
+    } catch (err) {
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
+    }
     try {
       await this.deps.bus.emit('userAdded', { user });
     } catch (err) {
@@ -94,19 +106,27 @@ export class UserService {
     wellFormed('name', input.name);
     if (input.pass) wellFormed('pass', input.pass);
     const passHash = input.pass ? await this.hashPassword(input.pass) : undefined;
-    const next = await this.deps.users.update(id, (cur) => {
-      if (cur.admin && !input.admin && this.deps.users.countAdmins() === 1) throw badRequest('cannot delete last admin');
-      return { ...cur, name: input.name, admin: input.admin, passHash: passHash ?? cur.passHash };
-    });
-    if (passHash) this.verified.clear();
-    return next;
+    try {
+      const next = await this.deps.users.update(id, (cur) => {
+        if (cur.admin && !input.admin && this.deps.users.countAdmins() === 1) throw badRequest('cannot delete last admin');
+        return { ...cur, name: input.name, admin: input.admin, passHash: passHash ?? cur.passHash };
+      });
+      if (passHash) this.verified.clear();
+      return next;
+    } catch (err) {
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
+    }
   }
 
   /** POST /current/user/password. */
   async changePassword(id: number, pass: string): Promise<void> {
     wellFormed('pass', pass);
     const passHash = await this.hashPassword(pass);
-    await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));
+    try {
+      await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));
+    } catch (err) {
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
+    }
     this.verified.clear();
   }
 
@@ -114,7 +134,8 @@ export class UserService {
    * Deletes the user and everything it owns, in this order (Gotify's):
    * 1. 404 if missing, 400 "cannot delete last admin";
    * 2. `userDeleting` subscribers (plugin host) run; a failure → 500 and the user is kept;
-   * 3. one batch removes the user, its applications and messages, clients and plugin confs;
+   * 3. one batch removes the user, its applications, clients and plugin confs, and marks its
+   *    messages deleted (the purger removes them in the background, see store/purger.ts);
    * 4. `userDeleted` (the stream hub closes the user's websockets).
    */
   async delete(id: number): Promise<UserRecord> {
@@ -128,7 +149,12 @@ export class UserService {
     } catch (err) {
       throw new FlowError('FLOW_ERR_INTERNAL', (err as Error).message ?? String(err), { expose: true, cause: err });
     }
-    const removed = await this.deps.users.delete(id, lastAdmin);
+    let removed: UserRecord;
+    try {
+      removed = await this.deps.users.delete(id, lastAdmin);
+    } catch (err) {
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
+    }
     this.verified.clear();
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('userDeleted', { user: removed });
@@ -138,21 +164,26 @@ export class UserService {
   /**
    * HTTP Basic check. bcrypt costs tens of milliseconds, and clients that use Basic send it on
    * every request, so successful checks are remembered for a minute (keyed by a hash that
-   * includes the stored hash; cleared on any password change or user delete).
+   * includes the stored hash; cleared on any password change or user delete). The hash runs
+   * off the main thread (native bcrypt on libuv's pool), and failures are throttled per source
+   * address and per user name (429 TooManyLogins before bcrypt runs; see LoginThrottle).
    */
-  async verifyPassword(name: string, pass: string): Promise<UserRecord | undefined> {
+  async verifyPassword(name: string, pass: string, source?: string): Promise<UserRecord | undefined> {
     const user = this.deps.users.getByName(name);
-    if (!user) return undefined;
-    const key = createHash('sha256').update(`${user.id}\0${name}\0${pass}\0${user.passHash}`).digest('base64');
+    const key = user && createHash('sha256').update(`${user.id}\0${name}\0${pass}\0${user.passHash}`).digest('base64');
     const now = Date.now();
-    const until = this.verified.get(key);
-    if (until !== undefined && until > now) return user;
-    if (!(await bcrypt.compare(pass, user.passHash))) return undefined;
+    const until = key === undefined ? undefined : this.verified.get(key);
+    if (user && until !== undefined && until > now) return user;
+    this.throttle.check(name, source);
+    if (!user || !(await bcryptVerify(pass, user.passHash).catch(() => false))) {
+      this.throttle.failed(name, source);
+      return undefined;
+    }
     // Re-read: the user may have been deleted or changed while bcrypt ran.
     const current = this.deps.users.get(user.id);
     if (!current || current.passHash !== user.passHash) return undefined;
     if (this.verified.size >= BASIC_CACHE_MAX) this.verified.clear();
-    this.verified.set(key, now + BASIC_CACHE_MS);
+    this.verified.set(key!, now + BASIC_CACHE_MS);
     return current;
   }
 }

@@ -1,5 +1,6 @@
 import { FlowError } from '../errors.js';
 import type { ApplicationRecord } from '../model/application.js';
+import type { MessageRecord } from '../model/message.js';
 import { type CascadePart, type Db, type Op, pad, putRaw, del } from './db.js';
 import type { MessageStore } from './message.js';
 import { OwnedRecords } from './owned-records.js';
@@ -11,8 +12,9 @@ import { keyAfter } from './sort-key.js';
 const LAST_USED = 'a-lu!';
 
 /**
- * Applications, cached in memory (POST /message resolves its token on every call). Deleting
- * an application deletes its messages in the same batch.
+ * Applications, cached in memory (POST /message resolves its token on every call). Messages
+ * belong to an application, so adding one goes through here (`addMessage`), and deleting an
+ * application marks its messages deleted in the same batch (the purger removes them later).
  */
 export class ApplicationStore {
   private records = new OwnedRecords<ApplicationRecord>({ rec: 'a!', byToken: 'a-tok!', byUser: 'u-a!' });
@@ -21,7 +23,7 @@ export class ApplicationStore {
 
   constructor(
     private readonly db: Db,
-    private readonly messages: () => MessageStore,
+    private readonly messages: MessageStore,
   ) {}
 
   async load(): Promise<void> {
@@ -38,6 +40,11 @@ export class ApplicationStore {
 
   getByToken(token: string): ApplicationRecord | undefined {
     return this.records.getByToken(token);
+  }
+
+  /** Every application, in no particular order (retention checks). */
+  all(): ApplicationRecord[] {
+    return [...this.records.values()];
   }
 
   /** True while messages may be added to the application (it exists and is not being deleted). */
@@ -76,10 +83,48 @@ export class ApplicationStore {
     });
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: ApplicationRecord): Op[] {
+    return this.records.insertOps(rec);
+  }
+
+  /** Replaces the token (PUT /application/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
+  setToken(id: number, token: string): Promise<ApplicationRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.current(id);
+      if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      const next = { ...cur, token, lastUsed: this.records.get(id)?.lastUsed ?? cur.lastUsed };
+      await this.db.batch(this.records.retokenOps(cur, next));
+      this.records.retoken(cur, next);
+      return next;
+    });
+  }
+
+  /**
+   * Inserts a message into the application: record, both indexes and the id sequence in one
+   * batch, plus the application's lastUsed when `lastUsed` is given. This is the hot path, so it
+   * skips the store lock; the check and the id allocation are synchronous and the write is
+   * tracked, so a concurrent application delete either refuses this insert or purges it too.
+   * FLOW_ERR_NOT_FOUND when the application is missing or being deleted.
+   */
+  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord> {
+    if (!this.acceptsMessages(input.appId)) {
+      return Promise.reject(new FlowError('FLOW_ERR_NOT_FOUND', 'application does not exist'));
+    }
+    const { record, ops } = this.messages.insertOps(input);
+    if (lastUsed !== undefined) {
+      const cur = this.records.get(input.appId)!;
+      // Applied to memory at once: a lost lastUsed update is harmless.
+      this.records.set({ ...cur, lastUsed });
+      ops.push(putRaw(LAST_USED + pad(input.appId), lastUsed));
+    }
+    return this.db.track(this.db.batch(ops)).then(() => record);
+  }
+
   /** Changes mutable fields; id, token and owner never change. */
   update(
     id: number,
-    patch: Partial<Pick<ApplicationRecord, 'name' | 'description' | 'defaultPriority' | 'sortKey' | 'image' | 'internal' | 'lastUsed'>>,
+    patch: Partial<Pick<ApplicationRecord, 'name' | 'description' | 'defaultPriority' | 'sortKey' | 'image' | 'internal' | 'lastUsed' | 'retention'>>,
   ): Promise<ApplicationRecord> {
     return this.db.exclusive(async () => {
       const cur = this.current(id);
@@ -96,27 +141,20 @@ export class ApplicationStore {
   }
 
   /**
-   * Bookkeeping write that piggybacks on a message batch: returns the op for the lastUsed key and
-   * applies the value to memory at once (a lost lastUsed update is harmless).
+   * Deletes the application and marks its messages deleted in one small batch (the purger
+   * removes them in the background); `check` may veto inside the lock.
    */
-  touchOp(id: number, lastUsed: string): Op | undefined {
-    const cur = this.records.get(id);
-    if (!cur) return undefined;
-    this.records.set({ ...cur, lastUsed });
-    return putRaw(LAST_USED + pad(id), lastUsed);
-  }
-
-  /** Deletes the application and its messages in one batch; `check` may veto inside the lock. */
   delete(id: number, check?: (cur: ApplicationRecord) => void): Promise<ApplicationRecord> {
     return this.db.exclusive(async () => {
       const cur = this.current(id);
       check?.(cur);
+      // From here no insert gets an id above the purge mark's.
       this.closing.add(id);
       try {
-        await this.db.drain();
-        const msgOps = await this.messages().deleteByApplicationOps(id, cur.userId);
-        await this.db.batch([...this.recordOps(cur), ...msgOps]);
+        const purge = this.messages.purgeApplicationPart(id, cur.userId);
+        await this.db.batch([...this.recordOps(cur), ...(purge ? [purge.op] : [])]);
         this.records.remove(cur);
+        purge?.commit();
         return cur;
       } finally {
         this.closing.delete(id);
@@ -135,30 +173,25 @@ export class ApplicationStore {
   }
 
   /**
-   * For the user cascade (inside the lock): ops deleting every app of the user and all the
-   * user's messages. Message inserts for these apps are refused from here on; the caller runs
-   * `commit` after the batch succeeded, or `abort` when it failed.
+   * For the user cascade (inside the lock): ops deleting every app of the user and marking all
+   * the user's messages deleted. Message inserts for these apps are refused from here on; the
+   * caller runs `commit` after the batch succeeded, or `abort` when it failed.
    */
-  async deleteAllOfUserOps(userId: number): Promise<CascadePart> {
+  deleteAllOfUserOps(userId: number): CascadePart {
     const apps = this.listByUser(userId);
     for (const a of apps) this.closing.add(a.id);
     const reopen = () => {
       for (const a of apps) this.closing.delete(a.id);
     };
-    try {
-      await this.db.drain();
-      const ops = [...apps.flatMap((a) => this.recordOps(a)), ...(await this.messages().deleteByUserOps(userId))];
-      return {
-        ops,
-        commit: () => {
-          this.records.removeUser(userId);
-          reopen();
-        },
-        abort: reopen,
-      };
-    } catch (err) {
-      reopen();
-      throw err;
-    }
+    const purge = this.messages.purgeUserPart(userId);
+    return {
+      ops: [...apps.flatMap((a) => this.recordOps(a)), ...(purge ? [purge.op] : [])],
+      commit: () => {
+        this.records.removeUser(userId);
+        purge?.commit();
+        reopen();
+      },
+      abort: reopen,
+    };
   }
 }

@@ -75,7 +75,7 @@ describe('id sequences', () => {
     const app = await store.applications.create({ userId: user.id, token: 'A', name: 'a', description: '', internal: false, image: '', defaultPriority: 0, lastUsed: null, sortKey: '' });
     const acked: number[] = [];
     const sends = Array.from({ length: 500 }, () =>
-      store.messages.create({ appId: app.id, userId: user.id, message: 'm', title: '', priority: 0, date: '' }).then(
+      store.applications.addMessage({ appId: app.id, userId: user.id, message: 'm', title: '', priority: 0, date: '' }).then(
         (m) => acked.push(m.id),
         () => undefined,
       ),
@@ -85,7 +85,7 @@ describe('id sequences', () => {
     store = await Store.open(dir);
     const listed = (await store.messages.listByUser(user.id, 1000)).map((m) => m.id);
     expect(listed.sort((a, b) => a - b)).toEqual([...acked].sort((a, b) => a - b));
-    const next = await store.messages.create({ appId: app.id, userId: user.id, message: 'after', title: '', priority: 0, date: '' });
+    const next = await store.applications.addMessage({ appId: app.id, userId: user.id, message: 'after', title: '', priority: 0, date: '' });
     expect(next.id).toBeGreaterThan(Math.max(0, ...acked));
     await store.close();
   });

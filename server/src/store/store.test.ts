@@ -25,7 +25,7 @@ async function seedUser(name: string) {
     userId: user.id, token: 'A' + name, name, description: '', internal: false, image: '', defaultPriority: 0, lastUsed: null, sortKey: '',
   });
   const client = await store.clients.create({ userId: user.id, token: 'C' + name, name, lastUsed: null });
-  const msg = await store.messages.create({ appId: app.id, userId: user.id, message: 'm', title: 't', priority: 0, date: new Date().toISOString() });
+  const msg = await store.applications.addMessage({ appId: app.id, userId: user.id, message: 'm', title: 't', priority: 0, date: new Date().toISOString() });
   const conf = await store.pluginConfs.create({ userId: user.id, modulePath: 'mod/' + name, token: 'P' + name, applicationId: app.id, config: 'a: 1\n' });
   await store.pluginConfs.kvSet(conf.id, 'k', { v: 1 });
   await store.pluginConfs.setStorage(conf.id, Buffer.from('blob'));
@@ -33,14 +33,19 @@ async function seedUser(name: string) {
 }
 
 describe('UserStore.delete', () => {
-  it('removes the user and everything it owns in exactly one batch, leaving no key behind', async () => {
+  it('removes the user and everything it owns in one batch (messages: a purge mark), leaving no key behind once purged', async () => {
     const keep = await seedUser('keep');
     const before = await allKeys(store);
     const gone = await seedUser('gone');
     const batch = vi.spyOn(store.db.level, 'batch');
     await store.users.delete(gone.user.id);
-    expect(batch).toHaveBeenCalledTimes(1);
+    const first = (batch.mock.calls[0] as unknown as [{ key: string }[]])[0].map((op) => op.key);
     batch.mockRestore();
+    expect(first).toContain('u!' + String(gone.user.id).padStart(16, '0'));
+    expect(first.filter((k) => k.startsWith('m-purge!'))).toHaveLength(1);
+    expect(first.filter((k) => k.startsWith('m!'))).toEqual([]);
+    expect(await store.messages.get(gone.msg.id)).toBeUndefined();
+    await store.messages.purger.idle();
     // Only sequence counters differ from the state before `gone` existed.
     const after = (await allKeys(store)).filter((k) => !k.startsWith('meta!'));
     expect(after).toEqual(before.filter((k) => !k.startsWith('meta!')));
@@ -64,18 +69,19 @@ describe('ApplicationStore.delete', () => {
   it('never leaves a message of a deleted application, even with inserts racing the delete', async () => {
     const s = await seedUser('race');
     const inserts = Array.from({ length: 200 }, (_, i) =>
-      store.messages
-        .create({ appId: s.app.id, userId: s.user.id, message: 'm' + i, title: '', priority: 0, date: new Date().toISOString() })
+      store.applications
+        .addMessage({ appId: s.app.id, userId: s.user.id, message: 'm' + i, title: '', priority: 0, date: new Date().toISOString() })
         .then(() => 'ok', (e: Error) => e.message),
     );
     const del = store.applications.delete(s.app.id);
     const more = Array.from({ length: 50 }, () =>
-      store.messages
-        .create({ appId: s.app.id, userId: s.user.id, message: 'late', title: '', priority: 0, date: new Date().toISOString() })
+      store.applications
+        .addMessage({ appId: s.app.id, userId: s.user.id, message: 'late', title: '', priority: 0, date: new Date().toISOString() })
         .then(() => 'ok', (e: Error) => e.message),
     );
     await del;
     const results = await Promise.all([...inserts, ...more]);
+    await store.messages.purger.idle();
     expect(results.filter((r) => r !== 'ok').every((r) => r === 'application does not exist')).toBe(true);
     const keys = await allKeys(store);
     expect(keys.filter((k) => k.startsWith('m!') || k.startsWith('a-m!') || k.startsWith('u-m!'))).toEqual([]);
@@ -87,10 +93,10 @@ describe('MessageStore', () => {
     const s = await seedUser('list');
     const ids = [s.msg.id];
     for (let i = 0; i < 4; i++) {
-      ids.push((await store.messages.create({ appId: s.app.id, userId: s.user.id, message: String(i), title: '', priority: 0, date: '' })).id);
+      ids.push((await store.applications.addMessage({ appId: s.app.id, userId: s.user.id, message: String(i), title: '', priority: 0, date: '' })).id);
     }
     expect((await store.messages.listByUser(s.user.id, 3)).map((m) => m.id)).toEqual(ids.slice(-3).reverse());
-    expect((await store.messages.listByApplication(s.app.id, 10, ids[2])).map((m) => m.id)).toEqual([ids[1], ids[0]]);
+    expect((await store.messages.listByApplication(s.app.id, s.user.id, 10, ids[2])).map((m) => m.id)).toEqual([ids[1], ids[0]]);
   });
 });
 
@@ -124,6 +130,7 @@ describe('non-ASCII keys', () => {
     expect(store.pluginConfs.getByUserAndPath(user.id, 'модуль/плагин')?.id).toBe(conf.id);
     expect(await store.pluginConfs.kvList(conf.id)).toEqual({ plain: 2, 'ключ 🔑': 1 });
     await store.users.delete(user.id);
+    await store.messages.purger.idle();
     expect((await allKeys(store)).filter((k) => !k.startsWith('meta!'))).toEqual([]);
   });
 });

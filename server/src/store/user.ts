@@ -63,6 +63,11 @@ export class UserStore {
     });
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: UserRecord): Op[] {
+    return [put(REC + pad(rec.id), rec), putRaw(BY_NAME + rec.name, String(rec.id))];
+  }
+
   /**
    * Replaces the record (name, admin, passHash). `check` runs inside the lock against the current
    * record, so rules such as "keep one admin" cannot race with another change.
@@ -101,7 +106,7 @@ export class UserStore {
       const ops: Op[] = [del(REC + pad(id)), del(BY_NAME + cur.name)];
       const parts: CascadePart[] = [];
       try {
-        parts.push(await applications.deleteAllOfUserOps(id));
+        parts.push(applications.deleteAllOfUserOps(id));
         parts.push(clients.deleteAllOfUserOps(id));
         parts.push(await pluginConfs.deleteAllOfUserOps(id));
         for (const p of parts) ops.push(...p.ops);

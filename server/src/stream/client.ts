@@ -40,8 +40,11 @@ export class StreamClient {
     this.pingTimer.unref();
   }
 
-  /** Sends an already serialised message; a dead socket is closed, never thrown at the sender. */
-  send(json: string): void {
+  /**
+   * Sends an already serialised message (UTF-8 bytes, encoded once for all streams; sent as a
+   * text frame); a dead socket is closed, never thrown at the sender.
+   */
+  send(json: Buffer): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.socket.terminate();
@@ -49,7 +52,7 @@ export class StreamClient {
       return;
     }
     // No per-send callback: a failed write surfaces as the socket's 'error' event, handled above.
-    this.socket.send(json);
+    this.socket.send(json, { binary: false });
   }
 
   /** Closes the connection (normal closure). Safe to call twice. */

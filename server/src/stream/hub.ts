@@ -31,6 +31,17 @@ export interface StreamHubOptions {
 
 /** Gotify's ticker period for refreshing lastUsed of connected clients. */
 const LAST_USED_PERIOD_MS = 5 * 60_000;
+/** Socket writes per event-loop turn: a message to 1,000 streams is spread over a few turns. */
+const SENDS_PER_TURN = 200;
+/** Past this many writes queued, the queue is drained at once: the senders outrun the streams. */
+const MAX_QUEUED_SENDS = 50_000;
+
+/** One message on its way to the streams that were open when it was created. */
+interface Delivery {
+  frame: Buffer;
+  to: StreamClient[];
+  next: number;
+}
 
 /**
  * The /stream websocket hub: authenticates upgrades (client token or Basic, as any client
@@ -45,6 +56,10 @@ export class StreamHub {
   private readonly origins: RegExp[];
   private readonly unsubscribe: (() => void)[];
   private readonly lastUsedTimer: NodeJS.Timeout | undefined;
+  /** Deliveries in creation order; each socket gets its messages in that order. */
+  private readonly outbox: Delivery[] = [];
+  private queuedSends = 0;
+  private pumping = false;
 
   constructor(private readonly opts: StreamHubOptions) {
     this.origins = opts.allowedOrigins.map((o) => new RegExp(o));
@@ -61,8 +76,10 @@ export class StreamHub {
         const set = this.clients.get(message.userId);
         if (!set || set.size === 0) return;
         // Gorilla's WriteJSON is a json.Encoder: Gotify's frames end in a newline.
-        const json = JSON.stringify(toExternalMessage(message)) + '\n';
-        for (const c of set) c.send(json);
+        const frame = Buffer.from(JSON.stringify(toExternalMessage(message)) + '\n');
+        this.outbox.push({ frame, to: [...set], next: 0 });
+        this.queuedSends += set.size;
+        this.pump();
       }),
       opts.bus.on('clientDeleted', ({ client }) => {
         for (const c of [...(this.clients.get(client.userId) ?? [])]) if (c.token === client.token) c.close();
@@ -72,6 +89,34 @@ export class StreamHub {
         this.clients.delete(user.id);
       }),
     ];
+  }
+
+  /**
+   * Writes queued messages to their sockets, SENDS_PER_TURN per turn of the event loop, so a
+   * message to many streams never holds up other requests for long; the first turn runs at
+   * once. Order per socket is the queue's order.
+   */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    let budget = this.queuedSends > MAX_QUEUED_SENDS ? Infinity : SENDS_PER_TURN;
+    while (this.outbox.length > 0 && budget > 0) {
+      const d = this.outbox[0]!;
+      while (d.next < d.to.length && budget > 0) {
+        d.to[d.next++]!.send(d.frame);
+        this.queuedSends--;
+        budget--;
+      }
+      if (d.next === d.to.length) this.outbox.shift();
+    }
+    if (this.outbox.length === 0) {
+      this.pumping = false;
+      return;
+    }
+    setImmediate(() => {
+      this.pumping = false;
+      this.pump();
+    });
   }
 
   /** Number of open streams, for tests and diagnostics. */
@@ -136,6 +181,9 @@ export class StreamHub {
   close(): void {
     clearInterval(this.lastUsedTimer);
     for (const u of this.unsubscribe) u();
+    // What is queued still goes out before the close frames.
+    for (const d of this.outbox.splice(0)) for (let i = d.next; i < d.to.length; i++) d.to[i]!.send(d.frame);
+    this.queuedSends = 0;
     for (const set of this.clients.values()) for (const c of [...set]) c.close(1001, 'server shutting down');
     this.clients.clear();
     this.wss.close();

@@ -11,15 +11,13 @@ import { useStore } from '../common/store';
 import { Switch } from '../common/switch';
 import { session } from '../session/session';
 import type { Plugin } from '../common/types';
-import { ConfigEditor } from './config-editor';
+import { Configurer } from './configurer';
 import { PluginStatus } from './plugin-status';
 import { ProcessPanel } from './process-panel';
 import { togglePlugin } from './toggle-plugin';
 import {
   capabilities,
-  getPluginConfig,
   getPluginDisplay,
-  savePluginConfig,
   statusReason,
   webhookBase,
 } from './plugins';
@@ -101,73 +99,6 @@ function PluginInfo({ plugin }: { plugin: Plugin }) {
           </button>
         </div>
       )}
-    </div>
-  );
-}
-
-function Configurer({ plugin, onSaved }: { plugin: Plugin; onSaved: () => void }) {
-  const [loaded, setLoaded] = useState<string | null>(null);
-  const [text, setText] = useState('');
-  const [revision, setRevision] = useState(0);
-  const [loadError, setLoadError] = useState<unknown>(null);
-  const [saveError, setSaveError] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-
-  const load = useCallback(async () => {
-    setLoadError(null);
-    try {
-      const config = await getPluginConfig(plugin.id);
-      setLoaded(config);
-      setText(config);
-      setSaveError(null);
-      setRevision((r) => r + 1);
-    } catch (err) {
-      setLoadError(err);
-    }
-  }, [plugin.id]);
-  useEffect(() => void load(), [load]);
-
-  const save = async () => {
-    setSaving(true);
-    setSaveError(null);
-    try {
-      await savePluginConfig(plugin.id, text);
-      setLoaded(text);
-      notify.info('Plugin config updated');
-      onSaved();
-    } catch (err) {
-      // The user's text stays in the editor untouched, so they can fix it rather than retype it.
-      setSaveError(errorMessage(err));
-    } finally {
-      setSaving(false);
-    }
-  };
-
-  const dirty = loaded !== null && text !== loaded;
-  return (
-    <div class="card panel configurer">
-      <div class="panel-header">
-        <h2 class="panel-title">Configuration</h2>
-        {dirty && <span class="badge unsaved">unsaved changes</span>}
-      </div>
-      <p class="panel-help">YAML. The plugin validates it when you save; a rejected configuration changes nothing.</p>
-      <LoadState loading={loaded === null && !loadError} error={loadError} onRetry={() => void load()} />
-      {loaded !== null && (
-        <ConfigEditor text={loaded} revision={revision} onChange={setText} label={`Configuration of ${plugin.name}`} />
-      )}
-      {saveError && (
-        <p class="form-error config-error" role="alert">
-          {saveError}
-        </p>
-      )}
-      <div class="panel-actions">
-        <button type="button" class="button config-reload" onClick={() => void load()}>
-          Reload
-        </button>
-        <button type="button" class="button primary config-save" disabled={!dirty || saving} onClick={() => void save()}>
-          {saving ? 'Saving…' : 'Save'}
-        </button>
-      </div>
     </div>
   );
 }

@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { request } from '../common/api';
 import { CopyableSecret } from '../common/copyable-secret';
 import { LoadState } from '../common/load-state';
 import { navigate } from '../common/router';
@@ -51,6 +52,21 @@ function UnlistedPermissions({ plugins, permissions, saving, onChange }: Unliste
         ))}
       </ul>
     </div>
+  );
+}
+
+/** The empty state: admins learn where to put plugins (the server's plugins folder path). */
+function NoPlugins({ isAdmin }: { isAdmin: boolean }) {
+  const [folder, setFolder] = useState<string | null>(null);
+  useEffect(() => {
+    if (isAdmin) void request<{ pluginsdir: string }>('GET', 'plugin/admin/folder').then((f) => setFolder(f.pluginsdir), () => undefined);
+  }, [isAdmin]);
+  if (!isAdmin) return <p class="empty">No plugins are available to you.</p>;
+  return (
+    <p class="empty">
+      No plugins are installed. Put plugin executables, or folders with a plugin.yaml, in the plugins folder
+      {folder ? <>: <code>{folder}</code></> : " (the server's pluginsdir)"}.
+    </p>
   );
 }
 
@@ -158,7 +174,7 @@ export function PluginsPage() {
               ))}
             </tbody>
           </table>
-          {plugins.length === 0 && <p class="empty">No plugins are installed. Put plugin executables in the server's plugins folder.</p>}
+          {plugins.length === 0 && <NoPlugins isAdmin={isAdmin} />}
         </div>
       )}
       {plugins && permissions && <UnlistedPermissions plugins={plugins} permissions={permissions} saving={saving} onChange={setPermission} />}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { request } from '../common/api';
 import { FormDialog } from '../common/form-dialog';
 import { notify } from '../common/notify';
+import { reloadCurrentUser } from './session';
 
 /**
  * Changes the logged-in user's password (`POST /current/user/password`, as Gotify's header does).
@@ -24,6 +25,8 @@ export function PasswordDialog({ onClose }: { onClose: () => void }) {
         if (pass !== confirm) throw new Error('The two passwords do not match. Type the same password twice.');
         await request('POST', 'current/user/password', { json: { pass } });
         notify.info('Password changed. Use the new password the next time you log in.');
+        // The default-password banner goes once the server no longer reports it.
+        await reloadCurrentUser().catch(() => {});
       }}
       onClose={onClose}
     >

@@ -108,7 +108,8 @@ export function UsersPage() {
           user={editing.kind === 'edit' ? editing.user : undefined}
           onSaved={async () => {
             await load.reload();
-            if (editing.kind === 'edit' && editing.user.id === me?.id) await reloadCurrentUser();
+            // Also when another user changed: the default admin's new password ends the default-password banner.
+            if (editing.kind === 'edit') await reloadCurrentUser();
           }}
           onClose={() => setEditing(null)}
         />

@@ -76,12 +76,14 @@ async function allInstancesUp(flow, { enabled, ms = 300_000 }) {
   const deadline = performance.now() + ms;
   for (;;) {
     const sups = flow.app.services.plugins.host.list();
+    // A plugin's instances belong to its current session (none while it is starting).
+    const inst = (sup) => (sup.session ?? sup).instances ?? new Map();
     const complete =
       sups.length === PLUGIN_COUNT &&
-      sups.every((sup) => sup.instances.size === USERS && (!enabled || [...sup.instances.values()].every((i) => i.enabled)));
+      sups.every((sup) => inst(sup).size === USERS && (!enabled || [...inst(sup).values()].every((i) => i.enabled)));
     if (complete) return;
     if (performance.now() > deadline) {
-      const got = sups.map((sup) => `${sup.plugin.name}: ${sup.instances.size} instances, ${[...sup.instances.values()].filter((i) => i.enabled).length} enabled`);
+      const got = sups.map((sup) => `${sup.plugin.name}: ${inst(sup).size} instances, ${[...inst(sup).values()].filter((i) => i.enabled).length} enabled`);
       throw new Error(`not every instance came up within ${ms} ms (${PLUGIN_COUNT} plugins × ${USERS} users expected; ${got.join('; ') || 'no plugin'})`);
     }
     await new Promise((r) => setTimeout(r, 20));

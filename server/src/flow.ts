@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createApp, type FlowApp } from './app.js';
 import type { FlowConfig } from './config/keys.js';
 import { resolveConfig } from './config/load.js';
+import { settlesWithin } from './lib/deadline.js';
 import { createLogger, type Logger } from './log.js';
 import { listen } from './serve/listen.js';
 import { redirectToHttps } from './serve/redirect.js';
@@ -114,7 +115,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     pluginsStarted.catch((err: unknown) => {
       if (waited) log.error({ err }, 'starting the plugins failed');
     });
-    await settledWithin(pluginsStarted, config['plugins.startwaitms']);
+    await settlesWithin(pluginsStarted, config['plugins.startwaitms']);
     waited = true;
     const keepAliveMs = config['server.keepaliveperiodseconds'] * 1000;
     const track = (sock: Socket) => {
@@ -199,17 +200,6 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       return closing;
     },
   };
-}
-
-/** Resolves when `p` settles or after `ms`, whichever is first; rejects only if `p` rejects in time. */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  if (ms <= 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The URL to show for a listen address: 127.0.0.1 stands for "all addresses". */

@@ -109,6 +109,15 @@ export const CONFIG_KEYS = [
   { key: 'passstrength', type: 'int', default: 10, min: 4, max: 31, description: 'bcrypt cost for password hashes' },
   { key: 'registration', type: 'bool', default: false, description: 'allow anonymous POST /user (non-admin users only)' },
   {
+    key: 'tokenformat',
+    type: 'string',
+    default: 'classic',
+    check: ((v: string) => (v === 'classic' || v === 'enhanced' ? undefined : 'must be classic or enhanced')) as (v: never) => string | undefined,
+    description:
+      "form of new application and client tokens: classic (A…/C…, 15 characters, what the Gotify CLI and shoutrrr accept) or enhanced (Gotify 3's Ed25519 gtfya./gtfyc. tokens); both kinds are always accepted",
+  },
+  { key: 'server.securecookie', type: 'bool', default: false, description: 'mark the web session cookie Secure (set it when the server is reached over HTTPS), as Gotify 3' },
+  {
     key: 'limits.bodybytes',
     type: 'int',
     default: 1024 * 1024,
@@ -123,6 +132,14 @@ export const CONFIG_KEYS = [
     min: 1,
     max: 1024 * 1024 * 1024,
     description: 'largest accepted application image upload (POST /application/:id/image) in bytes, instead of limits.bodybytes; larger get 413',
+  },
+  {
+    key: 'limits.bodytimeoutms',
+    type: 'int',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    description: 'a request body must arrive completely within this many ms after it is first read; slower bodies get 408 and the connection is closed',
   },
   // Retention (services/retention.ts): defaults for applications that set no retention of their own.
   {
@@ -169,6 +186,8 @@ export const CONFIG_KEYS = [
   { key: 'plugins.pingintervalseconds', type: 'int', default: 30, min: 0, max: 86_400, description: 'liveness ping of every plugin; one that does not answer within plugins.pingtimeoutms is restarted; 0 disables' },
   { key: 'plugins.pingtimeoutms', type: 'int', default: 5000, min: 10, max: 600_000, description: 'deadline of the liveness ping' },
   { key: 'plugins.storagequotabytes', type: 'int', default: 4 * 1024 * 1024, min: 1, max: 1024 * 1024 * 1024, description: 'storage per plugin instance: the blob plus all key-value entries' },
+  { key: 'plugins.storagemaxkeys', type: 'int', default: 10_000, min: 1, max: 10_000_000, description: 'key-value entries per plugin instance; each also counts 64 bytes against plugins.storagequotabytes' },
+  { key: 'plugins.configmaxbytes', type: 'int', default: 64 * 1024, min: 1024, max: 64 * 1024 * 1024, description: "largest plugin config text (a user's POST /plugin/:id/config gets 400, a plugin's config/default answer is refused); it also counts against plugins.storagequotabytes" },
   { key: 'plugins.maxframebytes', type: 'int', default: 8 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, description: 'largest protocol frame a plugin may send' },
   { key: 'plugins.startconcurrency', type: 'int', default: 256, min: 1, max: 100_000, description: 'requests in flight per plugin while creating, configuring and enabling the instances of all users' },
   { key: 'plugins.watch', type: 'bool', default: true, description: 'watch the plugins folder: added, replaced and removed plugins are started, restarted and stopped without a server restart' },

@@ -1,15 +1,21 @@
-import { badRequest, payloadTooLarge } from '../errors.js';
+import { HttpError, badRequest, payloadTooLarge } from '../errors.js';
 import { DocumentTooLarge, parseJsonBounded } from '../parse/bounded.js';
 import type { FlowContext } from './state.js';
 
 /** Oversized bodies up to this many times the limit are drained after the 413 (see readRawBody). */
 const DRAIN_FACTOR = 8;
 
+/** Default of `limits.bodytimeoutms` (app.ts puts the configured value on the Koa context). */
+const BODY_TIMEOUT_MS = 30_000;
+
 /**
- * Request bodies are read per route, never globally: webhooks under /plugin/:id/custom/ get
- * raw bytes, the API gets JSON/form fields, uploads get multipart. All go through
- * `readRawBody`, which enforces `limits.bodybytes` (413) before and while reading; `limitKey`
- * names another key in the 413 text when a route has its own limit (`limits.imagebytes`).
+ * Request bodies are read per route, never globally, and only after the route's authorization
+ * check (an anonymous caller cannot make the server hold its body): webhooks under
+ * /plugin/:id/custom/ get raw bytes, the API gets JSON/form fields, uploads get multipart. All go
+ * through `readRawBody`, which enforces `limits.bodybytes` (413) before and while reading and
+ * `limits.bodytimeoutms` for the whole body (408, connection closed: a slow sender cannot hold
+ * the memory of a half-read body); `limitKey` names another key in the 413 text when a route
+ * has its own limit (`limits.imagebytes`).
  */
 export async function readRawBody(ctx: FlowContext, limit: number, limitKey?: string): Promise<Buffer> {
   const declared = ctx.get('content-length');
@@ -19,18 +25,39 @@ export async function readRawBody(ctx: FlowContext, limit: number, limitKey?: st
     if (Number(declared) > DRAIN_FACTOR * limit) ctx.set('Connection', 'close');
     throw payloadTooLarge(limit, limitKey);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      // Chunked body of unknown length: stop here rather than drain an endless stream.
-      ctx.set('Connection', 'close');
-      throw payloadTooLarge(limit, limitKey);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  const timeoutMs = (ctx as { bodyTimeoutMs?: number }).bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+  const req = ctx.req;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: unknown, body?: Buffer) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+      if (err) {
+        // Stop here rather than drain an endless or stalled stream.
+        ctx.set('Connection', 'close');
+        req.pause();
+        reject(err);
+      } else resolve(body!);
+    };
+    const timer = setTimeout(() => done(new HttpError(408, `request body not received within ${timeoutMs} ms (limits.bodytimeoutms)`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return done(payloadTooLarge(limit, limitKey));
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(undefined, Buffer.concat(chunks, size));
+    const onError = (err: Error) => done(err);
+    const onAborted = () => done(new HttpError(400, 'request aborted by the client'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+    if (req.readableEnded) onEnd();
+  });
 }
 
 const isJson = (ctx: FlowContext) => typeof ctx.is('application/json', '+json') === 'string';

@@ -3,27 +3,53 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 
 /** The few store methods plugin storage uses. */
-export type StorageStore = Pick<PluginConfStore, 'getStorage' | 'setStorage' | 'kvGet' | 'kvSet' | 'kvList'>;
+export type StorageStore = Pick<PluginConfStore, 'getStorage' | 'setStorage' | 'kvGet' | 'kvSet' | 'kvKeys' | 'kvUsage'>;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
+export interface StorageLimits {
+  /** Bytes per instance: blob + every key and value + `keyOverheadBytes` per key + the config text. */
+  quotaBytes: number;
+  /**
+   * Counted per key on top of its bytes: what a key costs beyond its text (LevelDB's key prefix
+   * and index, the listing). Without it, 300,000 one-byte keys fit a 4 MiB quota.
+   */
+  keyOverheadBytes?: number;
+  /** Keys per instance. */
+  maxKeys?: number;
+  /** UTF-8 bytes of the instance's stored config text (counted against the same quota). */
+  configBytes?: (confId: number) => number;
+}
+
+interface Usage {
+  blob: number;
+  kvBytes: number;
+  keys: number;
+}
+
 /**
- * Per-instance storage with one quota over the blob plus every key and value (UTF-8 bytes).
+ * Per-instance storage with one quota over the blob, every key and value (UTF-8 bytes) plus a
+ * fixed overhead per key, and the instance's config text, and a cap on the number of keys.
  *
  * Writes of one instance are serialised, so the usage check and the write cannot interleave
  * with another write of the same instance (two saves cannot both pass the check); instances
  * never wait for each other. Usage is computed from the store on first use and then kept in
- * memory. Every write is in LevelDB before its promise resolves: the response the plugin
- * gets means durable.
+ * memory as three totals per instance (never the key set: a plugin's keys stay in LevelDB; a
+ * replaced or deleted value's size is read back from the store). Every write is in LevelDB
+ * before its promise resolves: the response the plugin gets means durable.
  */
 export class PluginStorage {
-  private usage = new Map<number, { blob: number; kv: Map<string, number> }>();
+  private usage = new Map<number, Usage>();
   private chains = new Map<number, Promise<unknown>>();
+  private readonly limits: Required<StorageLimits>;
 
   constructor(
     private readonly store: StorageStore,
-    private readonly quotaBytes: number,
-  ) {}
+    limits: StorageLimits | number,
+  ) {
+    const l = typeof limits === 'number' ? { quotaBytes: limits } : limits;
+    this.limits = { keyOverheadBytes: 64, maxKeys: 10_000, configBytes: () => 0, ...l };
+  }
 
   load(confId: number): Promise<Buffer> {
     return this.store.getStorage(confId);
@@ -32,7 +58,7 @@ export class PluginStorage {
   save(confId: number, data: Buffer): Promise<void> {
     return this.serial(confId, async () => {
       const u = await this.usageOf(confId);
-      this.check(u, data.length - u.blob);
+      this.check(confId, u, data.length - u.blob);
       await this.store.setStorage(confId, data);
       u.blob = data.length;
     });
@@ -44,23 +70,40 @@ export class PluginStorage {
   }
 
   kvSet(confId: number, key: string, value: string): Promise<void> {
-    return this.serial(confId, async () => {
-      const u = await this.usageOf(confId);
-      const size = bytes(key) + bytes(value);
-      this.check(u, size - (u.kv.get(key) ?? 0));
-      await this.store.kvSet(confId, key, value);
-      u.kv.set(key, size);
-    });
+    return this.serial(confId, () => this.put(confId, key, value));
+  }
+
+  /** Sets a key inside the instance's write chain: the key cap and the quota, then the write. */
+  private async put(confId: number, key: string, value: string): Promise<void> {
+    const u = await this.usageOf(confId);
+    const old = await this.sizeOf(confId, key);
+    const size = bytes(key) + bytes(value);
+    if (old === undefined && u.keys + 1 > this.limits.maxKeys) {
+      throw new ResponseError(ErrorCodes.QuotaExceeded, `storage quota exceeded: the instance already has ${u.keys} keys, the limit (plugins.storagemaxkeys); nothing was written`, {
+        limitBytes: this.limits.quotaBytes,
+        usedBytes: this.used(confId, u),
+      });
+    }
+    const delta = old === undefined ? size + this.limits.keyOverheadBytes : size - old;
+    this.check(confId, u, delta);
+    await this.store.kvSet(confId, key, value);
+    u.kvBytes += delta - (old === undefined ? this.limits.keyOverheadBytes : 0);
+    if (old === undefined) u.keys++;
+  }
+
+  /** Deletes a key inside the instance's write chain; whether it existed. */
+  private async remove(confId: number, key: string): Promise<boolean> {
+    const u = await this.usageOf(confId);
+    const old = await this.sizeOf(confId, key);
+    if (old === undefined) return false;
+    await this.store.kvSet(confId, key, undefined);
+    u.kvBytes -= old;
+    u.keys--;
+    return true;
   }
 
   kvDelete(confId: number, key: string): Promise<boolean> {
-    return this.serial(confId, async () => {
-      const u = await this.usageOf(confId);
-      const existed = (await this.store.kvGet(confId, key)) !== undefined;
-      if (existed) await this.store.kvSet(confId, key, undefined);
-      u.kv.delete(key);
-      return existed;
-    });
+    return this.serial(confId, () => this.remove(confId, key));
   }
 
   /**
@@ -71,16 +114,8 @@ export class PluginStorage {
     return this.serial(confId, async () => {
       const current = await this.kvGet(confId, key);
       if (current !== expected) return { swapped: false, value: current };
-      const u = await this.usageOf(confId);
-      if (value === null) {
-        if (current !== null) await this.store.kvSet(confId, key, undefined);
-        u.kv.delete(key);
-      } else {
-        const size = bytes(key) + bytes(value);
-        this.check(u, size - (u.kv.get(key) ?? 0));
-        await this.store.kvSet(confId, key, value);
-        u.kv.set(key, size);
-      }
+      if (value === null) await this.remove(confId, key);
+      else await this.put(confId, key, value);
       return { swapped: true, value };
     });
   }
@@ -92,22 +127,21 @@ export class PluginStorage {
       if (current !== null && !/^-?(0|[1-9]\d{0,15})$/.test(current)) throw notAnInteger(key, `holds ${JSON.stringify(current.slice(0, 40))}, not a decimal integer`);
       const next = (current === null ? 0 : Number(current)) + delta;
       if (!Number.isSafeInteger(next)) throw notAnInteger(key, `would hold ${next}, beyond ±(2^53−1)`);
-      const text = String(next);
-      const u = await this.usageOf(confId);
-      const size = bytes(key) + bytes(text);
-      this.check(u, size - (u.kv.get(key) ?? 0));
-      await this.store.kvSet(confId, key, text);
-      u.kv.set(key, size);
+      await this.put(confId, key, String(next));
       return next;
     });
   }
 
   async kvList(confId: number, prefix = ''): Promise<string[]> {
-    const all = await this.store.kvList(confId);
-    // Sorted by UTF-16 code unit, as the protocol says (LevelDB sorts by byte).
-    return Object.keys(all)
-      .filter((k) => k.startsWith(prefix))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Keys only, never the values; sorted by UTF-16 code unit, as the protocol says (LevelDB sorts by byte).
+    const keys = await this.store.kvKeys(confId, prefix);
+    return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** Whether a config text of `configBytes` fits the quota beside the instance's stored data. */
+  async configFits(confId: number, configBytes: number): Promise<boolean> {
+    const u = await this.usageOf(confId);
+    return this.used(confId, u) - this.limits.configBytes(confId) + configBytes <= this.limits.quotaBytes;
   }
 
   /** Forget cached usage (the conf was deleted with its user). */
@@ -115,25 +149,33 @@ export class PluginStorage {
     this.usage.delete(confId);
   }
 
-  private check(u: { blob: number; kv: Map<string, number> }, delta: number): void {
+  private used(confId: number, u: Usage): number {
+    return u.blob + u.kvBytes + u.keys * this.limits.keyOverheadBytes + this.limits.configBytes(confId);
+  }
+
+  private check(confId: number, u: Usage, delta: number): void {
     if (delta <= 0) return;
-    let used = u.blob;
-    for (const n of u.kv.values()) used += n;
-    if (used + delta > this.quotaBytes) {
-      throw new ResponseError(ErrorCodes.QuotaExceeded, `storage quota exceeded: ${used + delta} bytes would exceed the ${this.quotaBytes}-byte limit (plugins.storagequotabytes); nothing was written`, {
-        limitBytes: this.quotaBytes,
+    const used = this.used(confId, u);
+    const quota = this.limits.quotaBytes;
+    if (used + delta > quota) {
+      throw new ResponseError(ErrorCodes.QuotaExceeded, `storage quota exceeded: ${used + delta} bytes would exceed the ${quota}-byte limit (plugins.storagequotabytes, counting the config text and ${this.limits.keyOverheadBytes} bytes per key); nothing was written`, {
+        limitBytes: quota,
         usedBytes: used,
       });
     }
   }
 
-  private async usageOf(confId: number): Promise<{ blob: number; kv: Map<string, number> }> {
+  /** Bytes of an existing entry (key + value as stored), or undefined when the key is not set. */
+  private async sizeOf(confId: number, key: string): Promise<number | undefined> {
+    const v = await this.store.kvGet(confId, key);
+    return v === undefined ? undefined : bytes(key) + bytes(typeof v === 'string' ? v : JSON.stringify(v));
+  }
+
+  private async usageOf(confId: number): Promise<Usage> {
     let u = this.usage.get(confId);
     if (u) return u;
-    const [blob, entries] = await Promise.all([this.store.getStorage(confId), this.store.kvList(confId)]);
-    const kv = new Map<string, number>();
-    for (const [k, v] of Object.entries(entries)) kv.set(k, bytes(k) + bytes(typeof v === 'string' ? v : JSON.stringify(v)));
-    u = { blob: blob.length, kv };
+    const [blob, kv] = await Promise.all([this.store.getStorage(confId), this.store.kvUsage(confId)]);
+    u = { blob: blob.length, kvBytes: kv.bytes, keys: kv.keys };
     this.usage.set(confId, u);
     return u;
   }

@@ -31,6 +31,9 @@ export function userRoutes(deps: RouteDeps): FlowRouter {
 
   // Anyone may call it; only admins create users unless registration is on (non-admins only).
   router.post('/user', auth.optionalClient, async (ctx) => {
+    const caller = ctx.state.auth ? users.get(ctx.state.auth.userId) : undefined;
+    // Refused before the body is read: anonymous callers must not make the server hold their bodies.
+    if (!caller?.admin && !config.registration) throw (caller ? forbidden : unauthorized)('you are not allowed to access this api');
     const f = await readFields(ctx, limit);
     const name = f.string('name') ?? '';
     const pass = f.string('pass') ?? '';
@@ -38,12 +41,7 @@ export function userRoutes(deps: RouteDeps): FlowRouter {
     const missing = Object.entries({ name, pass }).filter(([, v]) => v === '').map(([k]) => `Field '${k}' is required`);
     if (missing.length > 0) throw badRequest(missing.join('; '));
     const admin = f.bool('admin') ?? false;
-    const caller = ctx.state.auth ? users.get(ctx.state.auth.userId) : undefined;
-    if (!caller?.admin) {
-      const deny = caller ? forbidden : unauthorized;
-      if (!config.registration) throw deny('you are not allowed to access this api');
-      if (admin) throw deny('you are not allowed to create an admin user');
-    }
+    if (!caller?.admin && admin) throw (caller ? forbidden : unauthorized)('you are not allowed to create an admin user');
     ctx.body = toExternalUser(await users.create({ name, pass, admin }));
   });
 

@@ -1,10 +1,10 @@
 import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
-import { newApplicationToken, newImageName } from './token.js';
+import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
 import type { RetentionService } from './retention.js';
@@ -14,6 +14,8 @@ export interface ApplicationServiceDeps {
   bus: EventBus;
   /** Where uploaded images are stored (<datadir>/images). */
   imagesDir: string;
+  /** Form of new tokens (config `tokenformat`); default classic. */
+  tokenFormat?: TokenFormat;
   /** Enforces retention; told when an application's limits change. */
   retention: RetentionService;
 }
@@ -60,7 +62,7 @@ export class ApplicationService {
   }
 
   /** POST /application. 400 "sort key is not unique" for a taken sortKey. */
-  create(userId: number, input: ApplicationInput): Promise<ApplicationRecord> {
+  create(userId: number, input: ApplicationInput): Promise<Issued<ApplicationRecord>> {
     return this.insert(userId, input, false);
   }
 
@@ -69,11 +71,13 @@ export class ApplicationService {
    * default image, placed last). It cannot be deleted through the API while internal.
    */
   createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
-    return this.insert(userId, { name: input.name, description: input.description }, true);
+    // With enhanced tokens only the public form is kept: nobody can post as the plugin (as Gotify 3).
+    return this.insert(userId, { name: input.name, description: input.description }, true).then((i) => i.record);
   }
 
-  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<ApplicationRecord> {
-    return withFreshToken(newApplicationToken, (token) =>
+  private async insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(() => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored, (token) =>
       this.deps.applications.create({
         userId,
         token,
@@ -85,12 +89,24 @@ export class ApplicationService {
         lastUsed: null,
         sortKey: input.sortKey ?? '',
       }),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
+    return { record, token: issued.shown };
+  }
+
+  /** PUT /application/:id/security with regenerateToken: a new token; the old one stops working at once. */
+  async regenerateToken(userId: number, id: number): Promise<Issued<ApplicationRecord>> {
+    this.requireOwned(userId, id);
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(
+      () => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored,
+      (token) => this.deps.applications.setToken(id, token),
+    );
+    return { record, token: issued.shown };
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */
   setInternal(id: number, internal: boolean): Promise<ApplicationRecord> {
-    return this.deps.applications.update(id, { internal }).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.applications.update(id, { internal });
   }
 
   /**
@@ -106,7 +122,7 @@ export class ApplicationService {
     };
     if (input.sortKey) patch.sortKey = input.sortKey;
     if (input.retention && Object.keys(input.retention).length > 0) patch.retention = { ...cur.retention, ...input.retention };
-    const updated = await this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    const updated = await this.deps.applications.update(id, patch);
     if (patch.retention) void this.deps.retention.checkApplication(id);
     return updated;
   }
@@ -114,11 +130,9 @@ export class ApplicationService {
   /** Deletes the application and its messages. 400 "cannot delete internal application". */
   async delete(userId: number, id: number): Promise<ApplicationRecord> {
     this.requireOwned(userId, id);
-    const removed = await this.deps.applications
-      .delete(id, (cur) => {
-        if (cur.internal) throw badRequest('cannot delete internal application');
-      })
-      .catch((err) => Promise.reject(mapStoreError(err)));
+    const removed = await this.deps.applications.delete(id, (cur) => {
+      if (cur.internal) throw badRequest('cannot delete internal application');
+    });
     if (removed.image) await this.removeFile(removed.image);
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('applicationDeleted', { application: removed });
@@ -145,7 +159,7 @@ export class ApplicationService {
       if (before.image) await this.removeFile(before.image);
     } catch (err) {
       await this.removeFile(name);
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     return updated;
   }
@@ -154,7 +168,7 @@ export class ApplicationService {
   async removeImage(userId: number, id: number): Promise<ApplicationRecord> {
     const app = this.requireOwned(userId, id);
     if (!app.image) throw badRequest(`app with id ${id} does not have a customized image`);
-    const updated = await this.deps.applications.update(id, { image: '' }).catch((err) => Promise.reject(mapStoreError(err)));
+    const updated = await this.deps.applications.update(id, { image: '' });
     await this.removeFile(app.image);
     return updated;
   }

@@ -1,6 +1,6 @@
 import { FlowError } from '../errors.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
-import { type CascadePart, type Db, type Op, pad, put, putRaw, del } from './db.js';
+import { type CascadePart, type Db, type Op, pad, prefixEnd, put, putRaw, del } from './db.js';
 import { OwnedRecords } from './owned-records.js';
 
 // Keys: p!<id> → record; p-tok!<token> → id; u-p!<userId>!<id> → ''; u-pm!<userId>!<modulePath> → id;
@@ -21,15 +21,38 @@ export class PluginConfStore {
   // Webhook requests look confs up by token, so the indexes are mirrored in memory too.
   private records = new OwnedRecords<PluginConfRecord>({ rec: 'p!', byToken: 'p-tok!', byUser: 'u-p!' });
   private byPath = new Map<string, number>();
+  /**
+   * Config texts held in memory, shared: most users keep their plugin's default config, so every
+   * conf with the same text points at one string (a large default is held once, not per user).
+   * Counted references, so a text nobody uses any more is released.
+   */
+  private texts = new Map<string, { text: string; refs: number }>();
 
   constructor(private readonly db: Db) {}
 
   async load(): Promise<void> {
     await this.records.load(this.db);
+    for (const rec of this.records.values()) rec.config = this.share(rec.config);
     for (const [k, v] of await this.db.entries(BY_PATH)) this.byPath.set(k, Number(v));
   }
 
+  private share(text: string): string {
+    const t = this.texts.get(text);
+    if (t) {
+      t.refs++;
+      return t.text;
+    }
+    this.texts.set(text, { text, refs: 1 });
+    return text;
+  }
+
+  private release(text: string): void {
+    const t = this.texts.get(text);
+    if (t && --t.refs <= 0) this.texts.delete(text);
+  }
+
   private forget(p: PluginConfRecord): void {
+    this.release(p.config);
     this.records.remove(p);
     this.byPath.delete(pathKey(p.userId, p.modulePath));
   }
@@ -70,17 +93,31 @@ export class PluginConfStore {
       const { id, op } = this.db.nextId('pluginconf');
       const rec: PluginConfRecord = { ...input, id, enabled: input.enabled ?? false, createdAt: new Date().toISOString() };
       await this.db.batch([op, ...this.records.insertOps(rec), putRaw(pathKey(rec.userId, rec.modulePath), String(id))]);
+      rec.config = this.share(rec.config);
       this.records.add(rec);
       this.byPath.set(pathKey(rec.userId, rec.modulePath), id);
       return rec;
     });
   }
 
+  /**
+   * Ops writing a record with its own id, and its storage blob, into a data dir being built
+   * offline (import); memory is not touched.
+   */
+  importOps(rec: PluginConfRecord, storage: Uint8Array): Op[] {
+    const ops = [...this.records.insertOps(rec), putRaw(pathKey(rec.userId, rec.modulePath), String(rec.id))];
+    if (storage.length > 0) ops.push(putRaw(STORAGE + pad(rec.id), Buffer.from(storage).toString('base64')));
+    return ops;
+  }
+
   /** Changes enabled, config or applicationId. */
   update(id: number, patch: Partial<Pick<PluginConfRecord, 'enabled' | 'config' | 'applicationId'>>): Promise<PluginConfRecord> {
     return this.db.exclusive(async () => {
-      const next = { ...this.current(id), ...patch };
+      const cur = this.current(id);
+      const next = { ...cur, ...patch };
       await this.db.batch([this.records.updateOp(next)]);
+      next.config = this.share(next.config);
+      this.release(cur.config);
       this.records.set(next);
       return next;
     });
@@ -109,6 +146,26 @@ export class PluginConfStore {
     const prefix = kvPrefix(id);
     for (const [k, v] of await this.db.entries(prefix)) out[k.slice(prefix.length)] = JSON.parse(v);
     return out;
+  }
+
+  /** The instance's keys starting with `prefix`, without reading their values. */
+  async kvKeys(id: number, prefix = ''): Promise<string[]> {
+    const base = kvPrefix(id);
+    const keys = await this.db.keys(base + prefix);
+    return keys.map((k) => k.slice(base.length));
+  }
+
+  /** Number of keys and UTF-8 bytes of keys + values as stored, streamed (nothing is kept). */
+  async kvUsage(id: number): Promise<{ keys: number; bytes: number }> {
+    const base = kvPrefix(id);
+    let keys = 0;
+    let bytes = 0;
+    for await (const [k, v] of this.db.level.iterator({ gte: base, lt: prefixEnd(base) })) {
+      keys++;
+      const value = JSON.parse(v) as unknown;
+      bytes += Buffer.byteLength(k, 'utf8') - base.length + Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
+    }
+    return { keys, bytes };
   }
 
   /** Sets one key (a JSON-serialisable value); `undefined` deletes it. */

@@ -175,6 +175,20 @@ async function rawPost(dir) {
 }
 
 const work = await mkdtemp(path.join(tmpdir(), 'flow-bench-mw-'));
+// BENCH_ONLY=post: only the POST /message pair.
+if (process.env.BENCH_ONLY === 'post') {
+  const quiet = await flowApp(work, 'silent');
+  const app = await quiet.flow.app.services.applications.create(1, { name: 'bench' });
+  const raw = await rawPost(path.join(work, 'raw-db'));
+  const rawP = await measure(raw.handler, '/message', { headers: postHeaders('Araw'), body: POST_BODY, done: ended });
+  const flowP = await measure(quiet.handler, '/message', { headers: postHeaders(app.token), body: POST_BODY, done: ended });
+  await raw.close();
+  await quiet.flow.close();
+  await rm(work, { recursive: true, force: true });
+  console.log(`node ${process.version}, ${REQUESTS} requests × ${REPEATS} runs, ${IN_FLIGHT} in flight, in-process; CPU per request, best run`);
+  console.log(`POST /message: Flow ${flowP.toFixed(1)} µs vs raw ${rawP.toFixed(1)} µs of CPU per message (×${(flowP / rawP).toFixed(2)}; raw ÷ Flow = ${((rawP / flowP) * 100).toFixed(0)}%)`);
+  process.exit(0);
+}
 try {
   const bare = bareKoa();
   const quiet = await flowApp(work, 'silent');

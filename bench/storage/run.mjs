@@ -89,17 +89,15 @@ async function seed(dir) {
 
 // ---- child: the server ------------------------------------------------------------------------
 async function serve(dir) {
-  // BENCH_SERVER=/path/to/server/dist/flow.js runs another build (e.g. one from before the purger) on the same seed.
-  const { startFlow } = await import(process.env.BENCH_SERVER ?? '@flow/server');
+  const { startFlow } = await import('@flow/server');
   const flow = await startFlow({ config: config(dir), quiet: true });
   let sampler;
   let peak = 0;
   process.on('message', async (msg) => {
     if (msg.cmd === 'idle') {
       // Retention checks run in a queue: a sweep queued now runs after the one the PUT started.
-      // (A build without purger deleted everything inside the request.)
-      await flow.app.services.retention?.sweep();
-      await flow.app.store.messages.purger?.idle();
+      await flow.app.services.retention.sweep();
+      await flow.app.store.messages.purger.idle();
       process.send({ reply: 'idle' });
     } else if (msg.cmd === 'rss-start') {
       peak = process.memoryUsage().rss;
@@ -113,7 +111,7 @@ async function serve(dir) {
       process.exit(0);
     }
   });
-  process.send({ reply: 'ready', url: flow.url, retention: flow.app.services.retention !== undefined });
+  process.send({ reply: 'ready', url: flow.url });
 }
 
 // ---- parent ------------------------------------------------------------------------------------
@@ -168,8 +166,7 @@ async function main() {
     const seeded = await seed(dir);
     console.log(`seeded ${seeded.written.toLocaleString('en')} messages in ${(seeded.seedMs / 1000).toFixed(1)} s`);
     const { child, ask, exited } = startChild(dir);
-    const { url, retention: hasRetention } = await ask('ready');
-    if (process.env.BENCH_SERVER) console.log(`server build: ${process.env.BENCH_SERVER}`);
+    const { url } = await ask('ready');
     const get = async (p, auth = admin) => {
       const r = await fetch(url + p, { headers: { Authorization: auth } });
       await r.arrayBuffer();
@@ -209,7 +206,6 @@ async function main() {
     const rows = [];
     let listAfter;
     for (const [name, run] of kinds) {
-      if (name.startsWith('retention') && !hasRetention) continue;
       // The same probes for 3 s right before: this machine's load moves, so each delete gets its own idle baseline.
       const stopBaseHealth = prober(health);
       const stopBasePost = prober(bystanderPost);

@@ -102,7 +102,7 @@ export function createApp(opts: AppOptions): FlowApp {
   });
   const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
-  const auth = new Auth({ users, clients, applications });
+  const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'] });
   const pluginSettingsOf = pluginSettings(config, opts.dirs);
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;

@@ -186,6 +186,20 @@ describe('cookie sessions', () => {
     expect(basicLogout.body.errorDescription).toBe('no client auth provided');
   });
 
+  it('renews the cookie when the session is used again (at most every 5 minutes, with lastUsed)', async () => {
+    const r = await s.api('POST', '/auth/local/login', { json: { name: 'bob', password: 'bob-pw' } });
+    const cookie = cookieOf(r.headers);
+    const first = await s.api('GET', '/current/user', { headers: { cookie } });
+    expect(first.headers.get('set-cookie')).toBe(`${cookie}; Path=/; Max-Age=604800; HttpOnly; SameSite=Strict`);
+    const again = await s.api('GET', '/current/user', { headers: { cookie } });
+    expect(again.headers.get('set-cookie')).toBeNull();
+    await s.flow.app.store.clients.update(r.body.clientId, { lastUsed: new Date(Date.now() - 6 * 60_000).toISOString() });
+    expect((await s.api('GET', '/message', { headers: { cookie } })).headers.get('set-cookie')).toContain('Max-Age=604800');
+    // A client token in a header is not a cookie session: nothing to renew.
+    const c = await s.createClient('plain', bob.auth);
+    expect((await s.api('GET', '/current/user', { token: c.token })).headers.get('set-cookie')).toBeNull();
+  });
+
   it('a session expires after its inactivity period; GET /auth/info describes the login page', async () => {
     const r = await s.api('POST', '/auth/local/login', { json: { name: 'bob', password: 'bob-pw' } });
     const cookie = cookieOf(r.headers);

@@ -30,7 +30,7 @@ const free = (dir: string) => {
 };
 
 describe('a full disk under the data dir', () => {
-  it('refuses writes (503) with /health red until the database is reopened, and loses nothing acknowledged', async () => {
+  it('refuses writes (503) with /health red until the database is reopened, and loses nothing acknowledged', { timeout: 120_000 }, async () => {
     const dataDir = path.join(mountDir, 'data');
     s = await startTestServer({ dataDir });
     const app = await s.createApp({ name: 'full' });

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await mkdir(prefix);
   execFileSync('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, tarball], { cwd: work, stdio: 'pipe' });
   flowBin = path.join(prefix, 'bin', 'flow');
-}, 600_000);
+}, 1_500_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

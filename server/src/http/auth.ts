@@ -6,15 +6,18 @@ import type { ApplicationService } from '../services/application.js';
 import type { AuthInfo, FlowMiddleware } from './state.js';
 import { storedTokenOf } from './stored-token.js';
 import { crossOriginError } from './csrf.js';
+import { SESSION_COOKIE, SESSION_SECONDS, setSessionCookie } from './session-cookie.js';
+import type { FlowContext } from './state.js';
 
 export interface AuthDeps {
   users: UserService;
   clients: ClientService;
   applications: ApplicationService;
+  /** Mark the session cookie Secure (config server.securecookie). */
+  secureCookie?: boolean;
 }
 
-/** The session cookie (Gotify 3's name): a client token set by POST /auth/local/login, HttpOnly. */
-export const SESSION_COOKIE = 'gotify-client-token';
+export { SESSION_COOKIE };
 
 /** What a request presents, before any lookup. */
 export interface Credentials {
@@ -159,9 +162,22 @@ export class Auth {
 
   private middleware(kind: AuthKind): FlowMiddleware {
     return async (ctx, next) => {
-      ctx.state.auth = await this.check(kind, credentialsOf(ctx.req));
+      const creds = credentialsOf(ctx.req);
+      ctx.state.auth = await this.check(kind, creds);
+      this.refreshSessionCookie(ctx, creds, ctx.state.auth);
       await next();
     };
+  }
+
+  /**
+   * A session used again gets its cookie's 7 days renewed, as Gotify 3 does when it records the
+   * use (at most every 5 minutes, with lastUsed), so an active browser stays signed in.
+   */
+  private refreshSessionCookie(ctx: FlowContext, creds: Credentials, info: AuthInfo): void {
+    const c = info.client;
+    if (!creds.fromCookie || !c || !(c.expiresAfterInactivitySeconds ?? 0)) return;
+    if (c.lastUsed !== null && Date.parse(c.lastUsed) + 5 * 60_000 > Date.now()) return;
+    setSessionCookie(ctx, creds.token, SESSION_SECONDS, this.deps.secureCookie ?? false);
   }
 
   /** Basic or client token. */
@@ -177,7 +193,9 @@ export class Auth {
   };
   /** Basic or an elevated client token (Gotify 3's new endpoints). */
   readonly requireElevatedClient: FlowMiddleware = async (ctx, next) => {
-    ctx.state.auth = await this.checkElevated(credentialsOf(ctx.req));
+    const creds = credentialsOf(ctx.req);
+    ctx.state.auth = await this.checkElevated(creds);
+    this.refreshSessionCookie(ctx, creds, ctx.state.auth);
     await next();
   };
   /** Sets ctx.state.auth when valid client credentials are present; never rejects. */

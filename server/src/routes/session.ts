@@ -1,5 +1,6 @@
 import { forbidden, unauthorized } from '../errors.js';
-import { SESSION_COOKIE, credentialsOf } from '../http/auth.js';
+import { credentialsOf } from '../http/auth.js';
+import { SESSION_SECONDS, setSessionCookie } from '../http/session-cookie.js';
 import { readFields } from '../http/body.js';
 import { crossOriginError } from '../http/csrf.js';
 import { authOf, type FlowContext } from '../http/state.js';
@@ -7,16 +8,8 @@ import type { ClientRecord } from '../model/client.js';
 import type { UserRecord } from '../model/user.js';
 import { createRouter, emptyOk, type FlowRouter, type RouteDeps } from './deps.js';
 
-/** Lifetime of a session without use, and of its cookie (Gotify 3: 7 days). */
-export const SESSION_SECONDS = 7 * 24 * 60 * 60;
 /** A fresh login is elevated this long (Gotify 3's DefaultElevationDuration). */
 const ELEVATION_SECONDS = 60 * 60;
-
-function setSessionCookie(ctx: FlowContext, token: string, maxAge: number, secure: boolean): void {
-  const parts = [`${SESSION_COOKIE}=${encodeURIComponent(token)}`, 'Path=/', `Max-Age=${maxAge}`, 'HttpOnly', 'SameSite=Strict'];
-  if (secure) parts.push('Secure');
-  ctx.append('Set-Cookie', parts.join('; '));
-}
 
 /** Gotify 3's CurrentUserExternal. */
 const currentUser = (u: UserRecord, c: ClientRecord) => ({

@@ -20,6 +20,14 @@ export const prefixEnd = (prefix: string): string =>
 /** Record key prefix of each entity with an id sequence: on open, the sequence is at least the highest stored id. */
 const RECORD_PREFIX: Record<string, string> = { user: 'u!', client: 'c!', application: 'a!', message: 'm!', pluginconf: 'p!' };
 
+/**
+ * Ids are reserved in blocks: the persisted sequence is the end of the current block, written
+ * with a synced batch when an id beyond it is allocated (one fsync per block). After any crash,
+ * a power cut included, allocation resumes above the block, so an id given out before (and
+ * perhaps seen by a client) is never given again; a restart skips the rest of the block.
+ */
+const ID_BLOCK = 100;
+
 /** Reopen attempts after a write failure: 0.5 s, doubling, at most every 5 s. */
 const RECOVERY_FIRST_MS = 500;
 const RECOVERY_MAX_MS = 5_000;
@@ -41,10 +49,11 @@ interface PendingBatch {
  *   batches that arrive while one is being written are merged into the next write (group
  *   commit). LevelDB would otherwise commit concurrent batches in any order (each runs on a
  *   libuv thread), and a persisted sequence could end below the highest stored id;
- * - id sequences: allocated synchronously in memory; every write also persists each sequence
- *   that moved since the last write, so the persisted value is never below an id in a
- *   committed batch (a failed batch only burns ids). On open a sequence is also raised to the
- *   highest stored record of its entity, so ids never go back, whatever older versions wrote;
+ * - id sequences: allocated synchronously in memory, persisted in blocks (ID_BLOCK): the write
+ *   that first uses an id beyond the persisted block end also persists a new block end, synced,
+ *   so the persisted value is never below an id in a committed or lost batch (a failed batch only
+ *   burns ids). On open a sequence is also raised to the highest stored record of its entity, so
+ *   ids never go back, whatever older versions wrote;
  * - health: a failed write (disk full, I/O error) may leave a partial record in LevelDB's log,
  *   after which further appends to that handle are lost at the next open ("checksum mismatch").
  *   So the first failure marks the database unhealthy: every write, and the reads that find the
@@ -183,16 +192,19 @@ export class Db {
       for (const b of group) b.reject(this.unavailable());
       return;
     }
-    const ops = group.length === 1 ? [...group[0]!.ops] : group.flatMap((b) => b.ops);
+    // Sequence ops are written here, not as the callers built them: an id block is reserved.
+    const ops = group.flatMap((b) => b.ops).filter((op) => !op.key.startsWith(SEQ));
     const moved: [string, number][] = [];
     for (const [entity, n] of this.seqs) {
-      if (this.persistedSeqs.get(entity) !== n) {
-        moved.push([entity, n]);
-        ops.push({ type: 'put', key: SEQ + entity, value: String(n) });
+      if (n > (this.persistedSeqs.get(entity) ?? 0)) {
+        const ceiling = n + ID_BLOCK;
+        moved.push([entity, ceiling]);
+        ops.push({ type: 'put', key: SEQ + entity, value: String(ceiling) });
       }
     }
     this.writing = true;
-    this.handle.batch(ops).then(
+    // A reservation is synced: after a power cut no id of it is handed out again.
+    this.handle.batch(ops, { sync: moved.length > 0 }).then(
       () => {
         for (const [entity, n] of moved) if ((this.persistedSeqs.get(entity) ?? 0) < n) this.persistedSeqs.set(entity, n);
         this.writing = false;

@@ -56,9 +56,10 @@ describe('id sequences', () => {
     // Delete the newest record: only the sequence remembers its id now.
     await db.batch([{ type: 'del', key: 'm!' + pad(max) }]);
     await db.close();
-    expect(Number(await raw((l) => l.get('meta!seq!message')))).toBe(max);
+    // The persisted value is the end of a reserved (synced) block: at least every id handed out.
+    expect(Number(await raw((l) => l.get('meta!seq!message')))).toBeGreaterThanOrEqual(max);
     const again = await Db.open(dir);
-    expect(again.nextId('message').id).toBe(max + 1);
+    expect(again.nextId('message').id).toBeGreaterThan(max);
     await again.close();
   });
 

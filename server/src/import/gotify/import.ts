@@ -65,7 +65,7 @@ export function guessDialect(database: string): Dialect {
 export function openSource(database: string, dialect: Dialect): Promise<GotifySource> {
   switch (dialect) {
     case 'sqlite3':
-      return Promise.resolve(openSqlite(database));
+      return openSqlite(database);
     case 'postgres':
       return openPostgres(database);
     case 'mysql':

@@ -1,17 +1,33 @@
 import { existsSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { SourceSchema } from './schema.js';
 import { SourceError, type GotifySource, type Row } from './source.js';
 
 const quote = (name: string) => '"' + name.replace(/"/g, '""') + '"';
 
+/**
+ * better-sqlite3 is an optional dependency: its native build needs a C++ toolchain, which a slim
+ * image may lack, and only this command uses it. Loaded on first use.
+ */
+async function loadDriver(): Promise<typeof Database> {
+  try {
+    return (await import('better-sqlite3')).default;
+  } catch (err) {
+    throw new SourceError(
+      `SQLite support is not installed (better-sqlite3 could not be loaded: ${(err as Error).message}); ` +
+        'install python3, make and g++, then run `npm rebuild better-sqlite3`, or import from MySQL/PostgreSQL',
+    );
+  }
+}
+
 /** Gotify's default database (`data/gotify.db`), opened read-only: the source is never changed. */
-export function openSqlite(file: string): GotifySource {
+export async function openSqlite(file: string): Promise<GotifySource> {
   if (!existsSync(file)) throw new SourceError(`SQLite database ${file} does not exist`);
   if (!statSync(file).isFile()) throw new SourceError(`SQLite database ${file} is not a file`);
+  const Driver = await loadDriver();
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = new Driver(file, { readonly: true, fileMustExist: true });
     // Reading the schema is the first access to the file's content: a corrupt or non-SQLite file fails here.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (err) {

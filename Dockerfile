@@ -8,6 +8,8 @@
 ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# Behind a TLS-intercepting proxy: --build-arg NODE_EXTRA_CA_CERTS=<CA bundle inside the image>.
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /src
 COPY . .
 # npm ci runs the root `prepare` script: the full build (TypeScript, web UI, plugins).

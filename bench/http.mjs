@@ -254,7 +254,8 @@ if (process.argv[2] === '--serve-raw') {
 } else if (process.argv[2] === '--serve') {
   // Child: run the server until stdin closes or SIGTERM.
   const flow = await startFlow({
-    config: { datadir: process.argv[3], 'server.listenaddr': '127.0.0.1', 'server.port': 0, passstrength: 4 },
+    // Bundled plugins off: this measures the server core.
+    config: { datadir: process.argv[3], 'server.listenaddr': '127.0.0.1', 'server.port': 0, passstrength: 4, 'plugins.bundled': false },
     quiet: true,
   });
   process.stdout.write(JSON.stringify({ url: flow.url }) + '\n');

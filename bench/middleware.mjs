@@ -14,7 +14,10 @@
 //   clean path, static UI, CORS, routers), logging off as in the other benches, then with the
 //   access log on (info level, written to a sink that drops the lines);
 // - a webhook: the bare Koa handler of bench/plugins/run.mjs vs Flow relaying it to the hello
-//   plugin (bench/plugins/hello-plugin.mjs) over JSON-RPC; the plugin's own CPU is not counted.
+//   plugin (bench/plugins/hello-plugin.mjs) over JSON-RPC; the plugin's own CPU is not counted;
+// - POST /message (~100-byte JSON, application token): the raw handler of bench/http.mjs
+//   (node:http + classic-level, the same four keys in one batch) vs Flow. LevelDB's own threads are
+//   in both numbers (process.cpuUsage counts every thread).
 import { mkdtemp, mkdir, rm, symlink } from 'node:fs/promises';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -33,11 +36,12 @@ const HELLO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'plugins',
 const HEADERS = { host: '127.0.0.1:8080', 'user-agent': 'bench', accept: '*/*' };
 const VERSION = { version: '1.0.0', commit: 'bench', buildDate: '2026-11-24' };
 
-function fakeRequest(method, url) {
+function fakeRequest(method, url, headers = {}, body = undefined) {
   const req = new IncomingMessage(new Socket());
   req.method = method;
   req.url = url;
-  req.headers = { ...HEADERS };
+  req.headers = { ...HEADERS, ...headers };
+  if (body !== undefined) req.push(body);
   req.push(null);
   // As Node's parser marks a fully received request; without it, reading the body ends in a
   // premature-close error that is built (stack and all) and ignored, which skews the numbers.
@@ -45,12 +49,14 @@ function fakeRequest(method, url) {
   return [req, new ServerResponse(req)];
 }
 
-/** CPU µs per request (best of REPEATS) of `handler` answering GET `url`. */
-async function measure(handler, url) {
+/** CPU µs per request (best of REPEATS) of `handler` answering GET `url` (or POST `post.body`). */
+async function measure(handler, url, post = undefined) {
   const once = async () => {
-    const [req, res] = fakeRequest('GET', url);
+    const [req, res] = post ? fakeRequest('POST', url, post.headers, post.body) : fakeRequest('GET', url);
+    const done = post?.done(res);
     await handler(req, res);
-    if (res.statusCode !== 200) throw new Error(`GET ${url} answered ${res.statusCode}`);
+    await done;
+    if (res.statusCode !== 200) throw new Error(`${post ? 'POST' : 'GET'} ${url} answered ${res.statusCode}`);
   };
   for (let i = 0; i < 2000; i++) await once(); // warm-up: JIT, caches
   let best = Infinity;
@@ -96,12 +102,76 @@ async function flowApp(work, level) {
       pluginsdir: plugins,
       'plugins.watch': false,
       'plugins.pingintervalseconds': 0,
+      'plugins.bundled': false,
+      // Wait for the hello plugin however loaded the machine is (startFlow stops waiting after 2 s by default).
+      'plugins.startwaitms': 600_000,
     },
     logger: createLogger({ level, destination: drop }),
   });
   const [conf] = flow.app.services.plugins.list(1);
   await flow.app.services.plugins.enable(1, conf.id);
   return { flow, handler: flow.app.koa.callback(), hook: `/plugin/${conf.id}/custom/${conf.token}/hello` };
+}
+
+const POST_BODY = Buffer.from(JSON.stringify({ title: 'bench', message: 'Backup of /srv/data finished in 42s, 1.2 GiB copied', priority: 5 }));
+const postHeaders = (token) => ({ 'content-type': 'application/json', 'content-length': String(POST_BODY.length), 'x-gotify-key': token });
+/**
+ * Resolves when the handler has called res.end (Flow's handler resolves after it; the raw one
+ * returns before its batch is written). A response on an unconnected socket never emits 'finish'.
+ */
+function ended(res) {
+  if (res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const end = res.end;
+    res.end = function (...args) {
+      const out = end.apply(this, args);
+      resolve();
+      return out;
+    };
+  });
+}
+
+/** The raw handler of bench/http.mjs's --serve-raw, on its own classic-level database. */
+async function rawPost(dir) {
+  const { ClassicLevel } = await import('classic-level');
+  const db = new ClassicLevel(dir, { valueEncoding: 'utf8' });
+  await db.open();
+  const apps = new Map([['Araw', { id: 1, userId: 1, name: 'raw', defaultPriority: 0 }]]);
+  let seq = 0;
+  const pad = (n) => String(n).padStart(16, '0');
+  const handler = (req, res) => {
+    const fail = (status, error) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error, errorCode: status, errorDescription: error }));
+    };
+    const app = apps.get(req.headers['x-gotify-key']);
+    if (!app) return fail(401, 'Unauthorized');
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      let input;
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return fail(400, 'Bad Request');
+      }
+      if (typeof input.message !== 'string' || input.message === '') return fail(400, 'Bad Request');
+      const id = ++seq;
+      const msg = { id, appid: app.id, message: input.message, title: input.title || app.name, priority: input.priority ?? app.defaultPriority, date: new Date().toISOString() };
+      const rec = { id, appId: app.id, userId: app.userId, message: msg.message, title: msg.title, priority: msg.priority, date: msg.date };
+      db.batch([
+        { type: 'put', key: 'meta!seq!message', value: String(id) },
+        { type: 'put', key: 'm!' + pad(id), value: JSON.stringify(rec) },
+        { type: 'put', key: `a-m!${pad(app.id)}!${pad(id)}`, value: '' },
+        { type: 'put', key: `u-m!${pad(app.userId)}!${pad(id)}`, value: String(app.id) },
+      ]).then(() => {
+        const out = JSON.stringify(msg);
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(out) });
+        res.end(out);
+      }, () => fail(500, 'Internal Server Error'));
+    });
+  };
+  return { handler, close: () => db.close() };
 }
 
 const work = await mkdtemp(path.join(tmpdir(), 'flow-bench-mw-'));
@@ -117,12 +187,18 @@ try {
   await loud.flow.close();
   rows.push(['webhook, bare Koa handler', await measure(bare, '/plugin/1/custom/Pbaseline/hello')]);
   rows.push(['webhook, Flow relay to plugin', await measure(quiet.handler, quiet.hook)]);
+  const app = await quiet.flow.app.services.applications.create(1, { name: 'bench' });
+  const raw = await rawPost(path.join(work, 'raw-db'));
+  rows.push(['POST /message, raw node:http + level', await measure(raw.handler, '/message', { headers: postHeaders('Araw'), body: POST_BODY, done: ended })]);
+  rows.push(['POST /message, Flow', await measure(quiet.handler, '/message', { headers: postHeaders(app.token), body: POST_BODY, done: ended })]);
+  await raw.close();
   await quiet.flow.close();
 
   console.log(`\nnode ${process.version}, ${REQUESTS} requests × ${REPEATS} runs, ${IN_FLIGHT} in flight, in-process (no sockets); CPU per request, best run`);
   for (const [name, us] of rows) console.log(name.padEnd(36), `${us.toFixed(1)} µs`.padStart(9));
-  const [, bareV, flowV, loudV, bareH, relay] = [null, ...rows.map((r) => r[1])];
+  const [, bareV, flowV, loudV, bareH, relay, rawP, flowP] = [null, ...rows.map((r) => r[1])];
   console.log(`Flow's middleware adds ${(flowV - bareV).toFixed(1)} µs to a request (${(loudV - bareV).toFixed(1)} µs with the access log written); the relay adds ${(relay - bareH).toFixed(1)} µs of server CPU over the bare handler`);
+  console.log(`POST /message: Flow ${flowP.toFixed(1)} µs vs raw ${rawP.toFixed(1)} µs of CPU per message (×${(flowP / rawP).toFixed(2)}; raw ÷ Flow = ${((rawP / flowP) * 100).toFixed(0)}%)`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

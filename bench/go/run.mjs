@@ -4,6 +4,7 @@
 //   node bench/go/run.mjs        (after `npm run build`, which builds plugins/*-go with Go installed)
 //   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_USERS=10000 node bench/go/run.mjs
 //   node bench/go/run.mjs --no-cold   (skip the cold build, which compiles gin: minutes on a busy VM)
+//   node bench/go/run.mjs --relay-only | --rss-only
 //
 // 1. Webhook relay: one Flow server (child process) with plugins/echo (kit) and plugins/echo-go
 //    (Gotify's API on the Go kit, a real gin engine inside), both enabled; autocannon, 10
@@ -196,6 +197,7 @@ async function main() {
       console.log(`| ${name} | ${Math.round(m).toLocaleString('en')} | ${r.p99} | ${Math.round(r.server)} + ${Math.round(r.plugin)} |${r.non2xx ? ` (${r.non2xx} non-2xx)` : ""}`);
     }
 
+    if (process.argv.includes('--relay-only')) return;
     await rssPart();
 
     // 3. build time

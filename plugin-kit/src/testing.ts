@@ -306,6 +306,11 @@ export class TestHost {
     return this.traffic.filter((entry) => entry.direction === 'pluginToHost' && (entry.message as { id?: unknown }).id === id && !('method' in (entry.message as object))).map((entry) => entry.message);
   }
 
+  /** Declares that a request written by hand with `writeRaw` expects an answer, so the schema check accepts it. */
+  expectAnswer(id: number | string, method: string): void {
+    this.checker.expectAnswer(id, method);
+  }
+
   /** Writes bytes as they are, after any queued frames, outside any frame: for bad-input tests. */
   writeRaw(data: string | Buffer): void {
     void this.peer.flush();
@@ -384,7 +389,19 @@ export class TestHost {
     if (method === 'log/write') this.logs.push(params as LogParams);
   }
 
+  /**
+   * Runs before every plugin → host request is answered, and may delay it (resolve later): the
+   * conformance kit holds host calls to check that a plugin keeps reading (pings) meanwhile.
+   */
+  beforeHostCall: ((method: string, params: unknown) => Promise<void> | void) | undefined;
+
   private serve(method: string, params: unknown): unknown {
+    const gate = this.beforeHostCall?.(method, params);
+    if (gate) return gate.then(() => this.answerHostCall(method, params));
+    return this.answerHostCall(method, params);
+  }
+
+  private answerHostCall(method: string, params: unknown): unknown {
     const definition = methodByName(method);
     if (!definition || definition.direction !== 'pluginToHost' || definition.kind !== 'request') throw new RpcError(ErrorCodes.MethodNotFound, `unknown method "${method}"`);
     if (definition.capability && !this.initializeResult?.capabilities.includes(definition.capability)) {

@@ -809,11 +809,15 @@ class FrameReader:
                     log("error", "stdin ended in the middle of a frame")
                     return
             body = bytes(self.buf[:length])
-            del self.buf[:length]
             if not charset_ok:
+                del self.buf[:length]
                 self.on_reply({"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": "Frame charset is not UTF-8"}})
                 continue
-            self._deliver(body)
+            half = self._deliver(body)
+            # A half frame (spec 2.5): its sender wrote fewer bytes than announced, then the next
+            # frame. Resume at the header inside the body so that next frame is not lost.
+            match = _CONTENT_LENGTH.search(body) if half else None
+            del self.buf[: match.start() if match else length]
 
     def _skip_oversized(self, length):
         head = bytes(self.buf[:1024])
@@ -848,7 +852,7 @@ class FrameReader:
             message = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
             self.on_reply({"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": f"Frame body is not valid JSON: {err}"}})
-            return
+            return True
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or ("method" in message and not isinstance(message["method"], str)):
             msg_id = message.get("id") if isinstance(message, dict) else None
             if isinstance(msg_id, bool) or not isinstance(msg_id, (int, str)):

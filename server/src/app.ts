@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
 import { messageRoutes } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
+import { sessionRoutes } from './routes/session.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/user.js';
 import { pluginRoutes } from './routes/plugin.js';
@@ -31,6 +32,7 @@ import { MessageService } from './services/message.js';
 import { PluginPermissionService } from './services/plugin-permission.js';
 import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
+import type { TokenFormat } from './services/token.js';
 import { PluginPermissionStore } from './store/plugin-permission.js';
 import { pluginPermissionRoutes } from './routes/plugin-permission.js';
 import { backupRoutes } from './routes/backup.js';
@@ -88,7 +90,7 @@ export function createApp(opts: AppOptions): FlowApp {
   // 1. services
   const bus = new EventBus((event, err) => log.error({ err, event }, 'event handler failed'));
   const users = new UserService({ users: store.users, bus, passStrength: config.passstrength });
-  const clients = new ClientService({ clients: store.clients, bus });
+  const clients = new ClientService({ clients: store.clients, bus, tokenFormat: config.tokenformat as TokenFormat });
   const retention = new RetentionService({
     applications: store.applications,
     messages: store.messages,
@@ -98,7 +100,7 @@ export function createApp(opts: AppOptions): FlowApp {
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
   });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention });
+  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications });
   const pluginSettingsOf = pluginSettings(config, opts.dirs);
@@ -151,9 +153,11 @@ export function createApp(opts: AppOptions): FlowApp {
   );
 
   // 3. routes
-  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images };
+  const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images, version: VERSION_INFO };
   const routers: FlowRouter[] = [
-    // First: webhooks are the hot path from outside, and no other router serves /plugin/*.
+    // First the hot paths from outside, POST /message then webhooks: each router before the
+    // matching one tests its routes against the path. No two routers serve the same path.
+    messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, store }),
@@ -163,7 +167,7 @@ export function createApp(opts: AppOptions): FlowApp {
     userRoutes(deps),
     clientRoutes(deps),
     applicationRoutes(deps),
-    messageRoutes(deps),
+    sessionRoutes(deps),
     streamRoutes(deps),
   ];
   for (const r of routers) koa.use(r.routes());

@@ -13,6 +13,11 @@ import { FLOW_VERSION } from './version.js';
  */
 async function main(): Promise<void> {
   const sub = process.argv[2];
+  if (sub === 'import') {
+    // `flow import gotify …`: a one-shot command that builds a data dir; loaded only when used.
+    const { runImportCli } = await import('./import/cli.js');
+    process.exit(await runImportCli(process.argv.slice(3)));
+  }
   if (sub === 'backup' || sub === 'restore') process.exit(await runBackupCommand(process.argv.slice(2), process.env));
   let loaded;
   try {

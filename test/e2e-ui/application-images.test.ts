@@ -116,3 +116,34 @@ describe('application image', () => {
     expect(ui.pageErrors).toEqual([]);
   });
 });
+
+describe('retention in the edit dialog', () => {
+  it('sets, shows and clears how long messages are kept', async () => {
+    await ui.page.locator('#navigate-apps').click();
+    await waitForHeading(ui.page, 'Applications');
+    await appRow(weather.id).locator('.edit').click();
+    const count = dialog().getByLabel('At most (messages)');
+    const days = dialog().getByLabel('For at most (days)');
+    expect(await count.inputValue()).toBe('');
+    await count.fill('abc');
+    await dialog().locator('.field-error').filter({ hasText: 'whole number' }).waitFor();
+    expect(await dialog().getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await count.fill('50');
+    await days.fill('7');
+    await screenshot(ui.page, 'application-edit-retention');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    const app = () => flow.server.api('GET', '/application', admin()).then((r) => r.body.find((a: { id: number }) => a.id === weather.id));
+    expect((await app()).retention).toEqual({ maxCount: 50, maxAgeSeconds: 7 * 86_400 });
+
+    await appRow(weather.id).locator('.edit').click();
+    expect(await count.inputValue()).toBe('50');
+    expect(await days.inputValue()).toBe('7');
+    await count.fill('');
+    await days.fill('');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    expect((await app()).retention).toEqual({ maxCount: null, maxAgeSeconds: null });
+    expect(ui.pageErrors).toEqual([]);
+  });
+});

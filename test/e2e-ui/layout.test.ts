@@ -206,3 +206,34 @@ describe('a plugin display with a wide table', () => {
     await screenshot(ui.page, 'messages-wide-table-390');
   });
 });
+
+describe('keyboard', () => {
+  it('starts with a skip link to the content, and every focused control shows a focus ring', async () => {
+    await ui.page.setViewportSize({ width: 1280, height: 800 });
+    await ui.page.emulateMedia({ colorScheme: 'dark' });
+    await open(PAGES.find((p) => p.name === 'applications')!);
+    await ui.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await ui.page.keyboard.press('Tab');
+    const skip = ui.page.locator('.skip-link');
+    expect(await skip.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect((await skip.boundingBox())!.y).toBeGreaterThanOrEqual(0);
+    await ui.page.keyboard.press('Enter');
+    expect(await ui.page.evaluate(() => document.activeElement?.id)).toBe('main-content');
+    // The next stops are the page's own controls, each with a visible outline.
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await ui.page.keyboard.press('Tab');
+      const focus = await ui.page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const style = getComputedStyle(el);
+        const label = el.getAttribute('aria-label') ?? el.textContent?.trim() ?? el.tagName;
+        return { inMain: !!el.closest('main'), outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2, label };
+      });
+      expect(focus.inMain).toBe(true);
+      expect(focus.outline, `focus ring on ${focus.label}`).toBe(true);
+      seen.push(focus.label);
+    }
+    expect(seen[0]).toBe('Create application');
+    expect(seen).toContain('Edit Backup server');
+  });
+});

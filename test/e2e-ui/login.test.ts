@@ -40,14 +40,17 @@ describe('web UI login', () => {
     expect(await webClients()).toEqual([]);
   });
 
-  it('logs in with a client token named "Flow Web UI" kept in the browser', async () => {
+  it('logs in with a session: a client named "Flow Web UI" in an HttpOnly, SameSite cookie, no token in script reach', async () => {
     await login(ui.page, flow.uiUrl);
     const clients = await webClients();
     expect(clients).toHaveLength(1);
-    const stored = await ui.page.evaluate(() => localStorage.getItem('gotify-login-key'));
-    expect(stored).toBe(clients[0]!.token);
-    // The password itself is never kept.
-    const everything = await ui.page.evaluate(() => JSON.stringify({ ...localStorage }));
+    const cookies = await ui.page.context().cookies();
+    const cookie = cookies.find((c) => c.name === 'gotify-client-token');
+    expect(cookie).toMatchObject({ value: clients[0]!.token, httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(await ui.page.evaluate(() => document.cookie)).not.toContain(clients[0]!.token);
+    // Neither the token nor the password is kept where script can read it.
+    const everything = await ui.page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    expect(everything).not.toContain(clients[0]!.token);
     expect(everything).not.toContain('"admin"');
   });
 
@@ -57,11 +60,11 @@ describe('web UI login', () => {
     await ui.page.locator('#logout').waitFor();
   });
 
-  it('deletes its client on logout', async () => {
+  it('deletes its client and clears the cookie on logout', async () => {
     await ui.page.locator('#logout').click();
     await waitForHeading(ui.page, 'Login');
     expect(await webClients()).toEqual([]);
-    expect(await ui.page.evaluate(() => localStorage.getItem('gotify-login-key'))).toBeNull();
+    expect((await ui.page.context().cookies()).some((c) => c.name === 'gotify-client-token')).toBe(false);
   });
 
   it('hides the Users page from non-admins', async () => {
@@ -101,11 +104,15 @@ describe('web UI login', () => {
     expect(ui.pageErrors).toEqual([]);
   });
 
-  it('says why when the login kept from an earlier visit is no longer valid', async () => {
-    await ui.page.evaluate(() => localStorage.setItem('gotify-login-key', 'CexpiredTokenXYZ'));
+  it('says why when the session of an earlier visit is no longer valid, and drops a pre-session token', async () => {
+    await ui.page.evaluate(() => {
+      localStorage.setItem('flow-client-id', '999');
+      localStorage.setItem('gotify-login-key', 'CexpiredTokenXYZ');
+    });
     await ui.page.reload();
     await waitForHeading(ui.page, 'Login');
     await ui.page.getByRole('alert').filter({ hasText: 'You were logged out' }).waitFor();
     expect(await ui.page.evaluate(() => localStorage.getItem('gotify-login-key'))).toBeNull();
+    expect(await ui.page.evaluate(() => localStorage.getItem('flow-client-id'))).toBeNull();
   });
 });

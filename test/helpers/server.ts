@@ -93,6 +93,21 @@ export interface TestStream {
   close(): void;
 }
 
+/** Imports a Gotify 3.0 SQLite database with only Gotify's default admin/admin into the (empty) `dataDir`. */
+async function seedFromGotify(dataDir: string): Promise<void> {
+  const { gotifyFixture, writeGotifySqlite } = await import('./gotify-db.js');
+  const { importGotify } = await import('../../server/src/import/gotify/import.js');
+  const fx = gotifyFixture('3.0', 0);
+  fx.rows = { users: fx.rows.users!.slice(0, 1), applications: [], clients: [], messages: [], plugin_confs: [] };
+  const src = await mkdtemp(path.join(tmpdir(), 'flow-gotify-src-'));
+  try {
+    await writeGotifySqlite(path.join(src, 'gotify.db'), '3.0', fx);
+    await importGotify({ database: path.join(src, 'gotify.db'), datadir: dataDir });
+  } finally {
+    await rm(src, { recursive: true, force: true });
+  }
+}
+
 export const basic = (name: string, pass: string): string => 'Basic ' + Buffer.from(`${name}:${pass}`).toString('base64');
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -107,6 +122,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     'plugins.bundled': false,
     ...opts.config,
   };
+  // FLOW_TEST_FROM_GOTIFY=1: every test server starts on a data dir imported from a Gotify 3.0
+  // database holding Gotify's admin/admin (so the compatibility suites also prove an imported server).
+  if (ownDir && process.env.FLOW_TEST_FROM_GOTIFY === '1') await seedFromGotify(dataDir);
   let flow = await startFlow({ config, quiet: true, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
   const streams = new Set<WebSocket>();
   let closed = false;

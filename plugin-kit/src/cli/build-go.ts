@@ -45,7 +45,7 @@ export const buildGoCommand: Command = {
     } catch (error) {
       if (error instanceof GoMissingError) {
         if (optional && process.env.CI !== 'true') {
-          process.stderr.write(`flow-plugin build-go: skipped ${dir}: ${error.message}\n`);
+          process.stderr.write(`flow-plugin build-go: skipped ${path.basename(path.resolve(dir))} (the Go suite will not run): ${error.message}\n`);
           return 0;
         }
         process.stderr.write(`flow-plugin build-go: ${error.message}\n`);

@@ -109,6 +109,15 @@ export const CONFIG_KEYS = [
   { key: 'passstrength', type: 'int', default: 10, min: 4, max: 31, description: 'bcrypt cost for password hashes' },
   { key: 'registration', type: 'bool', default: false, description: 'allow anonymous POST /user (non-admin users only)' },
   {
+    key: 'tokenformat',
+    type: 'string',
+    default: 'classic',
+    check: ((v: string) => (v === 'classic' || v === 'enhanced' ? undefined : 'must be classic or enhanced')) as (v: never) => string | undefined,
+    description:
+      "form of new application and client tokens: classic (A…/C…, 15 characters, what the Gotify CLI and shoutrrr accept) or enhanced (Gotify 3's Ed25519 gtfya./gtfyc. tokens); both kinds are always accepted",
+  },
+  { key: 'server.securecookie', type: 'bool', default: false, description: 'mark the web session cookie Secure (set it when the server is reached over HTTPS), as Gotify 3' },
+  {
     key: 'limits.bodybytes',
     type: 'int',
     default: 1024 * 1024,

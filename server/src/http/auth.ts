@@ -4,6 +4,8 @@ import type { UserService } from '../services/user.js';
 import type { ClientService } from '../services/client.js';
 import type { ApplicationService } from '../services/application.js';
 import type { AuthInfo, FlowMiddleware } from './state.js';
+import { storedTokenOf } from './stored-token.js';
+import { crossOriginError } from './csrf.js';
 
 export interface AuthDeps {
   users: UserService;
@@ -11,13 +13,20 @@ export interface AuthDeps {
   applications: ApplicationService;
 }
 
+/** The session cookie (Gotify 3's name): a client token set by POST /auth/local/login, HttpOnly. */
+export const SESSION_COOKIE = 'gotify-client-token';
+
 /** What a request presents, before any lookup. */
 export interface Credentials {
-  /** From `?token=`, then `X-Gotify-Key`, then `Authorization: Bearer` (Gotify's order). */
+  /** From `?token=`, then `X-Gotify-Key`, then `Authorization: Bearer`, then the session cookie (Gotify 3's order). */
   token: string;
   basic?: { name: string; pass: string };
   /** The peer address, for login throttling. */
   source?: string;
+  /** The token came from the session cookie: the request must pass the cross-origin check. */
+  fromCookie?: boolean;
+  /** Set when a cookie-authenticated request failed the cross-origin check. */
+  crossOrigin?: string;
 }
 
 /** Extracts credentials from a raw request (also used for websocket upgrades). */
@@ -28,18 +37,41 @@ export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'> & { 
   if (!token) token = headerValue(req.headers['x-gotify-key']);
   const authz = headerValue(req.headers.authorization);
   if (!token && authz.length >= 7 && authz.slice(0, 7).toLowerCase() === 'bearer ') token = authz.slice(7);
+  let fromCookie = false;
+  let crossOrigin: string | undefined;
+  if (!token) {
+    token = cookieValue(headerValue(req.headers.cookie), SESSION_COOKIE);
+    fromCookie = token !== '';
+    if (fromCookie) crossOrigin = crossOriginError(req);
+  }
   let basic: Credentials['basic'];
   if (authz.length >= 6 && authz.slice(0, 6).toLowerCase() === 'basic ') {
     const decoded = Buffer.from(authz.slice(6).trim(), 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (i >= 0) basic = { name: decoded.slice(0, i), pass: decoded.slice(i + 1) };
   }
-  return { token, basic, source: req.socket?.remoteAddress };
+  return { token, basic, source: req.socket?.remoteAddress, ...(fromCookie ? { fromCookie, crossOrigin } : {}) };
+}
+
+function cookieValue(header: string, name: string): string {
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return '';
+      }
+    }
+  }
+  return '';
 }
 
 const headerValue = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
 
 export type AuthKind = 'client' | 'admin' | 'application';
+
+const NOT_ELEVATED = 'session not elevated, use basic auth or call /client:elevate';
 
 /**
  * Gotify's `requireToken`: a valid Basic user or a token is looked up for the wanted kind;
@@ -53,8 +85,10 @@ export class Auth {
 
   /** Resolves credentials for `kind`; throws the 401/403 HttpError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
+    if (creds.crossOrigin) throw forbidden(creds.crossOrigin);
     const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
-    const token = creds.token;
+    // Gotify 3 enhanced tokens are looked up by their public form (http/stored-token.ts).
+    const token = storedTokenOf(creds.token);
     if (user) {
       if (kind === 'application') throw forbidden();
       if (kind === 'admin' && !user.admin) throw forbidden();
@@ -65,7 +99,7 @@ export class Auth {
         const app = this.deps.applications.getByToken(token);
         if (app) return { userId: app.userId, token, application: app };
       } else {
-        const client = this.deps.clients.getByToken(token);
+        const client = this.liveClient(token);
         if (client) {
           if (kind === 'admin' && !this.deps.users.get(client.userId)?.admin) throw forbidden();
           await this.deps.clients.touch(client);
@@ -74,6 +108,43 @@ export class Auth {
       }
     }
     throw unauthorized();
+  }
+
+  /** A client by stored token, unless it is a session that expired (Gotify 3's expiresAt). */
+  private liveClient(token: string) {
+    const client = this.deps.clients.getByToken(token);
+    return client && this.deps.clients.isLive(client) ? client : undefined;
+  }
+
+  /**
+   * Gotify 3's RequireApplicationOrClient (POST /message): an application token, else a client
+   * token, else a Basic user; nothing valid → 401.
+   */
+  async checkAny(creds: Credentials): Promise<AuthInfo> {
+    if (creds.crossOrigin) throw forbidden(creds.crossOrigin);
+    const token = storedTokenOf(creds.token);
+    if (token) {
+      const app = this.deps.applications.getByToken(token);
+      if (app) return { userId: app.userId, token, application: app };
+      const client = this.liveClient(token);
+      if (client) {
+        await this.deps.clients.touch(client);
+        return { userId: client.userId, token, client };
+      }
+    }
+    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
+    if (user) return { userId: user.id, user, token: '' };
+    throw unauthorized();
+  }
+
+  /**
+   * Gotify 3's RequireElevatedClient: Basic, or a client whose elevation has not run out
+   * (403 otherwise). Flow requires it only on Gotify 3's new endpoints (see server/README.md).
+   */
+  async checkElevated(creds: Credentials): Promise<AuthInfo> {
+    const info = await this.check('client', creds);
+    if (info.client && !this.deps.clients.isElevated(info.client)) throw forbidden(NOT_ELEVATED);
+    return info;
   }
 
   /** Like Gotify's `Optional()`: a valid Basic user or client token, else anonymous. */
@@ -97,8 +168,18 @@ export class Auth {
   readonly requireClient: FlowMiddleware = this.middleware('client');
   /** An admin, by Basic or client token. */
   readonly requireAdmin: FlowMiddleware = this.middleware('admin');
-  /** An application token (POST /message). */
+  /** An application token. */
   readonly requireApplication: FlowMiddleware = this.middleware('application');
+  /** An application token, a client token or Basic (POST /message, as Gotify 3). */
+  readonly requireApplicationOrClient: FlowMiddleware = async (ctx, next) => {
+    ctx.state.auth = await this.checkAny(credentialsOf(ctx.req));
+    await next();
+  };
+  /** Basic or an elevated client token (Gotify 3's new endpoints). */
+  readonly requireElevatedClient: FlowMiddleware = async (ctx, next) => {
+    ctx.state.auth = await this.checkElevated(credentialsOf(ctx.req));
+    await next();
+  };
   /** Sets ctx.state.auth when valid client credentials are present; never rejects. */
   readonly optionalClient: FlowMiddleware = async (ctx, next) => {
     ctx.state.auth = await this.optional(credentialsOf(ctx.req));

@@ -32,7 +32,22 @@ export function applicationRoutes(deps: RouteDeps): FlowRouter {
 
   router.post('/application', auth.requireClient, async (ctx) => {
     const input = appInput(await readFields(ctx, limit));
-    ctx.body = applications.external(await applications.create(authOf(ctx).userId, input));
+    const { record, token } = await applications.create(authOf(ctx).userId, input);
+    ctx.body = { ...applications.external(record), token };
+  });
+
+  // Gotify 3: token rotation; answers the new token once. Requires Basic or an elevated client.
+  router.put('/application/:id/security', auth.requireElevatedClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    applications.requireOwned(userId, id);
+    const f = await readFields(ctx, limit);
+    if (f.bool('regenerateToken') !== true) {
+      ctx.body = {};
+      return;
+    }
+    const { token } = await applications.regenerateToken(userId, id);
+    ctx.body = { regenerateToken: { token } };
   });
 
   router.put('/application/:id', auth.requireClient, async (ctx) => {

@@ -1,3 +1,4 @@
+import { badRequest } from '../errors.js';
 import { readFields } from '../http/body.js';
 import { authOf } from '../http/state.js';
 import { toExternalClient } from '../model/client.js';
@@ -16,7 +17,34 @@ export function clientRoutes(deps: RouteDeps): FlowRouter {
   router.post('/client', auth.requireClient, async (ctx) => {
     const f = await readFields(ctx, limit);
     const name = f.string('name', { required: true })!;
-    ctx.body = toExternalClient(await clients.create(authOf(ctx).userId, name));
+    const { record, token } = await clients.create(authOf(ctx).userId, name);
+    ctx.body = { ...toExternalClient(record), token };
+  });
+
+  // Flow's client equivalent of Gotify 3's PUT /application/:id/security (same body and answer).
+  router.put('/client/:id/security', auth.requireElevatedClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    clients.requireOwned(userId, id);
+    const f = await readFields(ctx, limit);
+    if (f.bool('regenerateToken') !== true) {
+      ctx.body = {};
+      return;
+    }
+    const { token } = await clients.regenerateToken(userId, id);
+    ctx.body = { regenerateToken: { token } };
+  });
+
+  // Gotify 3: elevate a client (durationSeconds required) → 204. Requires Basic or an elevated client.
+  router.post('/client/:id/elevate', auth.requireElevatedClient, async (ctx) => {
+    const id = idParam(ctx);
+    const userId = authOf(ctx).userId;
+    clients.requireOwned(userId, id);
+    const f = await readFields(ctx, limit);
+    const seconds = f.int('durationSeconds', { min: 1, max: 366 * 86_400 });
+    if (seconds === undefined) throw badRequest("Field 'durationSeconds' is required");
+    await clients.elevate(userId, id, seconds);
+    ctx.status = 204;
   });
 
   router.put('/client/:id', auth.requireClient, async (ctx) => {

@@ -18,6 +18,8 @@ export interface RouteDeps {
   messages: MessageService;
   /** <datadir>/images */
   imagesDir: string;
+  /** What GET /version answers (also GET /gotifyinfo). */
+  version: { version: string; commit: string; buildDate: string };
 }
 
 export type FlowRouter = Router<FlowState>;

@@ -1,3 +1,4 @@
+import { badRequest } from '../errors.js';
 import { queryFields, readFields } from '../http/body.js';
 import { requestOrigin } from '../http/location.js';
 import { authOf, type FlowContext } from '../http/state.js';
@@ -33,7 +34,8 @@ export function messageRoutes(deps: RouteDeps): FlowRouter {
   const limit = deps.config['limits.bodybytes'];
   const router = createRouter();
 
-  router.post('/message', auth.requireApplication, async (ctx) => {
+  // Gotify 3: an application token, or a client token / Basic naming one of the user's applications by `appid`.
+  router.post('/message', auth.requireApplicationOrClient, async (ctx) => {
     const f = await readFields(ctx, limit);
     const input = {
       message: f.string('message', { required: true })!,
@@ -41,7 +43,14 @@ export function messageRoutes(deps: RouteDeps): FlowRouter {
       priority: f.int('priority'),
       extras: f.object('extras'),
     };
-    const app = applications.get(authOf(ctx).application!.id) ?? authOf(ctx).application!;
+    const who = authOf(ctx);
+    let app = who.application && (applications.get(who.application.id) ?? who.application);
+    if (!app) {
+      const appid = f.int('appid') ?? 0;
+      if (appid === 0) throw badRequest('appid is required when not authenticating with an application token');
+      app = applications.get(appid);
+      if (!app || app.userId !== who.userId) throw badRequest('appid not found');
+    }
     ctx.body = toExternalMessage(await messages.create(app, input));
   });
 

@@ -4,7 +4,7 @@ import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
-import { newApplicationToken, newImageName } from './token.js';
+import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
 import type { RetentionService } from './retention.js';
@@ -14,6 +14,8 @@ export interface ApplicationServiceDeps {
   bus: EventBus;
   /** Where uploaded images are stored (<datadir>/images). */
   imagesDir: string;
+  /** Form of new tokens (config `tokenformat`); default classic. */
+  tokenFormat?: TokenFormat;
   /** Enforces retention; told when an application's limits change. */
   retention: RetentionService;
 }
@@ -60,7 +62,7 @@ export class ApplicationService {
   }
 
   /** POST /application. 400 "sort key is not unique" for a taken sortKey. */
-  create(userId: number, input: ApplicationInput): Promise<ApplicationRecord> {
+  create(userId: number, input: ApplicationInput): Promise<Issued<ApplicationRecord>> {
     return this.insert(userId, input, false);
   }
 
@@ -69,11 +71,13 @@ export class ApplicationService {
    * default image, placed last). It cannot be deleted through the API while internal.
    */
   createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
-    return this.insert(userId, { name: input.name, description: input.description }, true);
+    // With enhanced tokens only the public form is kept: nobody can post as the plugin (as Gotify 3).
+    return this.insert(userId, { name: input.name, description: input.description }, true).then((i) => i.record);
   }
 
-  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<ApplicationRecord> {
-    return withFreshToken(newApplicationToken, (token) =>
+  private async insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(() => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored, (token) =>
       this.deps.applications.create({
         userId,
         token,
@@ -86,6 +90,18 @@ export class ApplicationService {
         sortKey: input.sortKey ?? '',
       }),
     ).catch((err) => Promise.reject(mapStoreError(err)));
+    return { record, token: issued.shown };
+  }
+
+  /** PUT /application/:id/security with regenerateToken: a new token; the old one stops working at once. */
+  async regenerateToken(userId: number, id: number): Promise<Issued<ApplicationRecord>> {
+    this.requireOwned(userId, id);
+    let issued = issueToken('application', 'classic');
+    const record = await withFreshToken(
+      () => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored,
+      (token) => this.deps.applications.setToken(id, token),
+    ).catch((err) => Promise.reject(mapStoreError(err)));
+    return { record, token: issued.shown };
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */

@@ -2,7 +2,7 @@ import { mapStoreError, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ClientRecord } from '../model/client.js';
 import type { ClientStore } from '../store/client.js';
-import { newClientToken } from './token.js';
+import { issueToken, type Issued, type TokenFormat } from './token.js';
 import { withFreshToken } from './retry.js';
 
 /** lastUsed is refreshed at most this often (Gotify: 5 minutes), so auth rarely writes. */
@@ -11,6 +11,8 @@ const TOUCH_EVERY_MS = 5 * 60_000;
 export interface ClientServiceDeps {
   clients: ClientStore;
   bus: EventBus;
+  /** Form of new tokens (config `tokenformat`); default classic. */
+  tokenFormat?: TokenFormat;
 }
 
 /** Clients (C… tokens). Another user's client is reported as missing (404), never 403. */
@@ -32,10 +34,58 @@ export class ClientService {
     return c;
   }
 
-  create(userId: number, name: string): Promise<ClientRecord> {
-    return withFreshToken(newClientToken, (token) =>
-      this.deps.clients.create({ userId, token, name, lastUsed: null }),
+  /**
+   * A new client. `session` makes it a login session (Gotify 3: it expires after that many seconds
+   * without use and starts elevated until `elevatedUntil`).
+   */
+  async create(
+    userId: number,
+    name: string,
+    session?: { expiresAfterInactivitySeconds: number; elevatedUntil: string },
+  ): Promise<Issued<ClientRecord>> {
+    let issued = issueToken('client', 'classic');
+    const createdAt = new Date().toISOString();
+    const record = await withFreshToken(
+      () => (issued = issueToken('client', this.deps.tokenFormat ?? 'classic')).stored,
+      (token) => this.deps.clients.create({ userId, token, name, lastUsed: null, createdAt, ...(session ?? {}) }),
     ).catch((err) => Promise.reject(mapStoreError(err)));
+    return { record, token: issued.shown };
+  }
+
+  /** Token rotation (PUT /client/:id/security): streams opened with the old token are closed. */
+  async regenerateToken(userId: number, id: number): Promise<Issued<ClientRecord>> {
+    const old = this.requireOwned(userId, id);
+    let issued = issueToken('client', 'classic');
+    const record = await withFreshToken(
+      () => (issued = issueToken('client', this.deps.tokenFormat ?? 'classic')).stored,
+      (token) => this.deps.clients.setToken(id, token),
+    ).catch((err) => Promise.reject(mapStoreError(err)));
+    // The hub closes the websockets of a removed client token; the old token is exactly that.
+    this.deps.bus.emitSafe('clientDeleted', { client: old });
+    return { record, token: issued.shown };
+  }
+
+  /** POST /client/:id/elevate: elevated operations are allowed for `seconds` from now. */
+  async elevate(userId: number, id: number, seconds: number): Promise<ClientRecord> {
+    this.requireOwned(userId, id);
+    const elevatedUntil = new Date(Date.now() + seconds * 1000).toISOString();
+    return this.deps.clients.update(id, { elevatedUntil }).catch((err) => Promise.reject(mapStoreError(err)));
+  }
+
+  /**
+   * Whether the client is usable now: a session (expiresAfterInactivitySeconds > 0) expires after
+   * that long without use, counted from its last use or creation (Gotify 3's expiresAt).
+   */
+  isLive(client: ClientRecord, now = Date.now()): boolean {
+    const secs = client.expiresAfterInactivitySeconds ?? 0;
+    if (secs <= 0) return true;
+    const ref = client.lastUsed ?? client.createdAt;
+    return ref === undefined || Date.parse(ref) + secs * 1000 > now;
+  }
+
+  /** Client elevation (Gotify 3): true while elevatedUntil is in the future. */
+  isElevated(client: ClientRecord, now = Date.now()): boolean {
+    return client.elevatedUntil !== undefined && client.elevatedUntil !== null && Date.parse(client.elevatedUntil) > now;
   }
 
   async rename(userId: number, id: number, name: string): Promise<ClientRecord> {

@@ -83,6 +83,23 @@ export class ApplicationStore {
     });
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: ApplicationRecord): Op[] {
+    return this.records.insertOps(rec);
+  }
+
+  /** Replaces the token (PUT /application/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
+  setToken(id: number, token: string): Promise<ApplicationRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.current(id);
+      if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      const next = { ...cur, token, lastUsed: this.records.get(id)?.lastUsed ?? cur.lastUsed };
+      await this.db.batch(this.records.retokenOps(cur, next));
+      this.records.retoken(cur, next);
+      return next;
+    });
+  }
+
   /**
    * Inserts a message into the application: record, both indexes and the id sequence in one
    * batch, plus the application's lastUsed when `lastUsed` is given. This is the hot path, so it

@@ -1,6 +1,6 @@
 import { FlowError } from '../errors.js';
 import type { ClientRecord } from '../model/client.js';
-import type { CascadePart, Db } from './db.js';
+import type { CascadePart, Db, Op } from './db.js';
 import { OwnedRecords } from './owned-records.js';
 
 /** Clients, cached in memory like users (a token lookup runs on every authenticated request). */
@@ -38,8 +38,25 @@ export class ClientStore {
     });
   }
 
-  /** Updates mutable fields (name, lastUsed); token and owner never change. */
-  update(id: number, patch: Partial<Pick<ClientRecord, 'name' | 'lastUsed'>>): Promise<ClientRecord> {
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: ClientRecord): Op[] {
+    return this.records.insertOps(rec);
+  }
+
+  /** Replaces the token (PUT /client/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
+  setToken(id: number, token: string): Promise<ClientRecord> {
+    return this.db.exclusive(async () => {
+      const cur = this.current(id);
+      if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      const next = { ...cur, token };
+      await this.db.batch(this.records.retokenOps(cur, next));
+      this.records.retoken(cur, next);
+      return next;
+    });
+  }
+
+  /** Updates mutable fields (name, lastUsed, elevatedUntil); token and owner never change. */
+  update(id: number, patch: Partial<Pick<ClientRecord, 'name' | 'lastUsed' | 'elevatedUntil'>>): Promise<ClientRecord> {
     return this.db.exclusive(async () => {
       const next = { ...this.current(id), ...patch };
       await this.db.batch([this.records.updateOp(next)]);

@@ -124,6 +124,15 @@ export class Db {
     return { id, op: { type: 'put', key: SEQ + entity, value: String(id) } };
   }
 
+  /**
+   * The op that makes `entity`'s next id `lastId + 1` (for building a data dir offline, e.g. an
+   * import that keeps the source's ids). Memory follows only if the sequence moves forward.
+   */
+  sequenceOp(entity: string, lastId: number): Op {
+    if (lastId > (this.seqs.get(entity) ?? 0)) this.seqs.set(entity, lastId);
+    return { type: 'put', key: SEQ + entity, value: String(this.seqs.get(entity) ?? 0) };
+  }
+
   /** The last id handed out for `entity` (0 before the first): a watermark for "everything up to now". */
   lastId(entity: string): number {
     return this.seqs.get(entity) ?? 0;

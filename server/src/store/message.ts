@@ -24,6 +24,11 @@ export class MessageStore {
     this.purger = new Purger(db, this.marks, purge);
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); the sequence is set by the importer. */
+  importOps(rec: MessageRecord): Op[] {
+    return [put(recKey(rec.id), rec), putRaw(appKey(rec.appId, rec.id), ''), putRaw(userKey(rec.userId, rec.id), String(rec.appId))];
+  }
+
   /** Reads the pending purges and resumes them in the background (recovery after a crash). */
   async load(): Promise<void> {
     await this.marks.load(this.db);

@@ -78,6 +78,19 @@ export class OwnedRecords<T extends OwnedRecord> {
     return [del(rec + pad(r.id)), del(byToken + r.token), del(byUser + pad(r.userId) + '!' + pad(r.id))];
   }
 
+  /** Ops replacing the record's token (rotation): the record and the token index key. */
+  retokenOps(cur: T, next: T): Op[] {
+    const { rec, byToken } = this.prefix;
+    return [put(rec + pad(next.id), next), del(byToken + cur.token), putRaw(byToken + next.token, String(next.id))];
+  }
+
+  /** After `retokenOps` were committed. */
+  retoken(cur: T, next: T): void {
+    this.byToken.delete(cur.token);
+    this.byToken.set(next.token, next.id);
+    this.byId.set(next.id, next);
+  }
+
   /** After `insertOps` were committed. */
   add(r: T): void {
     this.byId.set(r.id, r);

@@ -100,6 +100,16 @@ export class PluginConfStore {
     });
   }
 
+  /**
+   * Ops writing a record with its own id, and its storage blob, into a data dir being built
+   * offline (import); memory is not touched.
+   */
+  importOps(rec: PluginConfRecord, storage: Uint8Array): Op[] {
+    const ops = [...this.records.insertOps(rec), putRaw(pathKey(rec.userId, rec.modulePath), String(rec.id))];
+    if (storage.length > 0) ops.push(putRaw(STORAGE + pad(rec.id), Buffer.from(storage).toString('base64')));
+    return ops;
+  }
+
   /** Changes enabled, config or applicationId. */
   update(id: number, patch: Partial<Pick<PluginConfRecord, 'enabled' | 'config' | 'applicationId'>>): Promise<PluginConfRecord> {
     return this.db.exclusive(async () => {

@@ -63,6 +63,11 @@ export class UserStore {
     });
   }
 
+  /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
+  importOps(rec: UserRecord): Op[] {
+    return [put(REC + pad(rec.id), rec), putRaw(BY_NAME + rec.name, String(rec.id))];
+  }
+
   /**
    * Replaces the record (name, admin, passHash). `check` runs inside the lock against the current
    * record, so rules such as "keep one admin" cannot race with another change.

@@ -59,7 +59,7 @@ export function App() {
     document.title = titleOf(path);
   }, [path]);
 
-  const token = current.state === 'loggedIn' ? current.token : null;
+  const token = current.state === 'loggedIn' ? `session ${current.clientId}` : null;
   const userId = current.state === 'loggedIn' ? current.user.id : null;
   useEffect(() => {
     if (!token || userId === null) return;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
+import { linkFixture } from '../../helpers/plugins.js';
 
 const PLUGINS_ROOT = fileURLToPath(new URL('../../../plugins/', import.meta.url));
 
@@ -43,16 +44,24 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-/** Starts Flow with a fresh data dir and a plugins folder holding copies of the named plugins. */
-export async function startUiServer(plugins: string[] = []): Promise<UiServer> {
+/**
+ * Starts Flow with a fresh data dir and a plugins folder holding copies of the named plugins, and links to the
+ * named test fixtures (`test/fixtures/plugins/<name>`).
+ */
+export async function startUiServer(plugins: string[] = [], fixtures: string[] = []): Promise<UiServer> {
   const pluginsDir = await mkdtemp(path.join(tmpdir(), 'flow-ui-plugins-'));
   for (const name of plugins) {
     const exe = await pluginExecutable(name);
     // A copy keeps the executable bit and isolates the test from rebuilds of the workspace.
     await copyFile(exe, path.join(pluginsDir, path.basename(exe)));
   }
+  for (const name of fixtures) await linkFixture(pluginsDir, name);
   // A fixed port, so that a restart keeps the page's origin (and with it the login in localStorage).
-  const server = await startTestServer({ config: { pluginsdir: pluginsDir, 'server.port': await freePort() } });
+  // startwaitms: the server answers once every plugin has started, so pages and tests find them all listed
+  // even on a loaded machine.
+  const server = await startTestServer({
+    config: { pluginsdir: pluginsDir, 'server.port': await freePort(), 'plugins.startwaitms': 30_000 },
+  });
   return {
     server,
     get uiUrl() {

@@ -11,7 +11,7 @@ import { logout, session } from '../session/session';
 
 export function ClientsPage() {
   const current = useStore(session);
-  const myToken = current.state === 'loggedIn' ? current.token : '';
+  const myClientId = current.state === 'loggedIn' ? current.clientId : 0;
   const [clients, setClients] = useState<Client[]>([]);
   const load = useLoad(async () => setClients(await request<Client[]>('GET', 'client')));
   // The client being renamed, or null while a new one is created; undefined: no dialog.
@@ -38,7 +38,7 @@ export function ClientsPage() {
         <tr key={client.id} data-id={client.id}>
           <td class="name" data-label="Name">
             {client.name}
-            {client.token === myToken && <span class="badge current">this browser</span>}
+            {client.id === myClientId && <span class="badge current">this browser</span>}
           </td>
           <TokenCell token={client.token} name={client.name} />
           <LastUsedCell lastUsed={client.lastUsed} />
@@ -85,12 +85,12 @@ export function ClientsPage() {
         <ConfirmDialog
           title="Delete client"
           text={
-            deleting.token === myToken
+            deleting.id === myClientId
               ? `${deleting.name} is this browser's login: deleting it logs you out.`
               : `Delete ${deleting.name}? Devices using its token stop receiving messages.`
           }
           onConfirm={async () => {
-            if (deleting.token === myToken) {
+            if (deleting.id === myClientId) {
               await logout();
               return;
             }

@@ -26,21 +26,24 @@ export interface RequestOptions {
   /** Sent as is, with `contentType`. */
   text?: string;
   contentType?: string;
-  /** HTTP Basic credentials instead of the stored client token (only login uses them). */
+  /** HTTP Basic credentials instead of the session cookie. */
   basic?: { username: string; password: string };
   /** Read the body as text instead of JSON (the YAML config). */
   asText?: boolean;
 }
 
-let clientToken: string | null = null;
+let signedIn = false;
 let onUnauthorized: () => void = () => {};
 
-/** Sets the client token sent as `X-Gotify-Key` on every call; `null` when logged out. */
-export function setClientToken(token: string | null): void {
-  clientToken = token;
+/**
+ * Whether the browser holds a session: calls then authenticate with the HttpOnly session cookie
+ * (set by POST /auth/local/login; script never sees the token), and a 401 means it ended.
+ */
+export function setSignedIn(on: boolean): void {
+  signedIn = on;
 }
 
-/** Called once when a token-authenticated call answers 401: the token was deleted or the user removed. */
+/** Called once when a session-authenticated call answers 401: the session was deleted, expired or the user removed. */
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
@@ -89,17 +92,16 @@ export async function request<T = unknown>(method: string, path: string, options
     body = options.text;
   }
   if (options.basic) headers.Authorization = encodeBasic(options.basic.username, options.basic.password);
-  else if (clientToken) headers['X-Gotify-Key'] = clientToken;
 
   let response: Response;
   try {
-    response = await fetch(apiUrl(path), { method, headers, body, credentials: 'omit', cache: 'no-store' });
+    response = await fetch(apiUrl(path), { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
   } catch {
     throw new ApiError(0, 'Network error: the Flow server cannot be reached. Check that it is running.');
   }
   if (!response.ok) {
     const error = await errorFrom(response);
-    if (response.status === 401 && !options.basic && clientToken) onUnauthorized();
+    if (response.status === 401 && !options.basic && signedIn) onUnauthorized();
     throw error;
   }
   const text = await response.text();

@@ -14,10 +14,9 @@ export function apiUrl(path: string): string {
   return new URL(path.replace(/^\//, ''), baseUrl()).href;
 }
 
-/** The websocket URL of `/stream` for a client token. */
-export function streamUrl(token: string): string {
+/** The websocket URL of `/stream`; the browser sends the session cookie with the upgrade. */
+export function streamUrl(): string {
   const url = new URL('stream', baseUrl());
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('token', token);
   return url.href;
 }

@@ -12,6 +12,7 @@ const messageListeners = new Set<(message: Message) => void>();
 const reconnectListeners = new Set<() => void>();
 
 let socket: WebSocket | null = null;
+/** Identifies the session the stream belongs to (it authenticates with the session cookie). */
 let token: string | null = null;
 let attempt = 0;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -39,7 +40,7 @@ function backoff(n: number): number {
 
 function connect(): void {
   if (!token) return;
-  const ws = new WebSocket(streamUrl(token));
+  const ws = new WebSocket(streamUrl());
   socket = ws;
   ws.onopen = () => {
     const wasReconnect = attempt > 0;
@@ -67,11 +68,11 @@ function connect(): void {
   };
 }
 
-/** Opens the stream for a token. Calling it again with the same token does nothing. */
-export function startStream(clientToken: string): void {
-  if (token === clientToken && socket) return;
+/** Opens the stream for a session (any key naming it). Calling it again with the same key does nothing. */
+export function startStream(sessionKey: string): void {
+  if (token === sessionKey && socket) return;
   stopStream();
-  token = clientToken;
+  token = sessionKey;
   attempt = 0;
   streamState.set('connecting');
   connect();

@@ -31,9 +31,13 @@ const isPlain = (value: unknown) => value === null || ['string', 'number', 'bool
 export function setIn(text: string, path: PathSegment[], value: unknown): string {
   return edit(text, (doc) => {
     const node = doc.getIn(path, true);
-    // Changing a scalar in place keeps its comment and quoting style.
-    if (isScalar(node) && isPlain(value)) node.value = value;
-    else doc.setIn(path, doc.createNode(value));
+    // Changing a scalar in place keeps its comment, and its quoting unless that only came from an empty
+    // string ("" of a new item) or another type: then the plainest style that reads back the same is used.
+    if (isScalar(node) && isPlain(value)) {
+      const keepStyle = typeof node.value === typeof value && node.value !== '';
+      node.value = value;
+      if (!keepStyle) node.type = undefined;
+    } else doc.setIn(path, doc.createNode(value));
   });
 }
 

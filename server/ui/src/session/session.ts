@@ -1,78 +1,74 @@
-import { ApiError, request, setClientToken, setUnauthorizedHandler } from '../common/api';
+import { ApiError, request, setSignedIn, setUnauthorizedHandler } from '../common/api';
 import { notify } from '../common/notify';
 import { Store } from '../common/store';
-import type { Client, User } from '../common/types';
+import type { User } from '../common/types';
 
-// Same key as Gotify's web UI, so switching a browser between the two keeps the login.
-const TOKEN_KEY = 'gotify-login-key';
+// The token the UI kept in local storage before sessions (Gotify 2.9's web UI key): removed on sight.
+const LEGACY_TOKEN_KEY = 'gotify-login-key';
+/** The session's client id: not a secret (the token lives in an HttpOnly cookie), a hint that a session may exist. */
 const CLIENT_ID_KEY = 'flow-client-id';
-/** The client the UI creates at login; users see it, and can revoke it, on the Clients page. */
+/** The client the server creates at login; users see it, and can revoke it, on the Clients page. */
 export const CLIENT_NAME = 'Flow Web UI';
 
 export type Session =
   | { state: 'checking' }
   | { state: 'loggedOut' }
   | { state: 'unreachable'; error: string }
-  | { state: 'loggedIn'; user: User; token: string };
+  | { state: 'loggedIn'; user: User; clientId: number };
 
 export const session = new Store<Session>({ state: 'checking' });
 
 function forget(): void {
-  localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(CLIENT_ID_KEY);
-  setClientToken(null);
+  setSignedIn(false);
 }
 
 setUnauthorizedHandler(() => {
   forget();
   // Without a word the user would wonder why the login page is back.
-  if (session.get().state !== 'loggedOut') notify.error('You were logged out: the server no longer accepts this browser\'s login (its client was deleted or the user removed). Log in again.');
+  if (session.get().state !== 'loggedOut') notify.error('You were logged out: the server no longer accepts this browser\'s session (it was deleted, expired or the user removed). Log in again.');
   session.set({ state: 'loggedOut' });
 });
 
-/** Checks the token kept from an earlier visit. Safe to call again (the Retry button does). */
+/** Checks the session cookie of an earlier visit. Safe to call again (the Retry button does). */
 export async function restoreSession(): Promise<void> {
-  const token = localStorage.getItem(TOKEN_KEY);
-  if (!token) {
+  localStorage.removeItem(LEGACY_TOKEN_KEY);
+  const clientId = Number(localStorage.getItem(CLIENT_ID_KEY));
+  if (!clientId) {
     session.set({ state: 'loggedOut' });
     return;
   }
-  setClientToken(token);
+  setSignedIn(true);
   session.set({ state: 'checking' });
   try {
     const user = await request<User>('GET', 'current/user');
-    session.set({ state: 'loggedIn', user, token });
+    session.set({ state: 'loggedIn', user, clientId });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return; // the unauthorized handler logged out
     session.set({ state: 'unreachable', error: err instanceof Error ? err.message : String(err) });
   }
 }
 
-/** Creates a client token with the user's credentials; the password itself is never stored. */
+/**
+ * Logs in: the server checks the password, creates this browser's client and sets it as an
+ * HttpOnly, SameSite=Strict session cookie; neither the password nor the token is kept by script.
+ */
 export async function login(username: string, password: string): Promise<void> {
-  const client = await request<Client>('POST', 'client', {
-    json: { name: CLIENT_NAME },
-    basic: { username, password },
+  const me = await request<User & { clientId: number }>('POST', 'auth/local/login', {
+    json: { name: username, password, clientName: CLIENT_NAME },
   });
-  localStorage.setItem(TOKEN_KEY, client.token);
-  localStorage.setItem(CLIENT_ID_KEY, String(client.id));
-  setClientToken(client.token);
+  localStorage.setItem(CLIENT_ID_KEY, String(me.clientId));
+  setSignedIn(true);
   const user = await request<User>('GET', 'current/user');
-  session.set({ state: 'loggedIn', user, token: client.token });
+  session.set({ state: 'loggedIn', user, clientId: me.clientId });
 }
 
-/** Deletes this browser's client (which also closes its stream), then forgets the token. */
+/** Ends the session on the server (its client is deleted, its stream closes, the cookie is cleared). */
 export async function logout(): Promise<void> {
-  const current = session.get();
   try {
-    let id = Number(localStorage.getItem(CLIENT_ID_KEY));
-    if (!id && current.state === 'loggedIn') {
-      const clients = await request<Client[]>('GET', 'client');
-      id = clients.find((c) => c.token === current.token)?.id ?? 0;
-    }
-    if (id) await request('DELETE', `client/${id}`);
+    await request('POST', 'auth/logout');
   } catch {
-    // Logging out must always work locally, even when the server is down or the client is already gone.
+    // Logging out must always work locally, even when the server is down or the session is already gone.
   }
   forget();
   session.set({ state: 'loggedOut' });

@@ -1,0 +1,107 @@
+/**
+ * The container image, built and run with podman as a user runs it with Docker. There is no
+ * image registry here, so the base image (Node 20 + npm + python3) is made from this Debian
+ * host's installed packages by .ci/container-base.sh and passed as NODE_IMAGE; the Dockerfile is
+ * otherwise the one users build. podman runs with runc and explicit ulimits (this machine's
+ * crun and default limits do not work: see .ci/run). The container uses the host network, so
+ * the test picks a free port and passes it as FLOW_SERVER_PORT.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PODMAN = ['--runtime', '/usr/sbin/runc'];
+const LIMITS = ['--ulimit', 'nofile=10000:10000', '--ulimit', 'nproc=1000:1000'];
+const IMAGE = 'localhost/flow-test:latest';
+const NAME = `flow-test-${process.pid}`;
+const VOLUME = `flow-test-data-${process.pid}`;
+let port: number;
+let url: string;
+
+const podman = (args: string[], timeout = 120_000) => execFileSync('podman', [...PODMAN, ...args], { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const admin = { Authorization: 'Basic ' + Buffer.from('admin:container-pass').toString('base64') };
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const p = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return p;
+}
+
+async function healthy(deadlineMs = 90_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      if ((await fetch(url + '/health')).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > end) throw new Error(`no /health from the container within ${deadlineMs} ms:\n${podman(['logs', NAME])}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  execFileSync(`${ROOT}.ci/container-base.sh`, ['localhost/flow-base:latest'], { stdio: 'pipe', timeout: 600_000 });
+  // docker format: OCI images drop HEALTHCHECK. The base image carries this host's CA bundle; npm in the
+  // build trusts it as the host's npm does
+  // (a TLS-intercepting proxy on these machines).
+  podman(['build', '--format', 'docker', '--network', 'host', ...LIMITS, '--build-arg', 'NODE_IMAGE=localhost/flow-base:latest', '--build-arg', 'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt', '-t', IMAGE, ROOT], 1_500_000);
+  port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  podman(['volume', 'create', VOLUME]);
+  podman([
+    'run', '-d', '--name', NAME, '--network', 'host', ...LIMITS,
+    '-e', `FLOW_SERVER_PORT=${port}`, '-e', 'FLOW_SERVER_LISTENADDR=127.0.0.1', '-e', 'GOTIFY_DEFAULTUSER_PASS=container-pass',
+    '-v', `${VOLUME}:/app/data`, IMAGE,
+  ]);
+  await healthy();
+}, 1_800_000);
+
+afterAll(() => {
+  for (const args of [['rm', '-f', '-t', '2', NAME], ['volume', 'rm', '-f', VOLUME], ['rmi', '-f', IMAGE]]) {
+    try {
+      podman(args);
+    } catch {
+      // already gone
+    }
+  }
+});
+
+describe('container image', () => {
+  it('runs as a non-root user with its data in /app/data, and its HEALTHCHECK passes', () => {
+    expect(podman(['exec', NAME, 'id', '-u'])).toBe('10001');
+    expect(podman(['exec', NAME, 'ls', '/app/data'])).toMatch(/db/);
+    expect(podman(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', IMAGE])).toContain('/health');
+    // Exits 0 only when the check passes (it runs the image's HEALTHCHECK command inside the container).
+    podman(['healthcheck', 'run', NAME]);
+  });
+
+  it('runs the bundled plugins, Python included', async () => {
+    const deadline = Date.now() + 60_000;
+    let procs: any[] = [];
+    while (Date.now() < deadline) {
+      procs = (await (await fetch(url + '/plugin/admin/processes', { headers: admin })).json()) as any[];
+      if (procs.length === 6 && procs.every((p) => p.status === 'running')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(procs.map((p) => [p.name, p.status]).sort()).toEqual(['alarm', 'clock', 'echo', 'github', 'notes', 'rss'].map((n) => [n, 'running']));
+    const echo = ((await (await fetch(url + '/plugin', { headers: admin })).json()) as any[]).find((p) => p.modulePath === 'github.com/flow/plugins/echo');
+    expect((await fetch(`${url}/plugin/${echo.id}/enable`, { method: 'POST', headers: admin })).status).toBe(200);
+    const hook = await fetch(`${url}/plugin/${echo.id}/custom/${echo.token}/echo`);
+    expect(hook.status).toBe(200);
+  });
+
+  it('keeps its data across a container restart', async () => {
+    const app = (await (await fetch(url + '/application', { method: 'POST', headers: { ...admin, 'Content-Type': 'application/json' }, body: '{"name":"kept"}' })).json()) as any;
+    expect((await fetch(`${url}/message?token=${app.token}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"message":"survives"}' })).status).toBe(200);
+    podman(['restart', '-t', '10', NAME]);
+    await healthy();
+    const messages = (await (await fetch(url + '/message', { headers: admin })).json()) as any;
+    expect(messages.messages.map((m: any) => m.message)).toContain('survives');
+    expect((await fetch(`${url}/message?token=${app.token}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"message":"again"}' })).status).toBe(200);
+  });
+});

@@ -46,6 +46,8 @@ const quietConfig = (data, plugins) => ({
   pluginsdir: plugins,
   'plugins.watch': false,
   'plugins.pingintervalseconds': 0,
+  // On a loaded machine the plugins may need more than the default 2 s to come up: wait for them.
+  'plugins.startwaitms': 60_000,
 });
 
 const RELAY_ONLY = process.argv[2] === '--relay-only';
@@ -111,11 +113,12 @@ async function startupChild(data, plugins) {
   flow = await startFlow({ config, quiet: true });
   await allInstancesUp(flow, { enabled: true });
   const warm = performance.now() - t0;
+  // A plugin's instances and pid belong to its current session (before the redesign: to the supervisor).
   const procs = flow.app.services.plugins.host.list().map((sup) => ({
     name: sup.plugin.name,
-    instances: sup.instances.size,
-    enabled: [...sup.instances.values()].filter((i) => i.enabled).length,
-    rssMb: rssMb(sup.pid),
+    instances: (sup.session ?? sup).instances.size,
+    enabled: [...(sup.session ?? sup).instances.values()].filter((i) => i.enabled).length,
+    rssMb: rssMb((sup.session ?? sup).pid),
   }));
   await flow.close();
   return { users: USERS, coldMs: cold, warmMs: warm, procs };
@@ -127,7 +130,8 @@ async function serveFlow(data, plugins) {
   const flow = await startFlow({ config: quietConfig(data, plugins), quiet: true });
   const [conf] = flow.app.services.plugins.list(1);
   await flow.app.services.plugins.enable(1, conf.id);
-  const pid = flow.app.services.plugins.host.list()[0].pid;
+  const sup = flow.app.services.plugins.host.list()[0];
+  const pid = (sup.session ?? sup).pid;
   return { url: `${flow.url}/plugin/${conf.id}/custom/${conf.token}/hello`, base: flow.url, pid, close: () => flow.close() };
 }
 

@@ -33,6 +33,8 @@ type frameEvent struct {
 
 type frameReader struct {
 	r *bufio.Reader
+	// lastLine holds the raw bytes of the line readLine returned last (line end included).
+	lastLine []byte
 	// pending holds bytes already read that belong to the next frame (a half frame's tail).
 	pending []byte
 	synced  bool
@@ -63,6 +65,7 @@ func (f *frameReader) readLine() (string, error) {
 		}
 		line = append(line, b)
 		if b == '\n' {
+			f.lastLine = line
 			return strings.TrimRight(string(line), "\r\n"), nil
 		}
 		if len(line) > 8192 {
@@ -169,6 +172,16 @@ func (f *frameReader) next(maxFrame int) (frameEvent, error) {
 			return frameEvent{logged: fmt.Sprintf("bytes outside a frame on stdin: %q", truncate(line, 80))}, nil
 		}
 		name := strings.ToLower(strings.TrimSpace(line[:colon]))
+		if strings.ContainsAny(name, " \t") {
+			// Not a header name: stray output. A "Content-Length:" inside it starts the next
+			// frame (spec section 2.5, "oops Content-Length: 52"): resume there.
+			if i := bytes.Index(bytes.ToLower(f.lastLine), contentLengthMarker); i > 0 {
+				f.pending = append(append([]byte{}, f.lastLine[i:]...), f.pending...)
+			} else {
+				f.synced = false
+			}
+			return frameEvent{logged: fmt.Sprintf("bytes outside a frame on stdin: %q", truncate(line, 80))}, nil
+		}
 		value := strings.TrimSpace(line[colon+1:])
 		switch name {
 		case "content-length":

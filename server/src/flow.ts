@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createApp, type FlowApp } from './app.js';
 import type { FlowConfig } from './config/keys.js';
 import { resolveConfig } from './config/load.js';
+import { settlesWithin } from './lib/deadline.js';
 import { createLogger, type Logger } from './log.js';
 import { listen } from './serve/listen.js';
 import { redirectToHttps } from './serve/redirect.js';
@@ -38,6 +39,8 @@ export interface StartOptions {
    * Default 5 minutes, as Gotify; not a config key because only tests need another value.
    */
   streamLastUsedPeriodMs?: number;
+  /** Internal, for tests: milliseconds since the epoch for message dates and retention (default Date.now). */
+  clock?: () => number;
 }
 
 export interface FlowHandle {
@@ -85,6 +88,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   await removeStaleUploads(dirs.images);
 
   const store = await Store.open(path.join(data, 'db'), {
+    purge: { onError: (err) => log.error({ err }, 'purging deleted messages failed; retrying') },
     onHealth: (healthy, err) => {
       if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
       else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
@@ -98,7 +102,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
   try {
-    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
+    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
     await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
@@ -114,7 +118,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     pluginsStarted.catch((err: unknown) => {
       if (waited) log.error({ err }, 'starting the plugins failed');
     });
-    await settledWithin(pluginsStarted, config['plugins.startwaitms']);
+    await settlesWithin(pluginsStarted, config['plugins.startwaitms']);
     waited = true;
     const keepAliveMs = config['server.keepaliveperiodseconds'] * 1000;
     const track = (sock: Socket) => {
@@ -199,17 +203,6 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       return closing;
     },
   };
-}
-
-/** Resolves when `p` settles or after `ms`, whichever is first; rejects only if `p` rejects in time. */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  if (ms <= 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The URL to show for a listen address: 127.0.0.1 stands for "all addresses". */

@@ -21,7 +21,10 @@ describe('plugin startup', () => {
     s = await startPluginServer(await pluginsDir(['never-initializes', 'mock']), SHORT_WAIT);
     // startFlow resolved, and the stuck plugin's handshake deadline has not passed.
     expect((await s.api('GET', '/health')).status).toBe(200);
-    expect((await s.processes())['never-initializes']).toMatchObject({ status: 'starting', modulePath: null });
+    // Under load the server may listen (after plugins.startwaitms) before the scan has even found
+    // the entry: wait for it to be listed, then it must still be starting.
+    const entry = await waitFor(async () => (await s!.processes())['never-initializes'], 'the entry to be scanned');
+    expect(entry).toMatchObject({ status: 'starting', modulePath: null });
     // The other plugin comes up anyway (before or after listen) and works.
     // Listed once its handshake is done; enable answers 503 until its instances are up too.
     const mock = await waitFor(async () => (await s!.plugins()).find((p) => p.modulePath === 'github.com/flow/test/mock' && p.status === 'running'), 'the mock plugin');
@@ -41,7 +44,8 @@ describe('plugin startup', () => {
     // Listening, plugin not up yet: its endpoints answer with the codes of a plugin that is
     // not running (Gotify's 404 while its module path is unknown), without waiting for it.
     expect((await s.api('GET', '/health')).status).toBe(200);
-    expect((await s.processes())['slow-initialize'].status).toBe('starting');
+    const entry = await waitFor(async () => (await s!.processes())['slow-initialize'], 'the entry to be scanned');
+    expect(entry.status).toBe('starting');
     expect(await s.plugins()).toEqual([]);
     for (const [method, p] of [
       ['POST', 'enable'],
@@ -74,7 +78,8 @@ describe('plugin startup', () => {
 
   it('closes at once a server whose plugin is still in its handshake', async () => {
     s = await startPluginServer(await pluginsDir(['never-initializes']), SHORT_WAIT);
-    const { pid } = (await s.processes())['never-initializes'];
+    // The entry is listed once the first scan found it (under load that may be after listen).
+    const { pid } = await waitFor(async () => (await s!.processes())['never-initializes'], 'the entry to be scanned');
     await s.close();
     s = undefined;
     // Bounded by the stop sequence (plugins.stoptimeoutms steps), not the 30 s handshake deadline:

@@ -87,7 +87,7 @@ export async function startPluginServer(dir: string, config: Partial<FlowConfig>
  * Polls `probe` until it returns a value other than undefined/false. Gives up after
  * `timeoutMs` (a bound so a broken build fails instead of hanging, not an assertion on speed).
  */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -3,7 +3,7 @@ import { buildGoPlugin, GoBuildError } from '../go/build.js';
 import { GoPackageError } from '../go/package.js';
 import { GoMissingError } from '../go/toolchain.js';
 import { parseArgs, UsageError } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 export const buildGoCommand: Command = {
   name: 'build-go',

@@ -1,6 +1,6 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /**
  * ESM bundles cannot `require`, but CommonJS dependencies (vscode-jsonrpc, yaml) do: give the

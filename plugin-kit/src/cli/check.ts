@@ -2,7 +2,7 @@ import { TranscriptError } from '@flow/protocol';
 import { readFile } from 'node:fs/promises';
 import { CONFORMANCE_DIR, conformanceCaseNames, conformanceOk, formatConformance, parseExpectedFailures, runConformance } from '../replay/conformance.js';
 import { UsageError, msOption, parseArgs } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /** Runs the conformance kit (spec/conformance/) against a plugin and prints a pass/fail table. */
 export const checkCommand: Command = {

@@ -2,7 +2,7 @@ import { TranscriptError } from '@flow/protocol';
 import { loadTranscript } from '../replay/against-plugin.js';
 import { runFakePlugin } from '../replay/fake.js';
 import { UsageError, msOption, parseArgs } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /** A plugin executable that plays the plugin side of a transcript, to test a host. */
 export const fakeCommand: Command = {

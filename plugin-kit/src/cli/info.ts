@@ -1,5 +1,5 @@
 import { createTestHost } from '../testing.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /** Launches a plugin as the server would, prints its `initialize` result, and stops it. */
 export const infoCommand: Command = {

@@ -10,15 +10,9 @@ import { fakeCommand } from './fake.js';
 import { infoCommand } from './info.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
+import type { Command } from './command.js';
 
-export interface Command {
-  name: string;
-  /** One line for the command list. */
-  summary: string;
-  usage: string;
-  /** Resolves with the exit code. */
-  run(args: string[]): Promise<number>;
-}
+export type { Command } from './command.js';
 
 const COMMANDS: readonly Command[] = [infoCommand, checkCommand, replayCommand, recordCommand, fakeCommand, bundleCommand, buildGoCommand];
 

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { FrameDecoder, TranscriptRecorder } from '@flow/protocol';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, parseArgs } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /**
  * A transparent proxy between a host and a plugin that writes the session to a transcript:

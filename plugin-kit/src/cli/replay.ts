@@ -1,7 +1,7 @@
 import { TranscriptError } from '@flow/protocol';
 import { loadTranscript, replayAgainstPlugin } from '../replay/against-plugin.js';
 import { UsageError, msOption, parseArgs } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /** Plays the host side of a transcript to a plugin and compares what the plugin says. */
 export const replayCommand: Command = {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { EntryPoints } from './package.js';
 
 export const GENERATED_FILE = 'zzzz_flow_plugin_main.go';
+export const GENERATED_STDOUT_FILE = '0000_flow_plugin_stdout.go';
 
 export interface BuildLocations {
   /** The copy's folder, where go build ran. */

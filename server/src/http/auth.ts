@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError, forbidden, unauthorized } from '../errors.js';
+import { FlowError, forbidden, unauthorized } from '../errors.js';
 import type { UserService } from '../services/user.js';
 import type { ClientService } from '../services/client.js';
 import type { ApplicationService } from '../services/application.js';
@@ -86,7 +86,7 @@ const NOT_ELEVATED = 'session not elevated, use basic auth or call /client:eleva
 export class Auth {
   constructor(private readonly deps: AuthDeps) {}
 
-  /** Resolves credentials for `kind`; throws the 401/403 HttpError. Usable outside Koa (websockets). */
+  /** Resolves credentials for `kind`; throws the 401/403 FlowError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
     if (creds.crossOrigin) throw forbidden(creds.crossOrigin);
     const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
@@ -155,7 +155,7 @@ export class Auth {
     try {
       return await this.check('client', creds);
     } catch (err) {
-      if (err instanceof HttpError && err.status < 500) return undefined;
+      if (err instanceof FlowError && err.status < 500) return undefined;
       throw err;
     }
   }

@@ -1,3 +1,5 @@
+import { WEBHOOK_PREFIX } from '../model/webhook-path.js';
+import { forwardedHost } from './location.js';
 import type { FlowContext, FlowMiddleware } from './state.js';
 
 export interface CorsOptions {
@@ -13,7 +15,6 @@ export interface CorsOptions {
 const MAX_AGE_SECONDS = String(12 * 60 * 60);
 
 /** Plugin webhooks are for third parties (GitHub, …); Gotify registers their group before cors. */
-const WEBHOOK = /^\/plugin\/[^/]+\/custom\//;
 
 /**
  * Gotify 2.9.1's CORS (gin-contrib/cors v1.7.6 with `auth.CorsConfig`), which guards every API
@@ -64,7 +65,7 @@ export function cors(options: CorsOptions): FlowMiddleware {
 }
 
 function exempt(method: string, path: string): boolean {
-  if (WEBHOOK.test(path)) return true;
+  if (WEBHOOK_PREFIX.test(path)) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   return path === '/health' || path.startsWith('/image/');
 }
@@ -73,9 +74,8 @@ function sameHost(ctx: FlowContext, origin: string): boolean {
   const o = origin.toLowerCase();
   const host = (ctx.req.headers.host ?? '').toLowerCase();
   if (host && (o === `http://${host}` || o === `https://${host}`)) return true;
-  // A chain of proxies may list several hosts; the first is the one the browser used.
-  const forwarded = ctx.get('x-forwarded-host').split(',')[0]!.trim().toLowerCase();
-  return forwarded !== '' && (o === `http://${forwarded}` || o === `https://${forwarded}`);
+  const forwarded = forwardedHost(ctx.req.headers);
+  return forwarded !== undefined && (o === `http://${forwarded}` || o === `https://${forwarded}`);
 }
 
 /** gin-contrib/cors `normalize`: trimmed, lower-cased, duplicates dropped. */

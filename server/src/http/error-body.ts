@@ -1,4 +1,4 @@
-import { FlowError, errorBody, isHttpError } from '../errors.js';
+import { FlowError, errorBody } from '../errors.js';
 import { TooManyLogins } from '../services/login-throttle.js';
 import type { FlowMiddleware } from './state.js';
 
@@ -19,19 +19,16 @@ export function errorBodies(): FlowMiddleware {
       let status = 500;
       let description = 'internal server error';
       let details: Record<string, unknown> | undefined;
-      if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE') {
-        // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
-        status = 503;
-        description = err.message;
-        ctx.set('Retry-After', '5');
-      } else if (isHttpError(err)) {
+      if (err instanceof FlowError) {
+        // The one mapping of the error model to HTTP: the status of its kind, its text when exposed.
         status = err.status;
-        if (err instanceof TooManyLogins) ctx.set('Retry-After', String(err.retryAfterSeconds));
         if (err.expose) {
           description = err.message;
           details = err.details;
-        }
-        else ctx.state.log.error({ err }, 'request failed');
+        } else ctx.state.log.error({ err }, 'request failed');
+        if (err instanceof TooManyLogins) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        // The database refuses writes until it is reopened (store/db.ts): retry later, as a 503 says.
+        if (err.code === 'FLOW_ERR_STORE_UNAVAILABLE') ctx.set('Retry-After', '5');
       } else {
         // koa / body-parsing errors carry status + expose like ours.
         const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string };

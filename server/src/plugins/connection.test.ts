@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { DisplayGet, ErrorCodes, InstanceEnable, Ping, createStreamTransport } from '@flow/protocol';
 import { PluginConnection } from './connection.js';
@@ -21,11 +21,8 @@ function pair(): { host: PluginConnection; plugin: MessageConnection; cancels: u
   return { host, plugin, cancels, hostRequests };
 }
 
-/** Polls until `ok` holds; bounded so a regression fails instead of hanging. */
-async function waitUntil(ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(ok()).toBe(true);
-}
+/** Polls until `ok` holds (vi.waitFor, the suite's one polling helper for unit tests); bounded so a regression fails instead of hanging. */
+const waitUntil = (ok: () => boolean): Promise<void> => vi.waitFor(() => expect(ok()).toBe(true), { timeout: 5000, interval: 5 });
 
 describe('PluginConnection', () => {
   let open: PluginConnection | undefined;
@@ -47,7 +44,7 @@ describe('PluginConnection', () => {
     plugin.onRequest(InstanceEnable.method, () => new ResponseError(ErrorCodes.PluginError, 'no token configured'));
     await expect(host.request(InstanceEnable, { instanceId: '1' }, { timeoutMs: 1000 })).rejects.toMatchObject({
       code: 'FLOW_ERR_PLUGIN_REJECTED',
-      wireCode: ErrorCodes.PluginError,
+      data: { wireCode: ErrorCodes.PluginError },
       message: 'no token configured',
     });
   });
@@ -57,7 +54,7 @@ describe('PluginConnection', () => {
     open = host;
     // vscode-jsonrpc turns $/cancelRequest into the handler's cancellation token.
     plugin.onRequest(Ping.method, (_params, token) => new Promise(() => token.onCancellationRequested(() => cancels.push('cancelled'))));
-    await expect(host.request(Ping, {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_TIMEOUT', wireCode: ErrorCodes.Timeout, data: { timeoutMs: 50 } });
+    await expect(host.request(Ping, {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_TIMEOUT', data: { wireCode: ErrorCodes.Timeout, data: { timeoutMs: 50 } } });
     await waitUntil(() => cancels.length === 1);
     expect(host.inFlight).toBe(0);
   });
@@ -75,7 +72,7 @@ describe('PluginConnection', () => {
     // Once the plugin is working on it (a cancel that overtakes the request is dropped unseen by vscode-jsonrpc).
     await waitUntil(() => started);
     abort.abort();
-    await expect(call).rejects.toMatchObject({ wireCode: ErrorCodes.RequestCancelled });
+    await expect(call).rejects.toMatchObject({ data: { wireCode: ErrorCodes.RequestCancelled } });
     await waitUntil(() => cancels.length === 1);
   });
 
@@ -86,7 +83,7 @@ describe('PluginConnection', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(host.inFlight).toBe(3);
     host.close('the plugin crashed: exited with code 1');
-    for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED', wireCode: ErrorCodes.TransportClosed, message: 'the plugin crashed: exited with code 1' });
+    for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED', data: { wireCode: ErrorCodes.TransportClosed }, message: 'the plugin crashed: exited with code 1' });
     await expect(host.request(Ping, {}, { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED' });
     host.close('twice is fine');
   });

@@ -13,30 +13,29 @@ import { ErrorCodes, errorCodeName, type NotificationDefinition, type ParamsOf, 
 import { FlowError, type FlowErrorCode } from '../errors.js';
 
 /**
- * A failed call to a plugin. `code` tells the caller which side failed:
- * - FLOW_ERR_PLUGIN_REJECTED: the plugin answered with an error (`wireCode`, its `message` is for the user);
+ * A failed call to a plugin is a FlowError whose code tells the caller which side failed:
+ * - FLOW_ERR_PLUGIN_REJECTED: the plugin answered with an error (its `message` is for the user);
  * - FLOW_ERR_PLUGIN_TIMEOUT: no answer within the deadline (a `$/cancelRequest` was sent);
  * - FLOW_ERR_PLUGIN_CLOSED: the process went away before answering;
  * - FLOW_ERR_PLUGIN_NOT_RUNNING: the call was never sent (plugin starting, restarting, failed);
  * - FLOW_ERR_PLUGIN_BAD_RESPONSE: the answer does not match the protocol schema.
+ * Its data is the JSON-RPC side: the wire error code and the error's data.
  */
-export class PluginCallError extends FlowError {
-  constructor(
-    code: FlowErrorCode,
-    message: string,
-    readonly wireCode: number,
-    readonly data?: unknown,
-  ) {
-    super(code, message);
-    this.name = 'PluginCallError';
-  }
+export interface PluginCallData {
+  wireCode: number;
+  data?: unknown;
 }
+
+export type PluginCallError = FlowError & { data: PluginCallData };
+
+export const pluginCallError = (code: FlowErrorCode, message: string, wireCode: number, data?: unknown): PluginCallError =>
+  new FlowError(code, message, { data: { wireCode, data } }) as PluginCallError;
 
 /** Unanswered plugin → host requests at which the host stops reading the plugin's stdout, and resumes. */
 const INBOUND_HIGH = 4096;
 const INBOUND_LOW = 1024;
 
-export const isPluginCallError = (err: unknown): err is PluginCallError => err instanceof PluginCallError;
+export const isPluginCallError = (err: unknown): err is PluginCallError => err instanceof FlowError && err.code.startsWith('FLOW_ERR_PLUGIN_');
 
 /**
  * What cancels a call early: an AbortSignal, or anything with the same two methods (the
@@ -85,7 +84,7 @@ class PendingCall implements CancellationToken {
     // Extra setTimeout arguments instead of a bound closure: one allocation less per call.
     this.timer = setTimeout(timedOut, opts.timeoutMs, this);
     if (opts.signal) {
-      this.aborted = () => this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `${def.method} was cancelled by the caller`, ErrorCodes.RequestCancelled));
+      this.aborted = () => this.cancel(pluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `${def.method} was cancelled by the caller`, ErrorCodes.RequestCancelled));
       opts.signal.addEventListener('abort', this.aborted, { once: true });
     }
   }
@@ -105,7 +104,7 @@ class PendingCall implements CancellationToken {
     const parsed = this.def.result.safeParse(result);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ');
-      this.fail(new PluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin answered ${this.def.method} with an invalid result: ${issues}`, ErrorCodes.InternalError));
+      this.fail(pluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin answered ${this.def.method} with an invalid result: ${issues}`, ErrorCodes.InternalError));
       return;
     }
     this.finish();
@@ -121,7 +120,7 @@ class PendingCall implements CancellationToken {
   /** @internal the timer's callback */
   timedOut(): void {
     const ms = this.opts.timeoutMs;
-    this.cancel(new PluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `the plugin did not answer ${this.def.method} within ${ms} ms`, ErrorCodes.Timeout, { timeoutMs: ms }));
+    this.cancel(pluginCallError('FLOW_ERR_PLUGIN_TIMEOUT', `the plugin did not answer ${this.def.method} within ${ms} ms`, ErrorCodes.Timeout, { timeoutMs: ms }));
   }
 
   private cancel(error: PluginCallError): void {
@@ -225,7 +224,7 @@ export class PluginConnection {
   /** Sends a request; never hangs longer than `timeoutMs`, never outlives the connection. */
   request<D extends RequestDefinition>(def: D, params: ParamsOf<D>, opts: RequestOptions): Promise<ResultOf<D>> {
     if (this.closedReason !== undefined) {
-      return Promise.reject(new PluginCallError('FLOW_ERR_PLUGIN_CLOSED', this.closedReason, ErrorCodes.TransportClosed));
+      return Promise.reject(pluginCallError('FLOW_ERR_PLUGIN_CLOSED', this.closedReason, ErrorCodes.TransportClosed));
     }
     return new Promise<ResultOf<D>>((resolve, reject) => {
       const call = new PendingCall(this.pending, def, opts, resolve as (v: unknown) => void, reject);
@@ -271,7 +270,7 @@ export class PluginConnection {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    const error = new PluginCallError('FLOW_ERR_PLUGIN_CLOSED', reason, ErrorCodes.TransportClosed);
+    const error = pluginCallError('FLOW_ERR_PLUGIN_CLOSED', reason, ErrorCodes.TransportClosed);
     for (const call of [...this.pending]) call.fail(error);
     // Frames written in this tick (the `exit` notification of the stop sequence) are still in
     // the writer's batch: flush them and close the plugin's stdin now, or the process would see
@@ -283,12 +282,12 @@ export class PluginConnection {
   private toCallError(method: string, error: unknown): PluginCallError {
     if (error instanceof ResponseError && error.code === ErrorCodes.FrameTooLarge) {
       // Not a refusal: the answer (or the request) did not fit in a frame.
-      return new PluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', error.message || `${method}: frame too large`, error.code, error.data);
+      return pluginCallError('FLOW_ERR_PLUGIN_BAD_RESPONSE', error.message || `${method}: frame too large`, error.code, error.data);
     }
     if (error instanceof ResponseError) {
-      return new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', error.message || `${method} failed (${errorCodeName(error.code)})`, error.code, error.data);
+      return pluginCallError('FLOW_ERR_PLUGIN_REJECTED', error.message || `${method} failed (${errorCodeName(error.code)})`, error.code, error.data);
     }
     const reason = this.closedReason ?? `the connection to the plugin failed during ${method}: ${(error as Error)?.message ?? String(error)}`;
-    return new PluginCallError('FLOW_ERR_PLUGIN_CLOSED', reason, ErrorCodes.TransportClosed);
+    return pluginCallError('FLOW_ERR_PLUGIN_CLOSED', reason, ErrorCodes.TransportClosed);
   }
 }

@@ -16,27 +16,26 @@ import {
   type RequestDefinition,
 } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { HttpError } from '../errors.js';
-import type { PluginConfRecord } from '../model/plugin-conf.js';
-import type { MessageService } from '../services/message.js';
+import { FlowError } from '../errors.js';
 import type { HostCallContext } from './handlers/context.js';
 import { kvCompareAndSet, kvDelete, kvGet, kvIncrement, kvList, kvSet } from './handlers/kv.js';
 import { logWrite } from './handlers/log-write.js';
 import { DROPPED_LOG_LINES } from './log-budget.js';
 import { messageSend } from './handlers/message-send.js';
 import { storageLoad, storageSave } from './handlers/storage.js';
+import type { ConfLookup, MessageSink } from './ports.js';
+import type { PluginSession } from './session.js';
 import type { PluginStorage } from './storage.js';
-import type { PluginSupervisor } from './supervisor.js';
 
 export interface HostCallDeps {
-  confs: { get(id: number): PluginConfRecord | undefined };
+  confs: ConfLookup;
   storage: PluginStorage;
-  messages: Pick<MessageService, 'createForApplication'>;
+  messages: MessageSink;
 }
 
 type Handler = (ctx: HostCallContext, params: never) => Promise<unknown>;
 
-/** Methods whose answers can be megabytes (the storage quota): see PluginSupervisor.largeAnswer. */
+/** Methods whose answers can be megabytes (the storage quota): see StdinBacklog.largeAnswer. */
 const LARGE_ANSWERS = new Set<string>([StorageLoad.method, KvGet.method, KvList.method]);
 
 /**
@@ -67,10 +66,10 @@ export class HostCalls {
     ]);
   }
 
-  async request(sup: PluginSupervisor, method: string, params: unknown): Promise<unknown> {
+  async request(session: PluginSession, method: string, params: unknown): Promise<unknown> {
     const def = methodByName(method);
     const handler = this.handlers.get(method);
-    if (!def || def.kind !== 'request' || def.direction !== 'pluginToHost' || !handler || !versionAtLeast(sup.protocolVersion, def.since)) {
+    if (!def || def.kind !== 'request' || def.direction !== 'pluginToHost' || !handler || !versionAtLeast(session.protocolVersion, def.since)) {
       throw new ResponseError(ErrorCodes.MethodNotFound, `unknown method ${method}`);
     }
     const parsed = (def as RequestDefinition).params.safeParse(params ?? {});
@@ -80,29 +79,31 @@ export class HostCalls {
     }
     const instanceId = (parsed.data as { instanceId: string }).instanceId;
     const conf = /^\d+$/.test(instanceId) ? this.deps.confs.get(Number(instanceId)) : undefined;
-    if (!sup.instances.has(instanceId) || !conf || conf.modulePath !== sup.modulePath) {
+    if (!session.instances.has(instanceId) || !conf || conf.modulePath !== session.info?.modulePath) {
       throw new ResponseError(ErrorCodes.UnknownInstance, `no instance ${instanceId} on this plugin`);
     }
-    if (def.capability && !sup.capabilities.has(def.capability)) {
+    if (def.capability && !session.capabilities.has(def.capability)) {
       throw new ResponseError(ErrorCodes.NotSupported, `${method} needs the "${def.capability}" capability; declare it in the initialize result`);
     }
     try {
-      const run = () => handler({ sup, conf }, parsed.data as never);
-      return await (LARGE_ANSWERS.has(method) ? sup.largeAnswer(run) : run());
+      const run = () => handler({ session, conf }, parsed.data as never);
+      return await (LARGE_ANSWERS.has(method) ? session.largeAnswer(run) : run());
     } catch (err) {
       if (err instanceof ResponseError) throw err;
-      // Service errors (e.g. 404 "application does not exist") reach the plugin as its error text.
-      const message = err instanceof HttpError && err.expose ? err.message : 'internal server error';
-      if (!(err instanceof HttpError)) sup.log.error({ err, method }, 'plugin call failed in the host');
+      // The plugin edge of the error model: a service's error (e.g. 404 "application does not
+      // exist") reaches the plugin as its text; anything unexposed is logged here, once.
+      const exposed = err instanceof FlowError && err.expose;
+      if (!exposed) session.log.error({ err, method }, 'plugin call failed in the host');
+      const message = exposed ? err.message : 'internal server error';
       throw new ResponseError(ErrorCodes.PluginError, message);
     }
   }
 
-  notification(sup: PluginSupervisor, method: string, params: unknown): void {
+  notification(session: PluginSession, method: string, params: unknown): void {
     if (method !== LogWrite.method) return;
     const parsed = LogParams.safeParse(params);
-    if (parsed.success) logWrite(sup, parsed.data);
+    if (parsed.success) logWrite(session, parsed.data);
     // Spends the same budget as valid lines: a loop of bad log/write must not flood the log either.
-    else if (sup.logBudget.take((dropped) => sup.log.warn({ fromPlugin: true, dropped }, DROPPED_LOG_LINES))) sup.log.warn({ method }, 'plugin sent log/write with invalid params; dropped');
+    else if (session.logBudget.take((dropped) => session.log.warn({ fromPlugin: true, dropped }, DROPPED_LOG_LINES))) session.log.warn({ method }, 'plugin sent log/write with invalid params; dropped');
   }
 }

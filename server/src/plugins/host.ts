@@ -3,7 +3,12 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { scanPluginsDir, type DiscoveredPlugin } from './discovery.js';
 import { PidFile } from './orphans.js';
-import { PluginSupervisor, type SupervisorHooks, type SupervisorSettings } from './supervisor.js';
+import { PluginSession, type SessionPorts } from './session.js';
+import type { PluginSettings } from './settings.js';
+import { PluginSupervisor } from './supervisor.js';
+
+/** A supervisor of real sessions: what the rest of the server sees of a plugin. */
+export type Plugin = PluginSupervisor<PluginSession>;
 
 export interface PluginHostOptions {
   /** The plugins folder (absolute). */
@@ -17,13 +22,9 @@ export interface PluginHostOptions {
   /** The data dir: holds plugin-pids.json. */
   dataDir: string;
   log: Logger;
-  settings: SupervisorSettings;
-  /** Watch the folder and apply changes without a restart. */
-  watch: boolean;
-  /** Quiet period after the last change before rescanning (editors and `cp` write in bursts). */
-  watchDebounceMs: number;
-  /** Everything but `claim`, which the host owns; plus `removed`, called after a plugin's entry disappeared. */
-  hooks: Omit<SupervisorHooks, 'claim'> & { removed(sup: PluginSupervisor): Promise<void> };
+  settings: Pick<PluginSettings, 'session' | 'restart' | 'watch' | 'watchDebounceMs'>;
+  /** What sessions need besides the module path registry (the host's own); plus `removed`, after a plugin's entry disappeared. */
+  hooks: Omit<SessionPorts, 'claim' | 'notRunning'> & { removed(sup: Plugin): Promise<void> };
 }
 
 const DUPLICATE = 'duplicate module path';
@@ -34,7 +35,7 @@ const DUPLICATE = 'duplicate module path';
  * that turns added, replaced and removed entries into start, restart and stop.
  */
 export class PluginHost {
-  private readonly sups = new Map<string, PluginSupervisor>();
+  private readonly sups = new Map<string, Plugin>();
   /** modulePath → entry name of the supervisor serving it. */
   private readonly owners = new Map<string, string>();
   private readonly pids: PidFile;
@@ -44,7 +45,7 @@ export class PluginHost {
   private scanning: Promise<void> = Promise.resolve();
   private warned = new Map<string, string>();
   /** The supervisors the current scan (re)started: their module path claims are ordered by name. */
-  private batch = new Set<PluginSupervisor>();
+  private batch = new Set<Plugin>();
   private stopped = false;
 
   constructor(private readonly opts: PluginHostOptions) {
@@ -61,21 +62,21 @@ export class PluginHost {
   async start(): Promise<void> {
     await this.pids.killStale();
     await this.rescan();
-    if (this.opts.watch && !this.stopped) this.watchDir(this.opts.dir);
+    if (this.opts.settings.watch && !this.stopped) this.watchDir(this.opts.dir);
   }
 
   /** Every supervisor, in entry-name order. */
-  list(): PluginSupervisor[] {
+  list(): Plugin[] {
     // Code-unit order, not localeCompare: the first collator use costs tens of milliseconds.
     return [...this.sups.values()].sort((a, b) => (a.plugin.name < b.plugin.name ? -1 : a.plugin.name > b.plugin.name ? 1 : 0));
   }
 
-  byName(name: string): PluginSupervisor | undefined {
+  byName(name: string): Plugin | undefined {
     return this.sups.get(name);
   }
 
   /** The supervisor serving `modulePath`, if the plugin is present (whatever its status). */
-  byModulePath(modulePath: string): PluginSupervisor | undefined {
+  byModulePath(modulePath: string): Plugin | undefined {
     const name = this.owners.get(modulePath);
     return name === undefined ? undefined : this.sups.get(name);
   }
@@ -134,7 +135,7 @@ export class PluginHost {
       }
     }
     await Promise.all(starts);
-    if (this.opts.watch && !this.stopped) this.watchFolders(plugins);
+    if (this.opts.settings.watch && !this.stopped) this.watchFolders(plugins);
   }
 
   /** Bundled plugins not shadowed by an entry of the plugins folder; incomplete ones (not built) are left out quietly. */
@@ -147,14 +148,15 @@ export class PluginHost {
   }
 
   private async add(plugin: DiscoveredPlugin): Promise<void> {
-    const sup = new PluginSupervisor(plugin, this.opts.settings, { ...this.opts.hooks, claim: (s) => this.claim(s) }, this.pids, this.log);
+    const { session: settings, restart } = this.opts.settings;
+    const sup: Plugin = new PluginSupervisor(plugin, restart, (deps) => PluginSession.start({ ...deps, settings, pids: this.pids, ports: { ...this.opts.hooks, ...deps.ports, claim: (session) => this.claim(sup, session) } }), this.log);
     this.sups.set(plugin.name, sup);
     this.batch.add(sup);
     this.log.info({ entry: plugin.name }, 'starting plugin');
     await sup.start();
   }
 
-  private async remove(sup: PluginSupervisor): Promise<void> {
+  private async remove(sup: Plugin): Promise<void> {
     this.log.info({ entry: sup.plugin.name }, 'plugin removed from the folder; stopping it');
     await sup.stop();
     this.sups.delete(sup.plugin.name);
@@ -174,12 +176,12 @@ export class PluginHost {
    * gotify/server#510). Plugins started by the same scan claim in entry-name order, as Gotify
    * loads them, so which copy wins does not depend on which process happened to start faster.
    */
-  private async claim(sup: PluginSupervisor): Promise<string | undefined> {
+  private async claim(sup: Plugin, session: PluginSession): Promise<string | undefined> {
     // Entries of the plugins folder claim before bundled ones, so a user's copy wins.
-    const rank = (s: PluginSupervisor) => `${s.plugin.bundled ? 1 : 0}${s.plugin.name}`;
+    const rank = (s: Plugin) => `${s.plugin.bundled ? 1 : 0}${s.plugin.name}`;
     const earlier = [...this.batch].filter((s) => s !== sup && rank(s) < rank(sup));
-    await Promise.all(earlier.map((s) => s.handshake));
-    const mp = sup.modulePath!;
+    await Promise.all(earlier.map((s) => s.claimed));
+    const mp = session.info!.modulePath;
     for (const [path, owner] of this.owners) {
       // The entry now reports another module path (its file was replaced): release the old one.
       if (owner === sup.plugin.name && path !== mp) this.owners.delete(path);
@@ -228,6 +230,6 @@ export class PluginHost {
   private changed(): void {
     if (this.stopped) return;
     clearTimeout(this.watchTimer);
-    this.watchTimer = setTimeout(() => void this.rescan(), this.opts.watchDebounceMs);
+    this.watchTimer = setTimeout(() => void this.rescan(), this.opts.settings.watchDebounceMs);
   }
 }

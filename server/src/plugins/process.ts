@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
+import { settlesWithin } from '../lib/deadline.js';
 import type { Logger } from '../log.js';
 import { parseJsonBounded } from '../parse/bounded.js';
 import { RUN_VAR } from './env.js';
@@ -21,6 +22,23 @@ export interface ExitInfo {
   /** Set when the process could not be started at all (ENOENT, EACCES, ...). */
   spawnError?: string;
 }
+
+/** What a session uses of its process; PluginProcess in the server, a fake in session.test.ts. */
+export interface ProcessHandle {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly pid: number | undefined;
+  readonly startedAt: number;
+  readonly exited: Promise<ExitInfo>;
+  readonly stderr: LineRing;
+  readonly running: boolean;
+  signal(sig: NodeJS.Signals): void;
+  waitExit(ms: number): Promise<boolean>;
+  terminate(stepMs: number): Promise<ExitInfo>;
+}
+
+/** Starts a plugin's process: PluginProcess.spawn unless a test hands in another. */
+export type Spawner = (spec: LaunchSpec, opts: { log: Logger; stderrLines: number; redact: (line: string) => string }) => Promise<ProcessHandle>;
 
 /** Keeps the last `size` lines; the admin endpoint and crash reports show them. */
 export class LineRing {
@@ -61,7 +79,7 @@ async function findPdeathsigWrapper(): Promise<string | undefined> {
  * The child leads its own process group (`detached`), so stop and kill reach anything it
  * spawned; it is not unref'd, and the kernel kills it if the server dies (see above).
  */
-export class PluginProcess {
+export class PluginProcess implements ProcessHandle {
   readonly stdin: Writable;
   readonly stdout: Readable;
   readonly pid: number | undefined;
@@ -149,11 +167,7 @@ export class PluginProcess {
   /** Waits for the exit at most `ms`; true when it exited. */
   async waitExit(ms: number): Promise<boolean> {
     if (!this.running) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-    const result = await Promise.race([this.exited.then(() => true as const), timeout]);
-    clearTimeout(timer);
-    return result;
+    return settlesWithin(this.exited, ms);
   }
 
   /**

@@ -1,8 +1,10 @@
 import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
-import { HttpError, notFound } from '../errors.js';
+import { FlowError, notFound } from '../errors.js';
 import type { CancelSignal } from '../plugins/connection.js';
 import { readRawBody } from '../http/body.js';
+import { callerLocation } from '../http/location.js';
 import { authOf, type FlowContext } from '../http/state.js';
+import { WEBHOOK_ROUTE, webhookBasePath } from '../model/webhook-path.js';
 import type { PluginService } from '../services/plugin.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
 
@@ -36,23 +38,6 @@ class ClientGone implements CancelSignal {
     this.listener = undefined;
     this.res.off('close', this.onClose);
   }
-}
-
-const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
-
-/**
- * Where the user is looking from, as Gotify's location middleware does (X-Forwarded-Proto,
- * X-Forwarded-Host, X-Host), plus the reverse-proxy path prefix from X-Forwarded-Prefix,
- * which Gotify ignores (so its plugin URLs break under a sub-path).
- */
-function locationOf(ctx: FlowContext): { scheme: 'http' | 'https'; host: string; prefix: string } {
-  const h = ctx.req.headers;
-  const proto = first(h['x-forwarded-proto'])?.toLowerCase();
-  const scheme = proto === 'https' || (proto === undefined && ctx.protocol === 'https') ? 'https' : 'http';
-  const host = first(h['x-forwarded-host']) ?? first(h['x-host']) ?? (ctx.host || 'localhost:8080');
-  const rawPrefix = first(h['x-forwarded-prefix']) ?? '';
-  const prefix = rawPrefix === '' ? '' : '/' + rawPrefix.replace(/^\/+|\/+$/g, '');
-  return { scheme, host, prefix: prefix === '/' ? '' : prefix };
 }
 
 /**
@@ -94,12 +79,6 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     ctx.type = 'application/x-yaml';
   });
 
-  // 1.1: the JSON Schema of the plugin's config (spec §7.6), for editors that build a form; 404 when none.
-  router.get('/plugin/:id/configschema', auth.requireClient, (ctx) => {
-    ctx.body = plugins.getConfigSchema(authOf(ctx).userId, idParam(ctx));
-    ctx.type = 'application/json';
-  });
-
   router.post('/plugin/:id/config', auth.requireClient, async (ctx) => {
     const id = idParam(ctx);
     const userId = authOf(ctx).userId;
@@ -108,22 +87,28 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     emptyOk(ctx);
   });
 
+  // 1.1: the JSON Schema of the plugin's config (spec §7.6), for editors that build a form; 404 when none.
+  router.get('/plugin/:id/configschema', auth.requireClient, (ctx) => {
+    ctx.body = plugins.getConfigSchema(authOf(ctx).userId, idParam(ctx));
+    ctx.type = 'application/json';
+  });
+
   router.get('/plugin/:id/display', auth.requireClient, async (ctx) => {
-    const markdown = await plugins.display(authOf(ctx).userId, idParam(ctx), locationOf(ctx));
+    const markdown = await plugins.display(authOf(ctx).userId, idParam(ctx), callerLocation(ctx));
     ctx.body = JSON.stringify(markdown);
     ctx.type = 'application/json';
   });
 
   // The relay: any method, path, query, headers and body go to the plugin; its status,
   // headers and bytes come back untouched (no JSON content type, no CORS: as Gotify, §3).
-  router.all('/plugin/:id/custom/:token{/*rest}', async (ctx) => {
+  router.all(WEBHOOK_ROUTE, async (ctx) => {
     const idRaw = ctx.params.id!;
     if (!/^\d{1,15}$/.test(idRaw)) throw notFound('page not found');
     const token = ctx.params.token!;
-    const base = `/plugin/${idRaw}/custom/${token}`;
-    const sub = ctx.path.slice(base.length);
     // Token, enabled and running are checked before the body is read (again after, by webhook()).
     plugins.webhookTarget(Number(idRaw), token);
+    // The instance's base path without its trailing slash: what follows is the plugin's own path.
+    const sub = ctx.path.slice(webhookBasePath({ id: idRaw, token }).length - 1);
     // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.
     const hasBody = ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined;
     const body = hasBody ? await readRawBody(ctx, limit) : EMPTY;
@@ -147,7 +132,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     // that never comes (100) or claims a protocol switch the relay cannot make (101).
     if (reply.status < 200) {
       ctx.state.log.warn({ status: reply.status }, 'plugin answered a webhook with an informational status');
-      throw new HttpError(502, `the plugin answered webhook/request with the informational status ${reply.status}, which cannot end a response`, { expose: true });
+      throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin answered webhook/request with the informational status ${reply.status}, which cannot end a response`);
     }
     // Checked before anything is set: a header Node refuses (CR/LF, an invalid name) is the
     // plugin's malformed answer, 502 like any other, not a 500 from deep inside Node.
@@ -158,7 +143,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
         for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue(name, v);
       } catch {
         ctx.state.log.warn({ header: name.slice(0, 100) }, 'plugin answered a webhook with an invalid response header');
-        throw new HttpError(502, `the plugin answered webhook/request with an invalid header ${JSON.stringify(name.slice(0, 100))}`, { expose: true });
+        throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin answered webhook/request with an invalid header ${JSON.stringify(name.slice(0, 100))}`);
       }
     }
     ctx.status = reply.status;

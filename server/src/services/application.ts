@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
@@ -89,7 +89,7 @@ export class ApplicationService {
         lastUsed: null,
         sortKey: input.sortKey ?? '',
       }),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
     return { record, token: issued.shown };
   }
 
@@ -100,13 +100,13 @@ export class ApplicationService {
     const record = await withFreshToken(
       () => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored,
       (token) => this.deps.applications.setToken(id, token),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
     return { record, token: issued.shown };
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */
   setInternal(id: number, internal: boolean): Promise<ApplicationRecord> {
-    return this.deps.applications.update(id, { internal }).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.applications.update(id, { internal });
   }
 
   /**
@@ -122,7 +122,7 @@ export class ApplicationService {
     };
     if (input.sortKey) patch.sortKey = input.sortKey;
     if (input.retention && Object.keys(input.retention).length > 0) patch.retention = { ...cur.retention, ...input.retention };
-    const updated = await this.deps.applications.update(id, patch).catch((err) => Promise.reject(mapStoreError(err)));
+    const updated = await this.deps.applications.update(id, patch);
     if (patch.retention) void this.deps.retention.checkApplication(id);
     return updated;
   }
@@ -130,11 +130,9 @@ export class ApplicationService {
   /** Deletes the application and its messages. 400 "cannot delete internal application". */
   async delete(userId: number, id: number): Promise<ApplicationRecord> {
     this.requireOwned(userId, id);
-    const removed = await this.deps.applications
-      .delete(id, (cur) => {
-        if (cur.internal) throw badRequest('cannot delete internal application');
-      })
-      .catch((err) => Promise.reject(mapStoreError(err)));
+    const removed = await this.deps.applications.delete(id, (cur) => {
+      if (cur.internal) throw badRequest('cannot delete internal application');
+    });
     if (removed.image) await this.removeFile(removed.image);
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('applicationDeleted', { application: removed });
@@ -161,7 +159,7 @@ export class ApplicationService {
       if (before.image) await this.removeFile(before.image);
     } catch (err) {
       await this.removeFile(name);
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     return updated;
   }
@@ -170,7 +168,7 @@ export class ApplicationService {
   async removeImage(userId: number, id: number): Promise<ApplicationRecord> {
     const app = this.requireOwned(userId, id);
     if (!app.image) throw badRequest(`app with id ${id} does not have a customized image`);
-    const updated = await this.deps.applications.update(id, { image: '' }).catch((err) => Promise.reject(mapStoreError(err)));
+    const updated = await this.deps.applications.update(id, { image: '' });
     await this.removeFile(app.image);
     return updated;
   }

@@ -1,4 +1,4 @@
-import { mapStoreError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ClientRecord } from '../model/client.js';
 import type { ClientStore } from '../store/client.js';
@@ -48,7 +48,7 @@ export class ClientService {
     const record = await withFreshToken(
       () => (issued = issueToken('client', this.deps.tokenFormat ?? 'classic')).stored,
       (token) => this.deps.clients.create({ userId, token, name, lastUsed: null, createdAt, ...(session ?? {}) }),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
     return { record, token: issued.shown };
   }
 
@@ -59,7 +59,7 @@ export class ClientService {
     const record = await withFreshToken(
       () => (issued = issueToken('client', this.deps.tokenFormat ?? 'classic')).stored,
       (token) => this.deps.clients.setToken(id, token),
-    ).catch((err) => Promise.reject(mapStoreError(err)));
+    );
     // The hub closes the websockets of a removed client token; the old token is exactly that.
     this.deps.bus.emitSafe('clientDeleted', { client: old });
     return { record, token: issued.shown };
@@ -69,7 +69,7 @@ export class ClientService {
   async elevate(userId: number, id: number, seconds: number): Promise<ClientRecord> {
     this.requireOwned(userId, id);
     const elevatedUntil = new Date(Date.now() + seconds * 1000).toISOString();
-    return this.deps.clients.update(id, { elevatedUntil }).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.clients.update(id, { elevatedUntil });
   }
 
   /**
@@ -90,13 +90,13 @@ export class ClientService {
 
   async rename(userId: number, id: number, name: string): Promise<ClientRecord> {
     this.requireOwned(userId, id);
-    return this.deps.clients.update(id, { name }).catch((err) => Promise.reject(mapStoreError(err)));
+    return this.deps.clients.update(id, { name });
   }
 
   /** Deletes the client; `clientDeleted` lets the stream hub close the websockets opened with its token. */
   async delete(userId: number, id: number): Promise<ClientRecord> {
     this.requireOwned(userId, id);
-    const removed = await this.deps.clients.delete(id).catch((err) => Promise.reject(mapStoreError(err)));
+    const removed = await this.deps.clients.delete(id);
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
     this.deps.bus.emitSafe('clientDeleted', { client: removed });
     return removed;

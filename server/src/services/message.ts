@@ -1,4 +1,4 @@
-import { mapStoreError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ApplicationRecord } from '../model/application.js';
 import type { MessageRecord } from '../model/message.js';
@@ -72,7 +72,7 @@ export class MessageService {
       message = await this.deps.applications.addMessage(record, touch);
     } catch (err) {
       slot.cancel();
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     slot.ready(message, this.deps.applications.get(application.id) ?? application);
     return message;

@@ -4,17 +4,17 @@ import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
-import { PluginCallError, isPluginCallError } from '../plugins/connection.js';
+import { webhookBasePath } from '../model/webhook-path.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { checkConfig, defaultConfigText, validateAndSetParams } from '../plugins/config-schema.js';
-import type { PluginSupervisor } from '../plugins/supervisor.js';
+import { isPluginCallError, pluginCallError } from '../plugins/connection.js';
+import type { PluginSession } from '../plugins/session.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
 import { newPluginToken } from './token.js';
 
-export const webhookBasePath = (conf: Pick<PluginConfRecord, 'id' | 'token'>): string => `/plugin/${conf.id}/custom/${conf.token}/`;
-
-/** The key of one instance (user × plugin) in the locks and the index. */
-export const instanceKey = (userId: number, modulePath: string): string => `${userId}\0${modulePath}`;
+/** The key of one instance (user × plugin) in the locks. */
+const instanceKey = (userId: number, modulePath: string): string => `${userId}\0${modulePath}`;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -54,24 +54,18 @@ export interface PluginInstancesDeps {
 }
 
 /**
- * The instances of every user on the plugin processes: bringing them up on a fresh process
- * (conf, internal application, `instance/create`, stored config, enable), the per-instance
- * locks, the conf indexes and the secret values to mask. PluginService (REST, events) uses it.
+ * The instances of every user on a plugin session: bringing them up on a fresh process (conf,
+ * internal application, `instance/create`, stored config, enable), the per-instance locks and
+ * the secret values to mask. PluginService (REST) and PluginEvents (users, messages) use it.
  */
 export class PluginInstances {
   /** Set once the HTTP server listens: from then on instances are enabled as they come up. */
   listening = false;
-  private locks = new Map<string, Promise<unknown>>();
-  /** Secret config keys per plugin, from its `config/default` answer. */
-  private secretKeys = new Map<PluginSupervisor, string[]>();
-  /** token → conf id and (user, module) → conf id: the store finds these by scanning all confs. */
-  private byToken = new Map<string, number>();
-  private byUserPath = new Map<string, number>();
+  private readonly locks = new KeyedMutex<string>();
   private readonly log: Logger;
 
   constructor(private readonly deps: PluginInstancesDeps) {
     this.log = deps.log;
-    for (const conf of deps.confs.list()) this.index(conf);
   }
 
   /**
@@ -79,13 +73,13 @@ export class PluginInstances {
    * The first user goes alone (it tells us the plugin's secret config keys), the rest with
    * `startConcurrency` in flight, so 10,000 users do not cost 10,000 round trips in a row.
    */
-  async bringUp(sup: PluginSupervisor): Promise<void> {
+  async bringUp(session: PluginSession): Promise<void> {
     const users = this.deps.users.list();
     if (users.length === 0) return;
     const t0 = performance.now();
-    await this.ensureInstanceLogged(sup, users[0]!);
-    await pool(users.slice(1), this.deps.startConcurrency, (user) => this.ensureInstanceLogged(sup, user));
-    sup.log.info({ instances: sup.instances.size, ms: Math.round(performance.now() - t0) }, 'plugin instances created and configured');
+    await this.ensureInstanceLogged(session, users[0]!);
+    await pool(users.slice(1), this.deps.startConcurrency, (user) => this.ensureInstanceLogged(session, user));
+    session.log.info({ instances: session.instances.size, ms: Math.round(performance.now() - t0) }, 'plugin instances created and configured');
   }
 
   /**
@@ -93,28 +87,28 @@ export class PluginInstances {
    * answers without waiting for the plugin; the plugin calls go on in the background under the
    * instance's lock, which REST calls on that instance queue behind.
    */
-  addUser(sup: PluginSupervisor, user: UserRecord): Promise<void> {
+  addUser(session: PluginSession, user: UserRecord): Promise<void> {
     let confReady: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (confReady = resolve));
-    void this.ensureInstanceLogged(sup, user, confReady).finally(confReady);
+    void this.ensureInstanceLogged(session, user, confReady).finally(confReady);
     return ready;
   }
 
   /** Brings up one user's instance; failures are logged, never thrown. */
-  async ensureInstanceLogged(sup: PluginSupervisor, user: UserRecord, confReady?: () => void): Promise<void> {
-    if (!sup.connected) return;
+  async ensureInstanceLogged(session: PluginSession, user: UserRecord, confReady?: () => void): Promise<void> {
+    if (!session.connected) return;
     try {
-      await this.ensureInstance(sup, user, confReady);
+      await this.ensureInstance(session, user, confReady);
     } catch (err) {
-      if (!sup.connected) return; // the crash is reported by the supervisor
+      if (!session.connected) return; // the crash is reported by the supervisor
       // No answer while the process starts: it is hung, not slow for one user. Waiting out the
       // deadline for every user would hold the plugin's start (and startFlow, up to plugins.startwaitms) for
       // deadline × users / startconcurrency, with the plugin shown "running" and no instance.
-      if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && sup.status === 'starting') {
-        sup.hung(`hung while its instances were created: ${err.message}`);
+      if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_TIMEOUT' && session.phase !== 'running') {
+        session.hung(`hung while its instances were created: ${err.message}`);
         return;
       }
-      this.log.error({ err, plugin: sup.plugin.name, userId: user.id }, 'creating a plugin instance failed');
+      this.log.error({ err, plugin: session.plugin.name, userId: user.id }, 'creating a plugin instance failed');
     }
   }
 
@@ -127,151 +121,116 @@ export class PluginInstances {
    *    disables the instance and keeps the user's text as comments under the default;
    * 5. if enabled and the server already listens: `instance/enable` (a refusal disables it).
    */
-  private async ensureInstance(sup: PluginSupervisor, user: UserRecord, confReady?: () => void): Promise<void> {
-    const modulePath = sup.modulePath!;
+  private async ensureInstance(session: PluginSession, user: UserRecord, confReady?: () => void): Promise<void> {
+    const modulePath = session.info!.modulePath;
     await this.withLock(user.id, modulePath, async () => {
-      if (!sup.connected) return;
-      let conf = await this.confFor(sup, user.id, modulePath);
+      if (!session.connected) return;
+      let conf = await this.confFor(user.id, modulePath);
       // The internal application comes with the first enable, not with the instance: a user
       // who never enables a plugin gets no application from it.
-      if (sup.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(sup, conf);
+      if (session.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(session, conf);
       confReady?.();
       const instanceId = String(conf.id);
-      if (!sup.instances.has(instanceId)) {
-        sup.addToken(conf.token);
-        await sup.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
-        sup.instances.set(instanceId, { userId: user.id, enabled: false });
-        if (sup.capabilities.has('configurer')) conf = await this.applyStoredConfig(sup, conf);
+      if (!session.instances.has(instanceId)) {
+        session.redactor.addToken(conf.token);
+        await session.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
+        session.instances.set(instanceId, { userId: user.id, enabled: false });
+        if (session.capabilities.has('configurer')) conf = await this.applyStoredConfig(session, conf);
       }
-      if (this.listening && conf.enabled) await this.enableAtStart(sup, conf);
+      if (this.listening && conf.enabled) await this.enableAtStart(session, conf);
     });
   }
 
-  private async confFor(sup: PluginSupervisor, userId: number, modulePath: string): Promise<PluginConfRecord> {
-    const existing = this.confOf(userId, modulePath);
+  private async confFor(userId: number, modulePath: string): Promise<PluginConfRecord> {
+    const existing = this.deps.confs.getByUserAndPath(userId, modulePath);
     if (existing) return existing;
     // No application yet: a messenger's internal application is created when the user enables it.
     for (let attempt = 0; ; attempt++) {
       try {
-        const conf = await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
-        this.index(conf);
-        return conf;
+        return await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
       } catch (err) {
         // A token collision (2^-132) gets a new token; anything else is real.
         if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') || attempt >= 2) throw err;
         const raced = this.deps.confs.getByUserAndPath(userId, modulePath);
-        if (raced) {
-          this.index(raced);
-          return raced;
-        }
+        if (raced) return raced;
       }
     }
   }
 
   /** A messenger's internal application: found, made internal again, or created (also when it was deleted meanwhile). */
-  async ensureApplication(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
+  async ensureApplication(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
     if (app) {
       if (!app.internal) await this.deps.applications.setInternal(app.id, true);
       return conf;
     }
-    const created = await this.createApplication(sup, conf.userId, conf.modulePath);
+    const created = await this.createApplication(session, conf.userId, conf.modulePath);
     return this.deps.confs.update(conf.id, { applicationId: created.id });
   }
 
   /** Gotify §1.7: named after the plugin, internal, described by its module path. */
-  private createApplication(sup: PluginSupervisor, userId: number, modulePath: string): ReturnType<PluginInstancesDeps['applications']['createInternal']> {
-    const name = sup.info?.name || modulePath;
+  private createApplication(session: PluginSession, userId: number, modulePath: string): ReturnType<PluginInstancesDeps['applications']['createInternal']> {
+    const name = session.info?.name || modulePath;
     return this.deps.applications.createInternal(userId, { name, description: `auto generated application for ${modulePath}` });
   }
 
-  private async applyStoredConfig(sup: PluginSupervisor, conf: PluginConfRecord): Promise<PluginConfRecord> {
+  private async applyStoredConfig(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const instanceId = String(conf.id);
     let defaults: string | undefined;
     const askDefaults = async (): Promise<string> => {
-      const result = await sup.call(ConfigDefault, { instanceId });
+      const result = await session.call(ConfigDefault, { instanceId });
       const max = this.deps.configMaxBytes ?? 64 * 1024;
       const size = Buffer.byteLength(defaultConfigText(result), 'utf8');
       // Stored for every user of the plugin: a huge default would cost its size per user.
       if (size > max) {
         throw new FlowError('FLOW_ERR_PLUGIN_BAD_RESPONSE', `the plugin's default config is ${size} bytes, over the ${max}-byte limit (plugins.configmaxbytes); the instance was not configured`);
       }
-      this.secretKeys.set(sup, result.secretKeys ?? []);
+      session.secretKeys = result.secretKeys ?? [];
       return defaultConfigText(result);
     };
-    if (conf.config === '' || !this.secretKeys.has(sup)) {
+    if (conf.config === '' || session.secretKeys === undefined) {
       defaults = await askDefaults();
       if (conf.config === '') conf = await this.deps.confs.update(conf.id, { config: defaults });
     }
-    this.trackSecrets(sup, conf.id, conf.config);
+    this.trackSecrets(session, conf.id, conf.config);
     // The host parses and schema-checks first (spec §7.6): a stored text the plugin's schema now
     // refuses is handled like the plugin refusing it.
-    const checked = checkConfig(sup.configSchema, conf.config);
+    const checked = checkConfig(session.configSchema, conf.config);
     try {
-      if (!checked.ok) throw new PluginCallError('FLOW_ERR_PLUGIN_REJECTED', checked.refusal.message, ErrorCodes.InvalidConfig);
-      await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, conf.config, checked.value));
+      if (!checked.ok) throw pluginCallError('FLOW_ERR_PLUGIN_REJECTED', checked.refusal.message, ErrorCodes.InvalidConfig);
+      await session.call(ConfigValidateAndSet, validateAndSetParams(session.protocolVersion, instanceId, conf.config, checked.value));
       return conf;
     } catch (err) {
       if (!(isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED')) throw err;
       defaults ??= await askDefaults();
-      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact(err.message) }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
+      this.log.warn({ plugin: session.plugin.name, instanceId, reason: session.redactor.redact(err.message) }, 'the plugin rejected the stored config at start; the instance runs on its defaults and is disabled, the old text is kept as comments');
       const updated = await this.deps.confs.update(conf.id, { config: fallbackConfig(defaults, conf.config), enabled: false });
       const fallback = checkConfig(undefined, defaults);
-      await sup.call(ConfigValidateAndSet, validateAndSetParams(sup.protocolVersion, instanceId, defaults, fallback.ok ? fallback.value : {})).catch(() => undefined);
+      await session.call(ConfigValidateAndSet, validateAndSetParams(session.protocolVersion, instanceId, defaults, fallback.ok ? fallback.value : {})).catch(() => undefined);
       return updated;
     }
   }
 
+
   /** Re-enables an instance the user had enabled; a refusal is stored as disabled (Gotify §1.6 step 8). */
-  async enableAtStart(sup: PluginSupervisor, conf: PluginConfRecord): Promise<void> {
+  async enableAtStart(session: PluginSession, conf: PluginConfRecord): Promise<void> {
     const instanceId = String(conf.id);
-    const state = sup.instances.get(instanceId);
-    if (!state || state.enabled || !sup.connected) return;
+    const state = session.instances.get(instanceId);
+    if (!state || state.enabled || !session.connected) return;
     try {
-      await sup.call(InstanceEnable, { instanceId });
+      await session.call(InstanceEnable, { instanceId });
       state.enabled = true;
     } catch (err) {
-      if (!sup.connected) return;
+      if (!session.connected) return;
       // The plugin's text may quote its config or webhook URL: masked like its stderr.
-      this.log.warn({ plugin: sup.plugin.name, instanceId, reason: sup.redact((err as Error).message) }, 'the plugin refused to enable an instance at start; it is now disabled');
+      this.log.warn({ plugin: session.plugin.name, instanceId, reason: session.redactor.redact((err as Error).message) }, 'the plugin refused to enable an instance at start; it is now disabled');
       await this.deps.confs.update(conf.id, { enabled: false });
     }
   }
 
-  /** The conf a webhook token belongs to, if it still exists. */
-  confByToken(token: string): PluginConfRecord | undefined {
-    const id = this.byToken.get(token);
-    const conf = id === undefined ? undefined : this.deps.confs.get(id);
-    return conf?.token === token ? conf : undefined;
-  }
-
-  /** Drops a conf from the indexes (its user is being deleted). */
-  forget(conf: PluginConfRecord): void {
-    this.byToken.delete(conf.token);
-    this.byUserPath.delete(instanceKey(conf.userId, conf.modulePath));
-  }
-
-  /** A process ended: its secret keys are learnt again from the next one. */
-  disconnected(sup: PluginSupervisor): void {
-    this.secretKeys.delete(sup);
-  }
-
-  /** Adds a conf to the indexes (at load and when created). */
-  index(conf: PluginConfRecord): void {
-    this.byToken.set(conf.token, conf.id);
-    this.byUserPath.set(instanceKey(conf.userId, conf.modulePath), conf.id);
-  }
-
-  /** The conf of a user × plugin, through the index; a conf deleted meanwhile (with its user) is not returned. */
-  confOf(userId: number, modulePath: string): PluginConfRecord | undefined {
-    const id = this.byUserPath.get(instanceKey(userId, modulePath));
-    const conf = id === undefined ? undefined : this.deps.confs.get(id);
-    return conf && conf.userId === userId && conf.modulePath === modulePath ? conf : undefined;
-  }
-
   /** Registers the values of the plugin's secret keys found in these YAML texts for masking (replacing earlier ones). */
-  trackSecrets(sup: PluginSupervisor, confId: number, ...texts: string[]): void {
-    const keys = this.secretKeys.get(sup) ?? [];
+  trackSecrets(session: PluginSession, confId: number, ...texts: string[]): void {
+    const keys = session.secretKeys ?? [];
     if (keys.length === 0) return;
     const values: string[] = [];
     for (const text of texts) {
@@ -287,7 +246,7 @@ export class PluginInstances {
         if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
       }
     }
-    sup.setSecrets(String(confId), values);
+    session.redactor.setSecrets(String(confId), values);
   }
 
   /**
@@ -295,14 +254,6 @@ export class PluginInstances {
    * instances never wait for it.
    */
   withLock<T>(userId: number, modulePath: string, fn: () => Promise<T>): Promise<T> {
-    const key = instanceKey(userId, modulePath);
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(key, tail);
-    void tail.then(() => {
-      if (this.locks.get(key) === tail) this.locks.delete(key);
-    });
-    return run;
+    return this.locks.run(instanceKey(userId, modulePath), fn);
   }
 }

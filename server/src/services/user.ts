@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
-import { HttpError, badRequest, mapStoreError, notFound } from '../errors.js';
+import { FlowError, badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { UserRecord } from '../model/user.js';
 import type { UserStore } from '../store/user.js';
@@ -33,7 +33,7 @@ function wellFormed(field: string, value: string): void {
 
 /**
  * Users: creation, updates, the last-admin rule, deletion with its cascade, and password checks.
- * Errors are HttpErrors carrying Gotify's status and text.
+ * Errors are FlowErrors with Gotify's text; the HTTP edge gives them Gotify's status.
  */
 export class UserService {
   /** sha256(id, name, password, hash) → expiry. The hash is part of the key, so a password change misses. */
@@ -81,12 +81,12 @@ export class UserService {
     try {
       user = await this.deps.users.create({ name: input.name, passHash, admin: input.admin });
     } catch (err) {
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     try {
       await this.deps.bus.emit('userAdded', { user });
     } catch (err) {
-      throw new HttpError(500, (err as Error).message ?? String(err), { expose: true, cause: err });
+      throw new FlowError('FLOW_ERR_INTERNAL', (err as Error).message ?? String(err), { expose: true, cause: err });
     }
     return user;
   }
@@ -114,7 +114,7 @@ export class UserService {
       if (passHash) this.verified.clear();
       return next;
     } catch (err) {
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
   }
 
@@ -125,7 +125,7 @@ export class UserService {
     try {
       await this.deps.users.update(id, (cur) => ({ ...cur, passHash }));
     } catch (err) {
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     this.verified.clear();
   }
@@ -147,13 +147,13 @@ export class UserService {
     try {
       await this.deps.bus.emit('userDeleting', { user });
     } catch (err) {
-      throw new HttpError(500, (err as Error).message ?? String(err), { expose: true, cause: err });
+      throw new FlowError('FLOW_ERR_INTERNAL', (err as Error).message ?? String(err), { expose: true, cause: err });
     }
     let removed: UserRecord;
     try {
       removed = await this.deps.users.delete(id, lastAdmin);
     } catch (err) {
-      throw mapStoreError(err);
+      throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
     this.verified.clear();
     // Synchronous subscribers (the stream hub) run before this returns; failures are logged.

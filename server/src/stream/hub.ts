@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { HttpError, errorBody, forbidden } from '../errors.js';
+import { FlowError, errorBody, forbidden } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Auth } from '../http/auth.js';
 import { credentialsOf } from '../http/auth.js';
+import { forwardedHost } from '../http/location.js';
 import type { Logger } from '../log.js';
 import { toExternalMessage } from '../model/message.js';
 import { StreamClient } from './client.js';
@@ -147,8 +148,7 @@ export class StreamHub {
     if (host === (req.headers.host ?? '').toLowerCase()) return true;
     // A reverse proxy that rewrites Host passes the public one here. Safe to trust: a
     // cross-site page cannot set headers on a WebSocket handshake.
-    const forwarded = String(req.headers['x-forwarded-host'] ?? '').split(',')[0]!.trim().toLowerCase();
-    if (forwarded !== '' && host === forwarded) return true;
+    if (host === forwardedHost(req.headers)) return true;
     return this.origins.some((re) => re.test(u.hostname.toLowerCase()));
   }
 
@@ -166,9 +166,9 @@ export class StreamHub {
         set.add(client);
       });
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
-      const description = err instanceof HttpError && err.expose ? err.message : 'internal server error';
-      if (!(err instanceof HttpError)) this.opts.log.error({ err }, 'stream upgrade failed');
+      const status = err instanceof FlowError ? err.status : 500;
+      const description = err instanceof FlowError && err.expose ? err.message : 'internal server error';
+      if (!(err instanceof FlowError)) this.opts.log.error({ err }, 'stream upgrade failed');
       const body = JSON.stringify(errorBody(status, description));
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +

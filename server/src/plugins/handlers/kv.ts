@@ -42,7 +42,7 @@ const KV_LIST_PAGE_BYTES = 1024 * 1024;
  */
 export async function kvList(ctx: HostCallContext, params: KvListParams, storage: PluginStorage): Promise<KvListResult> {
   const all = await storage.kvList(ctx.conf.id, params.prefix);
-  if (!versionAtLeast(ctx.sup.protocolVersion, '1.1')) return { keys: all };
+  if (!versionAtLeast(ctx.session.protocolVersion, '1.1')) return { keys: all };
   const cursor = params.cursor;
   let start = 0;
   if (cursor !== undefined) {

@@ -1,7 +1,7 @@
 import { ErrorCodes, type SendMessageParams, type SendMessageResult } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import type { MessageService } from '../../services/message.js';
 import { MAX_NESTING, valueDepth } from '../../parse/bounded.js';
+import type { MessageSink, PluginMessage } from '../ports.js';
 import type { HostCallContext } from './context.js';
 
 /**
@@ -11,11 +11,11 @@ import type { HostCallContext } from './context.js';
  * Unlike Gotify, a disabled instance may still send (Gotify does too, §4.3), but never
  * without an application: that would make an unlisted, undeletable message (gotify/server#653).
  */
-export async function messageSend(ctx: HostCallContext, params: SendMessageParams, messages: Pick<MessageService, 'createForApplication'>): Promise<SendMessageResult> {
+export async function messageSend(ctx: HostCallContext, params: SendMessageParams, messages: MessageSink): Promise<SendMessageResult> {
   if (ctx.conf.applicationId === 0) {
     throw new ResponseError(ErrorCodes.PluginError, 'plugin messenger has no associated internal application');
   }
-  const input: Parameters<MessageService['createForApplication']>[1] = { message: params.message };
+  const input: PluginMessage = { message: params.message };
   if (params.title !== undefined) input.title = params.title;
   if (params.priority !== undefined) input.priority = params.priority;
   if (params.extras !== undefined) {

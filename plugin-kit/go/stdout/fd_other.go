@@ -1,18 +1,13 @@
 //go:build !unix
 
-package plugin
+package stdout
 
-import (
-	"os"
-
-	"github.com/gin-gonic/gin"
-)
+import "os"
 
 // takeStdout without file descriptors to move: keep the real stdout for the protocol and send
-// what Go code prints through os.Stdout to stderr.
+// what Go code prints through os.Stdout to stderr (the plugin kit also points gin's writer there).
 func takeStdout() *os.File {
 	out := os.Stdout
 	os.Stdout = os.Stderr
-	gin.DefaultWriter = os.Stderr
 	return out
 }

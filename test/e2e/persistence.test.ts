@@ -86,7 +86,7 @@ describe('persistence', () => {
       try {
         expect(flow.dirs.plugins).toBe(path.join(dir, 'data', 'plugins'));
         const r = await fetch(flow.url + '/current/user', { headers: { Authorization: 'Basic ' + Buffer.from('root:toor').toString('base64') } });
-        expect(await r.json()).toEqual({ id: 1, name: 'root', admin: true });
+        expect(await r.json()).toEqual({ id: 1, name: 'root', admin: true, defaultAdminPassword: true });
       } finally {
         await flow.close();
         await flow.close();

@@ -15,7 +15,9 @@ export function userRoutes(deps: RouteDeps): FlowRouter {
   // Admins also learn whether the default admin still has its initial password (web UI banner).
   router.get('/current/user', auth.requireClient, async (ctx) => {
     const user = users.require(authOf(ctx).userId);
-    ctx.body = user.admin ? { ...toExternalUser(user), defaultAdminPassword: await defaultPassword.unchanged() } : toExternalUser(user);
+    // Only while it is true: otherwise the shape stays exactly Gotify's user object.
+    const warn = user.admin && (await defaultPassword.unchanged());
+    ctx.body = warn ? { ...toExternalUser(user), defaultAdminPassword: true } : toExternalUser(user);
   });
 
   router.post('/current/user/password', auth.requireClient, async (ctx) => {

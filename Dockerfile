@@ -26,6 +26,6 @@ WORKDIR /app
 USER 10001:10001
 VOLUME /app/data
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.FLOW_SERVER_PORT||process.env.GOTIFY_SERVER_PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/opt/flow/bin/flow", "--datadir", "/app/data"]

@@ -39,6 +39,8 @@ export interface StartOptions {
    * Default 5 minutes, as Gotify; not a config key because only tests need another value.
    */
   streamLastUsedPeriodMs?: number;
+  /** Internal, for tests: milliseconds since the epoch for message dates and retention (default Date.now). */
+  clock?: () => number;
 }
 
 export interface FlowHandle {
@@ -86,6 +88,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   await removeStaleUploads(dirs.images);
 
   const store = await Store.open(path.join(data, 'db'), {
+    purge: { onError: (err) => log.error({ err }, 'purging deleted messages failed; retrying') },
     onHealth: (healthy, err) => {
       if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
       else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
@@ -99,7 +102,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
   try {
-    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs });
+    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
     await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');

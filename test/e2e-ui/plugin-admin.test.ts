@@ -54,18 +54,8 @@ async function openPlugins(page: Page): Promise<void> {
 
 describe('who may use a plugin', () => {
   it('is chosen in the plugins list and the plugin page, and hides the plugin from users who may not', async () => {
-    const supported = (await flow.server.api('GET', '/plugin/permission', { auth: flow.server.adminAuth })).status !== 404;
     await openPlugins(ui.page);
     await echoRow(ui.page).waitFor();
-    if (!supported) {
-      // A server without plugin permissions: no control at all, rather than one that fails.
-      expect(await ui.page.locator('#plugin-table th', { hasText: 'Who may use it' }).count()).toBe(0);
-      await echoRow(ui.page).locator('td:nth-child(5) button').click();
-      await ui.page.locator('.plugin-info').waitFor();
-      await ui.page.locator('.process-panel').waitFor();
-      expect(await ui.page.locator('.permission-panel').count()).toBe(0);
-      return;
-    }
     const select = echoRow(ui.page).locator('td.permission select');
     expect(await select.inputValue()).toBe('everyone');
     expect(await bobSeesEcho()).toBe(true);

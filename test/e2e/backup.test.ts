@@ -78,7 +78,7 @@ afterAll(async () => {
 });
 
 describe('flow backup / flow restore', () => {
-  it('restores next to the live server: a second server on it has every acknowledged message, token, image and plugin config', async () => {
+  it('restores next to the live server: a second server on it has every acknowledged message, token, image and plugin config', { timeout: 180_000 }, async () => {
     const target = path.join(work, 'restored');
     const restored = await flow(['restore', backupFile, '--datadir', target]);
     expect(restored.code).toBe(0);
@@ -123,7 +123,7 @@ describe('flow backup / flow restore', () => {
     expect((await live.api('GET', '/health')).status).toBe(200);
   });
 
-  it('refuses a truncated backup, one from a newer version and a non-empty target, writing nothing', async () => {
+  it('refuses a truncated backup, one from a newer version and a non-empty target, writing nothing', { timeout: 180_000 }, async () => {
     const whole = await readFile(backupFile);
     const truncated = path.join(work, 'truncated.flowbak');
     await writeFile(truncated, whole.subarray(0, Math.floor(whole.length * 0.7)));
@@ -155,7 +155,7 @@ describe('flow backup / flow restore', () => {
     expect(await readdir(full)).toEqual(['keep.txt']);
   });
 
-  it('refuses without admin credentials and never overwrites a file', async () => {
+  it('refuses without admin credentials and never overwrites a file', { timeout: 180_000 }, async () => {
     let r = await flow(['backup', path.join(work, 'x.flowbak'), '--url', live.url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('FLOW_BACKUP_TOKEN');

@@ -21,7 +21,7 @@ async function allRunning(server: PluginServer, names: string[]): Promise<Record
   }, `${names.join(', ')} running`, 30_000);
 }
 
-describe('bundled plugins (plugins.bundled)', () => {
+describe('bundled plugins (plugins.bundled)', { timeout: 120_000 }, () => {
   it('are available on a fresh install with an empty plugins folder, each disabled until a user enables it', async () => {
     s = await startPluginServer(await pluginsDir(), { 'plugins.bundled': true });
     const procs = await allRunning(s, SHIPPED);

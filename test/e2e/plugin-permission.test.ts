@@ -26,7 +26,7 @@ async function start(): Promise<PluginServer> {
 
 const modules = (list: any[]) => list.map((p) => p.modulePath).sort();
 
-describe('plugin permissions', () => {
+describe('plugin permissions', { timeout: 120_000 }, () => {
   it('lists every plugin with its permission: the manifest default until an admin decides', async () => {
     s = await start();
     const r = await s.api('GET', '/plugin/permission', { auth: s.adminAuth });

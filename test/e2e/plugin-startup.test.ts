@@ -78,7 +78,8 @@ describe('plugin startup', () => {
 
   it('closes at once a server whose plugin is still in its handshake', async () => {
     s = await startPluginServer(await pluginsDir(['never-initializes']), SHORT_WAIT);
-    const { pid } = (await s.processes())['never-initializes'];
+    // The entry is listed once the first scan found it (under load that may be after listen).
+    const { pid } = await waitFor(async () => (await s!.processes())['never-initializes'], 'the entry to be scanned');
     await s.close();
     s = undefined;
     // Bounded by the stop sequence (plugins.stoptimeoutms steps), not the 30 s handshake deadline:

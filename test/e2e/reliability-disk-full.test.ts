@@ -77,7 +77,7 @@ describe('a full disk under the data dir', () => {
     const app2 = await s.createApp({ name: 'after the disk was full' });
 
     await s.restart();
-    const stored = (await s.flow.app.store.messages.listByApplication(app.id, 100_000)).map((m) => m.id);
+    const stored = (await s.flow.app.store.messages.listByApplication(app.id, 1, 100_000)).map((m) => m.id);
     expect(stored.sort((a, b) => a - b)).toEqual([...acked].sort((a, b) => a - b));
     expect((await s.api('GET', '/application', { auth: s.adminAuth })).body.map((a: any) => a.id)).toContain(app2.id);
     const next = await send('after restart');

@@ -64,7 +64,7 @@ describe('durability', () => {
   it('keeps every acknowledged message across a SIGKILL during concurrent writes, and ids go on above them', { timeout: 120_000 }, async () => {
     const { acked, appId } = await sendUntilKilled();
     s = await startTestServer({ dataDir: data, config: { 'plugins.bundled': false } });
-    const stored = new Set((await s.flow.app.store.messages.listByApplication(appId, 100_000)).map((m) => m.id));
+    const stored = new Set((await s.flow.app.store.messages.listByApplication(appId, 1, 100_000)).map((m) => m.id));
     for (const id of acked) expect(stored.has(id)).toBe(true);
     const app = (await s.api('GET', '/application', { auth: s.adminAuth })).body.find((a: any) => a.id === appId);
     const next = await s.api('POST', '/message', { token: app.token, json: { message: 'after' } });
@@ -80,7 +80,7 @@ describe('durability', () => {
     truncateSync(path.join(db, log), Math.floor(size * 0.6) + 3);
     s = await startTestServer({ dataDir: data, config: { 'plugins.bundled': false } });
     expect((await s.api('GET', '/health')).status).toBe(200);
-    const ids = (await s.flow.app.store.messages.listByApplication(appId, 100_000)).map((m) => m.id).sort((a, b) => a - b);
+    const ids = (await s.flow.app.store.messages.listByApplication(appId, 1, 100_000)).map((m) => m.id).sort((a, b) => a - b);
     // What is left is the first messages (LevelDB replays its log in order), with no gap.
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i));
     const app = (await s.api('GET', '/application', { auth: s.adminAuth })).body.find((a: any) => a.id === appId);

@@ -188,7 +188,7 @@ describe('fan-out after the early reply', () => {
     const bobClient = await s.createClient('bc', bob.auth);
     const streams = [await s.openStream(client.token), await s.openStream(client.token)];
     const bobStream = await s.openStream(bobClient.token);
-    const N = 300;
+    const N = 120;
     const results = await Promise.all(
       Array.from({ length: N }, (_, i) =>
         s!.api('POST', '/message', { token: i % 5 === 0 ? bobApp.token : apps[i % 2]!.token, json: { message: 'c' + i } }),

@@ -111,7 +111,7 @@ pluginsdir: data/plugins
 registration: false
 `;
 
-describe('flow bin: start line, default password, Gotify configuration, log format', () => {
+describe('flow bin: start line, default password, Gotify configuration, log format', { timeout: 120_000 }, () => {
   it('takes a Gotify config.yml and GOTIFY_* variables as they are, naming what it ignores in one warning', async () => {
     const cwd = await tempCwd();
     await writeFile(path.join(cwd, 'config.yml'), GOTIFY_CONFIG);

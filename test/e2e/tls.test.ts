@@ -172,7 +172,7 @@ describe('flow bin: bad TLS settings and ports', () => {
 
   const ssl = (certfile: string, certkey: string) => ['--server-ssl-enabled', 'true', '--server-ssl-port', '0', '--server-ssl-certfile', certfile, '--server-ssl-certkey', certkey];
 
-  it('exits 2 naming the file: missing, unreadable, expired, key not matching; writes nothing', async () => {
+  it('exits 2 naming the file: missing, unreadable, expired, key not matching; writes nothing', { timeout: 180_000 }, async () => {
     const cwd = await tempDir();
     const good = await writePair(await tempDir(), await makeCert());
     const expired = await writePair(await tempDir(), await makeCert({ start: '20200101000000Z', end: '20200102000000Z' }));
@@ -203,7 +203,7 @@ describe('flow bin: bad TLS settings and ports', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/letsencrypt.*not supported: set server\.ssl\.certfile and server\.ssl\.certkey .*or use a reverse proxy/)]);
   });
 
-  it('names the port and the key that sets it when the port is taken', async () => {
+  it('names the port and the key that sets it when the port is taken', { timeout: 120_000 }, async () => {
     blocker = createServer();
     await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as AddressInfo).port;

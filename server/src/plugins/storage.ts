@@ -1,5 +1,6 @@
 import { ErrorCodes } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 
 /** The few store methods plugin storage uses. */
@@ -40,7 +41,8 @@ interface Usage {
  */
 export class PluginStorage {
   private usage = new Map<number, Usage>();
-  private chains = new Map<number, Promise<unknown>>();
+  /** Writes of one instance, one at a time. */
+  private readonly writes = new KeyedMutex<number>();
   private readonly limits: Required<StorageLimits>;
 
   constructor(
@@ -56,7 +58,7 @@ export class PluginStorage {
   }
 
   save(confId: number, data: Buffer): Promise<void> {
-    return this.serial(confId, async () => {
+    return this.writes.run(confId, async () => {
       const u = await this.usageOf(confId);
       this.check(confId, u, data.length - u.blob);
       await this.store.setStorage(confId, data);
@@ -70,7 +72,7 @@ export class PluginStorage {
   }
 
   kvSet(confId: number, key: string, value: string): Promise<void> {
-    return this.serial(confId, () => this.put(confId, key, value));
+    return this.writes.run(confId, () => this.put(confId, key, value));
   }
 
   /** Sets a key inside the instance's write chain: the key cap and the quota, then the write. */
@@ -103,7 +105,7 @@ export class PluginStorage {
   }
 
   kvDelete(confId: number, key: string): Promise<boolean> {
-    return this.serial(confId, () => this.remove(confId, key));
+    return this.writes.run(confId, () => this.remove(confId, key));
   }
 
   /**
@@ -111,7 +113,7 @@ export class PluginStorage {
    * compare and the set. Returns whether it swapped and the value the key holds afterwards.
    */
   kvCompareAndSet(confId: number, key: string, expected: string | null, value: string | null): Promise<{ swapped: boolean; value: string | null }> {
-    return this.serial(confId, async () => {
+    return this.writes.run(confId, async () => {
       const current = await this.kvGet(confId, key);
       if (current !== expected) return { swapped: false, value: current };
       if (value === null) await this.remove(confId, key);
@@ -122,7 +124,7 @@ export class PluginStorage {
 
   /** `kv/increment` (1.1): the decimal integer at `key` (unset: 0) plus `delta`, stored as text, atomically. */
   kvIncrement(confId: number, key: string, delta: number): Promise<number> {
-    return this.serial(confId, async () => {
+    return this.writes.run(confId, async () => {
       const current = await this.kvGet(confId, key);
       if (current !== null && !/^-?(0|[1-9]\d{0,15})$/.test(current)) throw notAnInteger(key, `holds ${JSON.stringify(current.slice(0, 40))}, not a decimal integer`);
       const next = (current === null ? 0 : Number(current)) + delta;
@@ -178,17 +180,6 @@ export class PluginStorage {
     u = { blob: blob.length, kvBytes: kv.bytes, keys: kv.keys };
     this.usage.set(confId, u);
     return u;
-  }
-
-  private serial<T>(confId: number, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(confId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.chains.set(confId, tail);
-    void tail.then(() => {
-      if (this.chains.get(confId) === tail) this.chains.delete(confId);
-    });
-    return run;
   }
 }
 

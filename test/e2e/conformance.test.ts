@@ -36,7 +36,7 @@ describe.concurrent('flow-plugin check', () => {
     expect(result.code).toBe(0);
   });
 
-  it('refuses a baseline naming a case that does not exist', async () => {
+  it('refuses a baseline naming a case that does not exist', { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'flow-baseline-'));
     const file = path.join(dir, 'expected');
     await writeFile(file, '# known\nhandshake\nno-such-case\n');
@@ -63,7 +63,7 @@ describe.concurrent('flow-plugin check', () => {
     expect(result.stdout).toMatch(/FAIL {2}slow-host-call +ping was not answered within 2000 ms while the plugin waited for its kv\/get call: its reader blocks/);
   });
 
-  it('fails a plugin that writes stray bytes to stdout, naming the cases and the bytes', async () => {
+  it('fails a plugin that writes stray bytes to stdout, naming the cases and the bytes', { timeout: 120_000 }, async () => {
     const result = await flowPlugin(['check', '--only', 'handshake,version-mismatch', '--', process.execPath, SCRIPTED_PLUGIN, 'garbage']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAIL {2}handshake +the plugin wrote something that is not a Content-Length frame: .*hello from a stray console\.log/);
@@ -72,7 +72,7 @@ describe.concurrent('flow-plugin check', () => {
     expect(result.stdout).toContain('1/2 passed');
   });
 
-  it('fails a plugin that does not exit on stdin EOF, and one that answers the wrong version', async () => {
+  it('fails a plugin that does not exit on stdin EOF, and one that answers the wrong version', { timeout: 120_000 }, async () => {
     const deaf = await flowPlugin(['check', '--only', 'stdin-eof', '--step-timeout', '2000', '--', process.execPath, SCRIPTED_PLUGIN, 'deaf-eof']);
     expect(deaf.code).toBe(1);
     expect(deaf.stdout).toMatch(/FAIL {2}stdin-eof +line \d+ \(the plugin exits with code 1\): the plugin did nothing for 2000 ms/);

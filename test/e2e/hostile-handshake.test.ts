@@ -48,7 +48,7 @@ describe('hostile plugins: handshake liars', () => {
 
   it('marks a plugin answering protocol version 9.9 incompatible, naming both versions', async () => {
     const p = await settled('hostile-init-version-9-9', 'incompatible');
-    expect(p.statusReason).toBe('protocol version mismatch: the plugin picked 9.9, this server speaks 1.0');
+    expect(p.statusReason).toBe('protocol version mismatch: the plugin picked 9.9, this server speaks 1.1');
     expect(p).toMatchObject({ pid: null, restarts: 0 });
   });
 

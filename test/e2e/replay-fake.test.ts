@@ -24,7 +24,7 @@ const fake = (name: string, report: string) => [process.execPath, FLOW_PLUGIN_CL
 describe('flow-plugin fake', () => {
   it('passes when the host sends what the recorded host sent, answering from the transcript', async () => {
     const report = path.join(dir, 'report.json');
-    const host = await createTestHost({ command: fake('echo', report) });
+    const host = await createTestHost({ command: fake('echo', report), protocolVersions: ['1.0'] }); // the golden transcript was recorded from a 1.0 host
     await SCENARIOS.echo!.run(host);
     // The answers are the recorded plugin's: the fake really plays echo.
     expect(host.messages.map((m) => m.message)).toEqual(['echo server received a hello message 1 times', 'echo server received a hello message 2 times']);
@@ -35,7 +35,7 @@ describe('flow-plugin fake', () => {
 
   it('reports the first host call that differs, naming the line, and exits 1', async () => {
     const report = path.join(dir, 'report.json');
-    const host = await createTestHost({ command: fake('echo', report) });
+    const host = await createTestHost({ command: fake('echo', report), protocolVersions: ['1.0'] }); // the golden transcript was recorded from a 1.0 host
     const a = await host.createInstance({ user: { id: 1, name: 'alice', admin: true } });
     await host.createInstance({ user: { id: 2, name: 'bob' } });
     // The recording asks for the default config first; this host skips straight to enable.

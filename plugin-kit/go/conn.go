@@ -76,6 +76,8 @@ type conn struct {
 	// running: the host's requests in progress, by id text, to cancel them.
 	running map[string]*runningRequest
 	closed  bool
+	// inflight counts the host's requests not answered yet (shutdown waits for them).
+	inflight atomic.Int64
 }
 
 type runningRequest struct {
@@ -241,7 +243,9 @@ func (c *conn) dispatch(body []byte) {
 	c.mu.Lock()
 	c.running[key] = run
 	c.mu.Unlock()
+	c.inflight.Add(1)
 	go func() {
+		defer c.inflight.Add(-1)
 		result, err := c.onRequest(ctx, method, params)
 		c.mu.Lock()
 		if c.running[key] == run {

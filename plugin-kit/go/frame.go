@@ -167,8 +167,13 @@ func (f *frameReader) next(maxFrame int) (frameEvent, error) {
 		}
 		lines++
 		colon := strings.IndexByte(line, ':')
-		if colon <= 0 {
-			f.synced = false
+		if colon <= 0 || !isToken(line[:colon]) {
+			// Garbage; a header may still start inside it ("oops Content-Length: 52"): resume there.
+			if i := strings.Index(strings.ToLower(line), "content-length:"); i > 0 {
+				f.pending = append([]byte(line[i:]+"\r\n"), f.pending...)
+			} else {
+				f.synced = false
+			}
 			return frameEvent{logged: fmt.Sprintf("bytes outside a frame on stdin: %q", truncate(line, 80))}, nil
 		}
 		name := strings.ToLower(strings.TrimSpace(line[:colon]))
@@ -253,6 +258,17 @@ func requestIDOf(head []byte) []byte {
 		return nil
 	}
 	return m[1]
+}
+
+// isToken: a valid header name (RFC 9110 token characters).
+func isToken(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return len(name) > 0
 }
 
 func truncate(s string, n int) string {

@@ -492,10 +492,16 @@ func (s *server) stop() (interface{}, *HostError) {
 		wg.Wait()
 		close(done)
 	}()
+	until := time.Now().Add(1500 * time.Millisecond)
 	select {
 	case <-done:
-	case <-time.After(1500 * time.Millisecond):
+	case <-time.After(time.Until(until)):
 		s.log.write("warn", "some instances did not finish Disable within 1.5 s of shutdown", "", nil)
+	}
+	// Requests that arrived before shutdown are answered before it (spec 4.2 step 5), within the
+	// same bound; the shutdown request itself is the one left.
+	for s.conn.inflight.Load() > 1 && time.Now().Before(until) {
+		time.Sleep(5 * time.Millisecond)
 	}
 	s.shutdown.Store(true)
 	return struct{}{}, nil

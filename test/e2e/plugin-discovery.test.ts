@@ -98,7 +98,7 @@ describe('plugin discovery and lifecycle', () => {
     const conf = await byModule(s, 'github.com/flow/test/env-reporter');
     await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth });
     const { env, argv, cwd } = (await (await fetch(hookUrl(s, conf, ''))).json()) as any;
-    expect(env).toMatchObject({ MANIFEST_VAR: 'from-manifest', FLOW_PLUGIN_PROTOCOL: '1.0', PATH: process.env.PATH, LC_TIME: 'C' });
+    expect(env).toMatchObject({ MANIFEST_VAR: 'from-manifest', FLOW_PLUGIN_PROTOCOL: '1.1', PATH: process.env.PATH, LC_TIME: 'C' });
     for (const name of ['FLOW_DEFAULTUSER_PASS', 'AWS_SECRET_ACCESS_KEY', 'NODE_OPTIONS']) expect(env).not.toHaveProperty(name);
     expect(Object.keys(env).filter((k) => k.startsWith('FLOW_'))).toEqual(['FLOW_PLUGIN_PROTOCOL', 'FLOW_PLUGIN_RUN']);
     expect(argv).toEqual(['--flag']);

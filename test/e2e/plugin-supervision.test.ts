@@ -134,10 +134,10 @@ describe('plugin supervision', () => {
     s = await startPluginServer(await pluginsDir(['wrong-protocol-version', 'needs-protocol-2', 'mock']));
     const procs = await s.processes();
     expect(procs['wrong-protocol-version']).toMatchObject({ status: 'incompatible', pid: null });
-    expect(procs['wrong-protocol-version'].statusReason).toBe('protocol version mismatch: the plugin speaks 2.0, this server speaks 1.0');
+    expect(procs['wrong-protocol-version'].statusReason).toBe('protocol version mismatch: the plugin speaks 2.0, this server speaks 1.1');
     // A manifest's range is checked before anything is spawned.
     expect(procs['needs-protocol-2']).toMatchObject({ status: 'incompatible', pid: null, restarts: 0, stderr: [] });
-    expect(procs['needs-protocol-2'].statusReason).toBe('the plugin needs protocol >=2.0 <3; this server speaks 1.0');
+    expect(procs['needs-protocol-2'].statusReason).toBe('the plugin needs protocol >=2.0 <3; this server speaks 1.1');
     expect(procs.mock.status).toBe('running');
   });
 

@@ -5,13 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkProtocolRange, diagnoseExecutable, parseRange, scanPluginsDir } from './discovery.js';
 
 describe('checkProtocolRange', () => {
-  it('accepts ranges that include 1.0', () => {
-    for (const range of [undefined, '1.0', '1', '>=1.0 <2', '>=1', '<=1.0', '>0.9', '=1']) expect(checkProtocolRange(range)).toBeUndefined();
+  it('accepts ranges that include 1.0 or 1.1 (a 1.1 host speaks 1.0 too)', () => {
+    for (const range of [undefined, '1.0', '1.1', '1', '>=1.0 <2', '>=1', '<=1.0', '>0.9', '=1', '>1.0']) expect(checkProtocolRange(range)).toBeUndefined();
   });
 
   it('names both sides when the range excludes this host', () => {
-    expect(checkProtocolRange('>=2.0 <3')).toBe('the plugin needs protocol >=2.0 <3; this server speaks 1.0');
-    expect(checkProtocolRange('>1.0')).toBeDefined();
+    expect(checkProtocolRange('>=2.0 <3')).toBe('the plugin needs protocol >=2.0 <3; this server speaks 1.1');
+    expect(checkProtocolRange('>1.1')).toBeDefined();
+    expect(checkProtocolRange('1.2')).toBeDefined();
     expect(checkProtocolRange('2')).toBeDefined();
   });
 

@@ -154,11 +154,19 @@ function satisfies(version: string, comparators: Comparator[]): boolean {
   });
 }
 
+/** Every version the host can speak: a minor release only adds, so speaking 1.1 is speaking 1.0 too. */
+function spokenVersions(): string[] {
+  return SUPPORTED_PROTOCOL_VERSIONS.flatMap((v) => {
+    const parsed = parseVersion(v);
+    return parsed ? Array.from({ length: parsed.minor + 1 }, (_, minor) => `${parsed.major}.${minor}`) : [];
+  });
+}
+
 /** Undefined when the host speaks a version in the range; otherwise a message naming both sides. */
 export function checkProtocolRange(range: string | undefined): string | undefined {
   if (range === undefined) return undefined;
   const comparators = parseRange(range);
-  if (SUPPORTED_PROTOCOL_VERSIONS.some((v) => satisfies(v, comparators))) return undefined;
+  if (spokenVersions().some((v) => satisfies(v, comparators))) return undefined;
   return `the plugin needs protocol ${range}; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`;
 }
 

@@ -15,7 +15,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@flow/protocol';
 const ALLOWED = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS']);
 
 /**
- * Set in every plugin's environment to the protocol versions the host speaks ("1.0"):
+ * Set in every plugin's environment to the protocol versions the host speaks ("1.1"):
  * plugin-kit serves the protocol when it is present and prints a short explanation when it
  * is not (someone ran the plugin in a terminal). Informational: `initialize` negotiates.
  */

@@ -112,7 +112,7 @@ describe('flow-minimal on the wire', () => {
     // Header names are case-insensitive and Content-Type is allowed (spec §2.2).
     const initialize = '{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersions":["1.3","0.9"],"host":{"name":"wire-test","version":"0"},"limits":{"maxFrameBytes":8388608,"storageQuotaBytes":4194304,"webhookBodyBytes":1048576}}}';
     plugin.write(`content-length: ${Buffer.byteLength(initialize)}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n${initialize}`, initialize);
-    expect(await plugin.nextFrame()).toBe(frame(`{"jsonrpc":"2.0","id":2,"result":{"protocolVersion":"1.0","info":${INFO},"capabilities":[]}}`));
+    expect(await plugin.nextFrame()).toBe(frame(`{"jsonrpc":"2.0","id":2,"result":{"protocolVersion":"1.1","info":${INFO},"capabilities":[]}}`));
     plugin.write(frame('{"jsonrpc":"2.0","method":"initialized","params":{}}'), '{"jsonrpc":"2.0","method":"initialized","params":{}}');
 
     const create = '{"jsonrpc":"2.0","id":3,"method":"instance/create","params":{"instanceId":"25","user":{"id":1,"name":"admin","admin":true},"webhookBasePath":"/plugin/4/custom/Pabc/"}}';
@@ -203,7 +203,7 @@ describe('flow-minimal on the wire', () => {
     plugin.write(frame(initialize), initialize);
     expect(await plugin.nextFrame()).toBe(
       frame(
-        '{"jsonrpc":"2.0","id":1,"error":{"code":1005,"message":"no common protocol version: the host speaks 2.0, this plugin speaks 1.0; update the plugin or the server","data":{"hostVersions":["2.0"],"pluginVersions":["1.0"]}}}',
+        '{"jsonrpc":"2.0","id":1,"error":{"code":1005,"message":"no common protocol version: the host speaks 2.0, this plugin speaks 1.1; update the plugin or the server","data":{"hostVersions":["2.0"],"pluginVersions":["1.1"]}}}',
       ),
     );
     plugin.child.stdin.end();

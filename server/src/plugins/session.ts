@@ -75,7 +75,7 @@ export class PluginSession {
     this.spawnProcess = deps.spawn ?? PluginProcess.spawn;
     this.redactor = new Redactor(deps.tokens);
     const pingMs = this.settings.timeoutFor(Ping);
-    this.liveness = new Liveness(this.settings.pingIntervalMs, () => this.call(Ping, {}), () => this.crash(`did not answer ping within ${pingMs} ms`));
+    this.liveness = new Liveness(this.settings.pingIntervalMs, () => this.call(Ping, {}), () => this.crash(this.missedPingReason(pingMs)));
     this.ended = new Promise((resolve) => (this.finish = resolve));
     this.claimed = new Promise((resolve) => (this.claimDone = resolve));
   }
@@ -253,6 +253,16 @@ export class PluginSession {
     });
     this.conn = conn;
     this.backlog = backlog;
+  }
+
+  /**
+   * A ping unanswered while the plugin's input is backed up past the bound means it stopped
+   * reading, not that its event loop is stuck: say so, whichever of the two checks fired first.
+   */
+  private missedPingReason(pingMs: number): string {
+    const found = this.backlog?.check();
+    if (found && found.state !== 'ok') return `stopped reading its stdin (${found.bytes} bytes waiting; ping not answered within ${pingMs} ms)`;
+    return `did not answer ping within ${pingMs} ms`;
   }
 
   /**

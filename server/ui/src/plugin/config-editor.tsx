@@ -19,6 +19,11 @@ export function ConfigEditor({ text, revision, onChange, label }: ConfigEditorPr
   const cm = useRef<CodeMirrorModule | null>(null);
   const changed = useRef(onChange);
   changed.current = onChange;
+  // Texts the editor itself reported since the last outside change. Renders may run with an older
+  // one of them (state updates from fast typing land one render apart): pushing it back into the
+  // editor would undo the typing, and the two would then overwrite each other forever.
+  const emitted = useRef(new Set<string>());
+  const seenRevision = useRef(revision);
   const [loadError, setLoadError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -27,7 +32,12 @@ export function ConfigEditor({ text, revision, onChange, label }: ConfigEditorPr
       .then((mod) => {
         if (cancelled || !host.current) return;
         cm.current = mod;
-        view.current = mod.createYamlEditor(host.current, text, (t) => changed.current(t), label);
+        view.current = mod.createYamlEditor(host.current, text, (t) => {
+          emitted.current.add(t);
+          // A stale render is at most a few edits behind: keep the recent ones only.
+          if (emitted.current.size > 20) emitted.current.delete(emitted.current.values().next().value!);
+          changed.current(t);
+        }, label);
       })
       .catch((err: unknown) => setLoadError(`The editor could not be loaded: ${String(err)}`));
     return () => {
@@ -38,6 +48,10 @@ export function ConfigEditor({ text, revision, onChange, label }: ConfigEditorPr
   }, []);
 
   useEffect(() => {
+    const forced = seenRevision.current !== revision;
+    seenRevision.current = revision;
+    if (!forced && emitted.current.has(text)) return;
+    emitted.current.clear();
     if (view.current && cm.current) cm.current.setEditorText(view.current, text);
   }, [text, revision]);
 

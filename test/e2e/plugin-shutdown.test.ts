@@ -61,24 +61,27 @@ describe('plugin shutdown', () => {
     const data = await mkdtemp(path.join(tmpdir(), 'flow-test-'));
     cleanup.push(() => rm(data, { recursive: true, force: true }));
     // Two stand-ins for leftovers: one recorded with its real start time, one with a wrong one.
-    const leftover = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+    // The leftover is orphaned, as a crashed server's plugin is (its parent, the shell, is gone):
+    // entries of this older pid-file format are only killed when their parent is gone too.
+    const shell = spawn('sh', ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const leftoverPid = Number((await new Promise<string>((resolve) => shell.stdout.once('data', (d) => resolve(String(d))))).trim());
     const unrelated = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
-    cleanup.push(() => void leftover.kill('SIGKILL'), () => void unrelated.kill('SIGKILL'));
-    await waitFor(() => alive(leftover.pid!) && alive(unrelated.pid!), 'the sleep processes');
+    cleanup.push(() => void process.kill(leftoverPid, 'SIGKILL'), () => void unrelated.kill('SIGKILL'));
+    await waitFor(() => alive(leftoverPid) && alive(unrelated.pid!), 'the sleep processes');
     await writeFile(
       path.join(data, 'plugin-pids.json'),
       JSON.stringify([
-        { pid: leftover.pid, start: startTime(leftover.pid!) },
+        { pid: leftoverPid, start: startTime(leftoverPid) },
         { pid: unrelated.pid, start: '1' },
       ]),
     );
-    const exited = new Promise((resolve) => leftover.once('exit', resolve));
     const s = await startPluginServer(await pluginsDir(['mock']), {}, data);
     cleanup.push(() => s.close());
-    await exited;
-    expect(alive(leftover.pid!)).toBe(false);
+    await waitFor(() => !alive(leftoverPid), 'the leftover to be killed');
     expect(alive(unrelated.pid!)).toBe(true);
-    const recorded = JSON.parse(readFileSync(path.join(data, 'plugin-pids.json'), 'utf8')) as { pid: number }[];
-    expect(recorded.map((e) => e.pid)).toEqual([(await s.processes()).mock.pid]);
+    // Rewritten in the current format: this server as the owner, its own plugin as the only entry.
+    const recorded = JSON.parse(readFileSync(path.join(data, 'plugin-pids.json'), 'utf8')) as { owner: { pid: number }; entries: { pid: number }[] };
+    expect(recorded.owner.pid).toBe(process.pid);
+    expect(recorded.entries.map((e) => e.pid)).toEqual([(await s.processes()).mock.pid]);
   });
 });

@@ -22,7 +22,7 @@ describe.each([
   it('introduces itself with no capabilities', async () => {
     host = await start();
     expect(host.initializeResult).toEqual({
-      protocolVersion: '1.0',
+      protocolVersion: '1.1',
       info: {
         modulePath: 'github.com/flow/plugins/minimal',
         name: 'minimal plugin',

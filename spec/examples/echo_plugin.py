@@ -178,6 +178,9 @@ def b64(text):
 
 instances = {}
 state = {"initialized": False, "shutdown": False}
+# Requests being handled; shutdown is answered only once the others are (spec §4.2 step 5).
+in_flight = {"count": 0}
+in_flight_done = threading.Condition()
 
 
 def instance(params):
@@ -226,6 +229,8 @@ def validate_and_set(params):
 
 def shutdown(params):
     state["shutdown"] = True
+    with in_flight_done:  # every other request answered first (this one counts itself)
+        in_flight_done.wait_for(lambda: in_flight["count"] <= 1, timeout=5)
     return {}
 
 
@@ -264,6 +269,10 @@ def handle_request(message):
     except Exception as error:  # a bug in a handler is an error response, never a crash
         log("error", "handler failed", method=method, error=repr(error))
         send({"jsonrpc": "2.0", "id": request_id, "error": {"code": PLUGIN_ERROR, "message": str(error)}})
+    finally:
+        with in_flight_done:
+            in_flight["count"] -= 1
+            in_flight_done.notify_all()
 
 
 def serve():
@@ -281,6 +290,8 @@ def serve():
         elif "id" in message:
             # Requests run on workers so this loop keeps reading: a handler waiting for
             # call_host() needs the reader to deliver the host's answer.
+            with in_flight_done:
+                in_flight["count"] += 1
             workers.submit(handle_request, message)
         elif message["method"] == "exit":
             os._exit(0 if state["shutdown"] else 1)

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../helpers/plugins.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PODMAN = ['--runtime', '/usr/sbin/runc'];
@@ -32,16 +33,10 @@ async function freePort(): Promise<number> {
 }
 
 async function healthy(deadlineMs = 90_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      if ((await fetch(url + '/health')).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > end) throw new Error(`no /health from the container within ${deadlineMs} ms:\n${podman(['logs', NAME])}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const answers = () => fetch(url + '/health').then((r) => r.ok, () => false); // false: not listening yet
+  await waitFor(answers, '/health from the container', deadlineMs).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${podman(['logs', NAME])}`);
+  });
 }
 
 beforeAll(async () => {
@@ -91,13 +86,11 @@ describe('container image', () => {
   });
 
   it('runs the bundled plugins, Python included', async () => {
-    const deadline = Date.now() + 60_000;
     let procs: any[] = [];
-    while (Date.now() < deadline) {
+    await waitFor(async () => {
       procs = (await (await fetch(url + '/plugin/admin/processes', { headers: admin })).json()) as any[];
-      if (procs.length === 6 && procs.every((p) => p.status === 'running')) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return procs.length === 6 && procs.every((p) => p.status === 'running');
+    }, 'the six bundled plugins running', 60_000).catch(() => undefined); // the assertion below names what is missing
     expect(procs.map((p) => [p.name, p.status]).sort()).toEqual(['alarm', 'clock', 'echo', 'github', 'notes', 'rss'].map((n) => [n, 'running']));
     const echo = ((await (await fetch(url + '/plugin', { headers: admin })).json()) as any[]).find((p) => p.modulePath === 'github.com/flow/plugins/echo');
     expect((await fetch(`${url}/plugin/${echo.id}/enable`, { method: 'POST', headers: admin })).status).toBe(200);

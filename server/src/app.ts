@@ -100,7 +100,7 @@ export function createApp(opts: AppOptions): FlowApp {
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
   });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
+  const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'] });
   const pluginSettingsOf = pluginSettings(config, opts.dirs);

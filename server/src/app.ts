@@ -9,6 +9,8 @@ import { Auth } from './http/auth.js';
 import { cleanPath } from './http/clean-path.js';
 import { cors } from './http/cors.js';
 import { errorBodies } from './http/error-body.js';
+import { attachProxyTrust, ProxyTrust } from './http/location.js';
+import { responseHeaders } from './http/response-headers.js';
 import { requestId } from './http/request-id.js';
 import { staticUi } from './http/static-ui.js';
 import type { FlowState } from './http/state.js';
@@ -79,7 +81,7 @@ export interface FlowApp {
 /**
  * The one place that builds services and the Koa app. Reading order is request order:
  * 1. services over the store, wired to the event bus;
- * 2. middleware, outermost first: request id → access log → error body → clean path → web UI → CORS
+ * 2. middleware, outermost first: trusted proxies and response headers (when configured) → request id → access log → error body → clean path → web UI → CORS
  *    (after the UI, which Gotify leaves out of CORS; http/cors.ts exempts /health, /image, webhooks);
  * 3. route modules, each with its own auth and body parsing (no global body parser: webhooks
  *    need raw bytes). To add a resource: build its service in step 1 and push its router in step 3.
@@ -138,6 +140,15 @@ export function createApp(opts: AppOptions): FlowApp {
   // Read by http/body.ts for every body (on the context prototype: no per-request cost).
   Object.assign(koa.context, { bodyTimeoutMs: config['limits.bodytimeoutms'] });
   koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
+  // Who may set X-Forwarded-* (server.trustedproxies): known to every reader of those headers (http/location.ts).
+  const proxies = new ProxyTrust(config['server.trustedproxies']);
+  if (proxies.configured) {
+    koa.use((ctx, next) => {
+      attachProxyTrust(ctx.req, proxies);
+      return next();
+    });
+  }
+  if (Object.keys(config['server.responseheaders']).length > 0) koa.use(responseHeaders(config['server.responseheaders']));
   koa.use(requestId(log));
   koa.use(accessLog(log));
   koa.use(errorBodies());
@@ -186,6 +197,7 @@ export function createApp(opts: AppOptions): FlowApp {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
       socket.on('error', () => socket.destroy());
+      attachProxyTrust(req, proxies);
       if (path === '/stream') {
         log.info({ method: req.method, path: maskUrl(req.url ?? ''), upgrade: 'websocket' }, 'request');
         void hub.handleUpgrade(req, socket, head);

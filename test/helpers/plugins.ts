@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowConfig } from '@flow/server';
-import { startTestServer, type TestServer } from './server.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/plugins/', import.meta.url));
 
@@ -61,8 +61,8 @@ export interface PluginServer extends TestServer {
 }
 
 /** A test server on `dir` with FAST timings; `close()` also removes `dir`. */
-export async function startPluginServer(dir: string, config: Partial<FlowConfig> = {}, dataDir?: string): Promise<PluginServer> {
-  const s = await startTestServer({ config: { ...FAST, pluginsdir: dir, ...config }, ...(dataDir ? { dataDir } : {}) });
+export async function startPluginServer(dir: string, config: Partial<FlowConfig> = {}, dataDir?: string, logger?: TestServerOptions['logger']): Promise<PluginServer> {
+  const s = await startTestServer({ config: { ...FAST, pluginsdir: dir, ...config }, ...(dataDir ? { dataDir } : {}), ...(logger ? { logger } : {}) });
   const close = s.close.bind(s);
   return Object.assign(s, {
     pluginsDir: dir,

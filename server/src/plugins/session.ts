@@ -13,6 +13,7 @@ import type { PidFile } from './orphans.js';
 import { PluginProcess, type ProcessHandle, type Spawner } from './process.js';
 import { Redactor } from './redactor.js';
 import type { SessionDeps as Deps, SessionEnd, SessionPhase, InstanceState, SessionPorts as Ports } from './session-contract.js';
+import { DELIBERATE_REFUSAL } from './session-contract.js';
 import type { SessionSettings } from './settings.js';
 import { missedPingReason, type StdinBacklog } from './stdin-backlog.js';
 
@@ -211,7 +212,8 @@ export class PluginSession {
     this.claimDone();
     if (this.ending) return;
     if (refused) {
-      this.log.error(refused);
+      if (refused.startsWith(DELIBERATE_REFUSAL)) this.log.debug(refused);
+      else this.log.error(refused);
       await this.giveUp('refused', refused);
       return;
     }

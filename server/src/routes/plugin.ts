@@ -2,7 +2,7 @@ import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'no
 import { FlowError, notFound } from '../errors.js';
 import type { CancelSignal } from '../plugins/connection.js';
 import { readRawBody } from '../http/body.js';
-import { callerLocation } from '../http/location.js';
+import { callerLocation, clientAddress } from '../http/location.js';
 import { authOf, type FlowContext } from '../http/state.js';
 import { WEBHOOK_ROUTE, webhookBasePath } from '../model/webhook-path.js';
 import type { PluginService } from '../services/plugin.js';
@@ -125,7 +125,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
       query: ctx.querystring,
       headers,
       body,
-      remoteAddress: ctx.req.socket.remoteAddress,
+      remoteAddress: clientAddress(ctx.req),
       signal: new ClientGone(ctx.res),
     });
     // 1xx is informational: as the final status it leaves the client waiting for a response

@@ -1,7 +1,8 @@
 /**
  * The command line of every plugin in plugins/, found on disk so that a new plugin is picked up
  * by the conformance and golden tests without editing them: a bundled `dist/flow-<name>.mjs`
- * runs with node, a folder with a top-level `<name>.py` runs with python3, a Go package's
+ * runs with node, a bundled Python kit plugin's `dist/flow-<name>.pyz` (python3 -m flow_plugin.bundle)
+ * and a folder with a top-level `<name>.py` run with python3, a Go package's
  * `dist/flow-<name>` (flow-plugin build-go) runs as is. Go plugins are left out when the Go
  * suite does not run on this machine (test/helpers/go.ts).
  */
@@ -29,6 +30,8 @@ export function pluginCommands(): PluginCommand[] {
 function commandOf(name: string): string[] | undefined {
   const bundle = path.join(PLUGINS_DIR, name, 'dist', `flow-${name}.mjs`);
   if (existsSync(bundle)) return [process.execPath, bundle];
+  const zipApp = path.join(PLUGINS_DIR, name, 'dist', `flow-${name}.pyz`);
+  if (existsSync(zipApp)) return ['python3', zipApp];
   const goExecutable = path.join(PLUGINS_DIR, name, 'dist', `flow-${name}`);
   if (isGoPackage(path.join(PLUGINS_DIR, name))) return existsSync(goExecutable) ? [goExecutable] : undefined;
   const python = path.join(PLUGINS_DIR, name, `${name}.py`);

@@ -240,6 +240,7 @@ class Forwarder(PluginInstance):
         self.delivered = 0
         self.failed = 0
         self.recent = deque(maxlen=RECENT)
+        self.loaded = False
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -252,19 +253,30 @@ class Forwarder(PluginInstance):
 
     # -- lifecycle --------------------------------------------------------------------------
 
+    def load_state(self):
+        """The delivery log kept in storage, read once: the page shows it after a restart, enabled or not."""
+        if self.loaded:
+            return
+        state = self.ctx.kv.get("state")
+        with self.lock:
+            if self.loaded:
+                return
+            self.loaded = True
+            if not state:
+                return
+            try:
+                saved = json.loads(state)
+                self.delivered += int(saved.get("delivered", 0))
+                self.failed += int(saved.get("failed", 0))
+                older = [entry for entry in saved.get("recent", []) if isinstance(entry, dict)]
+                self.recent = deque(older + list(self.recent), maxlen=RECENT)
+            except (ValueError, TypeError, AttributeError):
+                self.ctx.log.warn("ignored a stored delivery log that does not parse")
+
     def enable(self):
         if not self.config.url:
             raise ConfigError("url is not set: set url in the configuration first")
-        state = self.ctx.kv.get("state")
-        if state:
-            try:
-                saved = json.loads(state)
-                with self.lock:
-                    self.delivered = int(saved.get("delivered", 0))
-                    self.failed = int(saved.get("failed", 0))
-                    self.recent = deque(saved.get("recent", [])[-RECENT:], maxlen=RECENT)
-            except (ValueError, TypeError, AttributeError):
-                self.ctx.log.warn("ignored a stored state that does not parse")
+        self.load_state()
         with self.lock:
             self.generation += 1
             self.enabled = True
@@ -331,6 +343,10 @@ class Forwarder(PluginInstance):
         self.recent.append({"time": now_iso(), "outcome": outcome, "id": payload["id"], "title": payload["title"], "attempts": attempts, "detail": detail})
 
     def _save(self):
+        try:
+            self.load_state()
+        except RpcError:
+            pass
         with self.lock:
             state = json.dumps({"delivered": self.delivered, "failed": self.failed, "recent": list(self.recent)})
         try:
@@ -346,6 +362,7 @@ class Forwarder(PluginInstance):
 
     def handle_webhook(self, request, call):
         if request.path == "/status" and request.method in ("GET", "HEAD"):
+            self.load_state()
             return {"body": self.snapshot()}
         if request.path == "/test" and request.method == "POST":
             config = self.config
@@ -359,6 +376,7 @@ class Forwarder(PluginInstance):
 
     def get_display(self, location):
         config = self.config
+        self.load_state()
         state = self.snapshot()
         lines = []
         if not config.url:
@@ -394,6 +412,7 @@ plugin = Plugin(
     uses=["messenger", "storager"],
     secret_keys=["headers"],
     config_schema=CONFIG_SCHEMA,
+    config_class=Config,
 )
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """What a plugin is: its info, its instance class (one object per user) and the host services it uses."""
 
+import dataclasses
 import inspect
 
 PROTOCOL_VERSIONS = ["1.1"]
@@ -50,9 +51,11 @@ class Plugin:
     "messenger" (ctx.send) and "storager" (ctx.storage, ctx.kv). `secret_keys`: top-level config keys whose
     values are secret. `config_schema`: a JSON Schema (draft 2020-12) of the config as the user writes it,
     which a 1.1 host validates every config against (keys with defaults should not be `required`).
+    `config_class`: a dataclass the merged config is built into (fields type-checked), needed when
+    `default_config` returns YAML text (to keep its comments) rather than the dataclass itself.
     """
 
-    def __init__(self, info, instance, uses=(), secret_keys=(), config_schema=None):
+    def __init__(self, info, instance, uses=(), secret_keys=(), config_schema=None, config_class=None):
         if not isinstance(info, dict) or not isinstance(info.get("modulePath"), str) or not info["modulePath"]:
             raise TypeError('Plugin: info needs "modulePath", e.g. "github.com/you/flow-plugin-name"')
         for key, limit in _INFO_FIELDS.items():
@@ -77,6 +80,11 @@ class Plugin:
                 raise TypeError("Plugin: config_schema is given but %s is not a configurer (default_config + validate_and_set_config)" % instance.__name__)
             if not isinstance(config_schema, dict):
                 raise TypeError("Plugin: config_schema must be a JSON Schema object (a dict)")
+        if config_class is not None and not (isinstance(config_class, type) and dataclasses.is_dataclass(config_class)):
+            raise TypeError("Plugin: config_class must be a dataclass")
+        if config_class is not None and "configurer" not in capabilities:
+            raise TypeError("Plugin: config_class is given but %s is not a configurer" % instance.__name__)
+        self.config_class = config_class
         self.info = {key: value for key, value in info.items() if key in _INFO_FIELDS}
         self.instance = instance
         self.capabilities = [capability for capability in CAPABILITY_ORDER if capability in capabilities]

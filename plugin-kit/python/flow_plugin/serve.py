@@ -343,8 +343,8 @@ class Session:
                 except ConfigError as error:
                     raise RpcError(ErrorCodes.PluginError, "the default config does not parse: %s" % error) from None
                 self._default_text_cache = (value, cached_doc)
-            return cached_doc, None, value
-        kind = type(value) if dataclasses.is_dataclass(value) else None
+            return cached_doc, self.plugin.config_class, value
+        kind = type(value) if dataclasses.is_dataclass(value) else self.plugin.config_class
         document = config_module.to_plain(value if value is not None else {})
         if not isinstance(document, dict):
             raise RpcError(ErrorCodes.PluginError, "default_config must return a dataclass, a dict or YAML text")

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
 
 const REPO_PLUGINS = fileURLToPath(new URL('../../plugins/', import.meta.url));
-const SHIPPED = ['alarm', 'clock', 'echo', 'github', 'notes', 'rss'];
+const SHIPPED = ['alarm', 'clock', 'echo', 'github', 'notes', 'rss', 'webhook-forward'];
 const modulePath = (name: string) => `github.com/flow/plugins/${name}`;
 
 let s: PluginServer | undefined;
@@ -55,7 +55,7 @@ describe('bundled plugins (plugins.bundled)', { timeout: 120_000 }, () => {
     await symlink(path.join(REPO_PLUGINS, 'rss', 'dist', 'flow-rss.mjs'), path.join(dir, 'flow-rss.mjs'));
     await symlink(path.join(REPO_PLUGINS, 'echo'), path.join(dir, 'echo'));
     s = await startPluginServer(dir, { 'plugins.bundled': true });
-    const procs = await allRunning(s, ['flow-rss.mjs', 'echo', 'alarm', 'clock', 'github', 'notes']);
+    const procs = await allRunning(s, ['flow-rss.mjs', 'echo', 'alarm', 'clock', 'github', 'notes', 'webhook-forward']);
     // rss is served by the folder's copy; the bundled rss was refused as a duplicate of it.
     expect(procs['flow-rss.mjs'].status).toBe('running');
     expect(procs.rss?.status).toBe('failed');

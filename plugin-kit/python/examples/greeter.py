@@ -1,4 +1,4 @@
-"""The smallest useful plugin: greets whoever POSTs a name to its webhook, counts greetings in kv."""
+"""A small complete plugin: greets whoever POSTs a name to its webhook, remembers the last one and counts them in kv."""
 
 from dataclasses import dataclass
 
@@ -14,6 +14,10 @@ class Greeter(PluginInstance):
     def __init__(self, ctx):
         super().__init__(ctx)
         self.config = Config()
+        self.last = None
+
+    def enable(self):
+        self.last = self.ctx.kv.get("last")
 
     def default_config(self):
         return Config()
@@ -24,13 +28,16 @@ class Greeter(PluginInstance):
         self.config = config
 
     def get_display(self, location):
-        return "POST a name to `%sgreet` and get a notification." % location.webhook_url
+        last = " Last greeted: %s." % self.last if self.last else ""
+        return "POST a name to `%sgreet` and get a notification.%s" % (location.webhook_url, last)
 
     def handle_webhook(self, request):
         if request.path != "/greet":
             return WebhookReply(404, body="not found")
         name = request.text().strip() or "stranger"
         self.ctx.send("%s, %s!" % (self.config.greeting, name), title="Greeting")
+        self.ctx.kv.set("last", name)
+        self.last = name
         count = self.ctx.kv.increment("greeted") if self.ctx.speaks("1.1") else None
         return {"body": {"greeted": name, "count": count}}
 

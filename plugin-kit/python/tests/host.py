@@ -3,6 +3,7 @@
 import os
 import queue
 import threading
+import time
 
 from flow_plugin.framing import FrameDecoder, encode_frame
 from flow_plugin.serve import Session
@@ -93,9 +94,15 @@ class TestHost:
         self.send(message)
 
     def wait_for(self, predicate, timeout=5.0):
+        """Waits for `predicate`, re-checked on each message from the plugin and every 10 ms (it may
+        watch the session's own state, which sends nothing)."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            if not self._cond.wait_for(predicate, timeout):
-                raise AssertionError("condition not met within %ss" % timeout)
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("condition not met within %ss" % timeout)
+                self._cond.wait(min(left, 0.01))
 
     def close_input(self, timeout=5.0):
         os.close(self._to_plugin_w)

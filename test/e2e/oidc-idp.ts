@@ -130,15 +130,6 @@ export async function startIdp(opts: { port?: number; idTokenTtlSeconds?: number
           },
         };
       },
-      // First-party client: no consent screen; every requested scope and claim is granted.
-      loadExistingGrant: async (ctx: any) => {
-        const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-        if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-        grant.addOIDCScope('openid profile email');
-        await grant.save();
-        return grant;
-      },
     });
     p.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider server_error', err));
     return p;
@@ -146,9 +137,23 @@ export async function startIdp(opts: { port?: number; idTokenTtlSeconds?: number
 
   async function interact(req: http.IncomingMessage, res: http.ServerResponse) {
     try {
-      const user = idp.users[idp.loginAs];
-      if (!user) throw new Error(`unknown test user ${idp.loginAs}`);
-      await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+      const details = await provider.interactionDetails(req, res);
+      if (details.prompt.name === 'login') {
+        const user = idp.users[idp.loginAs];
+        if (!user) throw new Error(`unknown test user ${idp.loginAs}`);
+        await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      // consent: a first-party client gets every scope it asked for.
+      const grant = details.grantId
+        ? await provider.Grant.find(details.grantId)
+        : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+      const missing = details.prompt.details.missingOIDCScope as string[] | undefined;
+      if (missing) grant.addOIDCScope(missing.join(' '));
+      const claims = details.prompt.details.missingOIDCClaims as string[] | undefined;
+      if (claims) grant.addOIDCClaims(claims);
+      const grantId = await grant.save();
+      await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     } catch (err) {
       res.statusCode = 500;
       res.end(String(err));

@@ -138,7 +138,7 @@ export class RelyingParty {
       throw this.failure(err, 'code exchange');
     }
     const idClaims = tokens.claims();
-    if (!idClaims) throw new HttpError(401, 'the provider sent no ID token');
+    if (!idClaims) throw new HttpError(401, 'the provider sent no ID token', { expose: true });
     let info: Record<string, unknown> = {};
     if (config.serverMetadata().userinfo_endpoint) {
       try {
@@ -157,27 +157,27 @@ export class RelyingParty {
     this.log.warn({ step, error: { name: e.name, code: e.code ?? cause?.code, message: e.message, oauthError: e.error, status: e.status } }, 'OIDC sign-in failed');
     if (err instanceof client.ResponseBodyError) {
       const detail = `${err.error}${err.error_description ? ` (${err.error_description})` : ''}`;
-      if (step === 'userinfo') return new HttpError(502, `the provider refused the userinfo request: ${detail}`);
-      return new HttpError(401, `token exchange failed: the provider answered ${detail}`);
+      if (step === 'userinfo') return new HttpError(502, `the provider refused the userinfo request: ${detail}`, { expose: true });
+      return new HttpError(401, `token exchange failed: the provider answered ${detail}`, { expose: true });
     }
     if (err instanceof client.AuthorizationResponseError) {
-      return new HttpError(401, `the provider refused the sign-in: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`);
+      return new HttpError(401, `the provider refused the sign-in: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`, { expose: true });
     }
     const code = e.code ?? '';
     if (err instanceof TypeError || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || e.name === 'TimeoutError') {
       const why = cause?.code ?? cause?.message ?? e.message ?? 'unreachable';
-      return new HttpError(503, `the OIDC provider cannot be reached (${step}: ${why}); try again later`);
+      return new HttpError(503, `the OIDC provider cannot be reached (${step}: ${why}); try again later`, { expose: true });
     }
     if (code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED') {
       // The precise reason ("exp" is past, nonce mismatch) is the cause's message; its claims stay out.
-      return new HttpError(401, `the provider's ID token was rejected: ${cause?.message ?? e.message}`);
+      return new HttpError(401, `the provider's ID token was rejected: ${cause?.message ?? e.message}`, { expose: true });
     }
     if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_INVALID_RESPONSE') {
-      return new HttpError(502, `the OIDC provider sent an unusable answer (${step}: ${e.message})`);
+      return new HttpError(502, `the OIDC provider sent an unusable answer (${step}: ${e.message})`, { expose: true });
     }
     if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && step === 'discovery') {
-      return new HttpError(502, `the provider's discovery document does not match oidc.issuer (${e.message})`);
+      return new HttpError(502, `the provider's discovery document does not match oidc.issuer (${e.message})`, { expose: true });
     }
-    return new HttpError(401, `OIDC sign-in failed (${step}: ${e.message ?? 'unknown error'})`);
+    return new HttpError(401, `OIDC sign-in failed (${step}: ${e.message ?? 'unknown error'})`, { expose: true });
   }
 }

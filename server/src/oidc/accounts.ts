@@ -60,8 +60,11 @@ export class OidcAccounts {
       this.log.info({ oidcId, username: name, admin: user.admin }, 'OIDC auto registration');
       return user;
     } catch (err) {
-      // Created by another path (POST /user) between the check and the write: that is a local user.
       if (err instanceof FlowError && err.message === 'username already exists') {
+        // The same identity's first login finished elsewhere meanwhile (another replica): that user it is.
+        const created = this.users.getByOidcId(oidcId);
+        if (created) return created;
+        // Else created by another path (POST /user) between the check and the write: a local user.
         throw new HttpError(403, `a local user with the username ${name} already exists and linking by username is disabled`);
       }
       throw err;

@@ -14,7 +14,7 @@ describe('oidc settings', () => {
   });
 
   it('read Gotify 3\'s environment names, GOTIFY_OIDC_LINK_BY_USERNAME included, and FLOW_OIDC_* over them', () => {
-    const { config } = resolveConfig({
+    const { config, ignored } = resolveConfig({
       env: {
         GOTIFY_OIDC_ENABLED: 'true',
         GOTIFY_OIDC_ISSUER: 'https://id.example.org',
@@ -41,6 +41,7 @@ describe('oidc settings', () => {
       adminGroup: 'admins',
     });
     expect(passwordLoginAllowed(config)).toBe(false);
+    expect(ignored).toEqual([]);
   });
 
   it('name the key of a missing or malformed value', () => {

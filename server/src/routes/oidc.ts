@@ -52,6 +52,8 @@ export function oidcRoutes(deps: RouteDeps & { oidc: OidcLogin }): FlowRouter {
   });
 
   router.get('/auth/oidc/callback', browserErrors, async (ctx) => {
+    // This URL carries the authorization code: pages it leads to never pass it on as a Referer.
+    ctx.set('Referrer-Policy', 'no-referrer');
     const query = new URLSearchParams(ctx.querystring);
     const state = query.get('state') ?? '';
     const cookieName = state === '' ? undefined : pendingCookieName(state);

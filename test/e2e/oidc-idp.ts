@@ -17,6 +17,8 @@ import Provider from 'oidc-provider';
 export const CLIENT_ID = 'flow';
 export const CLIENT_SECRET = 'idp-client-secret-Zq81xv';
 export const APP_REDIRECT = 'gotify://oidc/callback';
+/** A second client without a secret (public: PKCE only). */
+export const PUBLIC_CLIENT_ID = 'flow-public';
 
 export interface IdpUser {
   sub: string;
@@ -111,6 +113,14 @@ export async function startIdp(opts: { port?: number; idTokenTtlSeconds?: number
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
+        },
+        {
+          client_id: PUBLIC_CLIENT_ID,
+          application_type: 'native',
+          redirect_uris: [...redirectUris],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'none',
         },
       ],
       jwks: { keys: [signingKey] },

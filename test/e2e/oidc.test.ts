@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, startFlow, type FlowConfig, type FlowHandle } from '@flow/server';
-import { APP_REDIRECT, CLIENT_ID, CLIENT_SECRET, CookieJar, authorize, get, startIdp, type Idp } from './oidc-idp.js';
+import { APP_REDIRECT, CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, CookieJar, authorize, get, startIdp, type Idp } from './oidc-idp.js';
 
 /**
  * OIDC sign-in (issue 20) against a real OpenID provider (oidc-provider on a loopback port):
@@ -279,6 +279,32 @@ describe('OIDC browser sign-in (Gotify 3: /auth/oidc/login, /auth/oidc/callback)
     expect(Date.parse(client.elevatedUntil!) - Date.now()).toBeGreaterThan(3600_000);
   });
 
+  it('keeps two logins of one browser apart (two tabs): each finishes with its own cookie', async () => {
+    const jar = new CookieJar();
+    const one = await startLogin(s, 'dave', jar);
+    const two = await startLogin(s, 'dave', jar);
+    for (const callback of [one.callback, two.callback]) {
+      const res = await get(jar, callback);
+      expect(res.status).toBe(307);
+      secretsSeen.add(sessionToken(res)!);
+    }
+  });
+
+  it('drops the oldest pending logins of a browser that keeps clicking (the Cookie header stays small)', async () => {
+    const jar = new CookieJar();
+    for (let i = 0; i < 12; i++) expect((await get(jar, s.url + '/auth/oidc/login')).status).toBe(302);
+    expect(jar.header(s.url + '/').split('; ').filter((c) => c.startsWith('flow-oidc-')).length).toBeLessThanOrEqual(5);
+  });
+
+  it('builds the redirect URI from the address the browser used behind a proxy (X-Forwarded-*)', async () => {
+    const res = await fetch(s.url + '/auth/oidc/login', {
+      redirect: 'manual',
+      headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'push.example.org', 'X-Forwarded-Prefix': '/flow' },
+    });
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get('location')!).searchParams.get('redirect_uri')).toBe('https://push.example.org/flow/auth/oidc/callback');
+  });
+
   it('finishes a login on another replica sharing the configuration (the state is not in one process)', async () => {
     const other = await startServer();
     const { jar, callback } = await startLogin(s, 'dave');
@@ -389,6 +415,25 @@ describe('OIDC account rules and options', () => {
     } finally {
       idp.users.bob!.sub = original;
     }
+  });
+
+  it('works as a public client (no secret: PKCE only) and with an explicit oidc.redirecturl', async () => {
+    const probe = await startServer({ 'oidc.clientid': PUBLIC_CLIENT_ID, 'oidc.clientsecret': '' });
+    const s = await startServer({ 'oidc.clientid': PUBLIC_CLIENT_ID, 'oidc.clientsecret': '', 'oidc.redirecturl': probe.url + '/auth/oidc/callback' });
+    const jar = new CookieJar();
+    idp.loginAs = 'alice';
+    const start = await get(jar, s.url + '/auth/oidc/login');
+    const url = new URL(start.headers.get('location')!);
+    expect(url.searchParams.get('client_id')).toBe(PUBLIC_CLIENT_ID);
+    expect(url.searchParams.get('redirect_uri')).toBe(probe.url + '/auth/oidc/callback');
+    const callback = await authorize(jar, url.href, probe.url + '/auth/oidc/callback');
+    secretsSeen.add(new URL(callback).searchParams.get('code')!);
+    // The provider sends the browser to the configured URL; this server (same cookie jar origin in a
+    // real deployment) finishes it: here the callback is replayed to `s` with the cookie `s` set.
+    const onS = callback.replace(probe.url, s.url);
+    const res = await fetch(onS, { redirect: 'manual', headers: { cookie: jar.header(s.url + '/') } });
+    expect(res.status).toBe(307);
+    secretsSeen.add(sessionToken(res)!);
   });
 
   it('oidc.autoregister false refuses unknown identities', async () => {

@@ -152,4 +152,5 @@ export class OidcLogin {
 }
 
 /** One cookie per login in progress (named by its state), so two tabs signing in at once do not clobber each other. */
-export const pendingCookieName = (state: string): string => `flow-oidc-${state.slice(0, 16)}`;
+export const PENDING_COOKIE_PREFIX = 'flow-oidc-';
+export const pendingCookieName = (state: string): string => PENDING_COOKIE_PREFIX + state.slice(0, 16);

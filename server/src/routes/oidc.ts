@@ -5,7 +5,7 @@ import { callerLocation } from '../http/location.js';
 import { SESSION_SECONDS, setSessionCookie } from '../http/session-cookie.js';
 import type { FlowContext } from '../http/state.js';
 import { toExternalUser } from '../model/user.js';
-import { PENDING_LOGIN_MS, pendingCookieName, type OidcLogin } from '../oidc/login.js';
+import { PENDING_COOKIE_PREFIX, PENDING_LOGIN_MS, pendingCookieName, type OidcLogin } from '../oidc/login.js';
 import { createRouter, type FlowRouter, type RouteDeps } from './deps.js';
 
 /**
@@ -31,6 +31,10 @@ export function oidcRoutes(deps: RouteDeps & { oidc: OidcLogin }): FlowRouter {
   /** Redirects the browser to the provider, the login's sealed state in a cookie the callback reads (SameSite=Lax: the provider's redirect back is a cross-site navigation). */
   const startBrowserFlow = async (ctx: FlowContext, purpose: Parameters<OidcLogin['begin']>[1]) => {
     const { url, cookieName, cookieValue } = await oidc.begin(oidc.redirectUri(baseUrl(ctx)), purpose);
+    // Each login in progress has its cookie (10 minutes). Someone clicking again and again would pile
+    // them up until the Cookie header is too large: past a few, the older ones are dropped.
+    const pending = pendingCookieNames(ctx.get('cookie'));
+    if (pending.length >= MAX_PENDING_LOGINS) for (const name of pending) ctx.append('Set-Cookie', pendingCookie(name, '', 0, secure));
     ctx.append('Set-Cookie', pendingCookie(cookieName, cookieValue, PENDING_LOGIN_MS / 1000, secure));
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(url);
@@ -102,6 +106,16 @@ export function oidcRoutes(deps: RouteDeps & { oidc: OidcLogin }): FlowRouter {
   });
 
   return router;
+}
+
+/** Logins in progress one browser may have at once before the older ones are dropped. */
+const MAX_PENDING_LOGINS = 4;
+
+function pendingCookieNames(header: string): string[] {
+  return header
+    .split(';')
+    .map((part) => part.split('=')[0]!.trim())
+    .filter((name) => name.startsWith(PENDING_COOKIE_PREFIX));
 }
 
 function pendingCookie(name: string, value: string, maxAgeSeconds: number, secure: boolean): string {

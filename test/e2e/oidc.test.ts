@@ -208,6 +208,17 @@ describe('OIDC browser sign-in (Gotify 3: /auth/oidc/login, /auth/oidc/callback)
     expect(sessionToken(res)).toBeUndefined();
   });
 
+  it('refuses a state that could not be Flow\'s (cookie syntax, huge, repeated parameters): 400, never 500', async () => {
+    const jar = new CookieJar();
+    for (const query of ['state=x%3B%20Domain%3Devil.example&code=c', `state=${'A'.repeat(5000)}&code=c`, 'state=&code=c', 'code=c', 'state=a&state=b']) {
+      const res = await get(jar, `${s.url}/auth/oidc/callback?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.headers.getSetCookie().some((c) => /Domain=/i.test(c)), query).toBe(false);
+    }
+    const named = await get(jar, `${s.url}/auth/oidc/login?name=a&name=b`);
+    expect(named.status).toBe(302);
+  });
+
   it('refuses a callback from a browser that did not start the login (no cookie): 400', async () => {
     const { callback } = await startLogin(s, 'alice');
     const res = await get(new CookieJar(), callback);

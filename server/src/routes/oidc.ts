@@ -42,14 +42,15 @@ export function oidcRoutes(deps: RouteDeps & { oidc: OidcLogin }): FlowRouter {
 
   router.get('/auth/oidc/login', browserErrors, async (ctx) => {
     // Gotify's web UI names the client; a bare link gets a name saying where the session came from.
-    const name = (ctx.query.name as string | undefined)?.trim() || 'OIDC session';
+    const raw = ctx.query.name;
+    const name = (Array.isArray(raw) ? raw[0] : raw)?.trim() || 'OIDC session';
     if (name.length > 256) throw badRequest('invalid client name');
     await startBrowserFlow(ctx, { clientName: name });
   });
 
   router.get('/auth/oidc/elevate', browserErrors, async (ctx) => {
-    const id = Number(ctx.query.id);
-    const seconds = Number(ctx.query.durationSeconds);
+    const id = Number(new URLSearchParams(ctx.querystring).get('id') ?? NaN);
+    const seconds = Number(new URLSearchParams(ctx.querystring).get('durationSeconds') ?? NaN);
     if (!Number.isSafeInteger(id) || id < 1) throw badRequest("Field 'id' is required (the client to elevate)");
     if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 366 * 86_400) throw badRequest("Field 'durationSeconds' must be between 1 and 31622400");
     await startBrowserFlow(ctx, { elevate: { clientId: id, seconds } });
@@ -60,7 +61,8 @@ export function oidcRoutes(deps: RouteDeps & { oidc: OidcLogin }): FlowRouter {
     ctx.set('Referrer-Policy', 'no-referrer');
     const query = new URLSearchParams(ctx.querystring);
     const state = query.get('state') ?? '';
-    const cookieName = state === '' ? undefined : pendingCookieName(state);
+    // The state names its cookie; only a state of the shape Flow issues may (it lands in a header).
+    const cookieName = /^[A-Za-z0-9_-]{16,512}$/.test(state) ? pendingCookieName(state) : undefined;
     // Single use: the pending login's cookie is cleared whatever the outcome.
     if (cookieName) ctx.append('Set-Cookie', pendingCookie(cookieName, '', 0, secure));
     const result = await oidc.finish(query, cookieName ? ctx.cookies.get(cookieName) : undefined);

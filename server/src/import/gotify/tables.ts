@@ -62,11 +62,12 @@ export async function importUsers(run: ImportRun): Promise<Set<number>> {
     const ops: Op[] = [];
     for (const r of rows) {
       const rec: UserRecord = { id: toInt(r.id), name: toText(r.name), passHash: toText(r.pass), admin: toBool(r.admin) };
-      if (!BCRYPT.test(rec.passHash)) {
+      // Gotify 3's link to an OIDC identity (`<issuer>#<subject>`), kept as is: the user signs in with OIDC as before.
+      const oidcId = r.oidc_id === undefined || r.oidc_id === null ? '' : toText(r.oidc_id);
+      if (oidcId !== '') rec.oidcId = oidcId;
+      // An OIDC user of Gotify 3 has no password (NULL): nothing to report.
+      if (!BCRYPT.test(rec.passHash) && !(oidcId !== '' && rec.passHash === '')) {
         run.notes.add('password is not a bcrypt hash: the user cannot log in until an admin sets a new password', rec.name);
-      }
-      if (r.oidc_id !== undefined && r.oidc_id !== null && toText(r.oidc_id) !== '') {
-        run.notes.add('OIDC identity link not carried (Flow has no OIDC sign-in yet): the user logs in with a password', rec.name);
       }
       users.add(rec.id);
       run.maxIds.user = Math.max(run.maxIds.user, rec.id);

@@ -23,6 +23,10 @@ import { imageRoutes } from './routes/image.js';
 import { messageRoutes } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
 import { sessionRoutes } from './routes/session.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { OidcLogin } from './oidc/login.js';
+import { oidcSettings, passwordLoginAllowed } from './oidc/settings.js';
+import { ELEVATION_SECONDS, SESSION_SECONDS } from './http/session-cookie.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/user.js';
 import { pluginRoutes } from './routes/plugin.js';
@@ -102,9 +106,21 @@ export function createApp(opts: AppOptions): FlowApp {
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
   });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
+  const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
-  const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'] });
+  const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'], passwordLogin: passwordLoginAllowed(config) });
+  // OIDC sign-in: the settings are checked now (a config error stops the start); the provider is first contacted at a login.
+  const oidcConfig = oidcSettings(config);
+  const oidc =
+    oidcConfig &&
+    new OidcLogin({
+      settings: oidcConfig,
+      users,
+      clients,
+      log: log.child({ component: 'oidc' }),
+      session: { expiresAfterInactivitySeconds: SESSION_SECONDS, elevationSeconds: ELEVATION_SECONDS },
+      clock: opts.clock,
+    });
   const pluginSettingsOf = pluginSettings(config, opts.dirs);
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;
@@ -179,6 +195,7 @@ export function createApp(opts: AppOptions): FlowApp {
     clientRoutes(deps),
     applicationRoutes(deps),
     sessionRoutes(deps),
+    ...(oidc ? [oidcRoutes({ ...deps, oidc })] : []),
     streamRoutes(deps),
   ];
   for (const r of routers) koa.use(r.routes());

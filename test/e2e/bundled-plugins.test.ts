@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { pluginsDir, startPluginServer, waitFor, type PluginServer } from '../helpers/plugins.js';
 
 const REPO_PLUGINS = fileURLToPath(new URL('../../plugins/', import.meta.url));
-const SHIPPED = ['alarm', 'clock', 'echo', 'github', 'notes', 'rss'];
+const SHIPPED = ['alarm', 'clock', 'echo', 'github', 'notes', 'rss', 'webhook-forward'];
 const modulePath = (name: string) => `github.com/flow/plugins/${name}`;
 
 let s: PluginServer | undefined;
@@ -58,9 +58,9 @@ describe('bundled plugins (plugins.bundled)', { timeout: 120_000 }, () => {
     const lines: any[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     s = await startPluginServer(dir, { 'plugins.bundled': true }, undefined, logger);
-    const procs = await allRunning(s, ['flow-rss.mjs', 'echo', 'alarm', 'clock', 'github', 'notes']);
+    const procs = await allRunning(s, ['flow-rss.mjs', 'echo', 'alarm', 'clock', 'github', 'notes', 'webhook-forward']);
     // rss is served by the folder's copy; the bundled rss is not a plugin of this server at all, not a failed one.
-    expect(Object.keys(procs).sort()).toEqual(['alarm', 'clock', 'echo', 'flow-rss.mjs', 'github', 'notes']);
+    expect(Object.keys(procs).sort()).toEqual(['alarm', 'clock', 'echo', 'flow-rss.mjs', 'github', 'notes', 'webhook-forward']);
     expect((await s.plugins()).filter((p) => p.modulePath === modulePath('rss'))).toHaveLength(1);
     const said = lines.filter((l) => l.entry === 'rss' || l.plugin === 'rss');
     expect(said.filter((l) => l.level >= 40)).toEqual([]);

@@ -83,19 +83,7 @@ export async function startPluginServer(dir: string, config: Partial<FlowConfig>
   });
 }
 
-/**
- * Polls `probe` until it returns a value other than undefined/false. Gives up after
- * `timeoutMs` (a bound so a broken build fails instead of hanging, not an assertion on speed).
- */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from './wait.js';
 
 /** Whether a process with this pid exists and has not exited (a zombie awaiting its reaper counts as gone). */
 export function alive(pid: number): boolean {

@@ -25,6 +25,8 @@ export interface ConfigKeyDef {
   readonly secret?: boolean;
   /** Overrides the derived env var / flag names. */
   readonly env?: string;
+  /** Overrides the derived Gotify env name (`GOTIFY_` + key), where Gotify spells it otherwise. */
+  readonly gotifyEnv?: string;
   readonly flag?: string;
 }
 
@@ -158,6 +160,40 @@ export const CONFIG_KEYS = [
       "form of new application and client tokens: classic (A…/C…, 15 characters, what the Gotify CLI and shoutrrr accept) or enhanced (Gotify 3's Ed25519 gtfya./gtfyc. tokens); both kinds are always accepted",
   },
   { key: 'server.securecookie', type: 'bool', default: false, description: 'mark the web session cookie Secure (set it when the server is reached over HTTPS), as Gotify 3' },
+  // OIDC sign-in (server/src/oidc): Gotify 3's keys and defaults, plus Flow's admin group and local-login switch.
+  { key: 'oidc.enabled', type: 'bool', default: false, description: 'offer sign-in through an OpenID Connect provider (/auth/oidc/*), as Gotify 3' },
+  { key: 'oidc.issuer', type: 'string', default: '', description: 'the provider\'s issuer URL (its /.well-known/openid-configuration is read at the first login, not at start)' },
+  { key: 'oidc.clientid', type: 'string', default: '', description: 'client id registered at the provider' },
+  { key: 'oidc.clientsecret', type: 'string', default: '', secret: true, description: 'client secret registered at the provider; empty: a public client (PKCE only)' },
+  {
+    key: 'oidc.redirecturl',
+    type: 'string',
+    default: '',
+    description: 'the callback URL registered at the provider, https://<your server>/auth/oidc/callback; empty: built from the address the browser used (X-Forwarded-* honoured)',
+  },
+  { key: 'oidc.usernameclaim', type: 'string', default: 'preferred_username', description: 'claim whose value names the Flow user' },
+  { key: 'oidc.autoregister', type: 'bool', default: true, description: 'create a user at the first OIDC login of an unknown identity (off: only identities already linked to a user may sign in)' },
+  {
+    key: 'oidc.linkbyusername',
+    type: 'bool',
+    default: false,
+    gotifyEnv: 'GOTIFY_OIDC_LINK_BY_USERNAME',
+    description: 'let an OIDC identity take over an existing user of the same name that is not linked to another identity (off: such a login is refused)',
+  },
+  { key: 'oidc.scopes', type: 'list', default: ['openid', 'profile', 'email'], description: 'scopes requested from the provider; comma-separated in env/flags' },
+  { key: 'oidc.groupsclaim', type: 'string', default: 'groups', description: "Flow's addition: claim holding the user's groups (a list or one string), read when oidc.admingroup is set" },
+  {
+    key: 'oidc.admingroup',
+    type: 'string',
+    default: '',
+    description: "Flow's addition: members of this group are admins and non-members are not, set at every OIDC login; empty: OIDC never changes the admin flag (new users are not admins, as Gotify)",
+  },
+  {
+    key: 'oidc.locallogin',
+    type: 'bool',
+    default: true,
+    description: "Flow's addition: with OIDC enabled, false refuses passwords (POST /auth/local/login and Basic auth); application and client tokens and existing sessions keep working",
+  },
   {
     key: 'limits.bodybytes',
     type: 'int',

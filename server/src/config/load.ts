@@ -17,7 +17,7 @@ function invalid(def: ConfigKeyDef, source: Source, detail: string): FlowError {
     source === 'env'
       ? ` (env ${envName(def)})`
       : source === 'gotify env'
-        ? ` (env ${gotifyEnvName(def.key)})`
+        ? ` (env ${def.gotifyEnv ?? gotifyEnvName(def.key)})`
         : source === 'flag' ? ` (flag ${flagName(def)})` : ` (${source})`;
   return new FlowError('FLOW_ERR_CONFIG_INVALID', `invalid value for ${def.key}${where}: ${detail}`);
 }
@@ -158,7 +158,7 @@ export function resolveConfig(sources: ConfigSources): ResolvedConfig {
   // Gotify's names first, so FLOW_* wins when both are set.
   const gotifyRead = new Set<string>();
   for (const def of defs) {
-    const name = gotifyEnvName(def.key);
+    const name = def.gotifyEnv ?? gotifyEnvName(def.key);
     const v = env[name];
     if (v === undefined) continue;
     gotifyRead.add(name);
@@ -207,7 +207,7 @@ export function buildCommand(version: string): Command {
   for (const def of defs) {
     const shown = def.secret ? '(secret)' : JSON.stringify(def.default);
     program.addOption(
-      new Option(`${flagName(def)} <value>`, `${def.key}: ${def.description} [env ${envName(def)} or ${gotifyEnvName(def.key)}, default ${shown}]`),
+      new Option(`${flagName(def)} <value>`, `${def.key}: ${def.description} [env ${envName(def)} or ${def.gotifyEnv ?? gotifyEnvName(def.key)}, default ${shown}]`),
     );
   }
   return program;

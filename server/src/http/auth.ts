@@ -16,7 +16,13 @@ export interface AuthDeps {
   applications: ApplicationService;
   /** Mark the session cookie Secure (config server.securecookie). */
   secureCookie?: boolean;
+  /** False when passwords are refused (OIDC on, oidc.locallogin false): Basic credentials then authenticate nobody. */
+  passwordLogin?: boolean;
 }
+
+/** The answer to a password where passwords are refused (oidc.locallogin: false). */
+export const LOCAL_LOGIN_DISABLED =
+  'password login is disabled on this server (oidc.locallogin is false): sign in with OIDC, or use an application or client token';
 
 export { SESSION_COOKIE };
 
@@ -90,7 +96,7 @@ export class Auth {
   /** Resolves credentials for `kind`; throws the 401/403 FlowError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
     if (creds.crossOrigin) throw forbidden(creds.crossOrigin);
-    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
+    const user = creds.basic && this.passwordLogin ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
     // Gotify 3 enhanced tokens are looked up by their public form (http/stored-token.ts).
     const token = storedTokenOf(creds.token);
     if (user) {
@@ -111,7 +117,11 @@ export class Auth {
         }
       }
     }
-    throw unauthorized();
+    throw creds.basic && !this.passwordLogin ? unauthorized(LOCAL_LOGIN_DISABLED) : unauthorized();
+  }
+
+  private get passwordLogin(): boolean {
+    return this.deps.passwordLogin ?? true;
   }
 
   /** A client by stored token, unless it is a session that expired (Gotify 3's expiresAt). */
@@ -136,9 +146,9 @@ export class Auth {
         return { userId: client.userId, token, client };
       }
     }
-    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
+    const user = creds.basic && this.passwordLogin ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
     if (user) return { userId: user.id, user, token: '' };
-    throw unauthorized();
+    throw creds.basic && !this.passwordLogin ? unauthorized(LOCAL_LOGIN_DISABLED) : unauthorized();
   }
 
   /**

@@ -33,7 +33,7 @@ export interface SupervisorClock {
   random(): number;
 }
 
-export const realClock: SupervisorClock = {
+const realClock: SupervisorClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

@@ -6,9 +6,9 @@ import type { ClientRecord } from '../../model/client.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import type { UserRecord } from '../../model/user.js';
-import type { Op } from '../../store/db.js';
+import type { Op } from '../../store/level/db.js';
 import { keyAfter } from '../../store/sort-key.js';
-import { Store } from '../../store/store.js';
+import { LevelStore } from '../../store/level/level-store.js';
 import { ImportNotes, type NoteGroup } from './notes.js';
 import { openMysql } from './mysql.js';
 import { openPostgres } from './postgres.js';
@@ -115,7 +115,7 @@ export async function importGotify(opts: ImportOptions): Promise<ImportReport> {
 
   const source = await openSource(opts.database, dialect);
   let tmp: string | undefined;
-  let store: Store | undefined;
+  let store: LevelStore | undefined;
   try {
     const columns = checkSchema(await source.schema());
     const notes = new ImportNotes();
@@ -124,7 +124,7 @@ export async function importGotify(opts: ImportOptions): Promise<ImportReport> {
       await mkdir(path.dirname(target), { recursive: true });
       tmp = path.join(path.dirname(target), `.${path.basename(target)}.import-${process.pid}-${randomBytes(4).toString('hex')}`);
       await mkdir(path.join(tmp, 'images'), { recursive: true });
-      store = await Store.open(path.join(tmp, 'db'));
+      store = await LevelStore.open(path.join(tmp, 'db'));
     }
     const write = async (ops: Op[]) => {
       if (store && ops.length > 0) await store.db.batch(ops);

@@ -6,11 +6,11 @@ import { defineConfig } from 'vitest/config';
 // `npx vitest run --config vitest.postgres.config.ts`.
 //
 // Left out: suites about LevelDB itself or that never start a server through the helper
-// (the `flow` bin, backups of <datadir>/db, disk-full and data-dir copies, the Gotify import,
+// (backups of <datadir>/db, disk-full, data-dir copies and LevelDB's log after a power cut, the Gotify import,
 // which writes a LevelDB data dir, Go builds and golden replays).
 export default defineConfig({
   test: {
-    include: ['test/e2e/**/*.test.ts', 'test/postgres/**/*.test.ts'],
+    include: ['test/e2e/**/*.test.ts'],
     exclude: [
       '**/node_modules/**',
       '**/dist/**',
@@ -18,6 +18,7 @@ export default defineConfig({
       'test/e2e/reliability-disk-full.test.ts',
       'test/e2e/reliability-image-disk-full.test.ts',
       'test/e2e/reliability-data-dir-copy.test.ts',
+      'test/e2e/reliability-durability.test.ts',
       'test/e2e/import-gotify*.test.ts',
       'test/e2e/go-*.test.ts',
       'test/e2e/replay-*.test.ts',

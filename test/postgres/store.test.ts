@@ -175,4 +175,71 @@ describe.runIf(available)('PostgreSQL store', () => {
       await s.close();
     }
   });
+
+  it('flow migrate copies a LevelDB data dir into an empty PostgreSQL database and back, verified, refusing a non-empty target', async () => {
+    const dir = await tempDir();
+    const lv = await startTestServer({ dataDir: dir, config: { 'database.dialect': 'leveldb' } });
+    const bob = await lv.createUser('bob', 'bob-pw');
+    const app = await lv.createApp({ name: 'alerts', description: 'd', defaultPriority: 4 }, bob.auth);
+    const gone = await lv.createApp({ name: 'gone' }, bob.auth);
+    const phone = await lv.createClient('phone', bob.auth);
+    for (let i = 0; i < 25; i++) await lv.api('POST', '/message', { token: i % 5 === 0 ? gone.token : app.token, json: { message: `m${i}`, extras: { 'client::display': { contentType: 'text/markdown' } } } });
+    expect((await lv.api('DELETE', `/application/${gone.id}`, { auth: bob.auth })).status).toBe(200);
+    const conf = await lv.flow.app.store.pluginConfs.create({ userId: bob.id, modulePath: 'example.com/counter', token: 'Pcounter0000000000000000', applicationId: 0, config: 'a: 1\n' });
+    await lv.flow.app.store.pluginConfs.setStorage(conf.id, Buffer.from([0, 1, 2, 250]));
+    await lv.flow.app.store.pluginConfs.kvSet(conf.id, 'count', '7');
+    await lv.flow.app.store.pluginConfs.kvSet(conf.id, 'ünïcode/key', { nested: [1, 2] });
+    await lv.flow.app.store.pluginPermissions.set('example.com/counter', 'admins');
+    const before = (await lv.api('GET', '/message?limit=100', { auth: bob.auth })).body.messages;
+    expect(before).toHaveLength(20);
+    await lv.close();
+
+    const db = await freshDatabase();
+    const migrate = (args: string[]) =>
+      run(process.execPath, [FLOW_BIN, 'migrate', ...args], { timeout: 120_000 }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const toPg = await migrate(['--to', 'postgres', '--connection', db.config['database.connection'], '--datadir', dir]);
+    expect(toPg.stderr).toBe('');
+    expect(toPg.code).toBe(0);
+    expect(toPg.stdout).toContain('verified: 2 users, 1 clients, 1 applications, 20 messages, 1 plugin confs (1 with storage, 2 key-value entries), 1 plugin permissions');
+    const again = await migrate(['--to', 'postgres', '--connection', db.config['database.connection'], '--datadir', dir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds Flow data');
+
+    const pgServer = await startTestServer({ dataDir: dir, config: db.config });
+    try {
+      expect((await pgServer.api('GET', '/message?limit=100', { token: phone.token })).body.messages).toEqual(before);
+      expect((await pgServer.api('GET', '/application', { auth: bob.auth })).body).toMatchObject([{ id: app.id, token: app.token, name: 'alerts', description: 'd', defaultPriority: 4 }]);
+      const store = pgServer.flow.app.store;
+      expect([...(await store.pluginConfs.getStorage(conf.id))]).toEqual([0, 1, 2, 250]);
+      expect(await store.pluginConfs.kvList(conf.id)).toEqual({ count: '7', 'ünïcode/key': { nested: [1, 2] } });
+      expect(store.pluginPermissions.get('example.com/counter')).toBe('admins');
+      const next = await pgServer.api('POST', '/message', { token: app.token, json: { message: 'on postgres' } });
+      expect(next.body.id).toBeGreaterThan(before[0].id);
+      const again2 = await pgServer.createApp({ name: 'new' }, bob.auth);
+      expect(again2.id).toBeGreaterThan(gone.id);
+    } finally {
+      await pgServer.close();
+    }
+
+    const back = await tempDir();
+    const toLevel = await migrate(['--to', 'leveldb', '--connection', db.config['database.connection'], '--datadir', back]);
+    expect(toLevel.code).toBe(0);
+    expect(toLevel.stdout).toContain('verified: 2 users, 1 clients, 2 applications, 21 messages, 1 plugin confs (1 with storage, 2 key-value entries), 1 plugin permissions');
+    const refused = await migrate(['--to', 'leveldb', '--connection', db.config['database.connection'], '--datadir', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('already holds a database');
+
+    const lv2 = await startTestServer({ dataDir: back, config: { 'database.dialect': 'leveldb' } });
+    try {
+      const msgs = (await lv2.api('GET', '/message?limit=100', { token: phone.token })).body.messages;
+      expect(msgs).toHaveLength(21);
+      expect(msgs.slice(1)).toEqual(before);
+      expect(await lv2.flow.app.store.pluginConfs.kvList(conf.id)).toEqual({ count: '7', 'ünïcode/key': { nested: [1, 2] } });
+    } finally {
+      await lv2.close();
+    }
+  });
 });

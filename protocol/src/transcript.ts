@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
  * the normative description). The recorder in the server, `flow-plugin record`, `flow-plugin
  * replay` and the fake plugin all use this file, so what one writes the others read.
  *
- * Why replay works where LSP's attempt did not (shared/reference/subprocess-plugins.md §5):
+ * Why replay works where LSP's attempt (recorded sessions compared whole) did not:
  * every value that legitimately differs between two runs (JSON-RPC ids, host-chosen instance
  * ids, ports, dates, message ids) is declared in the header as a volatile path, and the
  * comparison ignores or binds exactly those; everything else must be equal.

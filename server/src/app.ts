@@ -9,6 +9,8 @@ import { Auth } from './http/auth.js';
 import { cleanPath } from './http/clean-path.js';
 import { cors } from './http/cors.js';
 import { errorBodies } from './http/error-body.js';
+import { attachProxyTrust, ProxyTrust } from './http/location.js';
+import { responseHeaders } from './http/response-headers.js';
 import { requestId } from './http/request-id.js';
 import { staticUi } from './http/static-ui.js';
 import type { FlowState } from './http/state.js';
@@ -21,6 +23,10 @@ import { imageRoutes } from './routes/image.js';
 import { messageRoutes } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
 import { sessionRoutes } from './routes/session.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { OidcLogin } from './oidc/login.js';
+import { oidcSettings, passwordLoginAllowed } from './oidc/settings.js';
+import { ELEVATION_SECONDS, SESSION_SECONDS } from './http/session-cookie.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/user.js';
 import { pluginRoutes } from './routes/plugin.js';
@@ -79,7 +85,7 @@ export interface FlowApp {
 /**
  * The one place that builds services and the Koa app. Reading order is request order:
  * 1. services over the store, wired to the event bus;
- * 2. middleware, outermost first: request id → access log → error body → clean path → web UI → CORS
+ * 2. middleware, outermost first: trusted proxies and response headers (when configured) → request id → access log → error body → clean path → web UI → CORS
  *    (after the UI, which Gotify leaves out of CORS; http/cors.ts exempts /health, /image, webhooks);
  * 3. route modules, each with its own auth and body parsing (no global body parser: webhooks
  *    need raw bytes). To add a resource: build its service in step 1 and push its router in step 3.
@@ -100,9 +106,21 @@ export function createApp(opts: AppOptions): FlowApp {
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
   });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
+  const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
-  const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'] });
+  const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'], passwordLogin: passwordLoginAllowed(config) });
+  // OIDC sign-in: the settings are checked now (a config error stops the start); the provider is first contacted at a login.
+  const oidcConfig = oidcSettings(config);
+  const oidc =
+    oidcConfig &&
+    new OidcLogin({
+      settings: oidcConfig,
+      users,
+      clients,
+      log: log.child({ component: 'oidc' }),
+      session: { expiresAfterInactivitySeconds: SESSION_SECONDS, elevationSeconds: ELEVATION_SECONDS },
+      clock: opts.clock,
+    });
   const pluginSettingsOf = pluginSettings(config, opts.dirs);
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;
@@ -138,6 +156,15 @@ export function createApp(opts: AppOptions): FlowApp {
   // Read by http/body.ts for every body (on the context prototype: no per-request cost).
   Object.assign(koa.context, { bodyTimeoutMs: config['limits.bodytimeoutms'] });
   koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
+  // Who may set X-Forwarded-* (server.trustedproxies): known to every reader of those headers (http/location.ts).
+  const proxies = new ProxyTrust(config['server.trustedproxies']);
+  if (proxies.configured) {
+    koa.use((ctx, next) => {
+      attachProxyTrust(ctx.req, proxies);
+      return next();
+    });
+  }
+  if (Object.keys(config['server.responseheaders']).length > 0) koa.use(responseHeaders(config['server.responseheaders']));
   koa.use(requestId(log));
   koa.use(accessLog(log));
   koa.use(errorBodies());
@@ -168,6 +195,7 @@ export function createApp(opts: AppOptions): FlowApp {
     clientRoutes(deps),
     applicationRoutes(deps),
     sessionRoutes(deps),
+    ...(oidc ? [oidcRoutes({ ...deps, oidc })] : []),
     streamRoutes(deps),
   ];
   for (const r of routers) koa.use(r.routes());
@@ -186,6 +214,7 @@ export function createApp(opts: AppOptions): FlowApp {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
       socket.on('error', () => socket.destroy());
+      attachProxyTrust(req, proxies);
       if (path === '/stream') {
         log.info({ method: req.method, path: maskUrl(req.url ?? ''), upgrade: 'websocket' }, 'request');
         void hub.handleUpgrade(req, socket, head);

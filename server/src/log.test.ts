@@ -21,6 +21,9 @@ describe('maskUrl', () => {
     ['http://host/plugin/2/custom/Secret/x', 'http://host/plugin/2/custom/[masked]/x'],
     ['HTTP://u:Secret@host:80/message?token=Secret', 'HTTP://[masked]@host:80/message?token=[masked]'],
     ['/message?%zz=1&token=Secret', '/message?%zz=1&token=[masked]'],
+    // What an OIDC provider's redirect brings (code, state, and the tokens of implicit-style providers).
+    ['/auth/oidc/callback?code=Secret&state=S2&iss=https%3A%2F%2Fid', '/auth/oidc/callback?code=[masked]&state=[masked]&iss=https%3A%2F%2Fid'],
+    ['/auth/oidc/callback?id_token=a.b.c&access_token=x&Code_Verifier=v', '/auth/oidc/callback?id_token=[masked]&access_token=[masked]&Code_Verifier=[masked]'],
   ])('%s → %s', (input, out) => {
     expect(maskUrl(input)).toBe(out);
   });

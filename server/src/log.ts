@@ -101,7 +101,13 @@ function maskPath(p: string): string {
   return p;
 }
 
-/** The query with every `token` value masked, whatever the case or percent-encoding of its name. */
+/**
+ * Query parameters that carry secrets: Gotify's `token`, and what an OIDC provider's redirect
+ * brings to /auth/oidc/callback (the authorization code, state, and tokens some providers send).
+ */
+const SECRET_QUERY_NAMES = new Set(['token', 'code', 'state', 'code_verifier', 'id_token', 'access_token', 'refresh_token']);
+
+/** The query with every secret value (`token`, OIDC's `code`, …) masked, whatever the case or percent-encoding of its name. */
 function maskQuery(q: string): string {
   if (!q.includes('=')) return q;
   return q
@@ -110,7 +116,7 @@ function maskQuery(q: string): string {
       const eq = pair.indexOf('=');
       if (eq < 0) return pair;
       const name = decode(pair.slice(0, eq).replace(/\+/g, ' '));
-      return name.toLowerCase() === 'token' ? `${pair.slice(0, eq)}=${MASK}` : pair;
+      return SECRET_QUERY_NAMES.has(name.toLowerCase()) ? `${pair.slice(0, eq)}=${MASK}` : pair;
     })
     .join('&');
 }

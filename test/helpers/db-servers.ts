@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from './wait.js';
 
 const exec = promisify(execFile);
 
@@ -122,13 +123,11 @@ export async function startMariadb(): Promise<DbServer> {
     );
     const [cmd, args] = as('mysql', ['/usr/sbin/mariadbd', ...common, `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${sock}`, `--pid-file=${path.join(dir, 'pid')}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0']);
     proc = spawn(cmd, args, { stdio: 'ignore' });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ok = await exec('/usr/bin/mariadb', ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'CREATE DATABASE IF NOT EXISTS gotify']).then(() => true, () => false);
-      if (ok) break;
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error('mariadbd did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const started = proc;
+    await waitFor(async () => {
+      if (started.exitCode !== null) throw new Error('mariadbd did not start: it exited');
+      return exec('/usr/bin/mariadb', ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'CREATE DATABASE IF NOT EXISTS gotify']).then(() => true, () => false);
+    }, 'mariadbd to accept connections', 60_000);
   } catch (err) {
     proc?.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });

@@ -6,13 +6,15 @@
  * into underscores, the flag is `--` + the key with dots turned into dashes, unless a row
  * says otherwise.
  */
-export type ConfigType = 'string' | 'int' | 'bool' | 'list';
+import { isIP } from 'node:net';
+
+export type ConfigType = 'string' | 'int' | 'bool' | 'list' | 'map';
 
 export interface ConfigKeyDef {
   /** Dotted name, e.g. `server.port`. */
   readonly key: string;
   readonly type: ConfigType;
-  readonly default: string | number | boolean | readonly string[];
+  readonly default: string | number | boolean | readonly string[] | Readonly<Record<string, string>>;
   readonly description: string;
   /** Inclusive bounds for `int` keys. */
   readonly min?: number;
@@ -23,7 +25,32 @@ export interface ConfigKeyDef {
   readonly secret?: boolean;
   /** Overrides the derived env var / flag names. */
   readonly env?: string;
+  /** Overrides the derived Gotify env name (`GOTIFY_` + key), where Gotify spells it otherwise. */
+  readonly gotifyEnv?: string;
   readonly flag?: string;
+}
+
+/** An HTTP header name (RFC 9110 token) and a value without control characters (CR/LF would split the response). */
+function checkHeaderMap(map: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(map)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `"${name}" is not a valid header name`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `the value of ${name} contains a control character`;
+  }
+  return undefined;
+}
+
+/** Each entry an IP address (v4 or v6) or a CIDR range of one, as Gotify's (gin's) trusted proxies. */
+function checkAddressList(list: readonly string[]): string | undefined {
+  for (const entry of list) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address!);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      return `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`;
+    }
+  }
+  return undefined;
 }
 
 function checkRegexList(list: readonly string[]): string | undefined {
@@ -75,6 +102,22 @@ export const CONFIG_KEYS = [
     type: 'list',
     default: [],
     description: 'Access-Control-Allow-Headers sent on preflights of allowed origins, e.g. Authorization,Content-Type,X-Gotify-Key; empty sends none',
+  },
+  {
+    key: 'server.responseheaders',
+    type: 'map',
+    default: {},
+    check: checkHeaderMap as (v: never) => string | undefined,
+    description:
+      'headers added to every HTTP response, as Gotify, e.g. {X-Custom-Header: "custom value"} (a YAML or JSON mapping in env/flags); a response that sets the header itself keeps its own',
+  },
+  {
+    key: 'server.trustedproxies',
+    type: 'list',
+    default: [],
+    check: checkAddressList as (v: never) => string | undefined,
+    description:
+      'IPs or CIDR ranges of reverse proxies whose X-Forwarded-For/-Real-IP give the client address (login throttling, webhooks) and whose X-Forwarded-Proto/-Host/-Prefix are believed, e.g. [127.0.0.1, 10.0.0.0/8]; empty: the peer address is the client and X-Forwarded-Proto/-Host/-Prefix are read from any caller, as Gotify',
   },
   // TLS as Gotify's server.ssl.*: HTTPS (and wss) on server.ssl.port beside HTTP on server.port.
   { key: 'server.ssl.enabled', type: 'bool', default: false, description: 'serve HTTPS on server.ssl.port with server.ssl.certfile/certkey (reloaded when the files change)' },
@@ -132,6 +175,40 @@ export const CONFIG_KEYS = [
       "form of new application and client tokens: classic (A…/C…, 15 characters, what the Gotify CLI and shoutrrr accept) or enhanced (Gotify 3's Ed25519 gtfya./gtfyc. tokens); both kinds are always accepted",
   },
   { key: 'server.securecookie', type: 'bool', default: false, description: 'mark the web session cookie Secure (set it when the server is reached over HTTPS), as Gotify 3' },
+  // OIDC sign-in (server/src/oidc): Gotify 3's keys and defaults, plus Flow's admin group and local-login switch.
+  { key: 'oidc.enabled', type: 'bool', default: false, description: 'offer sign-in through an OpenID Connect provider (/auth/oidc/*), as Gotify 3' },
+  { key: 'oidc.issuer', type: 'string', default: '', description: 'the provider\'s issuer URL (its /.well-known/openid-configuration is read at the first login, not at start)' },
+  { key: 'oidc.clientid', type: 'string', default: '', description: 'client id registered at the provider' },
+  { key: 'oidc.clientsecret', type: 'string', default: '', secret: true, description: 'client secret registered at the provider; empty: a public client (PKCE only)' },
+  {
+    key: 'oidc.redirecturl',
+    type: 'string',
+    default: '',
+    description: 'the callback URL registered at the provider, https://<your server>/auth/oidc/callback; empty: built from the address the browser used (X-Forwarded-* honoured)',
+  },
+  { key: 'oidc.usernameclaim', type: 'string', default: 'preferred_username', description: 'claim whose value names the Flow user' },
+  { key: 'oidc.autoregister', type: 'bool', default: true, description: 'create a user at the first OIDC login of an unknown identity (off: only identities already linked to a user may sign in)' },
+  {
+    key: 'oidc.linkbyusername',
+    type: 'bool',
+    default: false,
+    gotifyEnv: 'GOTIFY_OIDC_LINK_BY_USERNAME',
+    description: 'let an OIDC identity take over an existing user of the same name that is not linked to another identity (off: such a login is refused)',
+  },
+  { key: 'oidc.scopes', type: 'list', default: ['openid', 'profile', 'email'], description: 'scopes requested from the provider; comma-separated in env/flags' },
+  { key: 'oidc.groupsclaim', type: 'string', default: 'groups', description: "Flow's addition: claim holding the user's groups (a list or one string), read when oidc.admingroup is set" },
+  {
+    key: 'oidc.admingroup',
+    type: 'string',
+    default: '',
+    description: "Flow's addition: members of this group are admins and non-members are not, set at every OIDC login; empty: OIDC never changes the admin flag (new users are not admins, as Gotify)",
+  },
+  {
+    key: 'oidc.locallogin',
+    type: 'bool',
+    default: true,
+    description: "Flow's addition: with OIDC enabled, false refuses passwords (POST /auth/local/login and Basic auth); application and client tokens and existing sessions keep working",
+  },
   {
     key: 'limits.bodybytes',
     type: 'int',
@@ -242,7 +319,9 @@ type ValueOf<T extends ConfigType> = T extends 'int'
     ? boolean
     : T extends 'list'
       ? string[]
-      : string;
+      : T extends 'map'
+        ? Record<string, string>
+        : string;
 
 /** The resolved configuration, indexed by dotted key: `config['server.port']`. */
 export type FlowConfig = { [K in ConfigKey]: ValueOf<Extract<Row, { key: K }>['type']> };

@@ -88,6 +88,34 @@ describe('resolveConfig', () => {
     expect([r.config['server.cors.alloworigins'], r.config['server.cors.allowmethods'], r.config['limits.imagebytes']]).toEqual([[], ['GET', 'PUT'], 2048]);
   });
 
+  it("reads server.responseheaders and server.trustedproxies in Gotify's forms", () => {
+    const file = { path: 'c', data: { server: { responseheaders: { 'X-Custom-Header': 'custom value', 'X-Number': 5 }, trustedproxies: ['127.0.0.1/32', '::1'] } } };
+    let r = resolveConfig({ file });
+    expect(r.config['server.responseheaders']).toEqual({ 'X-Custom-Header': 'custom value', 'X-Number': '5' });
+    expect(r.config['server.trustedproxies']).toEqual(['127.0.0.1/32', '::1']);
+    expect(r.ignored).toEqual([]);
+    // Gotify's documented env forms: a YAML flow mapping and a YAML flow sequence.
+    r = resolveConfig({ env: { GOTIFY_SERVER_RESPONSEHEADERS: '{X-Custom-Header: "custom value", x-other: value}', GOTIFY_SERVER_TRUSTEDPROXIES: '[127.0.0.1,192.168.178.2/24]' } });
+    expect(r.config['server.responseheaders']).toEqual({ 'X-Custom-Header': 'custom value', 'x-other': 'value' });
+    expect(r.config['server.trustedproxies']).toEqual(['127.0.0.1', '192.168.178.2/24']);
+    expect(r.ignored).toEqual([]);
+    r = resolveConfig({ env: { FLOW_SERVER_RESPONSEHEADERS: '{"X-A": "1"}', FLOW_SERVER_TRUSTEDPROXIES: '10.0.0.0/8, fd00::/8' } });
+    expect([r.config['server.responseheaders'], r.config['server.trustedproxies']]).toEqual([{ 'X-A': '1' }, ['10.0.0.0/8', 'fd00::/8']]);
+    r = resolveConfig({ file: { path: 'c', data: { server: { responseheaders: null, trustedproxies: null } } } });
+    expect([r.config['server.responseheaders'], r.config['server.trustedproxies']]).toEqual([{}, []]);
+  });
+
+  it.each([
+    [{ env: { FLOW_SERVER_RESPONSEHEADERS: '[a]' } }, 'invalid value for server.responseheaders (env FLOW_SERVER_RESPONSEHEADERS): expected a YAML or JSON mapping'],
+    [{ env: { GOTIFY_SERVER_RESPONSEHEADERS: '{bad header: x}' } }, 'invalid value for server.responseheaders (env GOTIFY_SERVER_RESPONSEHEADERS): "bad header" is not a valid header name'],
+    [{ overrides: { 'server.responseheaders': { 'X-A': 'a\r\nSet-Cookie: x=1' } } }, 'the value of X-A contains a control character'],
+    [{ file: { path: 'c', data: { server: { responseheaders: { 'X-A': ['x'] } } } } }, 'the value of X-A must be a string'],
+    [{ env: { FLOW_SERVER_TRUSTEDPROXIES: '127.0.0.1, proxy.local' } }, '"proxy.local" is not an IP address or CIDR range'],
+    [{ env: { FLOW_SERVER_TRUSTEDPROXIES: '10.0.0.0/33' } }, '"10.0.0.0/33" is not an IP address or CIDR range'],
+  ])('rejects a bad response header or proxy naming the key (%#)', (sources, text) => {
+    expect(() => resolveConfig(sources as never)).toThrow(text);
+  });
+
   it.each([
     [{ env: { FLOW_SERVER_PORT: '80a' } }, 'invalid value for server.port (env FLOW_SERVER_PORT): expected an integer, got "80a"'],
     [{ flags: { passstrength: '40' } }, 'invalid value for passstrength (flag --passstrength): 40 is above the maximum 31'],

@@ -6,6 +6,7 @@ import type { ApplicationService } from '../services/application.js';
 import type { AuthInfo, FlowMiddleware } from './state.js';
 import { storedTokenOf } from './stored-token.js';
 import { crossOriginError } from './csrf.js';
+import { clientAddress } from './location.js';
 import { SESSION_COOKIE, SESSION_SECONDS, setSessionCookie } from './session-cookie.js';
 import type { FlowContext } from './state.js';
 
@@ -15,7 +16,13 @@ export interface AuthDeps {
   applications: ApplicationService;
   /** Mark the session cookie Secure (config server.securecookie). */
   secureCookie?: boolean;
+  /** False when passwords are refused (OIDC on, oidc.locallogin false): Basic credentials then authenticate nobody. */
+  passwordLogin?: boolean;
 }
+
+/** The answer to a password where passwords are refused (oidc.locallogin: false). */
+export const LOCAL_LOGIN_DISABLED =
+  'password login is disabled on this server (oidc.locallogin is false): sign in with OIDC, or use an application or client token';
 
 export { SESSION_COOKIE };
 
@@ -24,7 +31,7 @@ export interface Credentials {
   /** From `?token=`, then `X-Gotify-Key`, then `Authorization: Bearer`, then the session cookie (Gotify 3's order). */
   token: string;
   basic?: { name: string; pass: string };
-  /** The peer address, for login throttling. */
+  /** The client's address (the peer's, or behind a trusted proxy its X-Forwarded-For), for login throttling. */
   source?: string;
   /** The token came from the session cookie: the request must pass the cross-origin check. */
   fromCookie?: boolean;
@@ -53,7 +60,7 @@ export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'> & { 
     const i = decoded.indexOf(':');
     if (i >= 0) basic = { name: decoded.slice(0, i), pass: decoded.slice(i + 1) };
   }
-  return { token, basic, source: req.socket?.remoteAddress, ...(fromCookie ? { fromCookie, crossOrigin } : {}) };
+  return { token, basic, source: clientAddress(req), ...(fromCookie ? { fromCookie, crossOrigin } : {}) };
 }
 
 function cookieValue(header: string, name: string): string {
@@ -89,7 +96,7 @@ export class Auth {
   /** Resolves credentials for `kind`; throws the 401/403 FlowError. Usable outside Koa (websockets). */
   async check(kind: AuthKind, creds: Credentials): Promise<AuthInfo> {
     if (creds.crossOrigin) throw forbidden(creds.crossOrigin);
-    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
+    const user = creds.basic && this.passwordLogin ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass, creds.source) : undefined;
     // Gotify 3 enhanced tokens are looked up by their public form (http/stored-token.ts).
     const token = storedTokenOf(creds.token);
     if (user) {
@@ -110,7 +117,11 @@ export class Auth {
         }
       }
     }
-    throw unauthorized();
+    throw creds.basic && !this.passwordLogin ? unauthorized(LOCAL_LOGIN_DISABLED) : unauthorized();
+  }
+
+  private get passwordLogin(): boolean {
+    return this.deps.passwordLogin ?? true;
   }
 
   /** A client by stored token, unless it is a session that expired (Gotify 3's expiresAt). */
@@ -135,9 +146,9 @@ export class Auth {
         return { userId: client.userId, token, client };
       }
     }
-    const user = creds.basic ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
+    const user = creds.basic && this.passwordLogin ? await this.deps.users.verifyPassword(creds.basic.name, creds.basic.pass) : undefined;
     if (user) return { userId: user.id, user, token: '' };
-    throw unauthorized();
+    throw creds.basic && !this.passwordLogin ? unauthorized(LOCAL_LOGIN_DISABLED) : unauthorized();
   }
 
   /**

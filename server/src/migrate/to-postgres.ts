@@ -12,6 +12,7 @@ import {
   clientValues,
   messageValues,
   pluginConfValues,
+  userValues,
 } from '../store/pg/rows.js';
 import { ID_ENTITIES } from '../store/store.js';
 import { countMismatches, type CopyCounts, type CopyTarget } from './copy.js';
@@ -60,7 +61,7 @@ export async function postgresTarget(connection: string): Promise<CopyTarget & {
   };
   return {
     where: db.where,
-    users: (recs) => insertRows(c, 'users', USER_COLUMNS, recs.map((u) => [u.id, u.name, u.passHash, u.admin])),
+    users: (recs) => insertRows(c, 'users', USER_COLUMNS, recs.map(userValues)),
     clients: (recs) => insertRows(c, 'clients', CLIENT_COLUMNS, recs.map(clientValues)),
     applications: (recs) => insertRows(c, 'applications', APPLICATION_COLUMNS, recs.map(applicationValues)),
     async pluginConf(rec, storage, kv) {

@@ -4,6 +4,12 @@ export interface UserRecord {
   name: string;
   passHash: string;
   admin: boolean;
+  /**
+   * The OpenID Connect identity this user signs in with, `<issuer>#<subject>` (Gotify 3's
+   * `oidc_id`, so an imported link keeps working); absent for users never linked. Users created
+   * by OIDC have an empty `passHash` (no password) until they set one.
+   */
+  oidcId?: string;
 }
 
 /** Wire shape (Gotify `UserExternal`). */

@@ -1,15 +1,14 @@
 import { forbidden, unauthorized } from '../errors.js';
 import { credentialsOf } from '../http/auth.js';
-import { SESSION_SECONDS, setSessionCookie } from '../http/session-cookie.js';
+import { ELEVATION_SECONDS, SESSION_SECONDS, setSessionCookie } from '../http/session-cookie.js';
 import { readFields } from '../http/body.js';
 import { crossOriginError } from '../http/csrf.js';
 import { authOf, type FlowContext } from '../http/state.js';
 import type { ClientRecord } from '../model/client.js';
 import type { UserRecord } from '../model/user.js';
+import { LOCAL_LOGIN_DISABLED } from '../http/auth.js';
+import { passwordLoginAllowed } from '../oidc/settings.js';
 import { createRouter, emptyOk, type FlowRouter, type RouteDeps } from './deps.js';
-
-/** A fresh login is elevated this long (Gotify 3's DefaultElevationDuration). */
-const ELEVATION_SECONDS = 60 * 60;
 
 /** Gotify 3's CurrentUserExternal. */
 const currentUser = (u: UserRecord, c: ClientRecord) => ({
@@ -29,6 +28,7 @@ export function sessionRoutes(deps: RouteDeps): FlowRouter {
   const { auth, users, clients, config } = deps;
   const limit = config['limits.bodybytes'];
   const secure = config['server.securecookie'];
+  const passwordLogin = passwordLoginAllowed(config);
   const router = createRouter();
 
   /**
@@ -38,6 +38,7 @@ export function sessionRoutes(deps: RouteDeps): FlowRouter {
   router.post('/auth/local/login', async (ctx) => {
     const csrf = crossOriginError(ctx.req);
     if (csrf) throw forbidden(csrf);
+    if (!passwordLogin) throw forbidden(LOCAL_LOGIN_DISABLED);
     const f = await readFields(ctx, limit);
     const basic = credentialsOf(ctx.req).basic;
     const password = f.string('password');
@@ -77,14 +78,14 @@ export function sessionRoutes(deps: RouteDeps): FlowRouter {
     emptyOk(ctx);
   });
 
-  /** GET /auth/info: what the login page offers. */
+  /** GET /auth/info: what the login page offers (Flow's web UI shows the OIDC button and the password form by it). */
   router.get('/auth/info', (ctx) => {
-    ctx.body = { localLogin: true, oidc: false, registration: config.registration };
+    ctx.body = { localLogin: passwordLogin, oidc: config['oidc.enabled'], registration: config.registration };
   });
 
   /** GET /gotifyinfo (Gotify 3): version, whether anonymous registration and OIDC are on. */
   router.get('/gotifyinfo', (ctx) => {
-    ctx.body = { version: deps.version.version, register: config.registration, oidc: false };
+    ctx.body = { version: deps.version.version, register: config.registration, oidc: config['oidc.enabled'] };
   });
 
   return router;

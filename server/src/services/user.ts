@@ -91,6 +91,43 @@ export class UserService {
     return user;
   }
 
+  /** The user linked to an OIDC identity (`<issuer>#<subject>`). Logins are rare and users few: a scan. */
+  getByOidcId(oidcId: string): UserRecord | undefined {
+    return this.deps.users.list().find((u) => u.oidcId === oidcId);
+  }
+
+  /**
+   * Creates a user signing in through OIDC: no password (an empty hash matches none), linked to
+   * its identity, and announced with `userAdded` as any new user.
+   */
+  async createLinked(input: { name: string; admin: boolean; oidcId: string }): Promise<UserRecord> {
+    wellFormed('name', input.name);
+    if (this.deps.users.getByName(input.name)) throw badRequest('username already exists');
+    const user = await this.deps.users.create({ name: input.name, passHash: '', admin: input.admin, oidcId: input.oidcId });
+    try {
+      await this.deps.bus.emit('userAdded', { user });
+    } catch (err) {
+      throw new FlowError('FLOW_ERR_INTERNAL', (err as Error).message ?? String(err), { expose: true, cause: err });
+    }
+    return user;
+  }
+
+  /**
+   * Links an existing user to an OIDC identity (oidc.linkbyusername) and/or sets its admin flag
+   * (oidc.admingroup). `refuse` runs inside the store's lock against the current record and
+   * returns an error text to abort (the user was linked to another identity meanwhile). Demoting
+   * the last admin is skipped (the flag stays), as an admin's own edit would be refused.
+   */
+  async applyOidc(id: number, change: { oidcId?: string; admin?: boolean }, refuse?: (cur: UserRecord) => string | undefined): Promise<UserRecord> {
+    return this.deps.users.update(id, (cur) => {
+      const problem = refuse?.(cur);
+      if (problem) throw new FlowError('FLOW_ERR_FORBIDDEN', problem);
+      let admin = change.admin ?? cur.admin;
+      if (cur.admin && !admin && this.deps.users.countAdmins() === 1) admin = true;
+      return { ...cur, admin, ...(change.oidcId !== undefined ? { oidcId: change.oidcId } : {}) };
+    });
+  }
+
   /** Creates the default admin when the database has no user yet. Returns it, or undefined. */
   async ensureDefaultUser(name: string, pass: string): Promise<UserRecord | undefined> {
     if (this.deps.users.list().length > 0) return undefined;

@@ -111,6 +111,12 @@ CREATE TABLE plugin_permissions (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'users.oidc_id',
+    // The OpenID Connect identity a user signs in with (Gotify 3's users.oidc_id).
+    sql: 'ALTER TABLE users ADD COLUMN oidc_id text CONSTRAINT users_oidc_id_key UNIQUE',
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations between Flow servers starting together. */

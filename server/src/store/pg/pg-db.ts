@@ -210,6 +210,8 @@ function conflictText(constraint: string | undefined): string {
   switch (constraint) {
     case 'users_name_key':
       return 'username already exists';
+    case 'users_oidc_id_key':
+      return 'the OIDC identity is linked to another user';
     case 'applications_user_sort_key':
       return 'sort key is not unique';
     case 'plugin_confs_user_module_key':

@@ -9,13 +9,20 @@ import type { UserRecord } from '../../model/user.js';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-export const USER_COLUMNS = 'id, name, pass_hash, admin';
-export const userOf = (r: { id: number; name: string; pass_hash: string; admin: boolean }): UserRecord => ({
-  id: r.id,
-  name: r.name,
-  passHash: r.pass_hash,
-  admin: r.admin,
-});
+export const USER_COLUMNS = 'id, name, pass_hash, admin, oidc_id';
+export interface UserRow {
+  id: number;
+  name: string;
+  pass_hash: string;
+  admin: boolean;
+  oidc_id: string | null;
+}
+export function userOf(r: UserRow): UserRecord {
+  const u: UserRecord = { id: r.id, name: r.name, passHash: r.pass_hash, admin: r.admin };
+  if (r.oidc_id !== null) u.oidcId = r.oidc_id;
+  return u;
+}
+export const userValues = (u: UserRecord): unknown[] => [u.id, u.name, u.passHash, u.admin, u.oidcId ?? null];
 
 export const CLIENT_COLUMNS = 'id, user_id, token, name, last_used, created_at, expires_after_inactivity_seconds, elevated_until';
 export interface ClientRow {

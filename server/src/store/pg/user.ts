@@ -5,7 +5,7 @@ import type { PgApplicationStore } from './application.js';
 import type { PgClientStore } from './client.js';
 import type { PgDb } from './pg-db.js';
 import type { PgPluginConfStore } from './plugin-conf.js';
-import { USER_COLUMNS, userOf } from './rows.js';
+import { USER_COLUMNS, placeholders, userOf, userValues, type UserRow } from './rows.js';
 
 /** Users in PostgreSQL (`users`), served from memory as in LevelDB (write-through after commit). */
 export class PgUserStore implements UserStore {
@@ -18,8 +18,8 @@ export class PgUserStore implements UserStore {
   ) {}
 
   async load(): Promise<void> {
-    const { rows } = await this.db.query(`SELECT ${USER_COLUMNS} FROM users`);
-    for (const r of rows) this.remember(userOf(r as Parameters<typeof userOf>[0]));
+    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users`);
+    for (const r of rows) this.remember(userOf(r));
   }
 
   private remember(u: UserRecord): void {
@@ -28,8 +28,8 @@ export class PgUserStore implements UserStore {
   }
 
   private async reload(name: string): Promise<void> {
-    const { rows } = await this.db.query(`SELECT ${USER_COLUMNS} FROM users WHERE name = $1`, [name]);
-    if (rows[0]) this.remember(userOf(rows[0] as Parameters<typeof userOf>[0]));
+    const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name = $1`, [name]);
+    if (rows[0]) this.remember(userOf(rows[0]));
   }
 
   get(id: number): UserRecord | undefined {
@@ -55,11 +55,10 @@ export class PgUserStore implements UserStore {
     return this.db.exclusive(async () => {
       if (this.byName.has(input.name)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'username already exists');
       const { rows } = await this.db
-        .query<{ id: number }>("INSERT INTO users (id, name, pass_hash, admin) VALUES (nextval('user_id_seq'), $1, $2, $3) RETURNING id", [
-          input.name,
-          input.passHash,
-          input.admin,
-        ])
+        .query<{ id: number }>(
+          `INSERT INTO users (${USER_COLUMNS}) VALUES (nextval('user_id_seq'), ${placeholders(4)}) RETURNING id`,
+          userValues({ id: 0, ...input }).slice(1),
+        )
         .catch(async (err: unknown) => {
           // Another server on the database created the name: learn the row, then refuse as for any taken name.
           if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') await this.reload(input.name);
@@ -77,7 +76,7 @@ export class PgUserStore implements UserStore {
       if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'user does not exist');
       const next = { ...change(cur), id };
       if (next.name !== cur.name && this.byName.has(next.name)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'username already exists');
-      await this.db.query('UPDATE users SET name = $2, pass_hash = $3, admin = $4 WHERE id = $1', [id, next.name, next.passHash, next.admin]);
+      await this.db.query('UPDATE users SET name = $2, pass_hash = $3, admin = $4, oidc_id = $5 WHERE id = $1', userValues(next));
       this.byId.set(id, next);
       if (next.name !== cur.name) {
         this.byName.delete(cur.name);

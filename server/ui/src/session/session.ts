@@ -33,6 +33,12 @@ setUnauthorizedHandler(() => {
 /** Checks the session cookie of an earlier visit. Safe to call again (the Retry button does). */
 export async function restoreSession(): Promise<void> {
   localStorage.removeItem(LEGACY_TOKEN_KEY);
+  // Back from an OIDC sign-in: the server set the session cookie and names its client in the fragment.
+  const oidc = /^#\/login\/oidc\/(\d+)$/.exec(location.hash);
+  if (oidc) {
+    localStorage.setItem(CLIENT_ID_KEY, oidc[1]!);
+    location.replace('#/');
+  }
   const clientId = Number(localStorage.getItem(CLIENT_ID_KEY));
   if (!clientId) {
     session.set({ state: 'loggedOut' });
@@ -62,6 +68,23 @@ export async function login(username: string, password: string): Promise<void> {
   const user = await request<User>('GET', 'current/user');
   session.set({ state: 'loggedIn', user, clientId: me.clientId });
 }
+
+/** What the login page offers: GET /auth/info. */
+export interface AuthInfo {
+  localLogin: boolean;
+  oidc: boolean;
+  registration: boolean;
+}
+
+export function loadAuthInfo(): Promise<AuthInfo> {
+  return request<AuthInfo>('GET', 'auth/info');
+}
+
+/**
+ * Where the "Sign in with OIDC" button leads: the server redirects to the provider and back
+ * (GET /auth/oidc/login, Gotify 3's route; `name` names the session's client).
+ */
+export const OIDC_LOGIN_PATH = `auth/oidc/login?name=${encodeURIComponent(CLIENT_NAME)}`;
 
 /** Ends the session on the server (its client is deleted, its stream closes, the cookie is cleared). */
 export async function logout(): Promise<void> {

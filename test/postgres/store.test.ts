@@ -16,7 +16,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFlow } from '@flow/server';
 import { freePort, postgresAvailable, startPostgres, type PgServer } from '../helpers/db-servers.js';
-import { waitFor } from '../helpers/plugins.js';
+import { waitFor } from '../helpers/wait.js';
 import { startTestServer } from '../helpers/server.js';
 
 const FLOW_BIN = fileURLToPath(new URL('../../server/bin/flow.mjs', import.meta.url));

@@ -15,8 +15,10 @@ describe('hostile plugins: stallers and crashers', () => {
     if (s) for (const p of Object.values(await s.processes())) if ((p as any).pid) pids.add((p as any).pid);
     await s?.close();
     s = undefined;
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    // Cleared before the check: a process left alive fails its own test, not every later one.
+    const seen = [...pids];
     pids.clear();
+    for (const pid of seen) expect(alive(pid), `plugin process ${pid} still alive after close`).toBe(false);
   });
 
   const byModule = async (srv: PluginServer, name: string, auth?: string) => (await srv.plugins(auth)).find((p) => p.modulePath === `github.com/flow/test/${name}`);

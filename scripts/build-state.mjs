@@ -11,6 +11,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const STAMP = path.join(ROOT, 'node_modules', '.cache', 'flow-build.json');
 
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'test-output', 'screenshots', '.vite', '__pycache__']);
+/** Copies scripts/pack-library.mjs puts in a package while `npm pack` runs: not sources. */
+const PACK_COPIES = new Set(['protocol/LICENSE', 'plugin-kit/LICENSE', 'plugin-kit/conformance']);
 
 function walk(dir, out) {
   let entries;
@@ -22,6 +24,7 @@ function walk(dir, out) {
   for (const e of entries) {
     if (e.name.startsWith('.') && e.name !== '.npmrc') continue;
     const full = path.join(dir, e.name);
+    if (PACK_COPIES.has(path.relative(ROOT, full))) continue;
     if (e.isDirectory()) {
       if (!SKIP_DIRS.has(e.name)) walk(full, out);
     } else if (e.isFile() && !e.name.endsWith('.tsbuildinfo')) {

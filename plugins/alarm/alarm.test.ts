@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createTestHost, RpcError, type TestHost } from '@flow/plugin-kit/testing';
 import { ErrorCodes } from '@flow/plugin-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/wait.js';
 
 const ALARM = fileURLToPath(new URL('./alarm.py', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -13,12 +14,15 @@ const FAST = { FLOW_ALARM_MIN_INTERVAL: '10ms' };
 /** A loopback HTTP target whose status the test sets; counts requests. */
 let status = 200;
 let hits = 0;
+/** Checks of a witness instance (its URL ends in /witness), counted apart from `hits`. */
+let witnessHits = 0;
 let slowMs = 0;
 let target: Server;
 let targetUrl: string;
 beforeAll(async () => {
-  target = createHttpServer((_req, res) => {
-    hits++;
+  target = createHttpServer((req, res) => {
+    if (req.url === '/witness') witnessHits++;
+    else hits++;
     setTimeout(() => res.writeHead(status).end(), slowMs);
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -40,14 +44,6 @@ async function start(options: { handshake?: boolean; env?: Record<string, string
   const host = await createTestHost({ command: ['python3', ALARM], env: { ...FAST, ...options.env }, ...(options.handshake === false ? { handshake: false } : {}) });
   hosts.push(host);
   return host;
-}
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function listen(port = 0): Promise<TcpServer> {
@@ -125,7 +121,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     const inst = await host.createInstance();
     await inst.setConfig(`interval: 50ms\ntimeout: 1s\nchecks:\n  - name: web\n    url: ${targetUrl}\n`);
     await inst.enable();
-    await waitUntil(async () => (await inst.display()).includes('| up |'), 'first check');
+    await waitFor(async () => (await inst.display()).includes('| up |'), 'first check');
     expect(host.messages).toEqual([]);
 
     status = 503;
@@ -137,7 +133,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     });
     expect(host.messages[0]!.message).toMatch(new RegExp(`^GET ${targetUrl.replace(/[.?]/g, '\\$&')} failed: HTTP 503 Service Unavailable\\.\\nSince \\d{4}-`));
     const downAt = hits;
-    await waitUntil(() => hits >= downAt + 4, 'four more failing rounds');
+    await waitFor(() => hits >= downAt + 4, 'four more failing rounds');
     expect(host.messages).toHaveLength(1);
     expect(await inst.display()).toMatch(/\| web \| [^|]+ \| \*\*DOWN\*\* \| \d{4}-[^|]+ UTC \| [^|]+ \| HTTP 503 Service Unavailable \|/);
 
@@ -146,7 +142,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     expect(host.messages[1]).toMatchObject({ title: 'UP: web', priority: 4 });
     expect(host.messages[1]!.message).toMatch(/passes again \(HTTP 200 OK\) after \d+(ms|s) down\./);
     const upAt = hits;
-    await waitUntil(() => hits >= upAt + 4, 'four more passing rounds');
+    await waitFor(() => hits >= upAt + 4, 'four more passing rounds');
     expect(host.messages).toHaveLength(2);
     expect(host.violations).toEqual([]);
   });
@@ -156,7 +152,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     const inst = await host.createInstance();
     await inst.setConfig(`interval: 50ms\ntimeout: 1s\nchecks:\n  - name: web\n    url: ${targetUrl}\n`);
     await inst.enable();
-    await waitUntil(async () => (await inst.display()).includes('| up |'), 'first check');
+    await waitFor(async () => (await inst.display()).includes('| up |'), 'first check');
     // A 3xx without a Location: urllib cannot follow it, and neither can a browser.
     status = 302;
     await host.waitFor(() => host.messages.length === 1);
@@ -172,7 +168,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     const inst = await host.createInstance();
     await inst.setConfig(`interval: 50ms\ntimeout: 500ms\nalarm_priority: 9\nrecovery_priority: 3\nchecks:\n  - name: db\n    tcp: 127.0.0.1:${port}\n`);
     await inst.enable();
-    await waitUntil(async () => (await inst.display()).includes('| up |'), 'first check');
+    await waitFor(async () => (await inst.display()).includes('| up |'), 'first check');
     await new Promise<void>((r) => listener.close(() => r()));
     await host.waitFor(() => host.messages.length === 1);
     expect(host.messages[0]).toMatchObject({ title: 'DOWN: db', priority: 9, message: expect.stringContaining(`TCP 127.0.0.1:${port} failed: connection refused.`) });
@@ -190,7 +186,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     await a.setConfig(config);
     await a.enable();
     await first.waitFor(() => first.messages.length === 1);
-    await waitUntil(() => [...a.kv.values()].some((v) => v.includes('"down"')), 'down state stored');
+    await waitFor(() => [...a.kv.values()].some((v) => v.includes('"down"')), 'down state stored');
     await a.disable();
     expect(await first.close()).toBe(0);
 
@@ -200,7 +196,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     await b.setConfig(config);
     await b.enable();
     const restartedAt = hits;
-    await waitUntil(() => hits >= restartedAt + 4, 'rounds after the restart');
+    await waitFor(() => hits >= restartedAt + 4, 'rounds after the restart');
     expect(second.messages).toEqual([]);
     status = 200;
     await second.waitFor(() => second.messages.length === 1);
@@ -219,11 +215,11 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     status = 503;
     await inst.setConfig(`interval: 50ms\nchecks:\n  - name: web\n    url: ${targetUrl}\n`);
     await inst.enable();
-    await waitUntil(() => host.stderr.some((l) => l.includes('could not send the down message')), 'refused send logged');
+    await waitFor(() => host.stderr.some((l) => l.includes('could not send the down message')), 'refused send logged');
     refuse = false;
     await host.waitFor(() => host.messages.length === 1);
     const at = hits;
-    await waitUntil(() => hits >= at + 3, 'more rounds');
+    await waitFor(() => hits >= at + 3, 'more rounds');
     expect(host.messages.map((m) => m.title)).toEqual(['DOWN: web']);
   });
 
@@ -233,13 +229,19 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
     const inst = await host.createInstance();
     await inst.setConfig(`interval: 50ms\ntimeout: 2s\nchecks:\n  - name: slow\n    url: ${targetUrl}\n`);
     await inst.enable();
-    await waitUntil(() => hits >= 1, 'a check in progress');
+    await waitFor(() => hits >= 1, 'a check in progress');
     // The reader is not blocked by a running round: ping and display answer at once.
     await host.request('ping', {});
     expect(await inst.display()).toContain('| slow |');
+    // A second instance checking its own URL on the same interval witnesses that time passes:
+    // two more of its rounds mean the disabled one would have checked (no fixed sleep).
+    const witness = await host.createInstance();
+    await witness.setConfig(`interval: 50ms\ntimeout: 2s\nchecks:\n  - name: witness\n    url: ${new URL('/witness', targetUrl)}\n`);
+    await witness.enable();
     await inst.disable();
     const stopped = hits;
-    await new Promise((r) => setTimeout(r, 600));
+    const seen = witnessHits;
+    await waitFor(() => witnessHits >= seen + 2, 'two rounds of the witness instance');
     expect(hits).toBe(stopped);
     expect(await inst.display()).toContain('Not checking: the plugin is disabled.');
   });
@@ -258,7 +260,7 @@ describe('alarm plugin through the kit test host (python3 child process)', () =>
 
     host.writeRaw('garbage that is not a frame\r\n');
     await host.request('ping', {});
-    await waitUntil(() => host.stderr.some((l) => l.includes('skipping bytes that are not a frame header')), 'the garbage logged');
+    await waitFor(() => host.stderr.some((l) => l.includes('skipping bytes that are not a frame header')), 'the garbage logged');
 
     expect(await host.request('nope/nothing', {}).catch((e: unknown) => e)).toMatchObject({ code: ErrorCodes.MethodNotFound });
     expect(await host.request('webhook/request', { instanceId: 'x' }).catch((e: unknown) => e)).toMatchObject({ code: ErrorCodes.NotSupported });

@@ -15,6 +15,8 @@ describe('alarm plugin in the real server', () => {
   let targetUrl: string;
   let status = 200;
   let hits = 0;
+  /** Checks of the witness instance (its URL ends in /witness), counted apart from `hits`. */
+  let witnessHits = 0;
   let alarm: any;
 
   const yamlPost = (body: string) => s.api('POST', `/plugin/${alarm.id}/config`, { auth: s.adminAuth, body, headers: { 'Content-Type': 'application/x-yaml' } });
@@ -22,8 +24,9 @@ describe('alarm plugin in the real server', () => {
   const titles = async () => ((await s.api('GET', '/message', { auth: s.adminAuth })).body.messages as any[]).map((m) => m.title).reverse();
 
   beforeAll(async () => {
-    target = createServer((_req, res) => {
-      hits++;
+    target = createServer((req, res) => {
+      if (req.url === '/witness') witnessHits++;
+      else hits++;
       res.writeHead(status).end();
     });
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -77,9 +80,18 @@ describe('alarm plugin in the real server', () => {
   });
 
   it('stops checking when disabled', async () => {
+    // A second user's alarm checking its own URL every 100 ms witnesses that time passes: two
+    // more of its rounds mean the disabled one would have checked (no fixed sleep).
+    const witness = await s.createUser('witness', 'witness-pass');
+    const conf = (await s.api('GET', '/plugin', { auth: witness.auth })).body.find((p: { modulePath: string }) => p.modulePath === 'github.com/flow/plugins/alarm');
+    const yaml = { 'Content-Type': 'application/x-yaml' };
+    expect((await s.api('POST', `/plugin/${conf.id}/config`, { auth: witness.auth, body: `interval: 100ms\nchecks:\n  - name: witness\n    url: ${targetUrl}witness\n`, headers: yaml })).status).toBe(200);
+    expect((await s.api('POST', `/plugin/${conf.id}/enable`, { auth: witness.auth })).status).toBe(200);
+
     expect((await s.api('POST', `/plugin/${alarm.id}/disable`, { auth: s.adminAuth })).status).toBe(200);
     const at = hits;
-    await new Promise((r) => setTimeout(r, 500));
+    const seen = witnessHits;
+    await waitFor(() => witnessHits >= seen + 2, 'two rounds of the witness instance');
     expect(hits).toBe(at);
     expect(await display()).toContain('Not checking: the plugin is disabled.');
   });

@@ -5,6 +5,7 @@ import { createMessageConnection, type Message } from 'vscode-jsonrpc/node';
 import { ErrorCodes } from './errors.js';
 import { FramingError, encodeFrame } from './framing.js';
 import { FramedMessageReader, FramedMessageWriter, createStreamTransport } from './transport.js';
+import { waitFor } from '../../test/helpers/wait.js';
 
 const children: ChildProcessWithoutNullStreams[] = [];
 afterEach(() => {
@@ -71,7 +72,9 @@ describe('FramedMessageWriter', () => {
       // Ignored promises, the way vscode-jsonrpc treats notifications.
       for (let i = 0; i < 3; i++) void writer.write({ jsonrpc: '2.0', method: 'log/write', params: { i } } as Message);
       await expect(writer.write({ jsonrpc: '2.0', id: 1, method: 'ping' } as Message)).rejects.toThrow();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitFor(() => errors.length > 0, 'onError');
+      // One more turn of the event loop: Node reports unhandled rejections after the microtasks.
+      await new Promise((resolve) => setImmediate(resolve));
       expect(errors.length).toBeGreaterThan(0);
       expect(unhandled).toEqual([]);
     } finally {
@@ -130,10 +133,7 @@ describe('FramedMessageReader', () => {
       if (ids.length === 1) throw new Error('consumer bug');
     });
     child.stdin.write(Buffer.concat([1, 2, 3].map((id) => encodeFrame({ jsonrpc: '2.0', id, method: 'ping' }))));
-    await new Promise<void>((resolve) => {
-      const check = () => (ids.length === 3 ? resolve() : setTimeout(check, 5));
-      check();
-    });
+    await waitFor(() => ids.length === 3, 'three messages');
     expect(ids).toEqual([1, 2, 3]);
     expect(errors.map((e) => e.message)).toEqual(['consumer bug']);
   });
@@ -179,10 +179,7 @@ describe('createStreamTransport', () => {
       '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Batches are not supported: send one message per frame"}}',
       '{"jsonrpc":"2.0","id":9,"error":{"code":1010,"message":"Frame of 164 bytes is over the limit of 64 bytes; it was skipped","data":{"limitBytes":64,"frameBytes":164}}}',
     ];
-    await new Promise<void>((resolve) => {
-      const check = () => (Buffer.concat(raw).toString().includes('"id":9') ? resolve() : setTimeout(check, 5));
-      check();
-    });
+    await waitFor(() => Buffer.concat(raw).toString().includes('"id":9'), 'the answer to id 9');
     const text = Buffer.concat(raw).toString();
     for (const part of expected) expect(text).toContain(part);
     expect(text.startsWith('Content-Length: ')).toBe(true);

@@ -9,6 +9,8 @@ import { Auth } from './http/auth.js';
 import { cleanPath } from './http/clean-path.js';
 import { cors } from './http/cors.js';
 import { errorBodies } from './http/error-body.js';
+import { attachProxyTrust, ProxyTrust } from './http/location.js';
+import { responseHeaders } from './http/response-headers.js';
 import { requestId } from './http/request-id.js';
 import { staticUi } from './http/static-ui.js';
 import type { FlowState } from './http/state.js';
@@ -37,11 +39,11 @@ import { PluginPermissionService } from './services/plugin-permission.js';
 import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
 import type { TokenFormat } from './services/token.js';
-import { PluginPermissionStore } from './store/plugin-permission.js';
 import { pluginPermissionRoutes } from './routes/plugin-permission.js';
 import { backupRoutes } from './routes/backup.js';
 import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
+import { LevelStore } from './store/level/level-store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
 
@@ -83,7 +85,7 @@ export interface FlowApp {
 /**
  * The one place that builds services and the Koa app. Reading order is request order:
  * 1. services over the store, wired to the event bus;
- * 2. middleware, outermost first: request id → access log → error body → clean path → web UI → CORS
+ * 2. middleware, outermost first: trusted proxies and response headers (when configured) → request id → access log → error body → clean path → web UI → CORS
  *    (after the UI, which Gotify leaves out of CORS; http/cors.ts exempts /health, /image, webhooks);
  * 3. route modules, each with its own auth and body parsing (no global body parser: webhooks
  *    need raw bytes). To add a resource: build its service in step 1 and push its router in step 3.
@@ -104,7 +106,7 @@ export function createApp(opts: AppOptions): FlowApp {
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
   });
-  const applications = new ApplicationService({ applications: store.applications, bus, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
+  const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
   const auth = new Auth({ users, clients, applications, secureCookie: config['server.securecookie'], passwordLogin: passwordLoginAllowed(config) });
   // OIDC sign-in: the settings are checked now (a config error stops the start); the provider is first contacted at a login.
@@ -123,7 +125,7 @@ export function createApp(opts: AppOptions): FlowApp {
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;
   const pluginPermissions = new PluginPermissionService({
-    store: new PluginPermissionStore(store.db),
+    store: store.pluginPermissions,
     users,
     subjects: () => plugins.permissionSubjects(),
     revoke: (modulePath, stillAllowed) => plugins.revoke(modulePath, stillAllowed),
@@ -154,6 +156,15 @@ export function createApp(opts: AppOptions): FlowApp {
   // Read by http/body.ts for every body (on the context prototype: no per-request cost).
   Object.assign(koa.context, { bodyTimeoutMs: config['limits.bodytimeoutms'] });
   koa.on('error', (err: unknown) => log.error({ err }, 'koa error'));
+  // Who may set X-Forwarded-* (server.trustedproxies): known to every reader of those headers (http/location.ts).
+  const proxies = new ProxyTrust(config['server.trustedproxies']);
+  if (proxies.configured) {
+    koa.use((ctx, next) => {
+      attachProxyTrust(ctx.req, proxies);
+      return next();
+    });
+  }
+  if (Object.keys(config['server.responseheaders']).length > 0) koa.use(responseHeaders(config['server.responseheaders']));
   koa.use(requestId(log));
   koa.use(accessLog(log));
   koa.use(errorBodies());
@@ -176,7 +187,7 @@ export function createApp(opts: AppOptions): FlowApp {
     messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
-    backupRoutes({ ...deps, store }),
+    backupRoutes({ ...deps, level: store instanceof LevelStore ? () => store.db.level : undefined }),
     pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),
@@ -203,6 +214,7 @@ export function createApp(opts: AppOptions): FlowApp {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
       const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/');
       socket.on('error', () => socket.destroy());
+      attachProxyTrust(req, proxies);
       if (path === '/stream') {
         log.info({ method: req.method, path: maskUrl(req.url ?? ''), upgrade: 'websocket' }, 'request');
         void hub.handleUpgrade(req, socket, head);

@@ -100,8 +100,6 @@ export class HttpError extends FlowError {
   }
 }
 
-export const isHttpError = (err: unknown): err is FlowError => err instanceof FlowError;
-
 /** The Gotify error body: `{"error":"<status text>","errorCode":<status>,"errorDescription":"<message>"}`. */
 export interface ErrorBody {
   error: string;

@@ -29,12 +29,17 @@ describe('EventBus', () => {
 
   it('emitSafe reports failures to onError instead of throwing', async () => {
     const errors: unknown[] = [];
-    const bus = new EventBus((_e, err) => errors.push(err));
+    let reported = (): void => undefined;
+    const onReport = new Promise<void>((r) => (reported = r));
+    const bus = new EventBus((_e, err) => {
+      errors.push(err);
+      reported();
+    });
     bus.on('userDeleted', async () => {
       throw new Error('boom');
     });
-    bus.emitSafe('userDeleted', { user });
-    await new Promise((r) => setTimeout(r, 0));
+    expect(bus.emitSafe('userDeleted', { user })).toBeUndefined();
+    await onReport;
     expect(errors.map((e) => (e as Error).message)).toEqual(['boom']);
   });
 });

@@ -17,8 +17,6 @@ export interface FlowEvents {
   userDeleted: { user: UserRecord };
   /** A message was persisted (from POST /message or from inside the server). */
   messageCreated: { message: MessageRecord; application: ApplicationRecord };
-  /** An application and its messages were deleted. */
-  applicationDeleted: { application: ApplicationRecord };
   /** A client was deleted; its token no longer authenticates. */
   clientDeleted: { client: ClientRecord };
 }

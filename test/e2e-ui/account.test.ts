@@ -79,6 +79,8 @@ describe('keyboard', () => {
     await ui.page.keyboard.press('Enter');
     await ui.page.locator('#app-table td.name', { hasText: 'typed' }).waitFor();
     await ui.page.locator('#app-dialog').waitFor({ state: 'detached' });
+    const apps = (await flow.server.api('GET', '/application', { auth: flow.server.adminAuth })).body as { name: string }[];
+    expect(apps.filter((a) => a.name === 'typed')).toHaveLength(1);
   });
 
   it('shows a send example that works with a copied token', async () => {

@@ -58,6 +58,7 @@ describe('web UI login', () => {
     await ui.page.reload();
     await waitForHeading(ui.page, 'All Messages');
     await ui.page.locator('#logout').waitFor();
+    expect((await ui.page.context().cookies()).some((c) => c.name === 'gotify-client-token')).toBe(true);
   });
 
   it('deletes its client and clears the cookie on logout', async () => {
@@ -86,6 +87,7 @@ describe('web UI login', () => {
       await page.locator('input[name="password"]').fill('admin');
       await page.getByRole('button', { name: 'Login' }).click();
       await waitForHeading(page, 'Clients');
+      expect(new URL(page.url()).hash).toBe('#/clients');
       await page.locator('#logout').click();
       await waitForHeading(page, 'Login');
     } finally {

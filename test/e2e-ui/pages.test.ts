@@ -163,6 +163,8 @@ describe('users page', () => {
     await dialog.getByLabel('Password').fill('x');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await waitForText(dialog.getByRole('alert'), 'Bad Request: username already exists');
+    const users = (await flow.server.api('GET', '/user', admin())).body as { name: string }[];
+    expect(users.filter((u) => u.name === 'admin')).toHaveLength(1);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
@@ -179,6 +181,7 @@ describe('users page', () => {
       await ui.page.locator('#navigate-clients').click();
       const error = ui.page.locator('.clients-page .error-box');
       await waitForText(error.locator('span'), '502 Bad Gateway');
+      expect(await error.textContent()).not.toContain('<h1>');
     } finally {
       await ui.page.unroute('**/client');
     }

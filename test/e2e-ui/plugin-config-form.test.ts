@@ -119,6 +119,8 @@ describe('configuration form from the plugin schema', () => {
     // In the YAML view every issue is listed under the editor.
     await configurer().getByRole('tab', { name: 'YAML' }).click();
     await configurer().locator('.config-yaml-panel .issue-list').filter({ hasText: '/colour' }).waitFor();
+    // Refused whole: the stored config is not the one with the unknown key.
+    expect((await flow.server.api('GET', `/plugin/${plugin.id}/config`, { auth: flow.server.adminAuth })).text).not.toContain('colour');
   });
 
   it('saves what the form and the editor made, byte for byte', async () => {

@@ -202,6 +202,9 @@ describe('plugin detail page', () => {
       { timeout: 15_000 },
     );
     await ui.page.locator('.plugin-info .status [data-status="running"]').waitFor({ timeout: 15_000 });
+    const processes = (await flow.server.api('GET', '/plugin/admin/processes', { auth: flow.server.adminAuth })).body as { pid: number | null }[];
+    expect(processes.map((p) => String(p.pid))).toContain(await pid.textContent());
+    expect(await pid.textContent()).not.toBe(before);
   });
 
   it("marks the plugin's internal application and does not let it be deleted", async () => {

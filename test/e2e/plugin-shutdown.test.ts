@@ -66,7 +66,14 @@ describe('plugin shutdown', () => {
     const shell = spawn('sh', ['-c', 'sleep 300 >/dev/null 2>&1 & echo $!'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const leftoverPid = Number((await new Promise<string>((resolve) => shell.stdout.once('data', (d) => resolve(String(d))))).trim());
     const unrelated = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
-    cleanup.push(() => void process.kill(leftoverPid, 'SIGKILL'), () => void unrelated.kill('SIGKILL'));
+    const killLeftover = () => {
+      try {
+        process.kill(leftoverPid, 'SIGKILL');
+      } catch {
+        // Gone already (the server killed it and its reaper collected it): what the test wants.
+      }
+    };
+    cleanup.push(killLeftover, () => void unrelated.kill('SIGKILL'));
     await waitFor(() => alive(leftoverPid) && alive(unrelated.pid!), 'the sleep processes');
     await writeFile(
       path.join(data, 'plugin-pids.json'),

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { makeCert, type TestCert } from '../helpers/certs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const dirs: string[] = [];
@@ -122,13 +123,11 @@ describe('TLS (server.ssl.*)', () => {
     // A key that does not match: logged and ignored, the running certificate stays.
     await writePair(certDir, { cert: second.cert, key: first.key });
     await writePair(certDir, second);
-    const deadline = Date.now() + 10_000;
     let seen = '';
-    while (Date.now() < deadline) {
+    await waitFor(async () => {
       seen = (await httpsGet(s.flow.httpsUrl + '/health', second.cert).catch(() => ({ fingerprint: '' }))).fingerprint;
-      if (seen === fingerprintOf(second.cert)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return seen === fingerprintOf(second.cert);
+    }, 'the new certificate').catch(() => undefined);
     expect(seen).toBe(fingerprintOf(second.cert));
   });
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FlowConfig } from '@flow/server';
-import { startTestServer, type TestServer } from './server.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './server.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/plugins/', import.meta.url));
 
@@ -61,8 +61,8 @@ export interface PluginServer extends TestServer {
 }
 
 /** A test server on `dir` with FAST timings; `close()` also removes `dir`. */
-export async function startPluginServer(dir: string, config: Partial<FlowConfig> = {}, dataDir?: string): Promise<PluginServer> {
-  const s = await startTestServer({ config: { ...FAST, pluginsdir: dir, ...config }, ...(dataDir ? { dataDir } : {}) });
+export async function startPluginServer(dir: string, config: Partial<FlowConfig> = {}, dataDir?: string, logger?: TestServerOptions['logger']): Promise<PluginServer> {
+  const s = await startTestServer({ config: { ...FAST, pluginsdir: dir, ...config }, ...(dataDir ? { dataDir } : {}), ...(logger ? { logger } : {}) });
   const close = s.close.bind(s);
   return Object.assign(s, {
     pluginsDir: dir,
@@ -83,19 +83,7 @@ export async function startPluginServer(dir: string, config: Partial<FlowConfig>
   });
 }
 
-/**
- * Polls `probe` until it returns a value other than undefined/false. Gives up after
- * `timeoutMs` (a bound so a broken build fails instead of hanging, not an assertion on speed).
- */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from './wait.js';
 
 /** Whether a process with this pid exists and has not exited (a zombie awaiting its reaper counts as gone). */
 export function alive(pid: number): boolean {

@@ -91,7 +91,7 @@ describe('container image', () => {
       procs = (await (await fetch(url + '/plugin/admin/processes', { headers: admin })).json()) as any[];
       return procs.length === 6 && procs.every((p) => p.status === 'running');
     }, 'the six bundled plugins running', 60_000).catch(() => undefined); // the assertion below names what is missing
-    expect(procs.map((p) => [p.name, p.status]).sort()).toEqual(['alarm', 'clock', 'echo', 'github', 'notes', 'rss'].map((n) => [n, 'running']));
+    expect(procs.map((p) => [p.name, p.status]).sort()).toEqual(['alarm', 'clock', 'echo', 'github', 'notes', 'rss', 'webhook-forward'].map((n) => [n, 'running']));
     const echo = ((await (await fetch(url + '/plugin', { headers: admin })).json()) as any[]).find((p) => p.modulePath === 'github.com/flow/plugins/echo');
     expect((await fetch(`${url}/plugin/${echo.id}/enable`, { method: 'POST', headers: admin })).status).toBe(200);
     const hook = await fetch(`${url}/plugin/${echo.id}/custom/${echo.token}/echo`);

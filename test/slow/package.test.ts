@@ -78,7 +78,7 @@ describe('npm pack → npm install -g → flow', () => {
       modules = ((await (await fetch(url + '/plugin', { headers: admin })).json()) as any[]).map((p) => p.modulePath).sort();
       return modules.length === 6;
     }, 'the six bundled plugins listed', 30_000).catch(() => undefined); // the assertion below names what is missing
-    expect(modules).toEqual(['alarm', 'clock', 'echo', 'github', 'notes', 'rss'].map((n) => `github.com/flow/plugins/${n}`));
+    expect(modules).toEqual(['alarm', 'clock', 'echo', 'github', 'notes', 'rss', 'webhook-forward'].map((n) => `github.com/flow/plugins/${n}`));
     expect(await stop(child)).toBe(0);
     expect(readdirSync(path.join(cwd, 'data')).sort()).toEqual(expect.arrayContaining(['db', 'images', 'plugins']));
   });

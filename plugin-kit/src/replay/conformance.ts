@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,8 +6,14 @@ import { loadTranscript, replayAgainstPlugin, type PluginReplayOptions } from '.
 import type { ReplayFailure } from './session.js';
 import { LIVE_CASES, runLiveCases } from '../conformance/live.js';
 
-/** spec/conformance/ of the Flow repository this kit was built in. */
-export const CONFORMANCE_DIR = fileURLToPath(new URL('../../../spec/conformance/', import.meta.url));
+/**
+ * The conformance transcripts: spec/conformance/ of the Flow repository this kit runs in, or,
+ * installed from its package, the copy `npm pack` put in the package (scripts/pack-library.mjs).
+ */
+export const CONFORMANCE_DIR = [
+  fileURLToPath(new URL('../../../spec/conformance/', import.meta.url)),
+  fileURLToPath(new URL('../../conformance/', import.meta.url)),
+].find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../../conformance/', import.meta.url));
 
 export interface ConformanceCase {
   name: string;

@@ -5,9 +5,23 @@ import { plugin } from './plugin.js';
 /** Every second: the tests watch messages arrive and stop arriving. */
 const EVERY_SECOND = 'schedules:\n  - cron: "*/1 * * * * *"\n    text: tick\n    title: Clock\n    priority: 3\n';
 
-/** Waits past at least one tick of a per-second schedule, to see that nothing fires. */
-const QUIET_MS = 1300;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Proves that a tick of a per-second schedule has passed without a fixed sleep, however busy
+ * the machine: a second instance on the same host, enabled with the same schedule, must send
+ * two more ticks (the clocks fire on the same second boundaries, so between the witness's two
+ * ticks the watched instance had one of its own).
+ */
+async function tickPassed(host: TestHost, witness: TestInstance): Promise<void> {
+  const seen = witness.messages.length;
+  await host.waitFor(() => witness.messages.length >= seen + 2, 10_000);
+}
+
+async function witnessOf(host: TestHost): Promise<TestInstance> {
+  const witness = await host.createInstance();
+  await witness.setConfig(EVERY_SECOND);
+  await witness.enable();
+  return witness;
+}
 
 /** A test host with one instance, closed (after checking the plugin's traffic) when the test ends. */
 async function setup({ onTestFinished, expect }: TestContext): Promise<{ host: TestHost; inst: TestInstance }> {
@@ -25,7 +39,8 @@ describe.concurrent('clock plugin', () => {
     const { expect } = context;
     const { host, inst } = await setup(context);
     await inst.setConfig(EVERY_SECOND);
-    await pause(QUIET_MS);
+    const witness = await witnessOf(host);
+    await tickPassed(host, witness);
     expect(inst.messages).toEqual([]); // configured but not enabled: no timers
 
     await inst.enable();
@@ -34,7 +49,7 @@ describe.concurrent('clock plugin', () => {
 
     await inst.disable();
     const sent = inst.messages.length;
-    await pause(QUIET_MS);
+    await tickPassed(host, witness);
     expect(inst.messages).toHaveLength(sent);
   });
 
@@ -44,13 +59,17 @@ describe.concurrent('clock plugin', () => {
     await inst.setConfig(EVERY_SECOND);
     await inst.enable();
     await host.waitFor(() => inst.messages.length >= 1, 5000);
+    const witness = await witnessOf(host);
     await inst.destroy();
     // The test host refuses sends from a destroyed instance, so its message list would stay
-    // the same either way: check that the plugin no longer says anything at all (no send
-    // attempt, no log line about a failed one), i.e. its timers are gone.
+    // the same either way: check that the plugin no longer says anything at all for it (no
+    // send attempt, no log line about a failed one), i.e. its timers are gone.
     const mark = host.traffic.length;
-    await pause(QUIET_MS);
-    expect(host.traffic.slice(mark).filter((t) => t.direction === 'pluginToHost')).toEqual([]);
+    await tickPassed(host, witness);
+    const fromDestroyed = host.traffic
+      .slice(mark)
+      .filter((t) => t.direction === 'pluginToHost' && (t.message as { params?: { instanceId?: string } }).params?.instanceId === inst.id);
+    expect(fromDestroyed).toEqual([]);
   });
 
   it('reschedules when the config changes while enabled', async (context) => {
@@ -64,7 +83,7 @@ describe.concurrent('clock plugin', () => {
     await host.waitFor(() => inst.messages.length > before && inst.messages.at(-1)?.message === 'tock', 5000);
     // The old timer is gone: after the switch, only "tock" arrives.
     const switched = inst.messages.findIndex((m) => m.message === 'tock');
-    await pause(QUIET_MS);
+    await tickPassed(host, await witnessOf(host));
     expect(inst.messages.slice(switched).every((m) => m.message === 'tock')).toBe(true);
     // No title or priority configured: left to the application's defaults.
     expect(inst.messages.at(-1)).not.toHaveProperty('title');

@@ -2,11 +2,9 @@ import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pluginsDir, startPluginServer, type PluginServer } from '../../../test/helpers/plugins.js';
+import { pluginsDir, startPluginServer, waitFor, type PluginServer } from '../../../test/helpers/plugins.js';
 
 const EXECUTABLE = fileURLToPath(new URL('../dist/flow-clock.mjs', import.meta.url));
-/** Longer than one tick of a per-second schedule: enough to see that nothing fires. */
-const QUIET_MS = 1500;
 
 describe('clock in a real server', () => {
   let s: PluginServer;
@@ -48,10 +46,21 @@ describe('clock in a real server', () => {
     expect(display).toContain('**Enabled**');
     expect(display).toMatch(/\| `\*\/1 \* \* \* \* \*` \| Clock \| tick \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \|/);
 
+    // A second user's clock on the same schedule witnesses that ticks go on: two more of its
+    // ticks mean the disabled clock had one of its own (no fixed sleep, however busy the machine).
+    const witness = await s.createUser('witness', 'witness-pass');
+    const witnessConf = (await s.api('GET', '/plugin', { auth: witness.auth })).body.find((p: { modulePath: string }) => p.modulePath === 'github.com/flow/plugins/clock');
+    const yaml = { 'content-type': 'application/x-yaml' };
+    expect((await s.api('POST', `/plugin/${witnessConf.id}/config`, { auth: witness.auth, body: 'schedules:\n  - cron: "*/1 * * * * *"\n    text: witness\n', headers: yaml })).status).toBe(200);
+    expect((await s.api('POST', `/plugin/${witnessConf.id}/enable`, { auth: witness.auth })).status).toBe(200);
+    const witnessTicks = async () => (await s.api('GET', '/message', { auth: witness.auth })).body.messages.length as number;
+
     expect((await s.api('POST', `/plugin/${plugin.id}/disable`, { auth: s.adminAuth })).status).toBe(200);
     const afterDisable = await ticks();
-    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    const seen = await witnessTicks();
+    await waitFor(async () => (await witnessTicks()) >= seen + 2, 'two ticks of the witness clock');
     expect(await ticks()).toBe(afterDisable);
+    expect((await s.api('POST', `/plugin/${witnessConf.id}/disable`, { auth: witness.auth })).status).toBe(200);
   });
 
   it('an enabled clock starts again with its schedule after a server restart', async () => {

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { createTestHost, RpcError, type TestHost } from '@flow/plugin-kit/testing';
 import { ErrorCodes } from '@flow/plugin-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FeedServer, waitFor, type TestItem } from '../test/feed-server.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+import { FeedServer, type TestItem } from '../test/feed-server.js';
 import { plugin } from './plugin.js';
 
 const BUNDLE = fileURLToPath(new URL('../dist/flow-rss.mjs', import.meta.url));
@@ -31,6 +32,23 @@ async function inProcess(): Promise<TestHost> {
   const host = await createTestHost(plugin);
   hosts.push(host);
   return host;
+}
+
+/**
+ * Another instance on `host` polling its own feed every 50 ms: two more of its polls prove
+ * that an instance with the same interval would have polled meanwhile, without a fixed sleep
+ * (however busy the machine).
+ */
+async function witness(host: TestHost): Promise<() => Promise<void>> {
+  server.rss('/witness.xml', () => [item(1)]);
+  const inst = await host.createInstance();
+  await inst.setConfig(`interval: 50ms\nfeeds: ['${server.url('/witness.xml')}']\n`);
+  await inst.enable();
+  const polls = () => server.hits.get('/witness.xml') ?? 0;
+  return async () => {
+    const seen = polls();
+    await waitFor(() => polls() >= seen + 2, 'two polls of the witness instance');
+  };
 }
 
 async function child(): Promise<TestHost> {
@@ -83,10 +101,11 @@ describe('rss plugin through the kit test host', () => {
     expect(display).toContain('error: malformed XML\\: the document ends inside \\<title\\> \\(cut short\\?\\)');
     expect(display).toMatch(/\| \[Broken\]\([^)]*\) \| 50ms \| [^|]+ \| error: [^|]+ — backing off until \d{4}-[^|]+ UTC \| — \| 0 \|/);
 
+    const pollsPassed = await witness(host);
     await inst.disable();
     const stopped = server.hits.get('/feed.xml');
     items.unshift(item(3));
-    await new Promise((r) => setTimeout(r, 300));
+    await pollsPassed();
     expect(server.hits.get('/feed.xml')).toBe(stopped);
     expect(host.messages).toHaveLength(1);
     expect(host.violations).toEqual([]);
@@ -99,9 +118,10 @@ describe('rss plugin through the kit test host', () => {
     await inst.setConfig(`interval: 50ms\nfeeds: ['${server.url('/d.xml')}']\n`);
     await inst.enable();
     await waitFor(() => (server.hits.get('/d.xml') ?? 0) >= 2, 'two polls');
+    const pollsPassed = await witness(host);
     await inst.destroy();
     const after = server.hits.get('/d.xml');
-    await new Promise((r) => setTimeout(r, 300));
+    await pollsPassed();
     expect(server.hits.get('/d.xml')).toBe(after);
   });
 

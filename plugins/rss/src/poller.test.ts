@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FeedServer, sleep, waitFor, type TestItem } from '../test/feed-server.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+import { FeedServer, type TestItem } from '../test/feed-server.js';
 import { MemoryHost } from '../test/memory-host.js';
 import { parseRssConfig, type RssConfig } from './config.js';
 import { FeedRecord } from './feed-record.js';
@@ -193,7 +194,8 @@ describe('FeedPoller', () => {
       server.rss(`/inner${i}`, () => [item(i)]);
       const inner = server.routes.get(`/inner${i}`)!;
       server.routes.set(path, async (req, res) => {
-        await sleep(40);
+        // A slow feed (simulated latency, not a stand-in for an event), so fetches overlap.
+        await new Promise((r) => setTimeout(r, 40));
         await inner(req, res);
       });
     }
@@ -209,10 +211,15 @@ describe('FeedPoller', () => {
     const host = new MemoryHost();
     const poller = start(host, config({ feeds: [server.url('/t.xml')] }));
     await waitFor(() => hits('/t.xml') >= 2, 'two polls');
+    // A second poller on the same interval witnesses that time passes: two more of its polls
+    // mean the stopped one would have polled at least once (no fixed sleep, however busy the machine).
+    server.rss('/witness.xml', () => [item(1)]);
+    start(new MemoryHost(), config({ feeds: [server.url('/witness.xml')] }));
     await poller.stop();
     await poller.stop();
     const stoppedAt = hits('/t.xml');
-    await sleep(350);
+    const seen = hits('/witness.xml');
+    await waitFor(() => hits('/witness.xml') >= seen + 2, 'two polls of the witness');
     expect(hits('/t.xml')).toBe(stoppedAt);
     expect(poller.running).toBe(false);
     poller.start();
@@ -235,11 +242,16 @@ describe('FeedPoller', () => {
   it('a feed removed while its poll is in flight sends nothing more', async () => {
     const items = [item(1)];
     let slow = false;
+    // The slow poll is held until the test releases it, then answered with the new item.
+    let release = (): void => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    let answered = false;
     server.rss('/gone.xml', () => items);
     const serve = server.routes.get('/gone.xml')!;
     server.routes.set('/gone.xml', async (req, res) => {
-      if (slow) await sleep(400);
+      if (slow) await released;
       await serve(req, res);
+      if (slow) answered = true;
     });
     server.rss('/kept.xml', () => [item(9)]);
     const host = new MemoryHost();
@@ -250,7 +262,8 @@ describe('FeedPoller', () => {
     const polled = hits('/gone.xml');
     await waitFor(() => hits('/gone.xml') > polled, 'the slow poll started');
     poller.reconfigure(config({ feeds: [server.url('/kept.xml')] }));
-    await sleep(700);
+    release();
+    await waitFor(() => answered, 'the slow poll answered');
     await poller.idle();
     expect(host.messages).toEqual([]);
     expect(poller.snapshot().map((r) => r.url)).toEqual([server.url('/kept.xml')]);

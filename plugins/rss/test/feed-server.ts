@@ -125,16 +125,3 @@ ${e.link !== undefined ? `    <link rel="alternate" href="${escapeXml(e.link)}"/
 </feed>
 `;
 }
-
-/** Polls a condition; for waiting on background work, not for measuring speed. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -81,10 +81,21 @@ describe('rss plugin in the real server', () => {
   });
 
   it('stops polling when disabled', async () => {
+    // A second user's rss instance polling its own feed every 100 ms witnesses that time
+    // passes: two more of its polls mean the disabled one would have polled (no fixed sleep).
+    feeds.rss('/witness.xml', () => [item(1)], 'Witness');
+    const witness = await s.createUser('witness', 'witness-pass');
+    const conf = (await s.api('GET', '/plugin', { auth: witness.auth })).body.find((p: { modulePath: string }) => p.modulePath === 'github.com/flow/plugins/rss');
+    const yaml = { 'Content-Type': 'application/x-yaml' };
+    expect((await s.api('POST', `/plugin/${conf.id}/config`, { auth: witness.auth, body: `interval: 100ms\nfeeds: ['${feeds.url('/witness.xml')}']\n`, headers: yaml })).status).toBe(200);
+    expect((await s.api('POST', `/plugin/${conf.id}/enable`, { auth: witness.auth })).status).toBe(200);
+    const witnessPolls = () => feeds.hits.get('/witness.xml') ?? 0;
+
     expect((await s.api('POST', `/plugin/${rss.id}/disable`, { auth: s.adminAuth })).status).toBe(200);
     const stopped = feeds.hits.get('/news.xml');
     items.unshift(item(6));
-    await new Promise((r) => setTimeout(r, 500));
+    const seen = witnessPolls();
+    await waitFor(() => witnessPolls() >= seen + 2, 'two polls of the witness instance');
     expect(feeds.hits.get('/news.xml')).toBe(stopped);
     expect((await messages()).length).toBe(3);
     expect(await display()).toContain('Not polling: the plugin is disabled.');

@@ -6,13 +6,15 @@
  * into underscores, the flag is `--` + the key with dots turned into dashes, unless a row
  * says otherwise.
  */
-export type ConfigType = 'string' | 'int' | 'bool' | 'list';
+import { isIP } from 'node:net';
+
+export type ConfigType = 'string' | 'int' | 'bool' | 'list' | 'map';
 
 export interface ConfigKeyDef {
   /** Dotted name, e.g. `server.port`. */
   readonly key: string;
   readonly type: ConfigType;
-  readonly default: string | number | boolean | readonly string[];
+  readonly default: string | number | boolean | readonly string[] | Readonly<Record<string, string>>;
   readonly description: string;
   /** Inclusive bounds for `int` keys. */
   readonly min?: number;
@@ -28,6 +30,29 @@ export interface ConfigKeyDef {
   readonly flag?: string;
 }
 
+/** An HTTP header name (RFC 9110 token) and a value without control characters (CR/LF would split the response). */
+function checkHeaderMap(map: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(map)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `"${name}" is not a valid header name`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `the value of ${name} contains a control character`;
+  }
+  return undefined;
+}
+
+/** Each entry an IP address (v4 or v6) or a CIDR range of one, as Gotify's (gin's) trusted proxies. */
+function checkAddressList(list: readonly string[]): string | undefined {
+  for (const entry of list) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address!);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      return `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`;
+    }
+  }
+  return undefined;
+}
+
 function checkRegexList(list: readonly string[]): string | undefined {
   for (const source of list) {
     try {
@@ -40,7 +65,7 @@ function checkRegexList(list: readonly string[]): string | undefined {
 }
 
 export const CONFIG_KEYS = [
-  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses' },
+  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses; unix:/path/flow.sock listens on a unix domain socket instead (as Gotify)' },
   { key: 'server.port', type: 'int', default: 8080, min: 0, max: 65535, description: 'HTTP port (0 picks a free port)' },
   {
     key: 'server.stream.pingperiodseconds',
@@ -78,10 +103,26 @@ export const CONFIG_KEYS = [
     default: [],
     description: 'Access-Control-Allow-Headers sent on preflights of allowed origins, e.g. Authorization,Content-Type,X-Gotify-Key; empty sends none',
   },
+  {
+    key: 'server.responseheaders',
+    type: 'map',
+    default: {},
+    check: checkHeaderMap as (v: never) => string | undefined,
+    description:
+      'headers added to every HTTP response, as Gotify, e.g. {X-Custom-Header: "custom value"} (a YAML or JSON mapping in env/flags); a response that sets the header itself keeps its own',
+  },
+  {
+    key: 'server.trustedproxies',
+    type: 'list',
+    default: [],
+    check: checkAddressList as (v: never) => string | undefined,
+    description:
+      'IPs or CIDR ranges of reverse proxies whose X-Forwarded-For/-Real-IP give the client address (login throttling, webhooks) and whose X-Forwarded-Proto/-Host/-Prefix are believed, e.g. [127.0.0.1, 10.0.0.0/8]; empty: the peer address is the client and X-Forwarded-Proto/-Host/-Prefix are read from any caller, as Gotify',
+  },
   // TLS as Gotify's server.ssl.*: HTTPS (and wss) on server.ssl.port beside HTTP on server.port.
   { key: 'server.ssl.enabled', type: 'bool', default: false, description: 'serve HTTPS on server.ssl.port with server.ssl.certfile/certkey (reloaded when the files change)' },
   { key: 'server.ssl.redirecttohttps', type: 'bool', default: true, description: 'with ssl enabled, answer plain HTTP requests with a redirect to HTTPS (as Gotify)' },
-  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses' },
+  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses; unix:/path listens on a unix domain socket' },
   { key: 'server.ssl.port', type: 'int', default: 443, min: 0, max: 65535, description: 'HTTPS port (0 picks a free port)' },
   { key: 'server.ssl.certfile', type: 'string', default: '', description: 'PEM certificate (chain) file for HTTPS' },
   { key: 'server.ssl.certkey', type: 'string', default: '', description: 'PEM private key file for HTTPS' },
@@ -99,11 +140,26 @@ export const CONFIG_KEYS = [
     key: 'server.keepaliveperiodseconds',
     type: 'int',
     default: 0,
-    min: 0,
+    min: -1,
     max: 86_400,
-    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default',
+    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default, -1 turns keep-alive off',
   },
   { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
+  {
+    key: 'database.dialect',
+    type: 'string',
+    default: 'leveldb',
+    check: ((v: string) =>
+      ['leveldb', 'postgres', 'sqlite3', 'mysql'].includes(v) ? undefined : `"${v}" is not a database dialect: leveldb (embedded, the default) or postgres`) as (v: never) => string | undefined,
+    description: 'where the data lives: leveldb (embedded in <datadir>/db) or postgres (database.connection); Gotify\'s sqlite3 and mysql mean leveldb, with a warning (bring their data over with flow import gotify)',
+  },
+  {
+    key: 'database.connection',
+    type: 'string',
+    default: '',
+    secret: true,
+    description: 'with database.dialect postgres: the server, as Gotify writes it ("host=db port=5432 user=flow dbname=flow password=… sslmode=disable") or a postgres:// URL',
+  },
   { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
   { key: 'uploadedimagesdir', type: 'string', default: '', description: 'folder of application images; empty means <datadir>/images' },
   { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },
@@ -263,7 +319,9 @@ type ValueOf<T extends ConfigType> = T extends 'int'
     ? boolean
     : T extends 'list'
       ? string[]
-      : string;
+      : T extends 'map'
+        ? Record<string, string>
+        : string;
 
 /** The resolved configuration, indexed by dotted key: `config['server.port']`. */
 export type FlowConfig = { [K in ConfigKey]: ValueOf<Extract<Row, { key: K }>['type']> };

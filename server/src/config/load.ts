@@ -64,17 +64,40 @@ export function parseValue(def: ConfigKeyDef, raw: unknown, source: Source): unk
           }
           return parseValue(def, parsed, source);
         }
+        // Gotify's documented env form is a YAML flow sequence, GOTIFY_SERVER_TRUSTEDPROXIES=[127.0.0.1,10.0.0.0/8],
+        // which JSON arrays also are.
         if (s.startsWith('[')) {
           let parsed: unknown;
           try {
-            parsed = JSON.parse(s);
+            parsed = parseYaml(s);
           } catch {
-            throw invalid(def, source, 'expected a JSON array of strings or a comma-separated list');
+            throw invalid(def, source, 'expected a YAML or JSON list of strings ([a, b]) or a comma-separated list');
           }
           return parseValue(def, parsed, source);
         }
         value = s === '' ? [] : s.split(',').map((x) => x.trim()).filter((x) => x !== '');
       } else throw invalid(def, source, `expected a list of strings, got ${JSON.stringify(raw)}`);
+      break;
+    case 'map':
+      if (raw === null || raw === undefined || raw === '') value = {};
+      else if (typeof raw === 'string') {
+        // Gotify's env form is a YAML mapping: GOTIFY_SERVER_RESPONSEHEADERS='{X-Custom-Header: "custom value", x-other: value}'.
+        let parsed: unknown;
+        try {
+          parsed = parseYaml(raw);
+        } catch {
+          throw invalid(def, source, 'expected a YAML or JSON mapping, e.g. {X-Custom-Header: "custom value"}');
+        }
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(def, source, 'expected a YAML or JSON mapping, e.g. {X-Custom-Header: "custom value"}');
+        return parseValue(def, parsed, source);
+      } else if (typeof raw === 'object' && !Array.isArray(raw)) {
+        const map: Record<string, string> = {};
+        for (const [k, v] of Object.entries(raw)) {
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') map[k] = String(v);
+          else throw invalid(def, source, `the value of ${k} must be a string, got ${JSON.stringify(v)}`);
+        }
+        value = map;
+      } else throw invalid(def, source, `expected a mapping of names to strings, got ${JSON.stringify(raw)}`);
       break;
   }
   const problem = def.check?.(value as never);

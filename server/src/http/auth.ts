@@ -6,6 +6,7 @@ import type { ApplicationService } from '../services/application.js';
 import type { AuthInfo, FlowMiddleware } from './state.js';
 import { storedTokenOf } from './stored-token.js';
 import { crossOriginError } from './csrf.js';
+import { clientAddress } from './location.js';
 import { SESSION_COOKIE, SESSION_SECONDS, setSessionCookie } from './session-cookie.js';
 import type { FlowContext } from './state.js';
 
@@ -30,7 +31,7 @@ export interface Credentials {
   /** From `?token=`, then `X-Gotify-Key`, then `Authorization: Bearer`, then the session cookie (Gotify 3's order). */
   token: string;
   basic?: { name: string; pass: string };
-  /** The peer address, for login throttling. */
+  /** The client's address (the peer's, or behind a trusted proxy its X-Forwarded-For), for login throttling. */
   source?: string;
   /** The token came from the session cookie: the request must pass the cross-origin check. */
   fromCookie?: boolean;
@@ -59,7 +60,7 @@ export function credentialsOf(req: Pick<IncomingMessage, 'headers' | 'url'> & { 
     const i = decoded.indexOf(':');
     if (i >= 0) basic = { name: decoded.slice(0, i), pass: decoded.slice(i + 1) };
   }
-  return { token, basic, source: req.socket?.remoteAddress, ...(fromCookie ? { fromCookie, crossOrigin } : {}) };
+  return { token, basic, source: clientAddress(req), ...(fromCookie ? { fromCookie, crossOrigin } : {}) };
 }
 
 function cookieValue(header: string, name: string): string {

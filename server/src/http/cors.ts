@@ -74,7 +74,7 @@ function sameHost(ctx: FlowContext, origin: string): boolean {
   const o = origin.toLowerCase();
   const host = (ctx.req.headers.host ?? '').toLowerCase();
   if (host && (o === `http://${host}` || o === `https://${host}`)) return true;
-  const forwarded = forwardedHost(ctx.req.headers);
+  const forwarded = forwardedHost(ctx.req);
   return forwarded !== undefined && (o === `http://${forwarded}` || o === `https://${forwarded}`);
 }
 

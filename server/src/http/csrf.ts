@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { forwardedHost, type ProxiedRequest } from './location.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -9,7 +10,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * browsers send no Sec-Fetch-*) the `Origin` host must be the request's Host or X-Forwarded-Host.
  * Requests without either header are not from a browser and pass. Returns an error text or undefined.
  */
-export function crossOriginError(req: Pick<IncomingMessage, 'headers' | 'method'>): string | undefined {
+export function crossOriginError(req: Pick<IncomingMessage, 'headers' | 'method'> & ProxiedRequest): string | undefined {
   if (SAFE_METHODS.has(req.method ?? 'GET')) return undefined;
   const site = req.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== '') {
@@ -20,8 +21,7 @@ export function crossOriginError(req: Pick<IncomingMessage, 'headers' | 'method'
   try {
     const host = new URL(origin).host.toLowerCase();
     // Flow's addition, as its CORS check: a proxy that rewrites Host passes the browser's in X-Forwarded-Host.
-    const forwarded = String(req.headers['x-forwarded-host'] ?? '').split(',')[0]!.trim().toLowerCase();
-    if (host === String(req.headers.host ?? '').toLowerCase() || (forwarded !== '' && host === forwarded)) return undefined;
+    if (host === String(req.headers.host ?? '').toLowerCase() || host === forwardedHost(req)) return undefined;
   } catch {
     // An Origin that is not a URL ("null") is cross-origin.
   }

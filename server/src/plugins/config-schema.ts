@@ -16,7 +16,7 @@ export type ConfigValidator = (value: unknown) => ConfigIssue[];
  * Largest schema the server compiles. A schema is compiled into code in the server process:
  * an administrator installs the plugin, but its schema should not cost the server megabytes.
  */
-export const MAX_CONFIG_SCHEMA_BYTES = 256 * 1024;
+const MAX_CONFIG_SCHEMA_BYTES = 256 * 1024;
 
 /**
  * Compiles a plugin's `configSchema` (spec §7.6, draft 2020-12). Throws, with the reason, for a
@@ -26,7 +26,7 @@ export const MAX_CONFIG_SCHEMA_BYTES = 256 * 1024;
  * Options: every violation at once (`allErrors`); unknown keywords allowed (JSON Schema ignores
  * them, and UIs use `x-` annotations); `format` an annotation, as draft 2020-12 has it.
  */
-export function compileConfigSchema(schema: unknown): { schema: Record<string, unknown>; validate: ConfigValidator } {
+function compileConfigSchema(schema: unknown): { schema: Record<string, unknown>; validate: ConfigValidator } {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new Error('configSchema must be a JSON object');
   const size = Buffer.byteLength(JSON.stringify(schema));
   if (size > MAX_CONFIG_SCHEMA_BYTES) throw new Error(`configSchema is ${size} bytes; the limit is ${MAX_CONFIG_SCHEMA_BYTES}`);

@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { DisplayGet, ErrorCodes, InstanceEnable, Ping, createStreamTransport } from '@flow/protocol';
 import { PluginConnection } from './connection.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 /** The host's PluginConnection and a fake plugin (vscode-jsonrpc) over an in-memory pipe pair. */
 function pair(): { host: PluginConnection; plugin: MessageConnection; cancels: unknown[]; hostRequests: [string, unknown][] } {
@@ -21,8 +22,6 @@ function pair(): { host: PluginConnection; plugin: MessageConnection; cancels: u
   return { host, plugin, cancels, hostRequests };
 }
 
-/** Polls until `ok` holds (vi.waitFor, the suite's one polling helper for unit tests); bounded so a regression fails instead of hanging. */
-const waitUntil = (ok: () => boolean): Promise<void> => vi.waitFor(() => expect(ok()).toBe(true), { timeout: 5000, interval: 5 });
 
 describe('PluginConnection', () => {
   let open: PluginConnection | undefined;
@@ -55,7 +54,7 @@ describe('PluginConnection', () => {
     // vscode-jsonrpc turns $/cancelRequest into the handler's cancellation token.
     plugin.onRequest(Ping.method, (_params, token) => new Promise(() => token.onCancellationRequested(() => cancels.push('cancelled'))));
     await expect(host.request(Ping, {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_TIMEOUT', data: { wireCode: ErrorCodes.Timeout, data: { timeoutMs: 50 } } });
-    await waitUntil(() => cancels.length === 1);
+    await waitFor(() => cancels.length === 1, 'the cancel notification');
     expect(host.inFlight).toBe(0);
   });
 
@@ -70,17 +69,21 @@ describe('PluginConnection', () => {
     const abort = new AbortController();
     const call = host.request(Ping, {}, { timeoutMs: 10_000, signal: abort.signal });
     // Once the plugin is working on it (a cancel that overtakes the request is dropped unseen by vscode-jsonrpc).
-    await waitUntil(() => started);
+    await waitFor(() => started, 'the plugin working on the request');
     abort.abort();
     await expect(call).rejects.toMatchObject({ data: { wireCode: ErrorCodes.RequestCancelled } });
-    await waitUntil(() => cancels.length === 1);
+    await waitFor(() => cancels.length === 1, 'the cancel notification');
   });
 
   it('rejects every pending call at once on close, and later calls immediately', async () => {
     const { host, plugin } = pair();
-    plugin.onRequest(Ping.method, () => new Promise(() => undefined));
+    let received = 0;
+    plugin.onRequest(Ping.method, () => {
+      received++;
+      return new Promise(() => undefined);
+    });
     const calls = [1, 2, 3].map(() => host.request(Ping, {}, { timeoutMs: 60_000 }));
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => received === 3, 'the plugin to receive the three calls');
     expect(host.inFlight).toBe(3);
     host.close('the plugin crashed: exited with code 1');
     for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_CLOSED', data: { wireCode: ErrorCodes.TransportClosed }, message: 'the plugin crashed: exited with code 1' });

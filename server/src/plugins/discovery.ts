@@ -32,7 +32,7 @@ export interface ScanResult {
   skipped: { name: string; reason: string }[];
 }
 
-export const MANIFEST = 'plugin.yaml';
+const MANIFEST = 'plugin.yaml';
 
 const sig = (s: { ino: number; size: number; mtimeMs: number }) => `${s.ino}:${s.size}:${s.mtimeMs}`;
 

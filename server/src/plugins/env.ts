@@ -19,7 +19,7 @@ const ALLOWED = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LA
  * plugin-kit serves the protocol when it is present and prints a short explanation when it
  * is not (someone ran the plugin in a terminal). Informational: `initialize` negotiates.
  */
-export const LAUNCH_MARKER = 'FLOW_PLUGIN_PROTOCOL';
+const LAUNCH_MARKER = 'FLOW_PLUGIN_PROTOCOL';
 
 /**
  * Set to an id of this launch (`<data dir tag>.<server pid>.<n>`, orphans.ts). Everything the

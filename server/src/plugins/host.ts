@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { scanPluginsDir, type DiscoveredPlugin } from './discovery.js';
 import { PidFile } from './orphans.js';
 import { PluginSession, type SessionPorts } from './session.js';
+import { DELIBERATE_REFUSAL } from './session-contract.js';
 import type { PluginSettings } from './settings.js';
 import { PluginSupervisor } from './supervisor.js';
 
@@ -28,6 +29,7 @@ export interface PluginHostOptions {
 }
 
 const DUPLICATE = 'duplicate module path';
+const SHADOWED = `${DELIBERATE_REFUSAL} bundled plugin shadowed`;
 
 /**
  * The plugins folder at run time: one supervisor per entry, the module path registry
@@ -44,6 +46,12 @@ export class PluginHost {
   private watchTimer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
   private warned = new Map<string, string>();
+  /**
+   * Bundled entries left out because an entry of the plugins folder serves the same module path
+   * (a user's own copy, under another name): bundled entry name → the folder entry's name. They
+   * come back when that entry goes away or starts serving another module path.
+   */
+  private readonly shadowed = new Map<string, string>();
   /** The supervisors the current scan (re)started: their module path claims are ordered by name. */
   private batch = new Set<Plugin>();
   private stopped = false;
@@ -142,7 +150,7 @@ export class PluginHost {
   private async scanBundled(taken: Set<string>): Promise<DiscoveredPlugin[]> {
     const { plugins } = await scanPluginsDir(this.opts.bundledDir!).catch(() => ({ plugins: [] as DiscoveredPlugin[] }));
     return plugins
-      .filter((p) => p.kind === 'manifest' && !taken.has(p.name))
+      .filter((p) => p.kind === 'manifest' && !taken.has(p.name) && !this.shadowed.has(p.name))
       .filter((p) => (p.command.includes('/') ? existsSync(p.command) : p.args[0] === undefined || existsSync(path.resolve(p.cwd, p.args[0]))))
       .map((p) => ({ ...p, bundled: true }));
   }
@@ -154,6 +162,29 @@ export class PluginHost {
     this.batch.add(sup);
     this.log.info({ entry: plugin.name }, 'starting plugin');
     await sup.start();
+    // A bundled plugin whose module path a folder entry serves was refused in claim(): it is not
+    // a plugin of this server, not a failed one.
+    if (this.shadowed.has(plugin.name) && this.sups.get(plugin.name) === sup) this.sups.delete(plugin.name);
+  }
+
+  /** Leaves `bundled` out for as long as the folder entry `owner` serves its module path; one info line names both. */
+  private shadow(bundled: Plugin, owner: Plugin, modulePath: string): void {
+    this.shadowed.set(bundled.plugin.name, owner.plugin.name);
+    this.log.info(
+      { entry: bundled.plugin.name, shadowedBy: owner.plugin.name, modulePath },
+      `bundled plugin ${bundled.plugin.path} not loaded: ${owner.plugin.path} in the plugins folder serves the same module path ${modulePath} and is used instead`,
+    );
+  }
+
+  /** `owner` no longer serves the module path of the bundled entries it shadowed: bring them back. */
+  private unshadow(owner: string): void {
+    let any = false;
+    for (const [bundled, by] of this.shadowed) {
+      if (by !== owner) continue;
+      this.shadowed.delete(bundled);
+      any = true;
+    }
+    if (any && !this.stopped) void this.rescan();
   }
 
   private async remove(sup: Plugin): Promise<void> {
@@ -164,6 +195,7 @@ export class PluginHost {
     if (mp !== undefined && this.owners.get(mp) === sup.plugin.name) {
       this.owners.delete(mp);
       await this.opts.hooks.removed(sup);
+      this.unshadow(sup.plugin.name);
       // A copy that was refused as a duplicate can take over now.
       const waiting = [...this.sups.values()].find((s) => s.status === 'failed' && s.statusReason?.startsWith(DUPLICATE));
       if (waiting) await waiting.restart();
@@ -184,11 +216,28 @@ export class PluginHost {
     const mp = session.info!.modulePath;
     for (const [path, owner] of this.owners) {
       // The entry now reports another module path (its file was replaced): release the old one.
-      if (owner === sup.plugin.name && path !== mp) this.owners.delete(path);
+      if (owner === sup.plugin.name && path !== mp) {
+        this.owners.delete(path);
+        this.unshadow(sup.plugin.name);
+      }
     }
     const owner = this.owners.get(mp);
-    if (owner !== undefined && owner !== sup.plugin.name && this.sups.has(owner)) {
-      return `${DUPLICATE}: plugin with module path ${mp} is present at least twice; ${sup.plugin.name} was refused and ${owner} keeps running (remove one of them)`;
+    const ownerSup = owner === undefined || owner === sup.plugin.name ? undefined : this.sups.get(owner);
+    if (ownerSup) {
+      // A user's copy of a bundled plugin wins cleanly, whichever started first.
+      if (sup.plugin.bundled && !ownerSup.plugin.bundled) {
+        this.shadow(sup, ownerSup, mp);
+        return `${SHADOWED} by ${ownerSup.plugin.path}`;
+      }
+      if (!sup.plugin.bundled && ownerSup.plugin.bundled) {
+        this.shadow(ownerSup, sup, mp);
+        this.sups.delete(ownerSup.plugin.name);
+        this.owners.delete(mp);
+        await ownerSup.stop();
+        await this.opts.hooks.removed(ownerSup);
+      } else {
+        return `${DUPLICATE}: plugin with module path ${mp} is present at least twice; ${sup.plugin.name} was refused and ${owner} keeps running (remove one of them)`;
+      }
     }
     this.owners.set(mp, sup.plugin.name);
     return undefined;

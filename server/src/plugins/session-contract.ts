@@ -10,6 +10,13 @@ import type { SessionSettings } from './settings.js';
 // it knows of its instances. `S` is the session type (PluginSession), a parameter so that this
 // file and session.ts do not import each other.
 
+/**
+ * A claim refused with a reason that starts with this is no failure: the host leaves the plugin
+ * out on purpose (a bundled plugin whose module path a user's own copy serves) and has said so in
+ * its own log line, so the session and supervisor log it at debug only.
+ */
+export const DELIBERATE_REFUSAL = 'left out:';
+
 /** What a session needs from around it. */
 export interface SessionPorts<S> {
   /** After a successful handshake: undefined to go on, or why this plugin may not run (duplicate module path). */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ErrorCodes, Exit, Initialize, Initialized, InstanceCreate, Ping, Shutdown, createStreamTransport, type RequestDefinition } from '@flow/protocol';
 import { createLogger } from '../log.js';
@@ -14,6 +14,7 @@ import { PidFile } from './orphans.js';
 import { LineRing, type ExitInfo, type ProcessHandle } from './process.js';
 import { PluginSession, type SessionPorts } from './session.js';
 import type { SessionSettings } from './settings.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 /**
  * A process that is two in-memory pipes: the test plays the plugin with vscode-jsonrpc on the
@@ -128,7 +129,7 @@ describe('PluginSession', () => {
     // Unknown capabilities are ignored, not fatal.
     expect([...session.capabilities]).toEqual(['webhooker']);
     expect(seen).toContain('bringUp');
-    await vi.waitFor(() => expect(seen).toContain('initialized'));
+    await waitFor(() => seen.includes('initialized'), 'initialized');
     expect(session.instances.size).toBe(1);
     expect(session.connected).toBe(true);
     expect(session.pid).toBe(424242);
@@ -140,7 +141,8 @@ describe('PluginSession', () => {
     await session.settled;
     await session.stop();
     expect(await session.ended).toEqual({ kind: 'stopped' });
-    await vi.waitFor(() => expect(seen.slice(-2)).toEqual(['shutdown', 'exit']));
+    await waitFor(() => seen.includes('exit'), 'exit');
+    expect(seen.slice(-2)).toEqual(['shutdown', 'exit']);
     expect(proc.events).toEqual(['terminate (stdin closed)']);
     expect(session.instances.size).toBe(0);
     expect(session.connected).toBe(false);

@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import { pluginCallError, type CancelSignal, type PluginCallError, type PluginConnection } from './connection.js';
 import { adoptConfigSchema, type CompiledConfigSchema } from './config-schema.js';
 import { connect } from './connect.js';
-import { diagnoseExecutable, type DiscoveredPlugin } from './discovery.js';
+import { crashEnd, exitReason } from './crash-report.js';
+import type { DiscoveredPlugin } from './discovery.js';
 import { pluginEnv } from './env.js';
 import { handshake, protocolRangeProblem } from './handshake.js';
 import { Liveness } from './liveness.js';
@@ -12,14 +13,13 @@ import type { PidFile } from './orphans.js';
 import { PluginProcess, type ProcessHandle, type Spawner } from './process.js';
 import { Redactor } from './redactor.js';
 import type { SessionDeps as Deps, SessionEnd, SessionPhase, InstanceState, SessionPorts as Ports } from './session-contract.js';
+import { DELIBERATE_REFUSAL } from './session-contract.js';
 import type { SessionSettings } from './settings.js';
-import type { StdinBacklog } from './stdin-backlog.js';
+import { missedPingReason, type StdinBacklog } from './stdin-backlog.js';
 
 export type { InstanceState, SessionEnd, SessionPhase } from './session-contract.js';
 export type SessionPorts = Ports<PluginSession>;
 export type SessionDeps = Deps<PluginSession>;
-
-const STDERR_IN_REASON = 5;
 
 /**
  * One launch of a plugin: its process, connection, handshake result and live instances. It is
@@ -75,7 +75,7 @@ export class PluginSession {
     this.spawnProcess = deps.spawn ?? PluginProcess.spawn;
     this.redactor = new Redactor(deps.tokens);
     const pingMs = this.settings.timeoutFor(Ping);
-    this.liveness = new Liveness(this.settings.pingIntervalMs, () => this.call(Ping, {}), () => this.crash(this.missedPingReason(pingMs)));
+    this.liveness = new Liveness(this.settings.pingIntervalMs, () => this.call(Ping, {}), () => this.crash(missedPingReason(this.backlog, pingMs)));
     this.ended = new Promise((resolve) => (this.finish = resolve));
     this.claimed = new Promise((resolve) => (this.claimDone = resolve));
   }
@@ -212,7 +212,8 @@ export class PluginSession {
     this.claimDone();
     if (this.ending) return;
     if (refused) {
-      this.log.error(refused);
+      if (refused.startsWith(DELIBERATE_REFUSAL)) this.log.debug(refused);
+      else this.log.error(refused);
       await this.giveUp('refused', refused);
       return;
     }
@@ -241,8 +242,7 @@ export class PluginSession {
     if (proc.pid !== undefined) this.pids.add(proc.pid);
     void proc.exited.then((exit) => {
       if (proc.pid !== undefined) this.pids.remove(proc.pid);
-      const how = exit.spawnError ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`);
-      this.crash(this.info ? how : `${how} before the handshake`, false);
+      this.crash(exitReason(exit, this.info !== undefined), false);
     });
     if (this.ending) return;
     const { conn, backlog } = connect(proc, { plugin, settings, log: this.log, redactor: this.redactor }, {
@@ -256,28 +256,14 @@ export class PluginSession {
   }
 
   /**
-   * A ping unanswered while the plugin's input is backed up past the bound means it stopped
-   * reading, not that its event loop is stuck: say so, whichever of the two checks fired first.
-   */
-  private missedPingReason(pingMs: number): string {
-    const found = this.backlog?.check();
-    if (found && found.state !== 'ok') return `stopped reading its stdin (${found.bytes} bytes waiting; ping not answered within ${pingMs} ms)`;
-    return `did not answer ping within ${pingMs} ms`;
-  }
-
-  /**
    * Past the stdin bound (StdinBacklog) a call is refused (503); a plugin that stays over it
    * longer than the ping deadline is hung: killed, which frees the backlog.
    */
   private checkBacklog(): PluginCallError | undefined {
-    const found = this.backlog?.check();
-    if (!found || found.state === 'ok') return undefined;
-    if (found.state === 'refused') {
-      return pluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${this.name} is not reading its input (${found.bytes} bytes waiting); try again shortly`, ErrorCodes.TransportClosed);
-    }
-    const reason = `stopped reading its stdin (${found.bytes} bytes waiting for over ${this.backlog!.graceMs} ms)`;
-    this.log.error(`plugin ${reason}; restarting it`);
-    this.crash(reason);
+    const problem = this.backlog?.problem();
+    if (!problem) return undefined;
+    if (problem.state === 'refused') return pluginCallError('FLOW_ERR_PLUGIN_NOT_RUNNING', `plugin ${this.name} ${problem.message}`, ErrorCodes.TransportClosed);
+    this.hung(problem.message);
     return this.ports.notRunning();
   }
 
@@ -294,19 +280,10 @@ export class PluginSession {
     if (kill) this.proc?.signal('SIGKILL');
     this.conn?.close(`the plugin crashed: ${reason}`);
     this.instances.clear();
-    void this.endCrashed(reason);
-  }
-
-  private async endCrashed(reason: string): Promise<void> {
     const proc = this.proc;
-    if (proc) await proc.terminate(this.settings.stopStepMs);
-    let detail = reason;
-    if (!this.info && proc && this.plugin.kind === 'executable') {
-      const hint = await diagnoseExecutable(this.plugin.command);
-      if (hint) detail += `; ${hint}`;
-    }
-    const tail = proc?.stderr.tail(STDERR_IN_REASON) ?? [];
-    this.finish({ kind: 'crashed', reason, detail, stderr: tail.length > 0 ? `; last stderr: ${tail.join(' | ')}` : '' });
+    void Promise.resolve(proc?.terminate(this.settings.stopStepMs))
+      .then(() => crashEnd(this.plugin, proc, this.info !== undefined, reason))
+      .then((end) => this.finish(end));
   }
 
   /** Ends the session for good (incompatible, duplicate): the supervisor starts none until an admin or a new file asks. */

@@ -36,6 +36,14 @@ export class StdinBacklog {
     return { state: this.now() - this.since <= this.graceMs ? 'refused' : 'hung', bytes };
   }
 
+  /** check() in words: undefined while the plugin reads; else what a refused caller is told, or why the plugin is hung. */
+  problem(): { state: 'refused' | 'hung'; message: string } | undefined {
+    const found = this.check();
+    if (found.state === 'ok') return undefined;
+    if (found.state === 'refused') return { state: 'refused', message: `is not reading its input (${found.bytes} bytes waiting); try again shortly` };
+    return { state: 'hung', message: `stopped reading its stdin (${found.bytes} bytes waiting for over ${this.graceMs} ms)` };
+  }
+
   /**
    * Runs a plugin → host call whose answer can be large (storage/load, kv/get, kv/list: up
    * to the storage quota each): at most LARGE_ANSWER_SLOTS at a time, each only once the
@@ -58,4 +66,15 @@ export class StdinBacklog {
       this.waiters.shift()?.();
     }
   }
+}
+
+/**
+ * Why an unanswered ping ends a session: with its input backed up past the bound the plugin
+ * stopped reading, which says more than "its event loop is stuck", whichever of the two
+ * checks fired first.
+ */
+export function missedPingReason(backlog: StdinBacklog | undefined, pingMs: number): string {
+  const found = backlog?.check();
+  if (found && found.state !== 'ok') return `stopped reading its stdin (${found.bytes} bytes waiting; ping not answered within ${pingMs} ms)`;
+  return `did not answer ping within ${pingMs} ms`;
 }

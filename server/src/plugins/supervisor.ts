@@ -5,6 +5,7 @@ import { pluginCallError, type PluginCallError } from './connection.js';
 import type { DiscoveredPlugin } from './discovery.js';
 import { LogBudget } from './log-budget.js';
 import type { SessionDeps, SessionEnd, SessionPhase, SessionPorts } from './session.js';
+import { DELIBERATE_REFUSAL } from './session-contract.js';
 import type { RestartPolicy } from './settings.js';
 
 /** The part of a PluginSession the supervisor reads; unit tests hand it a fake. */
@@ -32,7 +33,7 @@ export interface SupervisorClock {
   random(): number;
 }
 
-export const realClock: SupervisorClock = {
+const realClock: SupervisorClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -232,7 +233,8 @@ export class PluginSupervisor<S extends SupervisedSession = SupervisedSession> {
     this.idle = status;
     this.setReason(reason);
     this.lastError = reason;
-    this.log.error({ reason }, status === 'incompatible' ? 'plugin is incompatible' : 'plugin cannot run');
+    if (reason.startsWith(DELIBERATE_REFUSAL)) this.log.debug({ reason }, 'plugin left out');
+    else this.log.error({ reason }, status === 'incompatible' ? 'plugin is incompatible' : 'plugin cannot run');
   }
 
   private setReason(reason: string | undefined, stderr = ''): void {

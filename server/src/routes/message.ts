@@ -44,7 +44,8 @@ export function messageRoutes(deps: RouteDeps): FlowRouter {
       extras: f.object('extras'),
     };
     const who = authOf(ctx);
-    let app = who.application && (applications.get(who.application.id) ?? who.application);
+    // Resolved once: by the auth middleware from the token, else here from `appid`.
+    let app = who.application;
     if (!app) {
       const appid = f.int('appid') ?? 0;
       if (appid === 0) throw badRequest('appid is required when not authenticating with an application token');

@@ -2,7 +2,7 @@ import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'no
 import { FlowError, notFound } from '../errors.js';
 import type { CancelSignal } from '../plugins/connection.js';
 import { readRawBody } from '../http/body.js';
-import { callerLocation } from '../http/location.js';
+import { callerLocation, clientAddress } from '../http/location.js';
 import { authOf, type FlowContext } from '../http/state.js';
 import { WEBHOOK_ROUTE, webhookBasePath } from '../model/webhook-path.js';
 import type { PluginService } from '../services/plugin.js';
@@ -100,13 +100,13 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
   });
 
   // The relay: any method, path, query, headers and body go to the plugin; its status,
-  // headers and bytes come back untouched (no JSON content type, no CORS: as Gotify, §3).
+  // headers and bytes come back untouched (no JSON content type, no CORS: as Gotify).
   router.all(WEBHOOK_ROUTE, async (ctx) => {
     const idRaw = ctx.params.id!;
     if (!/^\d{1,15}$/.test(idRaw)) throw notFound('page not found');
     const token = ctx.params.token!;
-    // Token, enabled and running are checked before the body is read (again after, by webhook()).
-    plugins.webhookTarget(Number(idRaw), token);
+    // Token, capability, enabled and running are checked once, before the body is read.
+    const target = plugins.webhookTarget(Number(idRaw), token);
     // The instance's base path without its trailing slash: what follows is the plugin's own path.
     const sub = ctx.path.slice(webhookBasePath({ id: idRaw, token }).length - 1);
     // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.
@@ -119,13 +119,13 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
       // Flow's own API token is never handed to plugin code; Authorization is the plugin's business.
       if (value !== undefined && name !== 'x-gotify-key') headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    const reply = await plugins.webhook(Number(idRaw), token, {
+    const reply = await plugins.webhook(target, {
       method: ctx.method,
       path: sub === '' ? '/' : sub,
       query: ctx.querystring,
       headers,
       body,
-      remoteAddress: ctx.req.socket.remoteAddress,
+      remoteAddress: clientAddress(ctx.req),
       signal: new ClientGone(ctx.res),
     });
     // 1xx is informational: as the final status it leaves the client waiting for a response

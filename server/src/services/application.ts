@@ -1,7 +1,6 @@
 import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError, badRequest, notFound } from '../errors.js';
-import type { EventBus } from '../events.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
 import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
@@ -11,7 +10,6 @@ import type { RetentionService } from './retention.js';
 
 export interface ApplicationServiceDeps {
   applications: ApplicationStore;
-  bus: EventBus;
   /** Where uploaded images are stored (<datadir>/images). */
   imagesDir: string;
   /** Form of new tokens (config `tokenformat`); default classic. */
@@ -67,8 +65,8 @@ export class ApplicationService {
   }
 
   /**
-   * Creates an application owned by a plugin instance (Gotify §1.7: default priority 0,
-   * default image, placed last). It cannot be deleted through the API while internal.
+   * Creates an application owned by a plugin instance (as Gotify makes them: default
+   * priority 0, default image, placed last). It cannot be deleted through the API while internal.
    */
   createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
     // With enhanced tokens only the public form is kept: nobody can post as the plugin (as Gotify 3).
@@ -134,8 +132,6 @@ export class ApplicationService {
       if (cur.internal) throw badRequest('cannot delete internal application');
     });
     if (removed.image) await this.removeFile(removed.image);
-    // Synchronous subscribers (the stream hub) run before this returns; failures are logged.
-    this.deps.bus.emitSafe('applicationDeleted', { application: removed });
     return removed;
   }
 

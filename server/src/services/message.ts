@@ -64,8 +64,9 @@ export class MessageService {
       date,
     };
     if (input.extras && Object.keys(input.extras).length > 0) record.extras = input.extras;
-    const cur = this.deps.applications.get(application.id);
-    const touch = cur && (cur.lastUsed === null || Date.parse(cur.lastUsed) + TOUCH_EVERY_MS <= now) ? date : undefined;
+    // `application` is the record the caller resolved (once, from the in-memory cache); a delete
+    // since then is caught by the store, which refuses messages for an application being deleted.
+    const touch = application.lastUsed === null || Date.parse(application.lastUsed) + TOUCH_EVERY_MS <= now ? date : undefined;
     const slot = this.fanOut.reserve(application.userId);
     let message: MessageRecord;
     try {
@@ -74,7 +75,7 @@ export class MessageService {
       slot.cancel();
       throw err; // a FlowError keeps its kind: the HTTP edge maps it
     }
-    slot.ready(message, this.deps.applications.get(application.id) ?? application);
+    slot.ready(message, application);
     return message;
   }
 

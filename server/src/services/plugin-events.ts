@@ -49,9 +49,9 @@ export class PluginEvents {
   /**
    * Before a user is deleted: its instances leave the processes' books at once (plugin calls
    * for them answer UnknownInstance), and `instance/disable` + `instance/destroy` are sent in
-   * the background, each bounded by its deadline. Unlike Gotify (§1.11) a plugin can neither
-   * veto nor delay the deletion: a failing or hanging plugin is logged and the user goes
-   * anyway. The store deletes the confs with the user, so the webhooks answer 404 afterwards.
+   * the background, each bounded by its deadline. Unlike Gotify (whose plugin manager runs
+   * inside the user deletion) a plugin can neither veto nor delay the deletion: a failing or
+   * hanging plugin is logged and the user goes anyway. The store deletes the confs with the user, so the webhooks answer 404 afterwards.
    */
   private userDeleting(user: UserRecord): void {
     for (const sup of this.deps.host.list()) {
@@ -107,7 +107,7 @@ export class PluginEvents {
     }
   }
 
-  /** Internal applications are internal exactly while their plugin is present (Gotify's startup fix, §7 case 32). */
+  /** Internal applications are internal exactly while their plugin is present (as Gotify's start fixes them). */
   async reconcileInternalApps(): Promise<void> {
     const owned = new Map<number, PluginConfRecord>();
     for (const conf of this.deps.confs.list()) if (conf.applicationId !== 0) owned.set(conf.applicationId, conf);

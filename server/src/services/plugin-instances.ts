@@ -1,4 +1,4 @@
-import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable } from '@flow/protocol';
+import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable, scalarLeaves } from '@flow/protocol';
 import { parseYamlBounded } from '../parse/bounded.js';
 import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -26,11 +26,11 @@ export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /**
- * Gotify §1.8 fallback for a stored config the plugin rejects at start: the defaults, then the
+ * Gotify's fallback for a stored config the plugin rejects at start: the defaults, then the
  * user's text as comments, so it is never lost (CRLF, as Gotify writes it). Unlike Gotify the
  * "default" block really is the plugin's default, not the rejected values re-marshalled.
  */
-export function fallbackConfig(defaultYaml: string, original: string): string {
+function fallbackConfig(defaultYaml: string, original: string): string {
   const lines = original.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n');
   return (
     '# Plugin initialization failed because it rejected the current config. It might be outdated.\r\n' +
@@ -168,7 +168,7 @@ export class PluginInstances {
     return this.deps.confs.update(conf.id, { applicationId: created.id });
   }
 
-  /** Gotify §1.7: named after the plugin, internal, described by its module path. */
+  /** As Gotify makes it: named after the plugin, internal, described by its module path. */
   private createApplication(session: PluginSession, userId: number, modulePath: string): ReturnType<PluginInstancesDeps['applications']['createInternal']> {
     const name = session.info?.name || modulePath;
     return this.deps.applications.createInternal(userId, { name, description: `auto generated application for ${modulePath}` });
@@ -212,7 +212,7 @@ export class PluginInstances {
   }
 
 
-  /** Re-enables an instance the user had enabled; a refusal is stored as disabled (Gotify §1.6 step 8). */
+  /** Re-enables an instance the user had enabled; a refusal is stored as disabled, as Gotify does at start. */
   async enableAtStart(session: PluginSession, conf: PluginConfRecord): Promise<void> {
     const instanceId = String(conf.id);
     const state = session.instances.get(instanceId);
@@ -241,10 +241,8 @@ export class PluginInstances {
         continue;
       }
       if (doc === null || typeof doc !== 'object') continue;
-      for (const key of keys) {
-        const v = (doc as Record<string, unknown>)[key];
-        if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
-      }
+      // A mapping or list under a secret key (headers holding tokens) is secret throughout.
+      for (const key of keys) values.push(...scalarLeaves((doc as Record<string, unknown>)[key]));
     }
     session.redactor.setSecrets(String(confId), values);
   }

@@ -1,25 +1,24 @@
-import { ConfigValidateAndSet, DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
-import { FlowError, badRequest, notFound } from '../errors.js';
+import { DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
+import { badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { PluginConfExternal, PluginProcessInfo } from '../model/plugin.js';
-import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { webhookBasePath } from '../model/webhook-path.js';
-import { checkConfig, validateAndSetParams } from '../plugins/config-schema.js';
 import { isPluginCallError, type CancelSignal } from '../plugins/connection.js';
 import type { DiscoveredPlugin } from '../plugins/discovery.js';
 import { HostCalls } from '../plugins/host-calls.js';
-import { PluginHost, type Plugin } from '../plugins/host.js';
+import { PluginHost } from '../plugins/host.js';
 import type { MessageSink } from '../plugins/ports.js';
-import type { PluginSession } from '../plugins/session.js';
 import type { PluginSettings } from '../plugins/settings.js';
 import { PluginStorage } from '../plugins/storage.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
+import { PluginConfigs } from './plugin-config.js';
 import { PluginEvents } from './plugin-events.js';
+import { PluginGate, type LiveInstance, type PluginAccess } from './plugin-gate.js';
 import { PluginInstances, pool } from './plugin-instances.js';
-import { pluginUnavailable, processInfo, toExternalPluginConf } from './plugin-views.js';
+import { processInfo, toExternalPluginConf } from './plugin-views.js';
 
 export interface PluginServiceDeps {
   confs: PluginConfStore;
@@ -30,7 +29,7 @@ export interface PluginServiceDeps {
   log: Logger;
   settings: PluginSettings;
   /** Who may use which plugin (services/plugin-permission.ts); everyone when absent. */
-  access?: { allows(userId: number, modulePath: string, defaultPermission: DiscoveredPlugin['defaultPermission']): boolean };
+  access?: PluginAccess;
 }
 
 /** A webhook request as the route read it. */
@@ -50,28 +49,30 @@ export interface WebhookInput {
  * What routes and the rest of the server call for plugins: the REST operations on a user's
  * instances, the webhook relay, the admin view, and start/stop. The plugin host (plugins/)
  * runs the processes; PluginInstances brings instances up on each new session; PluginEvents
- * follows users and messages.
+ * follows users and messages; PluginGate holds the checks every endpoint passes (each once);
+ * PluginConfigs the configurer endpoints.
  *
  * No lock is ever held across users or plugins: operations on one instance (user × plugin)
  * are serialised, so "enable twice" cannot race, while a hanging plugin delays only the
- * calls to that instance, each bounded by its deadline (Gotify §1.10 holds one global lock).
+ * calls to that instance, each bounded by its deadline (Gotify holds one lock for all plugins).
  */
 export class PluginService {
   readonly host: PluginHost;
   private readonly instances: PluginInstances;
   private readonly events: PluginEvents;
-  private readonly storage: PluginStorage;
+  private readonly gate: PluginGate;
+  private readonly configs: PluginConfigs;
 
   constructor(private readonly deps: PluginServiceDeps) {
     const log = deps.log.child({ component: 'plugins' });
+    const configMaxBytes = deps.settings.configMaxBytes ?? 64 * 1024;
     const storage = new PluginStorage(deps.confs, {
       quotaBytes: deps.settings.storageQuotaBytes,
       maxKeys: deps.settings.storageMaxKeys ?? 10_000,
       configBytes: (confId) => Buffer.byteLength(deps.confs.get(confId)?.config ?? '', 'utf8'),
     });
-    this.storage = storage;
     const calls = new HostCalls({ confs: deps.confs, storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency, configMaxBytes: deps.settings.configMaxBytes ?? 64 * 1024 });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency, configMaxBytes });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       bundledDir: deps.settings.bundledDir,
@@ -86,12 +87,14 @@ export class PluginService {
       },
     });
     this.events = new PluginEvents({ ...deps, log, host: this.host, instances: this.instances, storage });
+    this.gate = new PluginGate(deps.confs, this.host, deps.access);
+    this.configs = new PluginConfigs({ confs: deps.confs, gate: this.gate, instances: this.instances, storage, configMaxBytes });
   }
 
   /**
    * Starts every plugin and creates and configures the instances of every user (not yet
    * enabled: that waits for `serverListening`), then fixes the internal flag of plugin
-   * applications (internal only while their plugin is present, Gotify §1.7).
+   * applications (internal only while their plugin is present, as in Gotify).
    */
   async start(): Promise<void> {
     await this.host.start();
@@ -131,14 +134,9 @@ export class PluginService {
     const admin = this.deps.users.get(userId)?.admin ?? false;
     for (const conf of this.deps.confs.listByUser(userId)) {
       const sup = this.host.byModulePath(conf.modulePath);
-      if (sup && this.allows(userId, sup)) out.push(toExternalPluginConf(conf, sup, admin));
+      if (sup && this.gate.allows(userId, sup)) out.push(toExternalPluginConf(conf, sup, admin));
     }
     return out;
-  }
-
-  /** A user who may not use a plugin (plugin permissions) does not see it: its endpoints answer 404. */
-  private allows(userId: number, sup: Plugin): boolean {
-    return this.deps.access?.allows(userId, sup.modulePath!, sup.plugin.defaultPermission) ?? true;
   }
 
   /** The plugins present, for the permission rules: module path, name and manifest default. */
@@ -164,54 +162,20 @@ export class PluginService {
     }
   }
 
-  /** GET /plugin/:id/configschema: the plugin's JSON Schema of its config (1.1); 404 when it declares none. */
+  /** GET /plugin/:id/configschema (see PluginConfigs). */
   getConfigSchema(userId: number, id: number): Record<string, unknown> {
-    const { sup } = this.require(userId, id);
-    const schema = sup.handshaken?.configSchema;
-    if (!schema) throw notFound('the plugin declares no config schema');
-    return schema.schema;
+    return this.configs.schema(userId, id);
   }
 
-  /** GET /plugin/:id/config: the stored YAML text, byte for byte. */
+  /** GET /plugin/:id/config (see PluginConfigs). */
   getConfig(userId: number, id: number): string {
-    const { conf, sup } = this.require(userId, id);
-    if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
-    return conf.config;
+    return this.configs.get(userId, id);
   }
 
-  /**
-   * POST /plugin/:id/config: the YAML must parse, then the live instance validates and
-   * applies it; only then is the raw text stored. Any failure → 400 with the reason, and
-   * neither the instance nor the store changes.
-   */
+  /** POST /plugin/:id/config (see PluginConfigs). */
   setConfig(userId: number, id: number, text: string): Promise<void> {
-    const { conf, sup } = this.require(userId, id);
-    if (!sup.capabilities.has('configurer')) throw badRequest('plugin does not support configurer');
-    const maxBytes = this.deps.settings.configMaxBytes ?? 64 * 1024;
-    // Bounded before anything parses it: the text is stored per user and counted against the quota.
-    if (Buffer.byteLength(text, 'utf8') > maxBytes) throw badRequest(`plugin config too large: the limit is ${maxBytes} bytes (plugins.configmaxbytes)`);
-    const checked = checkConfig(sup.handshaken?.configSchema, text);
-    if (!checked.ok) throw new FlowError('FLOW_ERR_BAD_REQUEST', checked.refusal.message, checked.refusal.issues ? { details: { issues: checked.refusal.issues } } : undefined);
-    this.failFastWhileStarting(sup, conf);
-    return this.instances.withLock(userId, conf.modulePath, async () => {
-      const { session, instanceId } = this.liveInstance(sup, conf);
-      if (!(await this.storage.configFits(conf.id, Buffer.byteLength(text, 'utf8')))) {
-        throw badRequest("plugin config too large: with the plugin's stored data it exceeds its storage quota (plugins.storagequotabytes)");
-      }
-      // Mask the new secret values before the plugin sees them: it may log them while validating.
-      this.instances.trackSecrets(session, conf.id, conf.config, text);
-      try {
-        await session.call(ConfigValidateAndSet, validateAndSetParams(session.protocolVersion, instanceId, text, checked.value));
-      } catch (err) {
-        this.instances.trackSecrets(session, conf.id, conf.config);
-        if (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_REJECTED') throw badRequest(err.message);
-        throw this.callFailed(sup, err);
-      }
-      await this.deps.confs.update(conf.id, { config: text });
-      this.instances.trackSecrets(session, conf.id, text);
-    });
+    return this.configs.set(userId, id, text);
   }
-
 
   /** POST /plugin/:id/enable: 400 when already enabled; the plugin's refusal → 500 with its text, nothing stored. */
   enable(userId: number, id: number): Promise<void> {
@@ -225,20 +189,25 @@ export class PluginService {
 
   /** GET /plugin/:id/display: the plugin's markdown; "" for a plugin that is not a displayer. Works while disabled. */
   async display(userId: number, id: number, location: Omit<Location, 'webhookBasePath'> & { prefix: string }): Promise<string> {
-    const { conf, sup } = this.require(userId, id);
+    const { conf, sup } = this.gate.require(userId, id);
     if (!sup.capabilities.has('displayer')) return '';
-    const { session, instanceId } = this.liveInstance(sup, conf);
+    const { session, instanceId } = this.gate.liveInstance(sup, conf);
     const loc: Location = { scheme: location.scheme, host: location.host, webhookBasePath: location.prefix + webhookBasePath(conf) };
     try {
       return (await session.call(DisplayGet, { instanceId, location: loc })).markdown;
     } catch (err) {
-      throw this.callFailed(sup, err);
+      throw this.gate.callFailed(sup, err);
     }
   }
 
-  /** A webhook under /plugin/:id/custom/:token/, routed by token (the id must match it): webhookTarget's checks, then the call (deadline → 504). */
-  async webhook(id: number, token: string, req: WebhookInput): Promise<WebhookResponse> {
-    const { sup, session, instanceId } = this.webhookTarget(id, token);
+  /** A webhook's checks, each once (PluginGate.webhookTarget); the route runs them before it reads the body. */
+  webhookTarget(id: number, token: string): LiveInstance {
+    return this.gate.webhookTarget(id, token);
+  }
+
+  /** Relays a webhook to the instance webhookTarget found (deadline → 504); a session that ended meanwhile refuses the call (503). */
+  async webhook(target: LiveInstance, req: WebhookInput): Promise<WebhookResponse> {
+    const { sup, session, instanceId } = target;
     const { method, path, query, headers, body, remoteAddress, signal } = req;
     try {
       const params = { instanceId, method, path, query, headers, body: body.toString('base64'), ...(remoteAddress === undefined ? {} : { remoteAddress }) };
@@ -250,27 +219,8 @@ export class PluginService {
       }
       // A refusal while the plugin runs (its input backed up) names no reason worth hiding.
       const gone = (isPluginCallError(err) && err.code === 'FLOW_ERR_PLUGIN_CLOSED') || !session.connected || sup.status !== 'running';
-      throw this.callFailed(sup, err, gone);
+      throw this.gate.callFailed(sup, err, gone);
     }
-  }
-
-  /**
-   * The checks of a webhook that need no body, each once, in Gotify's order: unknown token, user
-   * deleted, plugin absent, not a webhooker or not allowed → 404; disabled → 400 "plugin is
-   * disabled"; not running or the instance not up → 503 (its state only: webhook callers are
-   * anonymous). The route calls it before reading the body, so a caller with a wrong token is
-   * answered at once and never makes the server hold its body; webhook() calls it again after.
-   */
-  webhookTarget(id: number, token: string): { sup: Plugin; session: PluginSession; instanceId: string } {
-    const conf = this.deps.confs.getByToken(token);
-    if (!conf || conf.id !== id) throw notFound('page not found');
-    const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup || !sup.capabilities.has('webhooker') || !this.allows(conf.userId, sup)) throw notFound('page not found');
-    if (!conf.enabled) throw badRequest('plugin is disabled');
-    const { session, instanceId } = this.liveInstance(sup, conf, { anonymous: true });
-    // Enabled in the store but not yet on this process (it is being brought up after a start or crash).
-    if (!session.instances.get(instanceId)?.enabled) throw pluginUnavailable(sup, 'starting');
-    return { sup, session, instanceId };
   }
 
   /** The admin view of every plugin in the folder. */
@@ -287,61 +237,23 @@ export class PluginService {
   }
 
   private setEnabled(userId: number, id: number, enabled: boolean): Promise<void> {
-    const { conf, sup } = this.require(userId, id);
-    this.failFastWhileStarting(sup, conf);
+    const { conf, sup } = this.gate.require(userId, id);
+    this.gate.failFastWhileStarting(sup, conf);
     return this.instances.withLock(userId, conf.modulePath, async () => {
       const current = this.deps.confs.get(conf.id);
       if (!current) throw notFound('unknown plugin');
       if (current.enabled === enabled) throw badRequest('config is already enabled/disabled');
-      const { session, instanceId } = this.liveInstance(sup, current);
+      const { session, instanceId } = this.gate.liveInstance(sup, current);
       // First enable of a messenger: its internal application appears now (none exists before).
       if (enabled && session.capabilities.has('messenger')) await this.instances.ensureApplication(session, current);
       try {
         await session.call(enabled ? InstanceEnable : InstanceDisable, { instanceId });
       } catch (err) {
-        throw this.callFailed(sup, err);
+        throw this.gate.callFailed(sup, err);
       }
       const state = session.instances.get(instanceId);
       if (state) state.enabled = enabled;
       await this.deps.confs.update(conf.id, { enabled });
     });
   }
-
-  /** Gotify's check order: another user's or a missing conf → 404 "unknown plugin"; plugin absent → 404 "plugin instance not found". */
-  private require(userId: number, id: number): { conf: PluginConfRecord; sup: Plugin } {
-    const conf = this.deps.confs.get(id);
-    if (!conf || conf.userId !== userId) throw notFound('unknown plugin');
-    const sup = this.host.byModulePath(conf.modulePath);
-    if (!sup) throw notFound('plugin instance not found');
-    if (!this.allows(userId, sup)) throw notFound('unknown plugin');
-    return { conf, sup };
-  }
-
-  /**
-   * While the plugin is not running yet, a call on an instance it has not brought up answers
-   * 503 at once: queued on the instance's lock it would wait for a bring-up that may hang until
-   * the call deadline (the server listens before slow plugins are up). Once running, calls
-   * still queue, so a user's first enable waits for the instance addUser is creating.
-   */
-  private failFastWhileStarting(sup: Plugin, conf: PluginConfRecord): void {
-    if (sup.status !== 'running') this.liveInstance(sup, conf);
-  }
-
-  /** The liveness check, in one place: the session when the instance exists on it; else 503 naming the plugin's state. */
-  private liveInstance(sup: Plugin, conf: PluginConfRecord, opts: { anonymous?: boolean } = {}): { session: PluginSession; instanceId: string } {
-    const session = sup.session;
-    if (!session?.connected) throw pluginUnavailable(sup, 'not-running', opts.anonymous);
-    const instanceId = String(conf.id);
-    if (!session.instances.has(instanceId)) throw pluginUnavailable(sup, 'starting');
-    return { session, instanceId };
-  }
-
-  /**
-   * A failed plugin call keeps its kind (the plugin said no → 500 with its text, as Gotify; no
-   * answer → 504; a bad answer → 502); only "gone" is rephrased, by the one 503 builder.
-   */
-  private callFailed(sup: Plugin, err: unknown, anonymous = false): unknown {
-    return isPluginCallError(err) && err.status === 503 ? pluginUnavailable(sup, err, anonymous) : err;
-  }
-
 }

@@ -148,7 +148,7 @@ export class StreamHub {
     if (host === (req.headers.host ?? '').toLowerCase()) return true;
     // A reverse proxy that rewrites Host passes the public one here. Safe to trust: a
     // cross-site page cannot set headers on a WebSocket handshake.
-    if (host === forwardedHost(req.headers)) return true;
+    if (host === forwardedHost(req)) return true;
     return this.origins.some((re) => re.test(u.hostname.toLowerCase()));
   }
 

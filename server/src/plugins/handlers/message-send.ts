@@ -8,7 +8,7 @@ import type { HostCallContext } from './context.js';
  * `message/send`: the same path as POST /message for the instance's internal application
  * (title defaults to the application's name, priority to its default priority), so the
  * message is stored, streamed and offered to subscribers; answers once it is durable.
- * Unlike Gotify, a disabled instance may still send (Gotify does too, §4.3), but never
+ * As in Gotify, a disabled instance may still send, but never
  * without an application: that would make an unlisted, undeletable message (gotify/server#653).
  */
 export async function messageSend(ctx: HostCallContext, params: SendMessageParams, messages: MessageSink): Promise<SendMessageResult> {

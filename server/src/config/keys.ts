@@ -65,7 +65,7 @@ function checkRegexList(list: readonly string[]): string | undefined {
 }
 
 export const CONFIG_KEYS = [
-  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses' },
+  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses; unix:/path/flow.sock listens on a unix domain socket instead (as Gotify)' },
   { key: 'server.port', type: 'int', default: 8080, min: 0, max: 65535, description: 'HTTP port (0 picks a free port)' },
   {
     key: 'server.stream.pingperiodseconds',
@@ -122,7 +122,7 @@ export const CONFIG_KEYS = [
   // TLS as Gotify's server.ssl.*: HTTPS (and wss) on server.ssl.port beside HTTP on server.port.
   { key: 'server.ssl.enabled', type: 'bool', default: false, description: 'serve HTTPS on server.ssl.port with server.ssl.certfile/certkey (reloaded when the files change)' },
   { key: 'server.ssl.redirecttohttps', type: 'bool', default: true, description: 'with ssl enabled, answer plain HTTP requests with a redirect to HTTPS (as Gotify)' },
-  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses' },
+  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses; unix:/path listens on a unix domain socket' },
   { key: 'server.ssl.port', type: 'int', default: 443, min: 0, max: 65535, description: 'HTTPS port (0 picks a free port)' },
   { key: 'server.ssl.certfile', type: 'string', default: '', description: 'PEM certificate (chain) file for HTTPS' },
   { key: 'server.ssl.certkey', type: 'string', default: '', description: 'PEM private key file for HTTPS' },
@@ -140,9 +140,9 @@ export const CONFIG_KEYS = [
     key: 'server.keepaliveperiodseconds',
     type: 'int',
     default: 0,
-    min: 0,
+    min: -1,
     max: 86_400,
-    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default',
+    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default, -1 turns keep-alive off',
   },
   { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
   {

@@ -101,6 +101,9 @@ describe('resolveConfig', () => {
     expect(r.ignored).toEqual([]);
     r = resolveConfig({ env: { FLOW_SERVER_RESPONSEHEADERS: '{"X-A": "1"}', FLOW_SERVER_TRUSTEDPROXIES: '10.0.0.0/8, fd00::/8' } });
     expect([r.config['server.responseheaders'], r.config['server.trustedproxies']]).toEqual([{ 'X-A': '1' }, ['10.0.0.0/8', 'fd00::/8']]);
+    // Gotify's -1 turns TCP keep-alive off.
+    expect(resolveConfig({ env: { GOTIFY_SERVER_KEEPALIVEPERIODSECONDS: '-1' } }).config['server.keepaliveperiodseconds']).toBe(-1);
+    expect(() => resolveConfig({ env: { FLOW_SERVER_KEEPALIVEPERIODSECONDS: '-2' } })).toThrow('-2 is below the minimum -1');
     r = resolveConfig({ file: { path: 'c', data: { server: { responseheaders: null, trustedproxies: null } } } });
     expect([r.config['server.responseheaders'], r.config['server.trustedproxies']]).toEqual([{}, []]);
   });

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SourceSchema } from './schema.js';
+import { schemaFromColumns } from './schema.js';
 import { SourceError, type GotifySource, type Row } from './source.js';
 import { ConnectionStringError, pgClientConfig } from '../../lib/pg-connection.js';
 
@@ -45,13 +45,7 @@ export async function openPostgres(connection: string): Promise<GotifySource> {
         'the schema',
         'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position',
       );
-      const out: SourceSchema = new Map();
-      for (const { t, c } of rows) {
-        const key = t.toLowerCase();
-        if (!out.has(key)) out.set(key, []);
-        out.get(key)!.push(c.toLowerCase());
-      }
-      return out;
+      return schemaFromColumns(rows);
     },
     async page(table, columns, afterId, limit) {
       return run<Row>(table, `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);

@@ -2,7 +2,7 @@
 #   docker build -t flow . && docker run -p 8080:8080 -v flow-data:/app/data flow
 # Stage 1 builds the installable package exactly as `npm run package` does; stage 2 installs it
 # (its dependencies are inside the tarball: no registry access) on a slim Node 20 with Python
-# (the bundled alarm plugin) and runs it as a non-root user with its data in the /app/data volume.
+# (the bundled alarm and webhook-forward plugins) and runs it as a non-root user with its data in the /app/data volume.
 # NODE_IMAGE must provide Node 20 with npm and (for stage 2) python3 or apt-get; CI builds one
 # from the host's Debian packages (.ci/container-base.sh).
 ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim

@@ -81,5 +81,5 @@ export {
 export { LOG_LEVELS, LogLevel, LogParams, LogWrite } from './log.js';
 
 // Transcripts (record and replay; spec/transcripts.md)
-export { Bindings, DEFAULT_VOLATILE_RULES, Normaliser, TRANSCRIPT_FORMAT, TranscriptError, TranscriptRecorder, deepEqual, formatEntry, isMessageEntry, parseTranscript, placeholderFor } from './transcript.js';
+export { Bindings, DEFAULT_VOLATILE_RULES, Normaliser, TRANSCRIPT_FORMAT, TranscriptError, TranscriptRecorder, deepEqual, formatEntry, isMessageEntry, parseTranscript, placeholderFor, scalarLeaves } from './transcript.js';
 export type { Difference, ExitEntry, MessageContext, MessageEntry, RecorderOptions, Redaction, StdinClosedEntry, Transcript, TranscriptDirection, TranscriptEntry, TranscriptHeader, VolatileRule, WireMessage } from './transcript.js';

@@ -134,4 +134,16 @@ describe('TranscriptRecorder', () => {
     expect(webhook.msg.params.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', placeholder).update(body).digest('hex')}`);
     expect(t.entries.at(-1)).toMatchObject({ event: 'exit', code: 0 });
   });
+
+  it('redacts every value under a secret key that holds a mapping or a list (headers with tokens)', () => {
+    const text = record((r) => {
+      r.message('send', { jsonrpc: '2.0', id: 1, method: 'config/default', params: { instanceId: '1' } });
+      r.message('recv', { jsonrpc: '2.0', id: 1, result: { config: 'headers: {}\n', secretKeys: ['headers'] } });
+      const config = 'headers:\n  Authorization: Bearer tok-0123456789\n  X-Keys: [key-aaaa, key-bbbb]\n';
+      const value = { headers: { Authorization: 'Bearer tok-0123456789', 'X-Keys': ['key-aaaa', 'key-bbbb'] } };
+      r.message('send', { jsonrpc: '2.0', id: 2, method: 'config/validateAndSet', params: { instanceId: '1', config, value } });
+    });
+    for (const secret of ['tok-0123456789', 'key-aaaa', 'key-bbbb']) expect(text).not.toContain(secret);
+    expect(parseTranscript(text).header.redactions.map((r) => r.what)).toEqual(['config key headers', 'config key headers', 'config key headers']);
+  });
 });

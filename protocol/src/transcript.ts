@@ -640,10 +640,8 @@ export class TranscriptRecorder {
       return;
     }
     if (!isPlainObject(parsed)) return;
-    for (const key of keys) {
-      const value = parsed[key];
-      if ((typeof value === 'string' && value !== '') || typeof value === 'number') this.secret(String(value), `config key ${key}`);
-    }
+    // A secret key's value may be a mapping or a list (headers with tokens): every string and number in it is secret.
+    for (const key of keys) for (const value of scalarLeaves(parsed[key])) this.secret(value, `config key ${key}`);
   }
 
   private secret(value: string, what: string): string {
@@ -739,4 +737,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   return false;
+}
+
+/** The non-empty strings and the numbers inside a config value, at any depth, as strings. */
+export function scalarLeaves(value: unknown): string[] {
+  if ((typeof value === 'string' && value !== '') || typeof value === 'number') return [String(value)];
+  if (Array.isArray(value)) return value.flatMap(scalarLeaves);
+  if (isPlainObject(value)) return Object.values(value).flatMap(scalarLeaves);
+  return [];
 }

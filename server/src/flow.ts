@@ -12,7 +12,7 @@ import { listen, UNIX_PREFIX } from './serve/listen.js';
 import { redirectToHttps } from './serve/redirect.js';
 import { loadCertPair, watchCertPair } from './serve/tls.js';
 import { DefaultPasswordCheck } from './services/default-password.js';
-import { Store } from './store/store.js';
+import { openStore } from './store/open.js';
 import { removeStaleUploads } from './services/application.js';
 import { FLOW_VERSION } from './version.js';
 
@@ -87,10 +87,21 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   await mkdir(dirs.plugins, { recursive: true });
   await removeStaleUploads(dirs.images);
 
-  const store = await Store.open(path.join(data, 'db'), {
-    purge: { onError: (err) => log.error({ err }, 'purging deleted messages failed; retrying') },
+  const dialect = config['database.dialect'];
+  if (dialect === 'sqlite3' || dialect === 'mysql') {
+    log.warn(`database.dialect ${dialect} is Gotify's: Flow keeps its data in LevelDB (<datadir>/db) or PostgreSQL (database.dialect: postgres); bring a Gotify database over with flow import gotify`);
+  }
+  const postgres = dialect === 'postgres';
+  const store = await openStore({
+    dialect,
+    connection: config['database.connection'],
+    dataDir: data,
+    onPurgeError: (err) => log.error({ err }, 'purging deleted messages failed; retrying'),
     onHealth: (healthy, err) => {
-      if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
+      if (postgres) {
+        if (healthy) log.warn('the PostgreSQL database answers again: requests are served');
+        else log.error({ err }, 'the PostgreSQL database is unreachable: requests that need it answer 503 and /health is red while reconnecting');
+      } else if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
       else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
     },
   });

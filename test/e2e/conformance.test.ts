@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SCRIPTED_PLUGIN, flowPlugin } from '../helpers/flow-plugin.js';
-import { pluginCommands } from '../helpers/plugin-commands.js';
+import { PYTHON, pluginCommands } from '../helpers/plugin-commands.js';
 
 /** `flow-plugin check`: every plugin in plugins/, whatever its language, passes the whole kit (transcripts and live cases). */
 
@@ -29,7 +29,7 @@ describe.concurrent('flow-plugin check', () => {
   }
 
   it("passes the spec's Python example, with its baseline of known failures", { timeout: 600_000 }, async () => {
-    const result = await flowPlugin(['check', '--step-timeout', STEP, '--expected-failures', EXAMPLE_BASELINE, '--', 'python3', EXAMPLE]);
+    const result = await flowPlugin(['check', '--step-timeout', STEP, '--expected-failures', EXAMPLE_BASELINE, '--', PYTHON, EXAMPLE]);
     expect(result.stdout, result.stdout).not.toMatch(/^ {2}(FAIL|XPAS) /m);
     expect(result.stdout).toMatch(/XFAL {2}bad-input-charset /);
     for (const name of TRANSCRIPT_CASES) expect(result.stdout).toMatch(new RegExp(`PASS {2}${name} `));
@@ -40,7 +40,7 @@ describe.concurrent('flow-plugin check', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'flow-baseline-'));
     const file = path.join(dir, 'expected');
     await writeFile(file, '# known\nhandshake\nno-such-case\n');
-    const result = await flowPlugin(['check', '--expected-failures', file, '--', 'python3', EXAMPLE]);
+    const result = await flowPlugin(['check', '--expected-failures', file, '--', PYTHON, EXAMPLE]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/the baseline names cases that do not exist: no-such-case/);
     await rm(dir, { recursive: true });
@@ -50,7 +50,7 @@ describe.concurrent('flow-plugin check', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'flow-baseline-'));
     const file = path.join(dir, 'expected');
     await writeFile(file, 'id-zero\n');
-    const result = await flowPlugin(['check', '--step-timeout', STEP, '--only', 'id-zero', '--expected-failures', file, '--', 'python3', EXAMPLE]);
+    const result = await flowPlugin(['check', '--step-timeout', STEP, '--only', 'id-zero', '--expected-failures', file, '--', PYTHON, EXAMPLE]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/XPAS {2}id-zero /);
     expect(result.stdout).toMatch(/id-zero passes now: remove it from the baseline/);

@@ -143,6 +143,23 @@ export const SCENARIOS: Record<string, GoldenScenario> = {
       await a.disable();
     },
   },
+  'webhook-forward': {
+    command: ['python3', path.join(ROOT, 'plugins/webhook-forward/dist/flow-webhook-forward.pyz')],
+    description: 'the Python kit plugin: default/invalid/valid config, enable refused without a url, enable, display, status and unknown webhooks, disable (no delivery: no network)',
+    async run(host) {
+      const a = await host.createInstance({ user: alice });
+      const b = await host.createInstance({ user: bob });
+      await a.setConfig(await a.defaultConfig());
+      await rejected(a.setConfig("url: http://127.0.0.1:9/hook\ntemplate: '{\"t\": \"{{nope}}\"}'\n"));
+      await rejected(b.enable());
+      await a.setConfig('url: http://127.0.0.1:9/hook\nmin_priority: 4\nheaders: {X-Token: s3cr3t-token}\n');
+      await a.enable();
+      await a.display({ scheme: 'https', host: 'flow.example' });
+      await a.webhook({ method: 'GET', path: '/status' });
+      await a.webhook({ method: 'GET', path: '/nope' });
+      await a.disable();
+    },
+  },
   'minimal-go': {
     command: goExecutable('minimal-go'),
     description: 'the seed\'s Go example built with build-go: two users; enable both, disable and destroy one; ping and plugin/info',

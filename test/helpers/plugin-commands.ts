@@ -19,7 +19,7 @@ export const PLUGINS_DIR = fileURLToPath(new URL('../../plugins/', import.meta.u
  * costs about a second per start on a loaded machine, and the conformance kit starts the plugin
  * dozens of times. Same interpreter, so nothing about the check changes.
  */
-const PYTHON = ((): string => {
+export const PYTHON = ((): string => {
   const found = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
   const executable = found.status === 0 ? found.stdout.trim() : '';
   return executable && existsSync(executable) ? executable : 'python3';

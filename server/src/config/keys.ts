@@ -145,6 +145,21 @@ export const CONFIG_KEYS = [
     description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default, -1 turns keep-alive off',
   },
   { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
+  {
+    key: 'database.dialect',
+    type: 'string',
+    default: 'leveldb',
+    check: ((v: string) =>
+      ['leveldb', 'postgres', 'sqlite3', 'mysql'].includes(v) ? undefined : `"${v}" is not a database dialect: leveldb (embedded, the default) or postgres`) as (v: never) => string | undefined,
+    description: 'where the data lives: leveldb (embedded in <datadir>/db) or postgres (database.connection); Gotify\'s sqlite3 and mysql mean leveldb, with a warning (bring their data over with flow import gotify)',
+  },
+  {
+    key: 'database.connection',
+    type: 'string',
+    default: '',
+    secret: true,
+    description: 'with database.dialect postgres: the server, as Gotify writes it ("host=db port=5432 user=flow dbname=flow password=… sslmode=disable") or a postgres:// URL',
+  },
   { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
   { key: 'uploadedimagesdir', type: 'string', default: '', description: 'folder of application images; empty means <datadir>/images' },
   { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },

@@ -1,4 +1,4 @@
-import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable } from '@flow/protocol';
+import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable, scalarLeaves } from '@flow/protocol';
 import { parseYamlBounded } from '../parse/bounded.js';
 import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -241,10 +241,8 @@ export class PluginInstances {
         continue;
       }
       if (doc === null || typeof doc !== 'object') continue;
-      for (const key of keys) {
-        const v = (doc as Record<string, unknown>)[key];
-        if (typeof v === 'string' || typeof v === 'number') values.push(String(v));
-      }
+      // A mapping or list under a secret key (headers holding tokens) is secret throughout.
+      for (const key of keys) values.push(...scalarLeaves((doc as Record<string, unknown>)[key]));
     }
     session.redactor.setSecrets(String(confId), values);
   }

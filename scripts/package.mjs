@@ -2,9 +2,12 @@
 // `npm run package [-- --out DIR]`: the server as one installable npm package, `flow-server-<version>.tgz`,
 // which `npm install -g ./flow-server-<version>.tgz` turns into a `flow` command:
 //
-//   dist/        the server, bundled by esbuild with the workspace packages (@flow/*) inlined;
-//                third-party packages stay ordinary dependencies (native ones like classic-level
-//                and pino's transport workers must stay files on disk)
+//   dist/        the server, bundled by esbuild with the workspace packages (@flow/*) and the
+//                pure-JavaScript third-party packages inlined: a start then reads a few files
+//                instead of ~500 modules (half the CPU of a start, bench/README.md "start");
+//                native packages (classic-level, @node-rs/bcrypt), pino with its transport
+//                workers, and the Gotify import's database drivers (loaded only by `flow import`)
+//                stay files in node_modules
 //   ui/dist/     the web UI
 //   plugins/     the bundled plugins (plugin.yaml, README and the one file each runs)
 //   npm-shrinkwrap.json   exactly the dependency versions of package-lock.json, so an install
@@ -33,8 +36,24 @@ if (why !== undefined) {
 rmSync(STAGE, { recursive: true, force: true });
 mkdirSync(STAGE, { recursive: true });
 
-// 1. The server, with the workspace packages inlined and everything else external.
+// 1. The server, with the workspace packages and pure-JavaScript dependencies inlined.
 const workspacePkgs = new Set(['@flow/protocol', '@flow/server', '@flow/plugin-kit']);
+/** Left as files: native code, worker threads started by file name, and what only `flow import` loads. */
+const EXTERNAL = new Set([
+  'classic-level',
+  'node-gyp-build',
+  '@node-rs/bcrypt',
+  'pino',
+  'pino-pretty',
+  'thread-stream',
+  'better-sqlite3',
+  'pg',
+  'pg-native',
+  'mysql2',
+  // ws's optional native speed-ups, tried with require() in a try/catch.
+  'bufferutil',
+  'utf-8-validate',
+]);
 await build({
   entryPoints: { main: path.join(ROOT, 'server/dist/main.js'), flow: path.join(ROOT, 'server/dist/flow.js') },
   outdir: path.join(STAGE, 'dist'),
@@ -44,14 +63,16 @@ await build({
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
+  // CommonJS dependencies inlined into ESM still call require() (Node built-ins): give them a real one.
+  banner: { js: "import { createRequire as __flowCreateRequire } from 'node:module';\nconst require = __flowCreateRequire(import.meta.url);" },
   plugins: [
     {
-      name: 'external-third-party',
+      name: 'external-native-and-workers',
       setup(b) {
         b.onResolve({ filter: /^[^./]/ }, (args) => {
           if (args.path.startsWith('node:')) return { external: true };
           const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-          return workspacePkgs.has(name) ? undefined : { external: true };
+          return EXTERNAL.has(name) ? { external: true } : undefined;
         });
       },
     },

@@ -39,11 +39,11 @@ import { PluginPermissionService } from './services/plugin-permission.js';
 import { RetentionService } from './services/retention.js';
 import { UserService } from './services/user.js';
 import type { TokenFormat } from './services/token.js';
-import { PluginPermissionStore } from './store/plugin-permission.js';
 import { pluginPermissionRoutes } from './routes/plugin-permission.js';
 import { backupRoutes } from './routes/backup.js';
 import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
+import { LevelStore } from './store/level/level-store.js';
 import { StreamHub } from './stream/hub.js';
 import { VERSION_INFO } from './version.js';
 
@@ -125,7 +125,7 @@ export function createApp(opts: AppOptions): FlowApp {
   // Started by startFlow: instances before the server listens, enabling after (PluginService.serverListening).
   let plugins: PluginService;
   const pluginPermissions = new PluginPermissionService({
-    store: new PluginPermissionStore(store.db),
+    store: store.pluginPermissions,
     users,
     subjects: () => plugins.permissionSubjects(),
     revoke: (modulePath, stillAllowed) => plugins.revoke(modulePath, stillAllowed),
@@ -187,7 +187,7 @@ export function createApp(opts: AppOptions): FlowApp {
     messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
-    backupRoutes({ ...deps, store }),
+    backupRoutes({ ...deps, level: store instanceof LevelStore ? () => store.db.level : undefined }),
     pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
     healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
     imageRoutes(deps),

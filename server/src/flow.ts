@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,11 +8,11 @@ import type { FlowConfig } from './config/keys.js';
 import { resolveConfig } from './config/load.js';
 import { settlesWithin } from './lib/deadline.js';
 import { createLogger, type Logger } from './log.js';
-import { listen } from './serve/listen.js';
+import { listen, UNIX_PREFIX } from './serve/listen.js';
 import { redirectToHttps } from './serve/redirect.js';
 import { loadCertPair, watchCertPair } from './serve/tls.js';
 import { DefaultPasswordCheck } from './services/default-password.js';
-import { Store } from './store/store.js';
+import { openStore } from './store/open.js';
 import { removeStaleUploads } from './services/application.js';
 import { FLOW_VERSION } from './version.js';
 
@@ -44,7 +44,7 @@ export interface StartOptions {
 }
 
 export interface FlowHandle {
-  /** `http://host:port`, with 127.0.0.1 when listening on all addresses. */
+  /** `http://host:port`, with 127.0.0.1 when listening on all addresses; `unix:<path>` on a unix socket (then `port` is the configured one). */
   url: string;
   port: number;
   /** `https://host:port` and its port when `server.ssl.enabled`. */
@@ -87,10 +87,21 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   await mkdir(dirs.plugins, { recursive: true });
   await removeStaleUploads(dirs.images);
 
-  const store = await Store.open(path.join(data, 'db'), {
-    purge: { onError: (err) => log.error({ err }, 'purging deleted messages failed; retrying') },
+  const dialect = config['database.dialect'];
+  if (dialect === 'sqlite3' || dialect === 'mysql') {
+    log.warn(`database.dialect ${dialect} is Gotify's: Flow keeps its data in LevelDB (<datadir>/db) or PostgreSQL (database.dialect: postgres); bring a Gotify database over with flow import gotify`);
+  }
+  const postgres = dialect === 'postgres';
+  const store = await openStore({
+    dialect,
+    connection: config['database.connection'],
+    dataDir: data,
+    onPurgeError: (err) => log.error({ err }, 'purging deleted messages failed; retrying'),
     onHealth: (healthy, err) => {
-      if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
+      if (postgres) {
+        if (healthy) log.warn('the PostgreSQL database answers again: requests are served');
+        else log.error({ err }, 'the PostgreSQL database is unreachable: requests that need it answer 503 and /health is red while reconnecting');
+      } else if (healthy) log.warn('the database was reopened and verified: writes are accepted again');
       else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
     },
   });
@@ -125,6 +136,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
       if (keepAliveMs > 0) sock.setKeepAlive(true, keepAliveMs);
+      else if (keepAliveMs < 0) sock.setKeepAlive(false);
     };
     const redirect = certPair !== undefined && config['server.ssl.redirecttohttps'];
     if (certPair) {
@@ -134,7 +146,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       await listen(httpsServer, config['server.ssl.port'], config['server.ssl.listenaddr'], 'server.ssl.port');
       certWatch = watchCertPair(httpsServer, tlsFiles, log);
     }
-    server = createServer(redirect ? redirectToHttps((httpsServer!.address() as AddressInfo).port) : app.koa.callback());
+    server = createServer(redirect ? redirectToHttps(portOf(httpsServer!, config['server.ssl.port'])) : app.koa.callback());
     if (!redirect) server.on('upgrade', app.handleUpgrade);
     server.on('connection', track);
     await listen(server, config['server.port'], config['server.listenaddr'], 'server.port');
@@ -151,9 +163,9 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     throw err;
   }
 
-  const addr = server.address() as AddressInfo;
-  const url = urlOf('http', config['server.listenaddr'], addr.port);
-  const httpsPort = httpsServer ? (httpsServer.address() as AddressInfo).port : undefined;
+  const port = portOf(server, config['server.port']);
+  const url = urlOf('http', config['server.listenaddr'], port);
+  const httpsPort = httpsServer ? portOf(httpsServer, config['server.ssl.port']) : undefined;
   const httpsUrl = httpsPort === undefined ? undefined : urlOf('https', config['server.ssl.listenaddr'], httpsPort);
   // One line a person reads: where to open Flow, and whether anyone can log in as admin/admin.
   const everywhere = (a: string) => (a === '' || a === '0.0.0.0' || a === '::' ? ' (all interfaces)' : '');
@@ -173,7 +185,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const theApp = app;
   return {
     url,
-    port: addr.port,
+    port,
     httpsUrl,
     httpsPort,
     config,
@@ -205,8 +217,15 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   };
 }
 
-/** The URL to show for a listen address: 127.0.0.1 stands for "all addresses". */
+/** The port a server listens on; on a unix socket, the configured one (what a redirect to it names). */
+function portOf(server: Server | HttpsServer, configured: number): number {
+  const addr = server.address();
+  return addr !== null && typeof addr === 'object' ? (addr as AddressInfo).port : configured;
+}
+
+/** The URL to show for a listen address: 127.0.0.1 stands for "all addresses"; a unix socket shows as `unix:<path>`. */
 function urlOf(scheme: 'http' | 'https', listenHost: string, port: number): string {
+  if (listenHost.startsWith(UNIX_PREFIX)) return listenHost;
   const host = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -18,6 +18,11 @@ async function main(): Promise<void> {
     const { runImportCli } = await import('./import/cli.js');
     process.exit(await runImportCli(process.argv.slice(3)));
   }
+  if (sub === 'migrate') {
+    // `flow migrate --to postgres|leveldb …`: copies the store between backends; loaded only when used.
+    const { runMigrateCli } = await import('./migrate/cli.js');
+    process.exit(await runMigrateCli(process.argv.slice(3)));
+  }
   if (sub === 'backup' || sub === 'restore') process.exit(await runBackupCommand(process.argv.slice(2), process.env));
   let loaded;
   try {
@@ -39,8 +44,9 @@ async function main(): Promise<void> {
     flow = await startFlow({ config: loaded.config });
   } catch (err) {
     process.stderr.write(`flow: ${(err as Error).message}\n`);
-    // A bad certificate or a port in use is fixed in the config, like an invalid value: 2.
-    process.exit(err instanceof FlowError && err.code === 'FLOW_ERR_CONFIG_INVALID' ? 2 : 1);
+    // A bad certificate, a port in use or an unreachable database is fixed in the config (or its
+    // surroundings), like an invalid value: 2.
+    process.exit(err instanceof FlowError && (err.code === 'FLOW_ERR_CONFIG_INVALID' || err.code === 'FLOW_ERR_STORE_UNAVAILABLE') ? 2 : 1);
   }
   if (loaded.configFile) flow.log.info({ file: loaded.configFile }, 'loaded config file');
   if (loaded.ignored.length > 0) flow.log.warn({ ignored: loaded.ignored }, `ignored settings Flow does not support: ${loaded.ignored.join('; ')}`);

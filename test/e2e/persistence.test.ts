@@ -58,7 +58,8 @@ describe('persistence', () => {
   });
 
   it('refuses a second server on the same data dir with "data dir is in use"', async () => {
-    s = await startTestServer();
+    // LevelDB's own lock, so LevelDB in every run (servers on one PostgreSQL database are allowed).
+    s = await startTestServer({ config: { 'database.dialect': 'leveldb' } });
     const err = await startFlow({ config: { datadir: s.dataDir, 'server.port': 0, 'server.listenaddr': '127.0.0.1' }, quiet: true }).then(
       () => undefined,
       (e: unknown) => e as { code: string; message: string },

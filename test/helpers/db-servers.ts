@@ -58,22 +58,32 @@ export interface DbServer {
   stop(): Promise<void>;
 }
 
+/** A PostgreSQL server that can also be taken down and brought back on the same port and data (outage tests). */
+export interface PgServer extends DbServer {
+  /** `pg_ctl stop -m fast`: connections are cut, new ones refused. */
+  down(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  up(): Promise<void>;
+}
+
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export const postgresAvailable = (): boolean => existsSync(path.join(PG_BIN, 'initdb'));
 
 /** A throwaway PostgreSQL 15 cluster with a database `gotify` (trust auth on loopback). */
-export async function startPostgres(): Promise<DbServer> {
+export async function startPostgres(): Promise<PgServer> {
   const dir = await ownedTempDir('postgres', 'flow-pg-');
   const data = path.join(dir, 'data');
   const port = await freePort();
   const user = isRoot() ? 'postgres' : (process.env.USER ?? 'postgres');
-  try {
-    await exec(...as('postgres', [path.join(PG_BIN, 'initdb'), '-D', data, '-A', 'trust', '-U', user, '--no-sync']), { timeout: 120_000 });
-    await exec(
-      ...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']),
+  const pgStart = () =>
+    exec(
+      ...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']),
       { timeout: 90_000 },
     );
+  try {
+    await exec(...as('postgres', [path.join(PG_BIN, 'initdb'), '-D', data, '-A', 'trust', '-U', user, '--no-sync']), { timeout: 120_000 });
+    await pgStart();
     await exec(...as('postgres', [path.join(PG_BIN, 'psql'), '-h', dir, '-p', String(port), '-U', user, '-d', 'postgres', '-c', 'CREATE DATABASE gotify']), { timeout: 30_000 });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -83,6 +93,12 @@ export async function startPostgres(): Promise<DbServer> {
     connection: `host=127.0.0.1 port=${port} user=${user} dbname=gotify sslmode=disable`,
     host: '127.0.0.1',
     port,
+    async down() {
+      await exec(...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']), { timeout: 60_000 });
+    },
+    async up() {
+      await pgStart();
+    },
     async stop() {
       await exec(...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']), { timeout: 60_000 }).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

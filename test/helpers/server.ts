@@ -13,12 +13,17 @@
  * { 'server.stream.pingperiodseconds': 1 }), `dataDir` (reuse a directory; it is then not
  * deleted on close). `restart()` stops and starts again on the same data dir (same port is
  * not guaranteed).
+ *
+ * With `FLOW_TEST_DATABASE=postgres` (`vitest.postgres.config.ts`) the server keeps its data in
+ * a PostgreSQL database of its own, named after the data dir (`test-database.ts`) and dropped on
+ * close with the temp dir; a test's own `database.*` config wins.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { startFlow, type FlowConfig, type FlowHandle } from '@flow/server';
+import { dropDatabaseFor, onPostgres, postgresConfigFor } from './test-database.js';
 
 export interface TestServerOptions {
   config?: Partial<FlowConfig>;
@@ -122,8 +127,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     passstrength: 4,
     // Only the plugins a test puts in its folder (the shipped ones have their own test).
     'plugins.bundled': false,
+    ...(onPostgres() && opts.config?.['database.dialect'] === undefined ? await postgresConfigFor(dataDir) : {}),
     ...opts.config,
   };
+  const ownDatabase = ownDir && config['database.dialect'] === 'postgres' && opts.config?.['database.dialect'] === undefined;
   // FLOW_TEST_FROM_GOTIFY=1: every test server starts on a data dir imported from a Gotify 3.0
   // database holding Gotify's admin/admin (so the compatibility suites also prove an imported server).
   if (ownDir && process.env.FLOW_TEST_FROM_GOTIFY === '1') await seedFromGotify(dataDir);
@@ -228,6 +235,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       closed = true;
       for (const ws of streams) ws.terminate();
       await flow.close();
+      if (ownDatabase) await dropDatabaseFor(dataDir);
       if (ownDir) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -7,9 +7,9 @@
  */
 
 /** Gotify config keys (dotted, as in its config.yml) that Flow does not use, and why. */
-const UNSUPPORTED: readonly { prefix: string; reason: string }[] = [
-  { prefix: 'database', reason: 'Flow keeps its data in <datadir>/db; bring a Gotify database over with `flow import gotify`' },
-];
+// None at the moment: `database.*` became Flow's own keys (leveldb | postgres), and the server
+// keys all have a meaning. A Gotify key Flow cannot honour gets a row here with its reason.
+const UNSUPPORTED: readonly { prefix: string; reason: string }[] = [];
 
 /**
  * Let's Encrypt sub-keys are harmless while `server.ssl.letsencrypt.enabled` is false (Gotify's

@@ -65,7 +65,7 @@ function checkRegexList(list: readonly string[]): string | undefined {
 }
 
 export const CONFIG_KEYS = [
-  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses' },
+  { key: 'server.listenaddr', type: 'string', default: '', description: 'address to bind on; empty binds on all addresses; unix:/path/flow.sock listens on a unix domain socket instead (as Gotify)' },
   { key: 'server.port', type: 'int', default: 8080, min: 0, max: 65535, description: 'HTTP port (0 picks a free port)' },
   {
     key: 'server.stream.pingperiodseconds',
@@ -122,7 +122,7 @@ export const CONFIG_KEYS = [
   // TLS as Gotify's server.ssl.*: HTTPS (and wss) on server.ssl.port beside HTTP on server.port.
   { key: 'server.ssl.enabled', type: 'bool', default: false, description: 'serve HTTPS on server.ssl.port with server.ssl.certfile/certkey (reloaded when the files change)' },
   { key: 'server.ssl.redirecttohttps', type: 'bool', default: true, description: 'with ssl enabled, answer plain HTTP requests with a redirect to HTTPS (as Gotify)' },
-  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses' },
+  { key: 'server.ssl.listenaddr', type: 'string', default: '', description: 'address the HTTPS server binds on; empty binds on all addresses; unix:/path listens on a unix domain socket' },
   { key: 'server.ssl.port', type: 'int', default: 443, min: 0, max: 65535, description: 'HTTPS port (0 picks a free port)' },
   { key: 'server.ssl.certfile', type: 'string', default: '', description: 'PEM certificate (chain) file for HTTPS' },
   { key: 'server.ssl.certkey', type: 'string', default: '', description: 'PEM private key file for HTTPS' },
@@ -140,11 +140,26 @@ export const CONFIG_KEYS = [
     key: 'server.keepaliveperiodseconds',
     type: 'int',
     default: 0,
-    min: 0,
+    min: -1,
     max: 86_400,
-    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default',
+    description: 'TCP keep-alive period of client connections, as Gotify; 0 keeps the system default, -1 turns keep-alive off',
   },
   { key: 'datadir', type: 'string', default: 'data', description: 'directory for the database, uploaded images and (by default) plugins' },
+  {
+    key: 'database.dialect',
+    type: 'string',
+    default: 'leveldb',
+    check: ((v: string) =>
+      ['leveldb', 'postgres', 'sqlite3', 'mysql'].includes(v) ? undefined : `"${v}" is not a database dialect: leveldb (embedded, the default) or postgres`) as (v: never) => string | undefined,
+    description: 'where the data lives: leveldb (embedded in <datadir>/db) or postgres (database.connection); Gotify\'s sqlite3 and mysql mean leveldb, with a warning (bring their data over with flow import gotify)',
+  },
+  {
+    key: 'database.connection',
+    type: 'string',
+    default: '',
+    secret: true,
+    description: 'with database.dialect postgres: the server, as Gotify writes it ("host=db port=5432 user=flow dbname=flow password=… sslmode=disable") or a postgres:// URL',
+  },
   { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
   { key: 'uploadedimagesdir', type: 'string', default: '', description: 'folder of application images; empty means <datadir>/images' },
   { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },

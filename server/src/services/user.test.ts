@@ -4,17 +4,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventBus } from '../events.js';
-import { Store } from '../store/store.js';
+import { LevelStore } from '../store/level/level-store.js';
 import { UserService } from './user.js';
 
 // Made by golang.org/x/crypto/bcrypt (Gotify's password.go) for the password "gotify-pass".
 const GOTIFY_HASH = '$2a$10$nZZA51WAS9zcdiVD/kfLT.0OtPUNl8MIkNDePynnOWW10GvP0mJba';
 
 let dir: string;
-let store: Store;
+let store: LevelStore;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'flow-users-'));
-  store = await Store.open(dir);
+  store = await LevelStore.open(dir);
 });
 afterEach(async () => {
   await store.close();

@@ -131,7 +131,13 @@ export class UserService {
   /** Creates the default admin when the database has no user yet. Returns it, or undefined. */
   async ensureDefaultUser(name: string, pass: string): Promise<UserRecord | undefined> {
     if (this.deps.users.list().length > 0) return undefined;
-    return this.create({ name, pass, admin: true });
+    try {
+      return await this.create({ name, pass, admin: true });
+    } catch (err) {
+      // Another server starting on the same database created it first.
+      if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT' && this.deps.users.getByName(name)) return undefined;
+      throw err;
+    }
   }
 
   /**

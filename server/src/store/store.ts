@@ -1,60 +1,35 @@
-import { Db, type DbOptions } from './db.js';
-import { UserStore } from './user.js';
-import { ClientStore } from './client.js';
-import { ApplicationStore } from './application.js';
-import { MessageStore } from './message.js';
-import { PluginConfStore } from './plugin-conf.js';
-import type { PurgerOptions } from './purger.js';
+import type { ApplicationStore } from './application.js';
+import type { ClientStore } from './client.js';
+import type { MessageStore } from './message.js';
+import type { PluginConfStore } from './plugin-conf.js';
+import type { PluginPermissionStore } from './plugin-permission.js';
+import type { UserStore } from './user.js';
+
+/** The entities with an id sequence. */
+export const ID_ENTITIES = ['user', 'client', 'application', 'message', 'pluginconf'] as const;
+export type IdEntity = (typeof ID_ENTITIES)[number];
+
+/** Which database holds the state: the embedded LevelDB (`level/`) or a PostgreSQL server (`pg/`). */
+export type StoreBackend = 'leveldb' | 'postgres';
 
 /**
- * The typed store over one LevelDB directory. Entity stores share one `Db` (lock, sequences,
- * batches); cross-entity cascades (user → apps → messages, clients, plugin confs) are one batch.
+ * The typed store services are built on, whatever the backend. Each entity store keeps its
+ * public API (the interfaces beside this file); `level/level-store.ts` and `pg/pg-store.ts`
+ * implement them. Cross-entity changes (a user with its applications, clients and plugin
+ * confs) are atomic in both: one LevelDB batch, one PostgreSQL transaction.
  */
-export class Store {
+export interface Store {
+  readonly backend: StoreBackend;
   readonly users: UserStore;
   readonly clients: ClientStore;
   readonly applications: ApplicationStore;
   readonly messages: MessageStore;
   readonly pluginConfs: PluginConfStore;
-
-  private constructor(
-    readonly db: Db,
-    purge: PurgerOptions,
-  ) {
-    this.clients = new ClientStore(db);
-    this.pluginConfs = new PluginConfStore(db);
-    this.messages = new MessageStore(db, purge);
-    this.applications = new ApplicationStore(db, this.messages);
-    this.users = new UserStore(db, () => ({
-      clients: this.clients,
-      applications: this.applications,
-      pluginConfs: this.pluginConfs,
-    }));
-  }
-
-  /**
-   * Opens the database in `dir`, loads the cached tables and resumes unfinished bulk deletes in
-   * the background. Throws FLOW_ERR_STORE_LOCKED if in use.
-   */
-  static async open(dir: string, opts: DbOptions & { purge?: PurgerOptions } = {}): Promise<Store> {
-    const db = await Db.open(dir, opts);
-    const store = new Store(db, opts.purge ?? {});
-    try {
-      await Promise.all([store.users.load(), store.clients.load(), store.applications.load(), store.pluginConfs.load(), store.messages.load()]);
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
-    return store;
-  }
-
-  ping(): Promise<void> {
-    return this.db.ping();
-  }
-
-  /** Stops the purger after its chunk in flight, then closes. Safe to call twice. */
-  async close(): Promise<void> {
-    await this.messages.close();
-    await this.db.close();
-  }
+  readonly pluginPermissions: PluginPermissionStore;
+  /** The last id handed out per entity (0 before the first); an export carries them so ids are never reused. */
+  lastIds(): Promise<Record<IdEntity, number>>;
+  /** Throws (FLOW_ERR_STORE_UNAVAILABLE / _CLOSED) unless the database answers and accepts writes. */
+  ping(): Promise<void>;
+  /** Stops background work after its step in flight, then closes. Safe to call twice. */
+  close(): Promise<void>;
 }

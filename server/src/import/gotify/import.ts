@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Store } from '../../store/store.js';
+import { LevelStore } from '../../store/level/level-store.js';
 import { ImportNotes, type NoteGroup } from './notes.js';
 import { openMysql } from './mysql.js';
 import { openPostgres } from './postgres.js';
@@ -94,7 +94,7 @@ export async function importGotify(opts: ImportOptions): Promise<ImportReport> {
 
   const source = await openSource(opts.database, dialect);
   let tmp: string | undefined;
-  let store: Store | undefined;
+  let store: LevelStore | undefined;
   try {
     const columns = checkSchema(await source.schema());
     const notes = new ImportNotes();
@@ -103,7 +103,7 @@ export async function importGotify(opts: ImportOptions): Promise<ImportReport> {
       await mkdir(path.dirname(target), { recursive: true });
       tmp = path.join(path.dirname(target), `.${path.basename(target)}.import-${process.pid}-${randomBytes(4).toString('hex')}`);
       await mkdir(path.join(tmp, 'images'), { recursive: true });
-      store = await Store.open(path.join(tmp, 'db'));
+      store = await LevelStore.open(path.join(tmp, 'db'));
     }
     const maxIds = { user: 0, application: 0, client: 0, message: 0, pluginconf: 0 };
 

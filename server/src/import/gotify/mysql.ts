@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { SourceSchema } from './schema.js';
+import { schemaFromColumns } from './schema.js';
 import { SourceError, type GotifySource, type Row } from './source.js';
 
 const quote = (name: string) => '`' + name.replace(/`/g, '``') + '`';
@@ -89,13 +89,7 @@ export async function openMysql(connection: string): Promise<GotifySource> {
         'the schema',
         'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY table_name, ordinal_position',
       );
-      const out: SourceSchema = new Map();
-      for (const { t, c } of rows) {
-        const key = t.toLowerCase();
-        if (!out.has(key)) out.set(key, []);
-        out.get(key)!.push(c.toLowerCase());
-      }
-      return out;
+      return schemaFromColumns(rows);
     },
     async page(table, columns, afterId, limit) {
       return run<Row>(table, `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE id > ? ORDER BY id LIMIT ?`, [afterId, limit]);

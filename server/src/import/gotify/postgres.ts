@@ -1,64 +1,20 @@
 import pg from 'pg';
-import type { SourceSchema } from './schema.js';
+import { schemaFromColumns } from './schema.js';
 import { SourceError, type GotifySource, type Row } from './source.js';
+import { ConnectionStringError, pgClientConfig } from '../../lib/pg-connection.js';
+
+export { parseKeyValueConnection } from '../../lib/pg-connection.js';
+
+function clientConfig(connection: string): ReturnType<typeof pgClientConfig> {
+  try {
+    return pgClientConfig(connection);
+  } catch (err) {
+    if (err instanceof ConnectionStringError) throw new SourceError(err.message);
+    throw err;
+  }
+}
 
 const quote = (name: string) => '"' + name.replace(/"/g, '""') + '"';
-
-/**
- * libpq's `key=value` connection string, as Gotify's `database.connection` for postgres
- * (e.g. `host=db port=5432 user=gotify dbname=gotifydb password=secret sslmode=disable`);
- * values may be single-quoted with `\'` and `\\` escapes.
- */
-export function parseKeyValueConnection(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  const skipSpace = () => {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-  };
-  while (true) {
-    skipSpace();
-    if (i >= text.length) return out;
-    const eq = text.indexOf('=', i);
-    if (eq < 0) throw new SourceError(`bad PostgreSQL connection string: "${text.slice(i).split(/\s/)[0]}" has no '='`);
-    const key = text.slice(i, eq).trim();
-    i = eq + 1;
-    skipSpace();
-    let value = '';
-    if (text[i] === "'") {
-      i++;
-      while (i < text.length && text[i] !== "'") {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        value += text[i++];
-      }
-      if (text[i] !== "'") throw new SourceError('bad PostgreSQL connection string: unterminated quote');
-      i++;
-    } else {
-      while (i < text.length && !/\s/.test(text[i]!)) {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        value += text[i++];
-      }
-    }
-    out[key] = value;
-  }
-}
-
-function clientConfig(connection: string): { config: pg.ClientConfig; where: string } {
-  if (/^postgres(ql)?:\/\//i.test(connection)) {
-    const u = new URL(connection);
-    return { config: { connectionString: connection }, where: `${u.hostname || 'localhost'}:${u.port || 5432}${u.pathname}` };
-  }
-  const kv = parseKeyValueConnection(connection);
-  const ssl = kv.sslmode === undefined || kv.sslmode === 'disable' ? false : kv.sslmode === 'require' ? { rejectUnauthorized: false } : true;
-  const config: pg.ClientConfig = {
-    host: kv.host ?? kv.hostaddr,
-    port: kv.port === undefined ? undefined : Number(kv.port),
-    user: kv.user,
-    password: kv.password,
-    database: kv.dbname,
-    ssl,
-  };
-  return { config, where: `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}` };
-}
 
 /** A Gotify PostgreSQL database, read inside one read-only transaction (a consistent snapshot). */
 export async function openPostgres(connection: string): Promise<GotifySource> {
@@ -89,13 +45,7 @@ export async function openPostgres(connection: string): Promise<GotifySource> {
         'the schema',
         'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position',
       );
-      const out: SourceSchema = new Map();
-      for (const { t, c } of rows) {
-        const key = t.toLowerCase();
-        if (!out.has(key)) out.set(key, []);
-        out.get(key)!.push(c.toLowerCase());
-      }
-      return out;
+      return schemaFromColumns(rows);
     },
     async page(table, columns, afterId, limit) {
       return run<Row>(table, `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);

@@ -32,6 +32,17 @@ export const TABLE_NAMES = Object.keys(GOTIFY_TABLES) as GotifyTable[];
 /** What a source database has, table name → column names (lower-case). */
 export type SourceSchema = Map<string, string[]>;
 
+/** A SourceSchema from information_schema rows (table `t`, column `c`), in the rows' order. */
+export function schemaFromColumns(rows: { t: string; c: string }[]): SourceSchema {
+  const out: SourceSchema = new Map();
+  for (const { t, c } of rows) {
+    const key = t.toLowerCase();
+    if (!out.has(key)) out.set(key, []);
+    out.get(key)!.push(c.toLowerCase());
+  }
+  return out;
+}
+
 export class SchemaError extends Error {}
 
 /**

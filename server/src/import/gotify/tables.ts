@@ -5,9 +5,9 @@ import type { ClientRecord } from '../../model/client.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import type { UserRecord } from '../../model/user.js';
-import type { Op } from '../../store/db.js';
+import type { Op } from '../../store/level/db.js';
 import { keyAfter } from '../../store/sort-key.js';
-import type { Store } from '../../store/store.js';
+import type { LevelStore } from '../../store/level/level-store.js';
 import type { ImportNotes } from './notes.js';
 import type { GotifyTable } from './schema.js';
 import type { GotifySource, Row } from './source.js';
@@ -26,7 +26,7 @@ export interface ImportRun {
   notes: ImportNotes;
   counts: { users: number; applications: number; clients: number; messages: number; pluginConfs: number; images: number };
   /** Undefined for a dry run: everything is read and checked, nothing written. */
-  store: Store | undefined;
+  store: LevelStore | undefined;
   /** The temporary data dir images are copied into (undefined for a dry run). */
   tmp: string | undefined;
   imagesDir: string | undefined;

@@ -2,20 +2,20 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Store } from './store.js';
+import { LevelStore } from './level-store.js';
 
 let dir: string;
-let store: Store;
+let store: LevelStore;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'flow-store-'));
-  store = await Store.open(dir);
+  store = await LevelStore.open(dir);
 });
 afterEach(async () => {
   await store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-async function allKeys(s: Store): Promise<string[]> {
+async function allKeys(s: LevelStore): Promise<string[]> {
   return s.db.level.keys().all();
 }
 
@@ -32,7 +32,7 @@ async function seedUser(name: string) {
   return { user, app, client, msg, conf };
 }
 
-describe('UserStore.delete', () => {
+describe('LevelUserStore.delete', () => {
   it('removes the user and everything it owns in one batch (messages: a purge mark), leaving no key behind once purged', async () => {
     const keep = await seedUser('keep');
     const before = await allKeys(store);
@@ -65,7 +65,7 @@ describe('UserStore.delete', () => {
   });
 });
 
-describe('ApplicationStore.delete', () => {
+describe('LevelApplicationStore.delete', () => {
   it('never leaves a message of a deleted application, even with inserts racing the delete', async () => {
     const s = await seedUser('race');
     const inserts = Array.from({ length: 200 }, (_, i) =>
@@ -88,7 +88,7 @@ describe('ApplicationStore.delete', () => {
   });
 });
 
-describe('MessageStore', () => {
+describe('LevelMessageStore', () => {
   it('lists newest first per user and per application with since', async () => {
     const s = await seedUser('list');
     const ids = [s.msg.id];
@@ -105,7 +105,7 @@ describe('ids', () => {
     const a = await seedUser('one');
     await store.users.delete(a.user.id);
     await store.close();
-    store = await Store.open(dir);
+    store = await LevelStore.open(dir);
     const b = await seedUser('two');
     expect(b.user.id).toBeGreaterThan(a.user.id);
     expect(b.app.id).toBeGreaterThan(a.app.id);
@@ -114,7 +114,7 @@ describe('ids', () => {
   });
 
   it('a second open of the same directory fails with FLOW_ERR_STORE_LOCKED', async () => {
-    await expect(Store.open(dir)).rejects.toMatchObject({ code: 'FLOW_ERR_STORE_LOCKED', message: expect.stringContaining('data dir is in use') });
+    await expect(LevelStore.open(dir)).rejects.toMatchObject({ code: 'FLOW_ERR_STORE_LOCKED', message: expect.stringContaining('data dir is in use') });
   });
 });
 
@@ -125,7 +125,7 @@ describe('non-ASCII keys', () => {
     await store.pluginConfs.kvSet(conf.id, 'ключ 🔑', 1);
     await store.pluginConfs.kvSet(conf.id, 'plain', 2);
     await store.close();
-    store = await Store.open(dir);
+    store = await LevelStore.open(dir);
     expect(store.users.getByName('日本語 Łukasz 🚀')?.id).toBe(user.id);
     expect(store.pluginConfs.getByUserAndPath(user.id, 'модуль/плагин')?.id).toBe(conf.id);
     expect(await store.pluginConfs.kvList(conf.id)).toEqual({ plain: 2, 'ключ 🔑': 1 });
@@ -135,7 +135,7 @@ describe('non-ASCII keys', () => {
   });
 });
 
-describe('PluginConfStore', () => {
+describe('LevelPluginConfStore', () => {
   it('creates, finds by token/user/path, updates, and keeps kv and storage separate', async () => {
     const s = await seedUser('pc');
     const conf = store.pluginConfs.getByUserAndPath(s.user.id, 'mod/pc')!;
@@ -162,7 +162,7 @@ describe('PluginConfStore', () => {
 
     // Survives a reopen.
     await store.close();
-    store = await Store.open(dir);
+    store = await LevelStore.open(dir);
     expect(store.pluginConfs.get(conf.id)).toMatchObject({ enabled: true, config: 'b: 2\n' });
     expect(await store.pluginConfs.kvList(conf.id)).toEqual({ other: 'x' });
     await store.pluginConfs.delete(conf.id);

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Store } from './store.js';
-import type { MessageRecord } from '../model/message.js';
+import { LevelStore } from './level-store.js';
+import type { MessageRecord } from '../../model/message.js';
 
 // Bulk deletes are a purge mark (one batch) followed by chunks removed in the background. A
 // crash can happen between any two batches; here the purger is driven by hand (`step()`), the
@@ -23,7 +23,7 @@ interface Seeded {
   msgs: MessageRecord[];
 }
 
-async function seed(store: Store): Promise<Seeded> {
+async function seed(store: LevelStore): Promise<Seeded> {
   const a = await store.users.create({ name: 'a', passHash: 'h', admin: false });
   const b = await store.users.create({ name: 'b', passHash: 'h', admin: false });
   const app = (userId: number, name: string) =>
@@ -43,7 +43,7 @@ async function seed(store: Store): Promise<Seeded> {
 type Kind = 'messages of a user' | 'messages of an application' | 'application' | 'user' | 'retention (newest 3 of an application)';
 
 /** Runs the delete; returns the ids that must stay visible. */
-async function runDelete(store: Store, s: Seeded, kind: Kind): Promise<number[]> {
+async function runDelete(store: LevelStore, s: Seeded, kind: Kind): Promise<number[]> {
   const ids = (pred: (m: MessageRecord) => boolean) => s.msgs.filter(pred).map((m) => m.id);
   switch (kind) {
     case 'messages of a user':
@@ -68,7 +68,7 @@ async function runDelete(store: Store, s: Seeded, kind: Kind): Promise<number[]>
 }
 
 /** Every record has both index keys and every index key its record. */
-async function checkIndexes(store: Store): Promise<void> {
+async function checkIndexes(store: LevelStore): Promise<void> {
   const keys = new Set(await store.db.level.keys().all());
   for (const k of keys) {
     if (k.startsWith('m!')) {
@@ -83,7 +83,7 @@ async function checkIndexes(store: Store): Promise<void> {
 }
 
 /** What the API reads: per user and per application listings (also paged) and single gets. */
-async function checkView(store: Store, s: Seeded, visible: number[]): Promise<void> {
+async function checkView(store: LevelStore, s: Seeded, visible: number[]): Promise<void> {
   const desc = [...visible].sort((x, y) => y - x);
   const of = (pred: (m: MessageRecord) => boolean) => desc.filter((id) => pred(s.msgs.find((m) => m.id === id)!));
   for (const u of [s.users.a, s.users.b]) {
@@ -118,7 +118,7 @@ describe.each(kinds)('a chunked delete of the %s', (kind) => {
     // An uninterrupted run first, to count the steps.
     let steps = 0;
     {
-      const store = await Store.open(await fresh(), { purge: { autoStart: false, chunkSize: CHUNK } });
+      const store = await LevelStore.open(await fresh(), { purge: { autoStart: false, chunkSize: CHUNK } });
       const s = await seed(store);
       await runDelete(store, s, kind);
       while (await store.messages.purger.step()) steps++;
@@ -128,20 +128,20 @@ describe.each(kinds)('a chunked delete of the %s', (kind) => {
 
     for (let k = 0; k <= steps; k++) {
       const dir = await fresh();
-      let store = await Store.open(dir, { purge: { autoStart: false, chunkSize: CHUNK } });
+      let store = await LevelStore.open(dir, { purge: { autoStart: false, chunkSize: CHUNK } });
       const s = await seed(store);
       const visible = await runDelete(store, s, kind);
       await checkView(store, s, visible);
       for (let i = 0; i < k; i++) expect(await store.messages.purger.step()).toBe(true);
       await store.close(); // the crash: everything committed so far, nothing more
 
-      store = await Store.open(dir, { purge: { autoStart: false, chunkSize: CHUNK } });
+      store = await LevelStore.open(dir, { purge: { autoStart: false, chunkSize: CHUNK } });
       await checkIndexes(store);
       await checkView(store, s, visible);
       await store.close();
 
       // Recovery: a normal open resumes the purge in the background.
-      store = await Store.open(dir, { purge: { chunkSize: CHUNK } });
+      store = await LevelStore.open(dir, { purge: { chunkSize: CHUNK } });
       await store.messages.purger.idle();
       await checkIndexes(store);
       await checkView(store, s, visible);
@@ -155,7 +155,7 @@ describe.each(kinds)('a chunked delete of the %s', (kind) => {
 
 describe('a delete of what is already being deleted', () => {
   it('writes no new mark and does no second pass', async () => {
-    const store = await Store.open(await fresh(), { purge: { autoStart: false, chunkSize: CHUNK } });
+    const store = await LevelStore.open(await fresh(), { purge: { autoStart: false, chunkSize: CHUNK } });
     const s = await seed(store);
     expect(await store.messages.deleteByUser(s.users.a)).toBe(true);
     expect(await store.messages.deleteByUser(s.users.a)).toBe(false);

@@ -1,5 +1,5 @@
 import { Level } from 'level';
-import { FlowError } from '../errors.js';
+import { FlowError } from '../../errors.js';
 
 /** One LevelDB write; a change that touches several keys is always one `batch` of these. */
 export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
 import { Db, pad, put } from './db.js';
-import { Store } from './store.js';
+import { LevelStore } from './level-store.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -71,7 +71,7 @@ describe('id sequences', () => {
   });
 
   it('keep message ids strictly increasing across a stop in the middle of concurrent sends', async () => {
-    let store = await Store.open(dir);
+    let store = await LevelStore.open(dir);
     const user = await store.users.create({ name: 'u', passHash: 'h', admin: true });
     const app = await store.applications.create({ userId: user.id, token: 'A', name: 'a', description: '', internal: false, image: '', defaultPriority: 0, lastUsed: null, sortKey: '' });
     const acked: number[] = [];
@@ -83,7 +83,7 @@ describe('id sequences', () => {
     );
     await store.close();
     await Promise.all(sends);
-    store = await Store.open(dir);
+    store = await LevelStore.open(dir);
     const listed = (await store.messages.listByUser(user.id, 1000)).map((m) => m.id);
     expect(listed.sort((a, b) => a - b)).toEqual([...acked].sort((a, b) => a - b));
     const next = await store.applications.addMessage({ appId: app.id, userId: user.id, message: 'after', title: '', priority: 0, date: '' });

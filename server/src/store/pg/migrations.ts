@@ -1,0 +1,179 @@
+import { FlowError } from '../../errors.js';
+import type { PgDb } from './pg-db.js';
+
+/**
+ * Flow's PostgreSQL schema, as numbered migrations applied in order at start (`applyMigrations`).
+ * A migration is never edited once released: a change is a new entry. `flow_migrations` records
+ * what was applied; a database with a newer version than this list is refused (an older Flow
+ * must not write to a schema it does not know).
+ *
+ * Ids come from one sequence per entity (never reused, as LevelDB's persisted sequences).
+ * Messages carry no foreign key to their application: a deleted application's messages are
+ * removed in the background by the purger (`purge_marks`), as in LevelDB, so deleting an
+ * application with a million messages is one small transaction. Times are `timestamptz`;
+ * extras and retention are kept as the JSON text Flow wrote, so they read back byte for byte.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE SEQUENCE user_id_seq;
+CREATE SEQUENCE client_id_seq;
+CREATE SEQUENCE application_id_seq;
+CREATE SEQUENCE message_id_seq;
+CREATE SEQUENCE pluginconf_id_seq;
+
+CREATE TABLE users (
+  id bigint PRIMARY KEY,
+  name text NOT NULL CONSTRAINT users_name_key UNIQUE,
+  pass_hash text NOT NULL,
+  admin boolean NOT NULL
+);
+
+CREATE TABLE clients (
+  id bigint PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token text NOT NULL CONSTRAINT clients_token_key UNIQUE,
+  name text NOT NULL,
+  last_used timestamptz,
+  created_at timestamptz,
+  expires_after_inactivity_seconds integer,
+  elevated_until timestamptz
+);
+CREATE INDEX clients_user_idx ON clients (user_id);
+
+CREATE TABLE applications (
+  id bigint PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  token text NOT NULL CONSTRAINT applications_token_key UNIQUE,
+  name text NOT NULL,
+  description text NOT NULL,
+  internal boolean NOT NULL,
+  image text NOT NULL,
+  default_priority integer NOT NULL,
+  last_used timestamptz,
+  sort_key text COLLATE "C" NOT NULL,
+  retention text,
+  CONSTRAINT applications_user_sort_key UNIQUE (user_id, sort_key)
+);
+
+CREATE TABLE messages (
+  id bigint PRIMARY KEY,
+  app_id bigint NOT NULL,
+  user_id bigint NOT NULL,
+  message text NOT NULL,
+  title text NOT NULL,
+  priority integer NOT NULL,
+  extras text,
+  date timestamptz NOT NULL
+);
+CREATE INDEX messages_app_idx ON messages (app_id, id);
+CREATE INDEX messages_user_idx ON messages (user_id, id);
+
+-- "Every message of this user (kind 'u') / application (kind 'a') with id <= up_to is deleted":
+-- honoured by every read at once, removed by the purger once the messages are gone.
+CREATE TABLE purge_marks (
+  kind char(1) NOT NULL CHECK (kind IN ('u', 'a')),
+  target_id bigint NOT NULL,
+  user_id bigint NOT NULL,
+  up_to bigint NOT NULL,
+  PRIMARY KEY (kind, target_id)
+);
+
+CREATE TABLE plugin_confs (
+  id bigint PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  module_path text NOT NULL,
+  token text NOT NULL CONSTRAINT plugin_confs_token_key UNIQUE,
+  application_id bigint NOT NULL,
+  enabled boolean NOT NULL,
+  config text NOT NULL,
+  created_at timestamptz NOT NULL,
+  CONSTRAINT plugin_confs_user_module_key UNIQUE (user_id, module_path)
+);
+
+CREATE TABLE plugin_storage (
+  conf_id bigint PRIMARY KEY REFERENCES plugin_confs(id) ON DELETE CASCADE,
+  data bytea NOT NULL
+);
+
+CREATE TABLE plugin_kv (
+  conf_id bigint NOT NULL REFERENCES plugin_confs(id) ON DELETE CASCADE,
+  key text COLLATE "C" NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY (conf_id, key)
+);
+
+CREATE TABLE plugin_permissions (
+  module_path text PRIMARY KEY,
+  permission text NOT NULL
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'users.oidc_id',
+    // The OpenID Connect identity a user signs in with (Gotify 3's users.oidc_id).
+    sql: 'ALTER TABLE users ADD COLUMN oidc_id text CONSTRAINT users_oidc_id_key UNIQUE',
+  },
+];
+
+/** Any constant: the advisory lock that serialises migrations between Flow servers starting together. */
+const MIGRATION_LOCK = 0x466c6f77;
+
+/**
+ * Brings the schema up to date. Servers starting at the same time on one database take turns
+ * (a session advisory lock); each migration runs in its own transaction with its record in
+ * `flow_migrations`, so a crash leaves the schema at a whole version.
+ */
+export async function applyMigrations(db: PgDb): Promise<{ from: number; to: number }> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS flow_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM flow_migrations');
+      const from = rows[0]?.v ?? 0;
+      const known = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+      if (from > known) {
+        throw new FlowError(
+          'FLOW_ERR_CONFIG_INVALID',
+          `the PostgreSQL database at ${db.where} has Flow schema version ${from}, newer than this Flow's ${known}: run a newer Flow (nothing was changed)`,
+        );
+      }
+      if (from === 0) await refuseForeignTables(client, db.where);
+      for (const m of MIGRATIONS) {
+        if (m.version <= from) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO flow_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }
+      return { from, to: known };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** A database that already holds tables Flow did not create (e.g. Gotify's) is refused, not mixed into. */
+async function refuseForeignTables(client: { query: PgDb['pool']['query'] }, where: string): Promise<void> {
+  const { rows } = await client.query<{ t: string }>(
+    "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'flow_migrations' ORDER BY 1 LIMIT 5",
+  );
+  if (rows.length === 0) return;
+  throw new FlowError(
+    'FLOW_ERR_CONFIG_INVALID',
+    `the PostgreSQL database at ${where} already holds tables Flow did not create (${rows.map((r) => r.t).join(', ')}): give Flow a database of its own (to bring a Gotify database over, use flow import gotify, then flow migrate --to postgres)`,
+  );
+}

@@ -53,8 +53,8 @@ async function serve(data, plugins) {
   const out = {};
   for (const conf of flow.app.services.plugins.list(1)) {
     await flow.app.services.plugins.enable(1, conf.id);
-    const sup = flow.app.services.plugins.host.list().find((s) => s.modulePath === conf.modulePath);
-    out[conf.modulePath.endsWith('echo-go') ? 'go' : 'ts'] = { base: `${flow.url}/plugin/${conf.id}/custom/${conf.token}/`, pid: sup.pid };
+    const proc = flow.app.services.plugins.processes().find((p) => p.modulePath === conf.modulePath);
+    out[conf.modulePath.endsWith('echo-go') ? 'go' : 'ts'] = { base: `${flow.url}/plugin/${conf.id}/custom/${conf.token}/`, pid: proc?.pid };
   }
   console.log(JSON.stringify({ ...out, server: process.pid }));
   process.stdin.resume();

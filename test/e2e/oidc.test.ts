@@ -581,6 +581,15 @@ describe('OIDC failures of time and of the provider', () => {
     }
   });
 
+  it('names the discovery URL when oidc.issuer points at something that is not a provider: 502', async () => {
+    const s = await startServer({ 'oidc.issuer': idp.issuer + '/not-here' });
+    const res = await get(new CookieJar(), s.url + '/auth/oidc/login');
+    expect(res.status).toBe(502);
+    expect(await pageText(res)).toBe(
+      `the provider's discovery document could not be read at ${idp.issuer}/not-here/.well-known/openid-configuration (unexpected HTTP response status code): check oidc.issuer`,
+    );
+  });
+
   it('refuses to start with oidc.enabled but no issuer, naming the key', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'flow-oidc-'));
     dirs.push(dir);

@@ -118,8 +118,9 @@ describe('plugin discovery and lifecycle', () => {
     await writeManifest('first');
     const conf = await waitFor(() => byModule(s!, 'github.com/flow/test/mock'), 'the added plugin');
     expect(conf.name).toBe('first');
-    await s.api('POST', `/plugin/${conf.id}/config`, { auth: s.adminAuth, body: 'testkey: kept\n' });
-    await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth });
+    // The conf is listed once the plugin has handshaken; its instance may still be coming up (503 until then).
+    await waitFor(async () => (await s!.api('POST', `/plugin/${conf.id}/config`, { auth: s!.adminAuth, body: 'testkey: kept\n' })).status === 200 || undefined, 'the config to be accepted');
+    expect((await s.api('POST', `/plugin/${conf.id}/enable`, { auth: s.adminAuth })).status).toBe(200);
     const pid1 = (await s.processes()).mock.pid;
 
     // 2. replaced: restarted with the new file, config and enabled state re-applied

@@ -60,6 +60,8 @@ export interface DbServer {
 
 /** A PostgreSQL server that can also be taken down and brought back on the same port and data (outage tests). */
 export interface PgServer extends DbServer {
+  /** The cluster's data directory. */
+  dataDir: string;
   /** `pg_ctl stop -m fast`: connections are cut, new ones refused. */
   down(): Promise<void>;
   /** Starts it again on the same port and data. */
@@ -70,15 +72,15 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export const postgresAvailable = (): boolean => existsSync(path.join(PG_BIN, 'initdb'));
 
-/** A throwaway PostgreSQL 15 cluster with a database `gotify` (trust auth on loopback). */
-export async function startPostgres(): Promise<PgServer> {
+/** A throwaway PostgreSQL 15 cluster with a database `gotify` (trust auth on loopback); fsync off unless asked (benches). */
+export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<PgServer> {
   const dir = await ownedTempDir('postgres', 'flow-pg-');
   const data = path.join(dir, 'data');
   const port = await freePort();
   const user = isRoot() ? 'postgres' : (process.env.USER ?? 'postgres');
   const pgStart = () =>
     exec(
-      ...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']),
+      ...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${opts.fsync ? 'on' : 'off'} -c max_connections=300`, 'start']),
       { timeout: 90_000 },
     );
   try {
@@ -93,6 +95,7 @@ export async function startPostgres(): Promise<PgServer> {
     connection: `host=127.0.0.1 port=${port} user=${user} dbname=gotify sslmode=disable`,
     host: '127.0.0.1',
     port,
+    dataDir: data,
     async down() {
       await exec(...as('postgres', [path.join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']), { timeout: 60_000 });
     },

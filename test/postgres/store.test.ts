@@ -241,5 +241,6 @@ describe.runIf(available)('PostgreSQL store', () => {
     } finally {
       await lv2.close();
     }
-  });
+    // Three runs of the bin and three servers: a bound for a loaded machine, not a speed check.
+  }, 180_000);
 });

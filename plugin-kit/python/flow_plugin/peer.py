@@ -34,13 +34,24 @@ class IncomingRequest:
 
 
 class _Pending:
-    __slots__ = ("method", "done", "result", "error")
+    """An outgoing call. `_latch` is a lock held until the answer: lighter than an Event (no Condition
+    and no waiter lock per wait), which counts at thousands of host calls a second. Released once:
+    by the answer, or by `close`, whichever takes the entry out of `Peer._pending` first."""
+
+    __slots__ = ("method", "_latch", "result", "error")
 
     def __init__(self, method):
         self.method = method
-        self.done = threading.Event()
+        self._latch = threading.Lock()
+        self._latch.acquire()
         self.result = None
         self.error = None
+
+    def set(self):
+        self._latch.release()
+
+    def wait(self, timeout=None):
+        return self._latch.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class Peer:
@@ -160,7 +171,7 @@ class Peer:
             pending.error = RpcError(code, text, error.get("data") if isinstance(error, dict) else None)
         else:
             pending.result = message.get("result")
-        pending.done.set()
+        pending.set()
 
     # -- answering ----------------------------------------------------------------------------
 
@@ -192,13 +203,13 @@ class Peer:
             pending = _Pending(method)
             self._pending[request_id] = pending
         self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
-        if not pending.done.wait(timeout):
+        if not pending.wait(timeout):
             with self._lock:
                 gave_up = self._pending.pop(request_id, None) is not None
             if gave_up:
                 self.notify(CANCEL_METHOD, {"id": request_id})
                 raise RpcError(ErrorCodes.Timeout, "%s got no answer within %d ms" % (method, int(timeout * 1000)), {"timeoutMs": int(timeout * 1000)})
-            pending.done.wait()
+            pending.wait()
         if pending.error is not None:
             raise pending.error
         return pending.result
@@ -268,6 +279,6 @@ class Peer:
             running = list(self._running.values())
         for _, entry in pending:
             entry.error = RpcError(ErrorCodes.TransportClosed, "%s: the connection closed before the answer arrived" % entry.method)
-            entry.done.set()
+            entry.set()
         for request in running:
             request.cancelled.set()

@@ -6,7 +6,7 @@
  * into underscores, the flag is `--` + the key with dots turned into dashes, unless a row
  * says otherwise.
  */
-import { isIP } from 'node:net';
+import { checkAddressList, checkHeaderMap, checkRegexList } from './value-checks.js';
 
 export type ConfigType = 'string' | 'int' | 'bool' | 'list' | 'map';
 
@@ -28,40 +28,6 @@ export interface ConfigKeyDef {
   /** Overrides the derived Gotify env name (`GOTIFY_` + key), where Gotify spells it otherwise. */
   readonly gotifyEnv?: string;
   readonly flag?: string;
-}
-
-/** An HTTP header name (RFC 9110 token) and a value without control characters (CR/LF would split the response). */
-function checkHeaderMap(map: Record<string, string>): string | undefined {
-  for (const [name, value] of Object.entries(map)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `"${name}" is not a valid header name`;
-    // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `the value of ${name} contains a control character`;
-  }
-  return undefined;
-}
-
-/** Each entry an IP address (v4 or v6) or a CIDR range of one, as Gotify's (gin's) trusted proxies. */
-function checkAddressList(list: readonly string[]): string | undefined {
-  for (const entry of list) {
-    const [address, prefix, ...rest] = entry.split('/');
-    const family = isIP(address!);
-    const bits = family === 4 ? 32 : 128;
-    if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
-      return `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`;
-    }
-  }
-  return undefined;
-}
-
-function checkRegexList(list: readonly string[]): string | undefined {
-  for (const source of list) {
-    try {
-      new RegExp(source);
-    } catch (err) {
-      return `"${source}" is not a valid regular expression (${(err as Error).message})`;
-    }
-  }
-  return undefined;
 }
 
 export const CONFIG_KEYS = [

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FlowError } from '../errors.js';
-import type { Op } from '../store/level/db.js';
+import type { Op } from '../store/level/ops.js';
 import { LevelStore } from '../store/level/level-store.js';
 import { ID_ENTITIES } from '../store/store.js';
 import { countMismatches, emptyCounts, type CopyTarget } from './copy.js';

@@ -164,13 +164,18 @@ export class RelyingParty {
       return new HttpError(401, `the provider refused the sign-in: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`, { expose: true });
     }
     const code = e.code ?? '';
-    if (err instanceof TypeError || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || e.name === 'TimeoutError') {
+    const network = err instanceof TypeError && (e.message === 'fetch failed' || cause?.code !== undefined);
+    if (network || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT' || e.name === 'TimeoutError') {
       const why = cause?.code ?? cause?.message ?? e.message ?? 'unreachable';
       return new HttpError(503, `the OIDC provider cannot be reached (${step}: ${why}); try again later`, { expose: true });
     }
     if (code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' || code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED') {
       // The precise reason ("exp" is past, nonce mismatch) is the cause's message; its claims stay out.
       return new HttpError(401, `the provider's ID token was rejected: ${cause?.message ?? e.message}`, { expose: true });
+    }
+    if (step === 'discovery' && (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON')) {
+      const where = new URL('.well-known/openid-configuration', this.settings.issuer.href.endsWith('/') ? this.settings.issuer : `${this.settings.issuer.href}/`);
+      return new HttpError(502, `the provider's discovery document could not be read at ${where.href} (${e.message}): check oidc.issuer`, { expose: true });
     }
     if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_INVALID_RESPONSE') {
       return new HttpError(502, `the OIDC provider sent an unusable answer (${step}: ${e.message})`, { expose: true });

@@ -5,7 +5,7 @@ import type { ClientRecord } from '../../model/client.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import type { UserRecord } from '../../model/user.js';
-import type { Op } from '../../store/level/db.js';
+import type { Op } from '../../store/level/ops.js';
 import { keyAfter } from '../../store/sort-key.js';
 import type { LevelStore } from '../../store/level/level-store.js';
 import type { ImportNotes } from './notes.js';

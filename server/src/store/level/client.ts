@@ -1,7 +1,8 @@
 import type { ClientStore } from '../client.js';
 import { FlowError } from '../../errors.js';
 import type { ClientRecord } from '../../model/client.js';
-import type { CascadePart, Db, Op } from './db.js';
+import { type Db } from './db.js';
+import { type CascadePart, type Op } from './ops.js';
 import { OwnedRecords } from './owned-records.js';
 
 /** Clients, cached in memory like users (a token lookup runs on every authenticated request). */

@@ -1,21 +1,9 @@
 import { Level } from 'level';
 import { FlowError } from '../../errors.js';
-
-/** One LevelDB write; a change that touches several keys is always one `batch` of these. */
-export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
-
-/** Fixed-width ids so LevelDB's byte order is numeric order (newest first = reverse scan). */
-export const pad = (id: number): string => id.toString().padStart(16, '0');
+import { type Op, pad, prefixEnd } from './ops.js';
+import { openLevel } from './open-level.js';
 
 const SEQ = 'meta!seq!';
-
-/**
- * Exclusive upper bound of all keys starting with `prefix`: the prefix with its last character
- * incremented. (`prefix + '\xff'` would be wrong: keys are UTF-8, and any key continuing with a
- * character from U+0100 up sorts above it.)
- */
-export const prefixEnd = (prefix: string): string =>
-  prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 
 /** Record key prefix of each entity with an id sequence: on open, the sequence is at least the highest stored id. */
 const RECORD_PREFIX: Record<string, string> = { user: 'u!', client: 'c!', application: 'a!', message: 'm!', pluginconf: 'p!' };
@@ -307,32 +295,3 @@ export class Db {
     await this.handle.close();
   }
 }
-
-async function openLevel(dir: string): Promise<Level<string, string>> {
-  const level = new Level<string, string>(dir, { valueEncoding: 'utf8' });
-  try {
-    await level.open();
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    if ((err as { code?: string }).code === 'LEVEL_LOCKED' || cause?.code === 'LEVEL_LOCKED') {
-      throw new FlowError(
-        'FLOW_ERR_STORE_LOCKED',
-        `data dir is in use: ${dir} is locked by another Flow process; stop it or choose another datadir`,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
-  return level;
-}
-
-/** One store's share of a cascading delete: its ops, and memory updates to apply after the batch. */
-export interface CascadePart {
-  ops: Op[];
-  commit: () => void;
-  abort: () => void;
-}
-
-export const put = (key: string, value: unknown): Op => ({ type: 'put', key, value: JSON.stringify(value) });
-export const putRaw = (key: string, value: string): Op => ({ type: 'put', key, value });
-export const del = (key: string): Op => ({ type: 'del', key });

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
-import { Db, pad, put } from './db.js';
+import { Db } from './db.js';
+import { pad, put } from './ops.js';
 import { LevelStore } from './level-store.js';
 
 let dir: string;

@@ -1,4 +1,4 @@
-import { pad } from './db.js';
+import { pad } from './ops.js';
 
 // Keys of a message: m!<id> → record; a-m!<appId>!<id> → ''; u-m!<userId>!<id> → appId.
 // Both indexes end in the fixed-width id, so a reverse scan is newest first and an id bound

@@ -1,6 +1,7 @@
 import type { MessageStore } from '../message.js';
 import type { MessageRecord } from '../../model/message.js';
-import { type Db, type Op, pad, prefixEnd, put, putRaw, del } from './db.js';
+import { type Db } from './db.js';
+import { type Op, pad, prefixEnd, put, putRaw, del } from './ops.js';
 import { REC, appKey, appPrefix, idOf, recKey, userKey, userPrefix } from './message-keys.js';
 import { PurgeMarks, type PurgeMark } from './purge-marks.js';
 import { Purger, type PurgerOptions } from './purger.js';

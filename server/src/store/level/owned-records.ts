@@ -1,4 +1,5 @@
-import { type Db, type Op, pad, put, putRaw, del } from './db.js';
+import { type Db } from './db.js';
+import { type Op, pad, put, putRaw, del } from './ops.js';
 import { OwnedCache, type OwnedRecord } from '../owned-cache.js';
 
 /**

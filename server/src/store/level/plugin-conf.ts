@@ -1,7 +1,8 @@
 import type { PluginConfStore } from '../plugin-conf.js';
 import { FlowError } from '../../errors.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
-import { type CascadePart, type Db, type Op, pad, prefixEnd, put, putRaw, del } from './db.js';
+import { type Db } from './db.js';
+import { type CascadePart, type Op, pad, prefixEnd, put, putRaw, del } from './ops.js';
 import { OwnedRecords } from './owned-records.js';
 import { SharedTexts } from '../shared-texts.js';
 

@@ -1,5 +1,6 @@
 import type { PluginPermissionStore } from '../plugin-permission.js';
-import { type Db, type Op, put } from './db.js';
+import { type Db } from './db.js';
+import { type Op, put } from './ops.js';
 import type { PluginPermission } from '../../model/plugin-permission.js';
 
 // Keys: pperm!<modulePath> → "everyone" | "admins" | "nobody" (JSON). Only admins' choices are

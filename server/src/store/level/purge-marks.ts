@@ -1,4 +1,5 @@
-import { type Db, type Op, pad, prefixEnd, put, del } from './db.js';
+import { type Db } from './db.js';
+import { type Op, pad, prefixEnd, put, del } from './ops.js';
 
 // Keys: m-purge!u!<userId> → {"upTo"}; m-purge!a!<appId> → {"upTo","userId"}.
 // A mark says "every message of this user (application) with id ≤ upTo is deleted". It is

@@ -1,4 +1,5 @@
-import { type Db, type Op, pad, del } from './db.js';
+import { type Db } from './db.js';
+import { type Op, pad, del } from './ops.js';
 import { appKey, appPrefix, idOf, recKey, userKey, userPrefix } from './message-keys.js';
 import type { PurgeMark, PurgeMarks } from './purge-marks.js';
 

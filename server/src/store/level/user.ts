@@ -1,7 +1,8 @@
 import type { UserStore } from '../user.js';
 import { FlowError } from '../../errors.js';
 import type { UserRecord } from '../../model/user.js';
-import { type CascadePart, type Db, type Op, pad, put, putRaw, del } from './db.js';
+import { type Db } from './db.js';
+import { type CascadePart, type Op, pad, put, putRaw, del } from './ops.js';
 import type { LevelClientStore } from './client.js';
 import type { LevelApplicationStore } from './application.js';
 import type { LevelPluginConfStore } from './plugin-conf.js';

@@ -1,0 +1,36 @@
+// Checks of parsed config values beyond their type, used by rows of the key table (keys.ts).
+import { isIP } from 'node:net';
+
+/** An HTTP header name (RFC 9110 token) and a value without control characters (CR/LF would split the response). */
+export function checkHeaderMap(map: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(map)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return `"${name}" is not a valid header name`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return `the value of ${name} contains a control character`;
+  }
+  return undefined;
+}
+
+/** Each entry an IP address (v4 or v6) or a CIDR range of one, as Gotify's (gin's) trusted proxies. */
+export function checkAddressList(list: readonly string[]): string | undefined {
+  for (const entry of list) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address!);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      return `"${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`;
+    }
+  }
+  return undefined;
+}
+
+export function checkRegexList(list: readonly string[]): string | undefined {
+  for (const source of list) {
+    try {
+      new RegExp(source);
+    } catch (err) {
+      return `"${source}" is not a valid regular expression (${(err as Error).message})`;
+    }
+  }
+  return undefined;
+}

@@ -62,7 +62,9 @@ function serve(args: string[], cwd: string, env: Record<string, string> = {}): P
 const whoami = async (url: string, user: string, pass: string) =>
   (await fetch(url + '/current/user', { headers: { Authorization: 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64') } })).status;
 
-describe('flow bin: configuration', () => {
+// Each case starts the real bin one to three times (module loading, LevelDB, listen, stop): a
+// bound for a loaded machine, not a speed target (test/README.md, "Under load").
+describe('flow bin: configuration', { timeout: 120_000 }, () => {
   it('--help lists every key with its env var', async () => {
     const r = await run(['--help'], await tempCwd());
     expect(r.code).toBe(0);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import path from 'node:path';
 import { FrameDecoder, TranscriptRecorder } from '@flow/protocol';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, parseArgs } from './args.js';
@@ -45,7 +46,9 @@ async function recordSession(out: string, command: string[], description: string
   const recorder = new TranscriptRecorder({
     write: (line) => file.write(`${line}\n`),
     recordedBy: 'flow-plugin record',
-    plugin: { command },
+    // The header says what was recorded, not where: paths inside the working folder are kept
+    // relative to it, so a transcript committed to a repository names no one's checkout.
+    plugin: { command: command.map((arg) => (arg.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), arg) : arg)) },
     ...(description ? { description } : {}),
     parseYaml,
   });

@@ -109,6 +109,7 @@ export function createApp(opts: AppOptions): FlowApp {
     defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
+    leader: opts.cluster.leader,
   });
   const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
@@ -193,7 +194,11 @@ export function createApp(opts: AppOptions): FlowApp {
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, level: store instanceof LevelStore ? () => store.db.level : undefined }),
     pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
-    healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
+    healthRoutes({
+      ping: () => store.ping(),
+      replica: () => ({ ...opts.cluster.replica, role: opts.cluster.leader.isLeader() ? 'leader' : 'follower' }),
+      version: VERSION_INFO,
+    }),
     imageRoutes(deps),
     userRoutes(deps),
     clientRoutes(deps),

@@ -3,6 +3,7 @@ import type { FlowConfig } from '../config/keys.js';
 import type { Logger } from '../log.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import type { Store } from '../store/store.js';
+import { ALONE, LeaderElection, type LeaderRole } from './leader.js';
 import { Leases } from './lease.js';
 import { newReplicaIdentity, ReplicaRegistry, type ReplicaIdentity } from './replica.js';
 
@@ -19,6 +20,8 @@ export interface Cluster {
   readonly registry: ReplicaRegistry | undefined;
   /** Leases held by this replica; PostgreSQL only. */
   readonly leases: Leases | undefined;
+  /** Whether this replica runs the singleton jobs now (cluster/leader.ts); always on LevelDB. */
+  readonly leader: LeaderRole;
   /** `cluster.secret`: authenticates calls between replicas (never logged). */
   readonly secret: string;
   /** The server listens: publish the URL other replicas reach it at (`cluster.advertiseurl` or derived). */
@@ -39,13 +42,15 @@ export async function startCluster(opts: StartClusterOptions): Promise<Cluster> 
   const replica = newReplicaIdentity(config['cluster.name']);
   const secret = config['cluster.secret'];
   if (opts.store.backend !== 'postgres') {
-    return { replica, registry: undefined, leases: undefined, secret, listening: async () => undefined, close: async () => undefined };
+    return { replica, registry: undefined, leases: undefined, leader: ALONE, secret, listening: async () => undefined, close: async () => undefined };
   }
-  const db = (opts.store as PgStore).db;
+  const store = opts.store as PgStore;
+  const db = store.db;
   const clusterLog = log.child({ component: 'cluster', replica: replica.id });
   let secretWarned = false;
   const registry = new ReplicaRegistry(db, replica, {
     onError: (err) => clusterLog.error({ err }, 'replica heartbeat failed; retrying'),
+    onRemoved: (ids) => clusterLog.info({ removed: ids }, `removed ${ids.length} dead replica(s) from the registry`),
     onMembers: (live) => {
       clusterLog.info({ replicas: live }, `${live} replica(s) on this database`);
       if (live > 1 && secret === '' && !secretWarned) {
@@ -57,13 +62,20 @@ export async function startCluster(opts: StartClusterOptions): Promise<Cluster> 
     },
   });
   const leases = new Leases(db, replica.id);
+  const leader = new LeaderElection(leases, { log: clusterLog });
   await registry.start();
   clusterLog.info({ name: replica.name }, `replica ${replica.name} (${replica.id}) joined the cluster`);
+  await leader.start();
+  // The leader's jobs besides retention (services/retention.ts follows the same role):
+  // purging bulk-deleted messages, and removing the rows of dead replicas.
+  store.messages.purger.follow(leader);
+  registry.removeDeadWhile(leader);
   let closing: Promise<void> | undefined;
   return {
     replica,
     registry,
     leases,
+    leader,
     secret,
     async listening(urls) {
       const url = advertiseUrl(config, urls);
@@ -76,6 +88,9 @@ export async function startCluster(opts: StartClusterOptions): Promise<Cluster> 
     },
     close() {
       closing ??= (async () => {
+        // The leader's jobs stop (retention already did, with the app) before the lease is released.
+        await store.messages.purger.close();
+        await leader.close();
         await leases.releaseAll().catch((err: unknown) => clusterLog.warn({ err }, 'could not release the leases (they expire by themselves)'));
         await registry.close();
       })();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { WriteFence } from '../store/message.js';
 import type { PgDb } from '../store/pg/pg-db.js';
 
 /**
@@ -74,6 +75,8 @@ export interface ReplicaRegistryOptions {
   ttlMs?: number;
   /** A heartbeat failed (the database is unreachable); it is retried at the next period. */
   onError?: (err: unknown) => void;
+  /** Rows of dead replicas were removed (by this replica, as the leader). */
+  onRemoved?: (ids: string[]) => void;
   /** The number of live replicas changed (seen at a heartbeat). */
   onMembers?: (live: number) => void;
 }
@@ -86,6 +89,7 @@ export class ReplicaRegistry {
   private beating: Promise<void> | undefined;
   private closed = false;
   private members = 0;
+  private cleaner: { isLeader(): boolean; fence(): WriteFence | undefined } | undefined;
   private readonly periodMs: number;
   private readonly ttlMs: number;
 
@@ -152,10 +156,18 @@ export class ReplicaRegistry {
     return rows.map(recordOf);
   }
 
-  /** Removes the rows of dead replicas; returns their ids. */
-  async removeDead(): Promise<string[]> {
-    const { rows } = await this.db.query<{ id: string }>(`DELETE FROM replicas WHERE NOT (${ALIVE}) RETURNING id`);
+  /** Removes the rows of dead replicas (with `fence`: only while it holds); returns their ids. */
+  async removeDead(fence?: WriteFence): Promise<string[]> {
+    const rows = await this.db.tx(async (q) => {
+      await fence?.check(q);
+      return (await q.query<{ id: string }>(`DELETE FROM replicas WHERE NOT (${ALIVE}) RETURNING id`)).rows;
+    });
     return rows.map((r) => r.id);
+  }
+
+  /** From now on, removes dead replicas' rows at each heartbeat while `leader` says this replica leads (a singleton job). */
+  removeDeadWhile(leader: { isLeader(): boolean; fence(): WriteFence | undefined }): void {
+    this.cleaner = leader;
   }
 
   private schedule(): void {
@@ -170,6 +182,10 @@ export class ReplicaRegistry {
   private async tick(): Promise<void> {
     try {
       await this.heartbeat();
+      if (this.cleaner?.isLeader()) {
+        const gone = await this.removeDead(this.cleaner.fence());
+        if (gone.length > 0) this.opts.onRemoved?.(gone);
+      }
       if (this.opts.onMembers) {
         const { rows } = await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM replicas WHERE ${ALIVE}`);
         const n = rows[0]?.n ?? 0;

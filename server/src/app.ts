@@ -20,7 +20,7 @@ import { clientRoutes } from './routes/client.js';
 import type { FlowRouter, RouteDeps } from './routes/deps.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
-import { messageRoutes } from './routes/message.js';
+import { messageRoutes, postMessageRoute } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
 import { sessionRoutes } from './routes/session.js';
 import { oidcRoutes } from './routes/oidc.js';
@@ -182,8 +182,9 @@ export function createApp(opts: AppOptions): FlowApp {
   // 3. routes
   const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images, version: VERSION_INFO };
   const routers: FlowRouter[] = [
-    // First the hot paths from outside, POST /message then webhooks: each router before the
-    // matching one tests its routes against the path. No two routers serve the same path.
+    // First the hot paths from outside, /message (POST /message itself is answered just before
+    // the routers) then webhooks: each router before the matching one tests its routes against
+    // the path. No two routers serve the same path.
     messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
@@ -198,6 +199,7 @@ export function createApp(opts: AppOptions): FlowApp {
     ...(oidc ? [oidcRoutes({ ...deps, oidc })] : []),
     streamRoutes(deps),
   ];
+  koa.use(postMessageRoute(deps));
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
   retention.start();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
@@ -45,6 +46,8 @@ import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { LevelStore } from './store/level/level-store.js';
 import { StreamHub } from './stream/hub.js';
+import { ReplicaFeed } from './cluster/notify-feed.js';
+import { PgStore } from './store/pg/pg-store.js';
 import { VERSION_INFO } from './version.js';
 
 export interface AppOptions {
@@ -57,6 +60,8 @@ export interface AppOptions {
   streamLastUsedPeriodMs?: number;
   /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
   clock?: () => number;
+  /** This replica's id (with PostgreSQL: the origin its change notifications carry). */
+  replicaId?: string;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -66,6 +71,10 @@ export interface FlowApp {
   auth: Auth;
   hub: StreamHub;
   store: Store;
+  /** This run's replica id (new at every start). */
+  replicaId: string;
+  /** With PostgreSQL: the changes of other replicas, applied here (started by startFlow); none with LevelDB. */
+  replicaFeed?: ReplicaFeed;
   services: {
     users: UserService;
     clients: ClientService;
@@ -149,6 +158,8 @@ export function createApp(opts: AppOptions): FlowApp {
     touchTokens: (tokens) => void clients.markUsed(tokens),
     lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
   });
+  const replicaId = opts.replicaId ?? randomUUID();
+  const replicaFeed = store instanceof PgStore ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId, subscribers: hub }) : undefined;
 
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
@@ -209,6 +220,8 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
+    replicaId,
+    replicaFeed,
     services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
@@ -228,6 +241,7 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await replicaFeed?.close();
       await retention.close();
       // Messages already stored reach their streams and plugins before these close.
       messages.fanOut.drain();

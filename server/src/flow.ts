@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createApp, type FlowApp } from './app.js';
@@ -92,7 +93,10 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     log.warn(`database.dialect ${dialect} is Gotify's: Flow keeps its data in LevelDB (<datadir>/db) or PostgreSQL (database.dialect: postgres); bring a Gotify database over with flow import gotify`);
   }
   const postgres = dialect === 'postgres';
+  // New at every start: other replicas tell this run's changes from their own by it.
+  const replicaId = randomUUID();
   const store = await openStore({
+    replicaId,
     dialect,
     connection: config['database.connection'],
     dataDir: data,
@@ -113,7 +117,8 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
   try {
-    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
+    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock, replicaId });
+    await app.replicaFeed?.start();
     await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');

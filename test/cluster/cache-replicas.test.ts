@@ -51,13 +51,13 @@ describe.runIf(clusterAvailable)('caches across replicas', () => {
         return list.find((x) => x.id === app.id)?.name === 'after' && list.find((x) => x.id === app.id)!.description === 'renamed on A';
       }, 'the new name on ' + r.url);
     }
-    // A new token on A: the old one is refused on the others, the new one posts there.
-    const rotated = await a.api('PUT', `/application/${app.id}/security`, { auth: a.adminAuth });
-    if (rotated.status === 200) {
-      for (const r of others) {
-        await waitFor(async () => (await r.api('POST', '/message', { token: app.token, json: { message: 'old' } })).status === 401, 'old token refused');
-        expect((await r.api('POST', '/message', { token: rotated.body.token, json: { message: 'new' } })).status).toBe(200);
-      }
+    // A new token on A (Gotify 3's rotation): the old one is refused on the others, the new one posts there.
+    const rotated = await a.api('PUT', `/application/${app.id}/security`, { auth: a.adminAuth, json: { regenerateToken: true } });
+    expect(rotated.status).toBe(200);
+    const fresh = rotated.body.regenerateToken.token as string;
+    for (const r of others) {
+      await waitFor(async () => (await r.api('POST', '/message', { token: app.token, json: { message: 'old' } })).status === 401, 'the old token refused on ' + r.url);
+      expect((await r.api('POST', '/message', { token: fresh, json: { message: 'new' } })).status).toBe(200);
     }
   });
 

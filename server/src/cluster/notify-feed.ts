@@ -1,3 +1,4 @@
+import { FlowError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { MessageRecord } from '../model/message.js';
@@ -61,6 +62,7 @@ export class ReplicaFeed {
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
   private closed = false;
+  private lostLogged = false;
   /** What the feed did (diagnostics, tests): message reads, messages emitted, of them by a catch-up, resyncs. */
   readonly stats = { reads: 0, delivered: 0, caughtUp: 0, resyncs: 0 };
 
@@ -79,10 +81,16 @@ export class ReplicaFeed {
         else opts.log.warn({ payload: payload.slice(0, 100) }, 'unknown change notification ignored');
       },
       onListening: (reconnected) => {
+        this.lostLogged = false;
         if (reconnected) opts.log.warn('the LISTEN session to PostgreSQL is back: reloading the caches and catching up on messages');
         this.push({ kind: 'resync', reason: reconnected ? 'reconnect' : 'start' });
       },
-      onLost: (err) => opts.log.error({ err }, 'the LISTEN session to PostgreSQL was lost: changes of other replicas are not seen until it is back'),
+      onLost: (err) => {
+        // Once per loss, not at every reconnect attempt.
+        if (this.lostLogged) return;
+        this.lostLogged = true;
+        opts.log.error({ err }, 'the LISTEN session to PostgreSQL was lost: changes of other replicas are not seen until it is back');
+      },
     });
   }
 
@@ -122,7 +130,10 @@ export class ReplicaFeed {
         }
       } catch (err) {
         if (this.closed) return;
-        this.opts.log.error({ err }, 'applying changes of other replicas failed: resynchronising');
+        // An unreachable database is reported once by the store (store/pg/pg-db.ts); anything else here.
+        if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE')) {
+          this.opts.log.error({ err }, 'applying changes of other replicas failed: resynchronising');
+        }
         this.scheduleResync();
       }
     }

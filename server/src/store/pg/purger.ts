@@ -1,3 +1,4 @@
+import { StepLoop } from '../step-loop.js';
 import type { PgDb } from './pg-db.js';
 
 export interface PgPurgerOptions {
@@ -23,18 +24,15 @@ interface Mark {
  * next start resume. A mark is removed only if it was not raised meanwhile. Any server on the
  * database may run it: two purging the same mark delete disjoint or already-deleted rows.
  */
-export class PgPurger {
+export class PgPurger extends StepLoop {
   private readonly chunkSize: number;
-  private running: Promise<void> | undefined;
   private again = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly db: PgDb,
     private readonly opts: PgPurgerOptions = {},
   ) {
+    super(opts);
     this.chunkSize = opts.chunkSize ?? 1000;
   }
 
@@ -56,32 +54,9 @@ export class PgPurger {
 
   /** Resolves once no purge is pending (tests, benches). */
   idle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
-      if (!this.running && !this.retryTimer) this.kick();
-    });
-  }
-
-  /** Stops after the step in flight; pending marks stay in the database for the next start. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-    await this.running;
-    this.wakeIdle();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (!this.closed && (await this.step())) await new Promise<void>((r) => setImmediate(r));
-    } catch (err) {
-      if (this.closed) return;
-      this.opts.onError?.(err);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.kick();
-      }, this.opts.retryMs ?? 1000);
-      this.retryTimer.unref();
-    }
+    const idle = this.untilIdle();
+    if (!this.running && !this.retryTimer) this.kick();
+    return idle;
   }
 
   /** One chunk of one mark, or removing a mark whose messages are gone. False when none is pending. */
@@ -103,9 +78,4 @@ export class PgPurger {
     return true;
   }
 
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
 }

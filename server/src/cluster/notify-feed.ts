@@ -150,10 +150,11 @@ export class ReplicaFeed {
 
   /** Messages: one read for the burst's ids that a local subscriber wants; each id counts as seen once handled. */
   private async deliver(burst: Extract<Change, { kind: 'message' }>[]): Promise<void> {
-    const wanted = burst.filter((c) => c.origin !== this.origin && !this.caughtUp.has(c.id) && this.opts.subscribers.has(c.userId)).map((c) => c.id);
+    const wanted = burst.filter((c) => c.origin !== this.origin && !this.caughtUp.has(c.id) && this.opts.subscribers.has(c.userId));
     if (wanted.length > 0) {
       this.stats.reads++;
-      for (const m of await this.opts.store.messages.getMany(wanted)) this.emit(m);
+      this.opts.log.debug({ count: wanted.length, users: [...new Set(wanted.map((c) => c.userId))] }, 'reading messages posted on other replicas');
+      for (const m of await this.opts.store.messages.getMany(wanted.map((c) => c.id))) this.emit(m);
     }
     // Only now: a failed read leaves the ids unseen, so the resync that follows reads them.
     for (const c of burst) this.watermark.see(c.id);
@@ -213,7 +214,9 @@ export class ReplicaFeed {
     for (const [id, until] of this.caughtUp) if (until <= now) this.caughtUp.delete(id);
     const users = this.opts.subscribers.userIds();
     if (users.length === 0) return;
-    let after = this.watermark.mark;
+    const before = this.stats.caughtUp;
+    const from = this.watermark.mark;
+    let after = from;
     for (let page = 0; page < CATCH_UP_PAGES; page++) {
       this.stats.reads++;
       const messages = await this.opts.store.messages.listOfUsersAfter(users, after, CATCH_UP_PAGE);
@@ -228,6 +231,7 @@ export class ReplicaFeed {
       if (messages.length < CATCH_UP_PAGE) break;
     }
     for (const id of this.caughtUp.keys()) this.watermark.see(id);
+    this.opts.log.info({ messages: this.stats.caughtUp - before, from }, 'caught up on messages posted on other replicas');
   }
 
   /** Stops listening; what is being applied finishes first. */

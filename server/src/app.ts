@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
+import type { Cluster } from './cluster/cluster.js';
 import type { FlowConfig } from './config/keys.js';
 import { EventBus } from './events.js';
 import { errorBody } from './errors.js';
@@ -53,6 +53,8 @@ import { VERSION_INFO } from './version.js';
 export interface AppOptions {
   config: FlowConfig;
   store: Store;
+  /** This server as a replica (cluster/cluster.ts): alone on LevelDB, one of several on PostgreSQL. */
+  cluster: Cluster;
   log: Logger;
   /** Absolute directories resolved by startFlow. */
   dirs: { data: string; images: string; plugins: string };
@@ -60,8 +62,6 @@ export interface AppOptions {
   streamLastUsedPeriodMs?: number;
   /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
   clock?: () => number;
-  /** This replica's id (with PostgreSQL: the origin its change notifications carry). */
-  replicaId?: string;
 }
 
 /** Everything the running server is made of; the plugin host receives what it needs from here. */
@@ -71,8 +71,7 @@ export interface FlowApp {
   auth: Auth;
   hub: StreamHub;
   store: Store;
-  /** This run's replica id (new at every start). */
-  replicaId: string;
+  cluster: Cluster;
   /** With PostgreSQL: the changes of other replicas, applied here (started by startFlow); none with LevelDB. */
   replicaFeed?: ReplicaFeed;
   services: {
@@ -114,6 +113,7 @@ export function createApp(opts: AppOptions): FlowApp {
     defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
+    leader: opts.cluster.leader,
   });
   const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
@@ -158,8 +158,10 @@ export function createApp(opts: AppOptions): FlowApp {
     touchTokens: (tokens) => void clients.markUsed(tokens),
     lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
   });
-  const replicaId = opts.replicaId ?? randomUUID();
-  const replicaFeed = store instanceof PgStore ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId, subscribers: hub }) : undefined;
+  const replicaFeed =
+    store instanceof PgStore
+      ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId: opts.cluster.replica.id, subscribers: hub })
+      : undefined;
 
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
@@ -200,7 +202,11 @@ export function createApp(opts: AppOptions): FlowApp {
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, level: store instanceof LevelStore ? () => store.db.level : undefined }),
     pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
-    healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
+    healthRoutes({
+      ping: () => store.ping(),
+      replica: () => ({ ...opts.cluster.replica, role: opts.cluster.leader.isLeader() ? 'leader' : 'follower' }),
+      version: VERSION_INFO,
+    }),
     imageRoutes(deps),
     userRoutes(deps),
     clientRoutes(deps),
@@ -220,7 +226,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
-    replicaId,
+    cluster: opts.cluster,
     replicaFeed,
     services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {

@@ -29,9 +29,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       throw new FlowError('FLOW_ERR_CONFIG_INVALID', 'database.connection is empty: with database.dialect postgres it names the server, e.g. "host=db port=5432 user=flow dbname=flow password=…"');
     }
     try {
+      // Replicas share the database: only the leader purges (cluster/cluster.ts hands the role over).
       return await PgStore.open(opts.connection, {
         onHealth: opts.onHealth,
-        purge,
+        purge: { ...purge, leaderOnly: true },
         applicationName: opts.replicaId === undefined ? undefined : replicaApplicationName(opts.replicaId),
       });
     } catch (err) {

@@ -24,9 +24,14 @@ export abstract class StepLoop {
   /** Starts the loop unless it runs or waits for a retry. */
   abstract kick(): void;
 
+  /** Whether to go on with the next step (the subclass may add conditions, e.g. still being the leader). */
+  protected proceed(): boolean {
+    return !this.closed;
+  }
+
   protected async loop(): Promise<void> {
     try {
-      while (!this.closed && (await this.step())) await new Promise<void>((r) => setImmediate(r));
+      while (this.proceed() && (await this.step())) await new Promise<void>((r) => setImmediate(r));
     } catch (err) {
       if (this.closed) return;
       this.loopOpts.onError?.(err);

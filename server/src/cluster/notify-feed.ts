@@ -16,7 +16,11 @@ const CAUGHT_UP_MS = 60_000;
 /** After a failed read, the feed resynchronises (caches reloaded, messages caught up) after this. */
 const RESYNC_AFTER_ERROR_MS = 1_000;
 
-/** Who on this replica takes a user's messages from other replicas (its open /stream connections). */
+/**
+ * Who on this replica takes a user's messages from other replicas: its open /stream connections
+ * (the stream hub), and whatever else registers with `ReplicaFeed.addSubscribers` (e.g. plugin
+ * instances this replica owns).
+ */
 export interface LocalSubscribers {
   has(userId: number): boolean;
   userIds(): number[];
@@ -28,6 +32,7 @@ export interface ReplicaFeedOptions {
   log: Logger;
   /** This replica's id (its sessions' application_name names it as the origin of its changes). */
   replicaId: string;
+  /** The first subscribers (the stream hub); more with `addSubscribers`. */
   subscribers: LocalSubscribers;
   /** Monotonic milliseconds (tests inject one). */
   now?: () => number;
@@ -63,12 +68,14 @@ export class ReplicaFeed {
   private readonly unsubscribe: () => void;
   private closed = false;
   private lostLogged = false;
+  private readonly subscribers = new Set<LocalSubscribers>();
   /** What the feed did (diagnostics, tests): message reads, messages emitted, of them by a catch-up, resyncs. */
   readonly stats = { reads: 0, delivered: 0, caughtUp: 0, resyncs: 0 };
 
   constructor(private readonly opts: ReplicaFeedOptions) {
     this.origin = replicaApplicationName(opts.replicaId);
     this.now = opts.now ?? (() => performance.now());
+    this.subscribers.add(opts.subscribers);
     this.watermark = new IdWatermark(this.now);
     // This replica's own messages reach its streams through the fan-out; the watermark counts them seen.
     this.unsubscribe = opts.bus.on('messageCreated', ({ message }) => this.watermark.see(message.id));
@@ -97,6 +104,17 @@ export class ReplicaFeed {
   /** Listens (a failure is logged and retried in the background). */
   start(): Promise<void> {
     return this.listener.start();
+  }
+
+  /** Adds who wants users' messages from other replicas here; returns the removal. */
+  addSubscribers(s: LocalSubscribers): () => void {
+    this.subscribers.add(s);
+    return () => void this.subscribers.delete(s);
+  }
+
+  private wants(userId: number): boolean {
+    for (const s of this.subscribers) if (s.has(userId)) return true;
+    return false;
   }
 
   /** True while changes of other replicas are being received. */
@@ -150,7 +168,7 @@ export class ReplicaFeed {
 
   /** Messages: one read for the burst's ids that a local subscriber wants; each id counts as seen once handled. */
   private async deliver(burst: Extract<Change, { kind: 'message' }>[]): Promise<void> {
-    const wanted = burst.filter((c) => c.origin !== this.origin && !this.caughtUp.has(c.id) && this.opts.subscribers.has(c.userId));
+    const wanted = burst.filter((c) => c.origin !== this.origin && !this.caughtUp.has(c.id) && this.wants(c.userId));
     if (wanted.length > 0) {
       this.stats.reads++;
       this.opts.log.debug({ count: wanted.length, users: [...new Set(wanted.map((c) => c.userId))] }, 'reading messages posted on other replicas');
@@ -212,7 +230,7 @@ export class ReplicaFeed {
   private async catchUp(): Promise<void> {
     const now = this.now();
     for (const [id, until] of this.caughtUp) if (until <= now) this.caughtUp.delete(id);
-    const users = this.opts.subscribers.userIds();
+    const users = [...new Set([...this.subscribers].flatMap((s) => s.userIds()))];
     if (users.length === 0) return;
     const before = this.stats.caughtUp;
     const from = this.watermark.mark;

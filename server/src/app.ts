@@ -46,6 +46,8 @@ import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { LevelStore } from './store/level/level-store.js';
 import { StreamHub } from './stream/hub.js';
+import { ReplicaFeed } from './cluster/notify-feed.js';
+import { PgStore } from './store/pg/pg-store.js';
 import { VERSION_INFO } from './version.js';
 
 export interface AppOptions {
@@ -70,6 +72,8 @@ export interface FlowApp {
   hub: StreamHub;
   store: Store;
   cluster: Cluster;
+  /** With PostgreSQL: the changes of other replicas, applied here (started by startFlow); none with LevelDB. */
+  replicaFeed?: ReplicaFeed;
   services: {
     users: UserService;
     clients: ClientService;
@@ -154,6 +158,10 @@ export function createApp(opts: AppOptions): FlowApp {
     touchTokens: (tokens) => void clients.markUsed(tokens),
     lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
   });
+  const replicaFeed =
+    store instanceof PgStore
+      ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId: opts.cluster.replica.id, subscribers: hub })
+      : undefined;
 
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
@@ -221,6 +229,7 @@ export function createApp(opts: AppOptions): FlowApp {
     hub,
     store,
     cluster: opts.cluster,
+    replicaFeed,
     services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
@@ -240,6 +249,7 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await replicaFeed?.close();
       await retention.close();
       // Messages already stored reach their streams and plugins before these close.
       messages.fanOut.drain();

@@ -155,11 +155,11 @@ export class PluginService {
     return conf && conf.userId === userId ? this.placement.ownerElsewhere(conf, relayed) : undefined;
   }
 
-  /** As ownerElsewhere, for a webhook (by its token; a disabled instance is answered here: 400). */
+  /** As ownerElsewhere, for a webhook (by its token). Enabled or not is the owner's to say: it changed it last. */
   async webhookOwnerElsewhere(id: number, token: string, relayed: boolean): Promise<string | undefined> {
     if (!this.deps.cluster) return undefined;
     const conf = this.deps.confs.getByToken(token);
-    return conf && conf.id === id && conf.enabled ? this.placement.ownerElsewhere(conf, relayed) : undefined;
+    return conf && conf.id === id ? this.placement.ownerElsewhere(conf, relayed) : undefined;
   }
 
   /** GET /plugin: the caller's confs whose plugin is present (dangling ones are left out, as Gotify). */

@@ -99,10 +99,10 @@ export class PluginLeases implements InstanceOwnership {
     private readonly timing: { periodMs: number; ttlMs: number; safetyMs: number; batch: number } = { periodMs: PERIOD_MS, ttlMs: TTL_MS, safetyMs: SAFETY_MS, batch: BATCH },
   ) {}
 
-  /** Starts the ticks (the plugin service calls it once its plugins have started). */
-  start(hooks: PluginLeaseHooks): void {
+  /** Starts the ticks (the plugin service calls it once its plugins have started); tests delay the first to drive `tick()` themselves. */
+  start(hooks: PluginLeaseHooks, firstTickMs = 0): void {
     this.hooks = hooks;
-    this.schedule(0);
+    this.schedule(firstTickMs);
   }
 
   holds(confId: number): boolean {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
+import type { Cluster } from './cluster/cluster.js';
 import type { FlowConfig } from './config/keys.js';
 import { EventBus } from './events.js';
 import { errorBody } from './errors.js';
@@ -50,6 +51,8 @@ import { VERSION_INFO } from './version.js';
 export interface AppOptions {
   config: FlowConfig;
   store: Store;
+  /** This server as a replica (cluster/cluster.ts): alone on LevelDB, one of several on PostgreSQL. */
+  cluster: Cluster;
   log: Logger;
   /** Absolute directories resolved by startFlow. */
   dirs: { data: string; images: string; plugins: string };
@@ -66,6 +69,7 @@ export interface FlowApp {
   auth: Auth;
   hub: StreamHub;
   store: Store;
+  cluster: Cluster;
   services: {
     users: UserService;
     clients: ClientService;
@@ -105,6 +109,7 @@ export function createApp(opts: AppOptions): FlowApp {
     defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
+    leader: opts.cluster.leader,
   });
   const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
@@ -189,7 +194,11 @@ export function createApp(opts: AppOptions): FlowApp {
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, level: store instanceof LevelStore ? () => store.db.level : undefined }),
     pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
-    healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
+    healthRoutes({
+      ping: () => store.ping(),
+      replica: () => ({ ...opts.cluster.replica, role: opts.cluster.leader.isLeader() ? 'leader' : 'follower' }),
+      version: VERSION_INFO,
+    }),
     imageRoutes(deps),
     userRoutes(deps),
     clientRoutes(deps),
@@ -209,6 +218,7 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
+    cluster: opts.cluster,
     services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().

@@ -26,7 +26,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       throw new FlowError('FLOW_ERR_CONFIG_INVALID', 'database.connection is empty: with database.dialect postgres it names the server, e.g. "host=db port=5432 user=flow dbname=flow password=…"');
     }
     try {
-      return await PgStore.open(opts.connection, { onHealth: opts.onHealth, purge });
+      // Replicas share the database: only the leader purges (cluster/cluster.ts hands the role over).
+      return await PgStore.open(opts.connection, { onHealth: opts.onHealth, purge: { ...purge, leaderOnly: true } });
     } catch (err) {
       if (err instanceof ConnectionStringError) throw new FlowError('FLOW_ERR_CONFIG_INVALID', `database.connection: ${err.message}`);
       throw err;

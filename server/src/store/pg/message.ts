@@ -1,5 +1,5 @@
 import type { MessageRecord } from '../../model/message.js';
-import type { MessageStore } from '../message.js';
+import type { MessageStore, WriteFence } from '../message.js';
 import { lastSequenceValue, OrderedIds } from './ids.js';
 import type { PgDb, Queryable } from './pg-db.js';
 import { PgPurger, type PgPurgerOptions } from './purger.js';
@@ -112,13 +112,16 @@ export class PgMessageStore implements MessageStore {
     return this.db.exclusive(async () => this.commitMark(await this.purgeApplicationMark(appId, userId)));
   }
 
-  deleteApplicationUpTo(appId: number, userId: number, upTo: number): Promise<boolean> {
-    return this.db.exclusive(async () => this.commitMark(await this.purgeApplicationMark(appId, userId, upTo)));
+  deleteApplicationUpTo(appId: number, userId: number, upTo: number, fence?: WriteFence): Promise<boolean> {
+    return this.db.exclusive(async () => this.commitMark(await this.purgeApplicationMark(appId, userId, upTo), fence));
   }
 
-  private async commitMark(part: PgMarkPart | undefined): Promise<boolean> {
+  private async commitMark(part: PgMarkPart | undefined, fence?: WriteFence): Promise<boolean> {
     if (!part) return false;
-    await this.db.tx((q) => part.write(q));
+    await this.db.tx(async (q) => {
+      await fence?.check(q);
+      await part.write(q);
+    });
     part.commit();
     return true;
   }

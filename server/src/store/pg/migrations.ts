@@ -117,6 +117,36 @@ CREATE TABLE plugin_permissions (
     // The OpenID Connect identity a user signs in with (Gotify 3's users.oidc_id).
     sql: 'ALTER TABLE users ADD COLUMN oidc_id text CONSTRAINT users_oidc_id_key UNIQUE',
   },
+  {
+    version: 3,
+    name: 'replicas and leases',
+    // Several Flow servers on one database (server/src/cluster): the registry of running
+    // replicas (cluster/replica.ts) and named leases with fencing tokens (cluster/lease.ts).
+    // Every time in them is PostgreSQL's now(), never a replica's clock. Tokens come from one
+    // sequence, so a lease deleted and taken again never repeats an earlier token. No foreign key
+    // from leases to replicas: a replica may take a lease before its row is written.
+    sql: `
+CREATE TABLE replicas (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  advertise_url text,
+  plugin_modules text[] NOT NULL DEFAULT '{}',
+  ttl_ms integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE SEQUENCE lease_token_seq;
+
+CREATE TABLE leases (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  token bigint NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX leases_holder_idx ON leases (holder);
+`,
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations between Flow servers starting together. */

@@ -1,5 +1,8 @@
 import type { Logger } from '../log.js';
 import type { InstanceOwnership } from '../plugins/ports.js';
+import type { PgStore } from '../store/pg/pg-store.js';
+import type { Store } from '../store/store.js';
+import type { Cluster } from './cluster.js';
 
 /**
  * Plugin instances across replicas (issue 19): each user's instance of each plugin runs on the
@@ -220,4 +223,14 @@ export class PluginLeases implements InstanceOwnership {
       ),
     );
   }
+}
+
+/**
+ * The plugin host's part of the cluster: instance leases and the relay secret with replicas
+ * (PostgreSQL), undefined when this server is alone (LevelDB: it owns every instance).
+ */
+export function pluginCluster(cluster: Cluster, store: Store, log: Logger): { leases: PluginLeases; secret: string } | undefined {
+  if (!cluster.leases || !cluster.registry || store.backend !== 'postgres') return undefined;
+  const leases = new PluginLeases({ leases: cluster.leases, registry: cluster.registry, db: (store as PgStore).db, log: log.child({ component: 'plugins', replica: cluster.replica.id }) });
+  return { leases, secret: cluster.secret };
 }

@@ -57,8 +57,8 @@ describe('plugin instance leases', () => {
       adopted,
       lost,
       held: () => new Set(leases.heldIds()),
-      /** Scheduled ticks from now (`manual`: none before a minute: the test calls tick()). */
-      start: (manual = false) => leases.start(hooks, manual ? 60_000 : 0),
+      /** Scheduled rounds from now (`manual`: none, the test calls tick()). */
+      start: (manual = false) => void leases.start(hooks, manual),
     };
   }
 

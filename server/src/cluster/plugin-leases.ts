@@ -16,9 +16,11 @@ import type { Cluster } from './cluster.js';
  * 3. publishes the module paths of the plugins running here (`replicas.plugin_modules`), so the
  *    others know who can take what;
  * 4. takes free instances (no lease, or an expired one: those first, their owner is gone) of the
- *    plugins running here, at most `BATCH` per plugin per tick and only up to this replica's fair
- *    share (instances ÷ live replicas that run the plugin): a replica that starts while others
- *    run does not grab everything, and a dead replica's instances spread over the survivors.
+ *    plugins running here, in batches of `BATCH`, each only up to this replica's fair share
+ *    (instances ÷ live replicas that run the plugin, read again before every batch): a replica
+ *    that starts while others run does not grab everything, and a dead replica's instances spread
+ *    over the survivors. Taking runs beside the renewals (it waits for plugin calls), so bringing
+ *    up thousands of instances never delays a renewal.
  * A replica SIGKILLed stops renewing: its leases expire after `TTL_MS` by the database clock and
  * the others take them within a tick, so an instance moves within TTL + PERIOD (about 6 s).
  *
@@ -39,7 +41,7 @@ export const PERIOD_MS = 1_000;
 export const TTL_MS = 5_000;
 /** Margin below the ttl during which this replica stops trusting a lease it has not renewed. */
 export const SAFETY_MS = 1_000;
-/** Instances taken per plugin per tick, at most. */
+/** Instances taken (and brought up concurrently) per batch. */
 export const BATCH = 64;
 
 /** The lease of one plugin instance (its conf id). */
@@ -94,6 +96,8 @@ export class PluginLeases implements InstanceOwnership {
   private hooks: PluginLeaseHooks | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
+  /** The taking of free instances in progress: it may bring many up, so renewals never wait for it. */
+  private acquiring: Promise<void> | undefined;
   private published = '';
   private stopped = false;
 
@@ -102,10 +106,17 @@ export class PluginLeases implements InstanceOwnership {
     private readonly timing: { periodMs: number; ttlMs: number; safetyMs: number; batch: number } = { periodMs: PERIOD_MS, ttlMs: TTL_MS, safetyMs: SAFETY_MS, batch: BATCH },
   ) {}
 
-  /** Starts the ticks (the plugin service calls it once its plugins have started); tests delay the first to drive `tick()` themselves. */
-  start(hooks: PluginLeaseHooks, firstTickMs = 0): void {
+  /**
+   * Starts the ticks once the plugins have started. The first round is awaited (`manual`: none,
+   * the test drives `tick()`): a server alone on its database brings its instances up before it
+   * listens, as with LevelDB.
+   */
+  async start(hooks: PluginLeaseHooks, manual = false): Promise<void> {
     this.hooks = hooks;
-    this.schedule(firstTickMs);
+    if (manual) return;
+    this.ticking = this.tick().catch((err: unknown) => this.deps.log.error({ err }, 'plugin instance leases: the first round failed; retrying'));
+    await this.ticking;
+    this.schedule(this.timing.periodMs);
   }
 
   holds(confId: number): boolean {
@@ -152,20 +163,30 @@ export class PluginLeases implements InstanceOwnership {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
+    await this.acquiring;
     await Promise.all([...this.held.keys()].map((id) => this.release(id)));
   }
 
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.ticking = this.tick().catch((err: unknown) => this.deps.log.error({ err }, 'plugin instance leases: tick failed; retrying'));
+      const failed = (err: unknown) => this.deps.log.error({ err }, 'plugin instance leases: a round failed; retrying');
+      this.ticking = this.renewRound().catch(failed);
+      // Taking runs beside the renewals, one round at a time: bringing up thousands of instances
+      // (each a few plugin calls) must never delay the renewal of the leases already held.
+      this.acquiring ??= this.ticking.then(() => this.acquireRound()).catch(failed).finally(() => (this.acquiring = undefined));
       void this.ticking.finally(() => this.schedule(this.timing.periodMs));
     }, ms);
     this.timer.unref();
   }
 
-  /** One round: give up, renew, publish, take (see the class comment). */
+  /** One whole round: give up, renew, publish, take (see the class comment). */
   async tick(): Promise<void> {
+    await this.renewRound();
+    await this.acquireRound();
+  }
+
+  private async renewRound(): Promise<void> {
     const hooks = this.hooks;
     if (!hooks || this.stopped) return;
     for (const id of [...this.held.keys()]) if (!hooks.wants(id)) await this.release(id);
@@ -175,7 +196,15 @@ export class PluginLeases implements InstanceOwnership {
       await this.deps.registry.setPluginModules(modules);
       this.published = modules.join('\n');
     }
-    for (const modulePath of modules) if (!this.stopped) await this.takeFree(hooks, modulePath);
+  }
+
+  private async acquireRound(): Promise<void> {
+    const hooks = this.hooks;
+    if (!hooks) return;
+    for (const modulePath of hooks.runningModules().sort()) {
+      // Batch after batch while this replica is under its share and instances are free.
+      while (!this.stopped && (await this.takeFree(hooks, modulePath)) > 0);
+    }
   }
 
   private async renew(hooks: PluginLeaseHooks): Promise<void> {
@@ -196,12 +225,13 @@ export class PluginLeases implements InstanceOwnership {
     }
   }
 
-  private async takeFree(hooks: PluginLeaseHooks, modulePath: string): Promise<void> {
+  /** Takes and brings up one batch of free instances of the plugin; returns how many are up. */
+  private async takeFree(hooks: PluginLeaseHooks, modulePath: string): Promise<number> {
     const replicas = Math.max(1, (await this.deps.registry.withPlugin(modulePath)).length);
     const { rows: counts } = await this.deps.db.query<{ n: number }>('SELECT count(*)::int AS n FROM plugin_confs WHERE module_path = $1', [modulePath]);
     const mine = [...this.held.keys()].filter((id) => hooks.moduleOf(id) === modulePath).length;
     const room = Math.min(this.timing.batch, Math.ceil((counts[0]?.n ?? 0) / replicas) - mine);
-    if (room <= 0) return;
+    if (room <= 0) return 0;
     // Expired leases first (their replica is gone: those users are waiting), then never-held ones.
     const { rows } = await this.deps.db.query<{ id: string }>(
       `SELECT c.id FROM plugin_confs c LEFT JOIN leases l ON l.name = 'plugin-instance:' || c.id
@@ -214,14 +244,20 @@ export class PluginLeases implements InstanceOwnership {
       const confId = Number(id);
       if (hooks.wants(confId) && (await this.take(confId))) taken.push(confId);
     }
-    await Promise.all(
+    const up = await Promise.all(
       taken.map((confId) =>
-        hooks.adopt(confId).catch(async (err: unknown) => {
-          this.deps.log.warn({ err, instanceId: confId }, 'bringing up a plugin instance taken over from another replica failed; giving it back');
-          await this.release(confId);
-        }),
+        hooks.adopt(confId).then(
+          () => true,
+          async (err: unknown) => {
+            this.deps.log.warn({ err, instanceId: confId }, 'bringing up a plugin instance taken over from another replica failed; giving it back');
+            await this.release(confId);
+            return false;
+          },
+        ),
       ),
     );
+    // Only instances brought up count: a batch of failures ends the round instead of looping on them.
+    return up.filter(Boolean).length;
   }
 }
 

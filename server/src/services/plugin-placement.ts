@@ -30,9 +30,9 @@ export class PluginPlacement {
     },
   ) {}
 
-  /** Starts taking and renewing instance leases (after the plugins started). */
-  start(): void {
-    this.deps.leases?.start({
+  /** Starts taking and renewing instance leases (after the plugins started); resolves after the first round. */
+  async start(): Promise<void> {
+    await this.deps.leases?.start({
       runningModules: () => this.runningModules(),
       moduleOf: (confId) => this.deps.confs.get(confId)?.modulePath,
       wants: (confId) => this.wants(confId),

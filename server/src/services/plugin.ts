@@ -106,7 +106,7 @@ export class PluginService {
   async start(): Promise<void> {
     await this.host.start();
     await this.events.reconcileInternalApps();
-    this.placement.start();
+    await this.placement.start();
   }
 
   /**

@@ -7,16 +7,19 @@
 #   scripts/test-under-load.sh test/e2e/hostile-stallers.test.ts
 set -u
 cd "$(dirname "$0")/.."
-node -e 'for(;;){}' & A=$!
-node -e 'for(;;){}' & B=$!
+# The burners run at the suite's priority (both niced, as the suite is run on a shared machine):
+# a burner at nice 0 beside a niced suite gets ten times its CPU share, which is a machine ten
+# times slower, not one whose cores are busy.
+nice node -e 'for(;;){}' & A=$!
+nice node -e 'for(;;){}' & B=$!
 # Only the two burners this script started are ended, by pid.
 trap 'kill $A $B 2>/dev/null' EXIT INT TERM
-echo "under load: CPU burners $A $B; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "under load: CPU burners $A $B; $(date -u '+%F %T UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $# -gt 0 ]; then
   nice npx vitest run "$@"
 else
   nice npm test
 fi
 status=$?
-echo "under load: done with status $status; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "under load: done with status $status; $(date -u '+%F %T UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status

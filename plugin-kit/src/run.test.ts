@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@flow/protocol';
 import { createTestHost, type TestHost } from './testing.js';
+import { closedClean } from '../test/closed-clean.js';
 
 /**
  * runPlugin in a real child process: what a plugin executable does with its stdio, its argv and
@@ -13,11 +14,8 @@ const fixture = (name: string): string => fileURLToPath(new URL(`../test/fixture
 
 let host: TestHost | undefined;
 afterEach(async () => {
-  if (!host) return;
-  const violations = host.violations;
-  await host.close();
+  await closedClean(host);
   host = undefined;
-  expect(violations).toEqual([]);
 });
 
 interface LogLine {

@@ -4,6 +4,7 @@ import { RpcError } from './connection.js';
 import { definePlugin } from './define.js';
 import { ConfigError, PluginInstance, type CallContext, type DisplayLocation, type InstanceContext, type WebhookReply, type WebhookRequest } from './instance.js';
 import { createTestHost, type TestHost } from './testing.js';
+import { closedClean } from '../test/closed-clean.js';
 
 interface Config {
   greeting: string;
@@ -119,13 +120,9 @@ const forgetful = definePlugin({ info: { modulePath: 'github.com/flow/test/forge
 
 let host: TestHost | undefined;
 afterEach(async () => {
-  if (!host) return;
-  const violations = host.violations;
-  await host.close();
-  host = undefined;
   Full.created = [];
-  // Every message the plugin sent in the test matched the protocol's schemas.
-  expect(violations).toEqual([]);
+  await closedClean(host);
+  host = undefined;
 });
 
 async function rpcError(promise: Promise<unknown>): Promise<RpcError> {

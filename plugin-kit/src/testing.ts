@@ -47,6 +47,12 @@ export interface TestHostOptions {
   env?: Record<string, string | undefined>;
   /** Child process only: working directory. */
   cwd?: string;
+  /**
+   * Deadline of each request the host sends without one of its own, the handshake's included;
+   * default: each method's protocol deadline (10 s for `initialize`). A slow or busy machine
+   * (e.g. `flow-plugin check --step-timeout`) sets a longer one.
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface ChildProcessTarget extends TestHostOptions {
@@ -115,6 +121,7 @@ export async function createTestHost(target: PluginDefinition | ChildProcessTarg
     ...settings.limits,
   };
   const host = 'command' in target ? TestHost.spawn(target, limits) : TestHost.inProcess(target, limits);
+  host.requestTimeoutMs = settings.requestTimeoutMs;
   if (settings.handshake !== false) {
     try {
       await host.initialize(settings.protocolVersions);
@@ -152,6 +159,8 @@ export class TestHost {
   startError: string | undefined;
   /** Resolves with the plugin's exit code (in-process: the code it would exit with). */
   readonly exited: Promise<number>;
+  /** See TestHostOptions.requestTimeoutMs. */
+  requestTimeoutMs: number | undefined;
 
   private readonly checker = new ProtocolChecker('pluginToHost');
   private readonly peer: Peer;
@@ -238,10 +247,10 @@ export class TestHost {
     return result;
   }
 
-  /** A raw request, with the method's default deadline. Rejects with RpcError. */
+  /** A raw request, with the host's or else the method's default deadline. Rejects with RpcError. */
   request(method: string, params: unknown, options: RequestOptions = {}): Promise<unknown> {
     const definition = methodByName(method);
-    const timeoutMs = options.timeoutMs ?? (definition?.kind === 'request' ? definition.defaultTimeoutMs : 10_000);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs ?? (definition?.kind === 'request' ? definition.defaultTimeoutMs : 10_000);
     return this.peer.request(method, params, { ...options, timeoutMs });
   }
 

@@ -1,5 +1,18 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { maskUrl } from './log.js';
+import { createLogger, maskUrl } from './log.js';
+
+/** A logger at info level whose lines are kept in memory: `out()` is everything written so far. */
+function capturedLogger() {
+  let written = '';
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      written += String(chunk);
+      cb();
+    },
+  });
+  return { log: createLogger({ level: 'info', destination: sink }), out: () => written };
+}
 
 describe('maskUrl', () => {
   it.each([
@@ -31,18 +44,9 @@ describe('maskUrl', () => {
 
 describe('createLogger', () => {
   it('censors passwords, tokens and auth headers wherever they are logged', async () => {
-    const { Writable } = await import('node:stream');
-    const { createLogger } = await import('./log.js');
-    let out = '';
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        out += String(chunk);
-        cb();
-      },
-    });
-    const log = createLogger({ level: 'info', destination: sink });
+    const { log, out } = capturedLogger();
     log.info({ pass: 'p1', token: 't1', user: { password: 'p2', token: 't2' }, req: { headers: { authorization: 'Basic abc', 'x-gotify-key': 'Ck' } } }, 'x');
-    const line = JSON.parse(out.trim());
+    const line = JSON.parse(out().trim());
     expect(line.pass).toBe('[masked]');
     expect(line.token).toBe('[masked]');
     expect(line.user).toEqual({ password: '[masked]', token: '[masked]' });
@@ -52,23 +56,14 @@ describe('createLogger', () => {
 
 describe('error serialization', () => {
   it('drops the raw packet of an HTTP parser error (it holds the request line and headers)', async () => {
-    const { Writable } = await import('node:stream');
-    const { createLogger } = await import('./log.js');
-    let out = '';
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        out += String(chunk);
-        cb();
-      },
-    });
-    const log = createLogger({ level: 'info', destination: sink });
+    const { log, out } = capturedLogger();
     const err = Object.assign(new Error('Parse Error: Invalid character in chunk size'), {
       code: 'HPE_INVALID_CHUNK_SIZE',
       rawPacket: Buffer.from('POST /message?token=Secret HTTP/1.1\r\nAuthorization: Basic c2VjcmV0\r\n'),
     });
     log.error({ err: new Error('wrapped', { cause: err }) }, 'x');
     log.error({ err }, 'y');
-    expect(out).not.toMatch(/Secret|c2VjcmV0|"data":\[/);
-    expect(out).toContain('HPE_INVALID_CHUNK_SIZE');
+    expect(out()).not.toMatch(/Secret|c2VjcmV0|"data":\[/);
+    expect(out()).toContain('HPE_INVALID_CHUNK_SIZE');
   });
 });

@@ -23,9 +23,12 @@ describe('hostile plugins: request and log storms', () => {
   });
   let flood: any;
 
-  it('rate-limits what a plugin adds to the server log, counts what it dropped, and cuts huge lines', async () => {
+  // How long the host takes to work through 40,000 lines depends on the machine: the test bounds
+  // what was logged by the budget's own rule over the time measured here, not by a guess of speed.
+  it('rate-limits what a plugin adds to the server log, counts what it dropped, and cuts huge lines', { timeout: 120_000 }, async () => {
     const n = 20_000;
     s.lines.length = 0;
+    const start = Date.now();
     expect((await fetch(hookUrl(s.flow, flood, `log-flood?n=${n}`))).status).toBe(200);
     const logged = () => s.lines.map((l) => JSON.parse(l) as any).filter((e) => e.plugin === 'hostile-flood');
     // The two huge log/write lines: sent again until both fit in the budget, which refills at
@@ -35,17 +38,21 @@ describe('hostile plugins: request and log storms', () => {
       expect((await fetch(hookUrl(s.flow, flood, 'log-huge'))).status).toBe(200);
       const all = logged();
       return all.some(isHuge) && all.some((e) => e.msg === 'huge fields') && all;
-    }, 'the huge log lines', 30_000);
+    }, 'the huge log lines', 90_000);
+    const seconds = (Date.now() - start) / 1000;
     const stderrLines = entries.filter((e) => e.msg === 'stderr flood line').length;
     const writeLines = entries.filter((e) => typeof e.msg === 'string' && e.msg.startsWith('log/write flood')).length;
-    // A burst of 1000 plus 200 per second, each channel; far below the 20,000 sent.
+    // Each channel: at most a burst of 1000 plus 200 per second (the server shares this process's
+    // clock); the 20,000 sent each way take a few seconds, so most of them are dropped.
+    const budget = Math.floor(1000 + 200 * seconds);
     expect(stderrLines).toBeGreaterThan(0);
-    expect(stderrLines).toBeLessThan(2000);
+    expect(stderrLines).toBeLessThanOrEqual(Math.min(budget, n / 2));
     expect(writeLines).toBeGreaterThan(0);
-    expect(writeLines).toBeLessThan(2000);
-    // The loss is visible: the next line that fits says how many were dropped.
+    expect(writeLines).toBeLessThanOrEqual(Math.min(budget, n / 2));
+    // The loss is visible: the next line that fits says how many were dropped. The huge lines came
+    // after the whole log/write flood on the same channel, so every flood line it lost is counted.
     const dropped = entries.filter((e) => e.msg === 'plugin log lines dropped: over the rate limit of the server log');
-    expect(dropped.reduce((sum, e) => sum + e.dropped, 0)).toBeGreaterThan(n / 2);
+    expect(dropped.reduce((sum, e) => sum + e.dropped, 0)).toBeGreaterThanOrEqual(n - writeLines);
     // The two huge log/write lines made it, cut to size.
     const huge = entries.find(isHuge);
     expect(huge.msg.length).toBeLessThan(2100);

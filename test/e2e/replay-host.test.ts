@@ -16,6 +16,9 @@ import { pluginCommands } from '../helpers/plugin-commands.js';
  */
 
 const echo = pluginCommands().find((p) => p.name === 'echo')!.command!;
+// The replay's wait for the plugin's next move: a bound against a hang, not a speed target (the
+// default 5 s is less than a plugin's start on a machine whose cores are busy).
+const REPLAY_STEP = '20000';
 let work: string;
 let recorded: string;
 let secretsSeen: string[];
@@ -66,7 +69,7 @@ describe('recording.dir', () => {
   });
 
   it('replays against the plugin it was recorded from', async () => {
-    const result = await flowPlugin(['replay', recorded, '--', ...echo]);
+    const result = await flowPlugin(['replay', '--step-timeout', REPLAY_STEP, recorded, '--', ...echo]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });
@@ -98,7 +101,7 @@ describe('recording.dir with secrets', () => {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(token);
     expect(text).toMatch(/"what":"(config key secret|secret config value)"/);
-    const result = await flowPlugin(['replay', path.join(recordings, file!), '--', ...github]);
+    const result = await flowPlugin(['replay', '--step-timeout', REPLAY_STEP, path.join(recordings, file!), '--', ...github]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });

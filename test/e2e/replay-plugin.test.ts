@@ -13,6 +13,9 @@ import { FLOW_PLUGIN_CLI, SCRIPTED_PLUGIN, flowPlugin } from '../helpers/flow-pl
 let dir: string;
 let transcript: string;
 const scripted = (mode: string) => ['--', process.execPath, SCRIPTED_PLUGIN, mode];
+// The replay's wait for the plugin's next move where the test is not about that deadline: a bound
+// against a hang (the default 5 s is less than a node start on a machine whose cores are busy).
+const STEP = ['--step-timeout', '20000'];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'flow-replay-'));
@@ -33,7 +36,7 @@ afterAll(async () => {
 
 describe('flow-plugin replay', () => {
   it('exits 0 when the plugin says what was recorded', async () => {
-    const result = await flowPlugin(['replay', transcript, ...scripted('good')]);
+    const result = await flowPlugin(['replay', ...STEP, transcript, ...scripted('good')]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/entries replayed, the plugin matches the transcript/);
@@ -47,7 +50,7 @@ describe('flow-plugin replay', () => {
   });
 
   it('exits 1 with a diff naming the line, method, instance and both messages', async () => {
-    const result = await flowPlugin(['replay', transcript, ...scripted('differ')]);
+    const result = await flowPlugin(['replay', ...STEP, transcript, ...scripted('differ')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/line \d+ \(plugin → host, message\/send, instance "[12]"\): the plugin's message differs from the transcript/);
     expect(result.stderr).toMatch(/\/params\/message: expected "webhook hit", got "webhook hit!"/);
@@ -55,7 +58,7 @@ describe('flow-plugin replay', () => {
   });
 
   it('exits 1 when calls of one instance come out of order', async () => {
-    const result = await flowPlugin(['replay', transcript, ...scripted('swap')]);
+    const result = await flowPlugin(['replay', ...STEP, transcript, ...scripted('swap')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/line \d+ \(plugin → host, kv\/set, instance "[12]"\): expected this next, but the plugin sent what the transcript has on line \d+ first/);
   });
@@ -67,13 +70,13 @@ describe('flow-plugin replay', () => {
   });
 
   it('exits 1 naming the awaited line when the plugin crashes', async () => {
-    const result = await flowPlugin(['replay', transcript, ...scripted('crash')]);
+    const result = await flowPlugin(['replay', ...STEP, transcript, ...scripted('crash')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/line \d+ \(plugin → host, response to instance\/create, instance "1"\): the plugin exited with code 3 before this happened/);
   });
 
   it('exits 1 when the plugin writes anything but frames to stdout', async () => {
-    const result = await flowPlugin(['replay', transcript, ...scripted('garbage')]);
+    const result = await flowPlugin(['replay', ...STEP, transcript, ...scripted('garbage')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/the plugin wrote something that is not a Content-Length frame: .*hello from a stray console\.log/);
   });
@@ -83,7 +86,7 @@ describe('flow-plugin replay', () => {
     const truncated = path.join(dir, 'truncated.jsonl');
     await writeFile(truncated, text.slice(0, Math.floor(text.length / 2)));
     const lines = text.slice(0, Math.floor(text.length / 2)).split('\n').length;
-    const result = await flowPlugin(['replay', truncated, ...scripted('good')]);
+    const result = await flowPlugin(['replay', ...STEP, truncated, ...scripted('good')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`truncated.jsonl: line ${lines}: not valid JSON (the file looks truncated)`);
   });
@@ -96,7 +99,7 @@ describe('flow-plugin replay', () => {
     lines[index] = JSON.stringify(entry);
     const edited = path.join(dir, 'edited.jsonl');
     await writeFile(edited, `${lines.join('\n')}\n`);
-    const result = await flowPlugin(['replay', edited, ...scripted('good')]);
+    const result = await flowPlugin(['replay', ...STEP, edited, ...scripted('good')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`line ${index + 1}: response to id 4242, but no host request with that id is waiting`);
   });

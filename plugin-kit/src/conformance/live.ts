@@ -1,4 +1,4 @@
-import { encodeFrame, ErrorCodes, parseConfigYaml, type Capability } from '@flow/protocol';
+import { encodeFrame, ErrorCodes, Initialize, parseConfigYaml, type Capability } from '@flow/protocol';
 import { RpcError } from '../connection.js';
 import { createTestHost, type TestHost, type TestHostOptions } from '../testing.js';
 
@@ -433,6 +433,10 @@ export async function runLiveCases(cases: readonly LiveCase[], command: readonly
   const results: LiveResult[] = [];
   let caps: readonly string[] | undefined;
   let shared: TestHost | undefined;
+  // Every request the runner sends (the handshake above all: a process just started) waits the
+  // step timeout, never less than the handshake's protocol deadline: a busy machine gets more
+  // time with --step-timeout, a quiet one loses none it had.
+  const requestTimeoutMs = Math.max(stepTimeoutMs, Initialize.defaultTimeoutMs);
   const closeHost = (host: TestHost): Promise<unknown> => Promise.race([host.close(), new Promise((resolve) => setTimeout(resolve, 6_000))]);
   try {
     for (const testCase of cases) {
@@ -440,7 +444,7 @@ export async function runLiveCases(cases: readonly LiveCase[], command: readonly
       if (testCase.needs) {
         if (caps === undefined) {
           try {
-            const probe = await createTestHost({ command });
+            const probe = await createTestHost({ command, requestTimeoutMs });
             caps = probe.initializeResult?.capabilities ?? [];
             await closeHost(probe);
           } catch (error) {
@@ -463,11 +467,11 @@ export async function runLiveCases(cases: readonly LiveCase[], command: readonly
               usedShared = true;
               return shared;
             }
-            shared = await createTestHost({ command });
+            shared = await createTestHost({ command, requestTimeoutMs });
             usedShared = true;
             return shared;
           }
-          const host = await createTestHost({ command, ...options });
+          const host = await createTestHost({ command, requestTimeoutMs, ...options });
           hosts.push(host);
           return host;
         },

@@ -1,13 +1,7 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Option } from 'commander';
+import { runSubcommand, stdio, subcommand, type CliIo } from '../cli/subcommand.js';
 import { importGotify, type ImportReport } from './gotify/import.js';
 import type { Dialect } from './gotify/source.js';
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const stdio: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export function formatReport(r: ImportReport): string {
   const c = r.counts;
@@ -32,9 +26,7 @@ export function formatReport(r: ImportReport): string {
  * Resolves to the exit code: 0 imported, 1 refused or failed (nothing written), 2 bad usage.
  */
 export async function runImportCli(argv: readonly string[], io: CliIo = stdio, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const program = new Command('flow import')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+  const program = subcommand('flow import', io)
     .description('import data from another notification server into a new Flow data dir');
   let code = 0;
   program
@@ -61,11 +53,5 @@ export async function runImportCli(argv: readonly string[], io: CliIo = stdio, e
         code = 1;
       }
     });
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
-  return code;
+  return runSubcommand(program, argv, () => code);
 }

@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FlowError } from '../errors.js';
-import { Command, CommanderError, Option } from 'commander';
+import { Option } from 'commander';
+import { runSubcommand, stdio, subcommand, type CliIo } from '../cli/subcommand.js';
 import { LevelStore } from '../store/level/level-store.js';
 import { PgStore } from '../store/pg/pg-store.js';
 import type { Store } from '../store/store.js';
 import { copyStore, type CopyCounts } from './copy.js';
 import { levelTarget } from './to-leveldb.js';
 import { postgresTarget } from './to-postgres.js';
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const stdio: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export interface MigrateOptions {
   to: 'postgres' | 'leveldb';
@@ -55,9 +49,7 @@ const formatCounts = (c: CopyCounts): string =>
  * 0 copied and verified, 1 refused or failed (nothing written), 2 bad usage.
  */
 export async function runMigrateCli(argv: readonly string[], io: CliIo = stdio, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const program = new Command('flow migrate')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+  const program = subcommand('flow migrate', io)
     .description("copy Flow's data between LevelDB (<datadir>/db) and PostgreSQL; the target must be empty, the counts are verified")
     .addOption(new Option('--to <backend>', 'where the data goes').choices(['postgres', 'leveldb']).makeOptionMandatory())
     .option('--connection <connection>', 'the PostgreSQL database (database.connection)', env.FLOW_DATABASE_CONNECTION ?? env.GOTIFY_DATABASE_CONNECTION)
@@ -78,11 +70,5 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo = stdio, 
       code = 1;
     }
   });
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
-  }
-  return code;
+  return runSubcommand(program, argv, () => code);
 }

@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import type { Cluster } from './cluster/cluster.js';
+import { relayEndpoint } from './cluster/forward-endpoint.js';
+import { pluginCluster } from './cluster/plugin-leases.js';
 import type { FlowConfig } from './config/keys.js';
 import { EventBus } from './events.js';
 import { errorBody } from './errors.js';
@@ -148,6 +150,8 @@ export function createApp(opts: AppOptions): FlowApp {
     bus,
     log,
     settings: pluginSettingsOf,
+    // With replicas: each instance on the one replica holding its lease, calls relayed there.
+    cluster: pluginCluster(opts.cluster, store, log),
   });
   const hub = new StreamHub({
     bus,
@@ -182,6 +186,8 @@ export function createApp(opts: AppOptions): FlowApp {
   koa.use(accessLog(log));
   koa.use(errorBodies());
   koa.use(cleanPath());
+  // Plugin calls other replicas relay here (/internal/cluster/…, cluster.secret); none on LevelDB.
+  if (opts.cluster.registry) koa.use(relayEndpoint(opts.cluster.secret));
   // The web UI (index.html and its assets only; every other path falls through to the routes).
   koa.use(staticUi());
   koa.use(

@@ -47,8 +47,11 @@ const PACED_POSTS = 300;
 const PACE_MS = 20;
 
 /** CPU time (user + system) of a process so far, in µs (clock ticks are 10 ms on Linux). */
-const cpuUs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+const cpuUs = (pid) => ticksUs(`/proc/${pid}/stat`);
+/** The same for its main thread alone (JS, HTTP, the event loop; not LevelDB's or libuv's threads). */
+const mainThreadUs = (pid) => ticksUs(`/proc/${pid}/task/${pid}/stat`);
+const ticksUs = (file) => {
+  const f = readFileSync(file, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10_000;
 };
 
@@ -79,10 +82,13 @@ function printRounds(rounds, median) {
   console.log(`\nPOST /message vs the raw limit (node:http + classic-level, same work), ${rounds.length} alternating rounds of ${SECONDS} s, ${CONNECTIONS} connections:`);
   for (const [i, r] of rounds.entries()) {
     console.log(
-      `  round ${i + 1} (load average ${r.load.toFixed(1)}): Flow ${r.flow.rate.toFixed(0)} req/s, ${r.flow.cpu.toFixed(0)} µs CPU/message; raw ${r.raw.rate.toFixed(0)} req/s, ${r.raw.cpu.toFixed(0)} µs CPU/message; Flow = ${(r.share * 100).toFixed(1)}% of the raw rate, ${(r.flow.cpu / r.raw.cpu).toFixed(2)}× its CPU`,
+      `  round ${i + 1} (load average ${r.load.toFixed(1)}): Flow ${r.flow.rate.toFixed(0)} req/s, ${r.flow.cpu.toFixed(0)} µs CPU/message (main thread ${r.flow.main.toFixed(0)}); raw ${r.raw.rate.toFixed(0)} req/s, ${r.raw.cpu.toFixed(0)} µs (main thread ${r.raw.main.toFixed(0)}); Flow = ${(r.share * 100).toFixed(1)}% of the raw rate, ${(r.flow.cpu / r.raw.cpu).toFixed(2)}× its CPU`,
     );
   }
   console.log(`  median round: Flow = ${(median.share * 100).toFixed(1)}% of the raw rate (target >= 70%), ${(median.flow.cpu / median.raw.cpu).toFixed(2)}× its CPU per message`);
+  const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [fc, rc] = [mid(rounds.map((r) => r.flow.cpu)), mid(rounds.map((r) => r.raw.cpu))];
+  console.log(`  medians over the rounds: CPU per message Flow ${fc.toFixed(0)} µs, raw ${rc.toFixed(0)} µs (×${(fc / rc).toFixed(2)}); rate share ${(mid(rounds.map((r) => r.share)) * 100).toFixed(1)}%`);
 }
 
 async function main() {
@@ -103,9 +109,10 @@ async function main() {
     const rawDir = await mkdtemp(path.join(tmpdir(), 'flow-bench-raw-'));
     const raw = await startServer(rawDir, '--serve-raw');
     const measured = async (server, token) => {
-      const cpu0 = cpuUs(server.child.pid);
+      const [cpu0, main0] = [cpuUs(server.child.pid), mainThreadUs(server.child.pid)];
       const result = await cannon(postLoad(server.url, token));
-      return { result, rate: result.requests.average, cpu: (cpuUs(server.child.pid) - cpu0) / result.requests.total };
+      const n = result.requests.total;
+      return { result, rate: result.requests.average, cpu: (cpuUs(server.child.pid) - cpu0) / n, main: (mainThreadUs(server.child.pid) - main0) / n };
     };
     // Warm-ups, not reported: the JIT, LevelDB's first files.
     const warm = await cannon({ ...postLoad(url, app.token), duration: 1 });

@@ -23,7 +23,7 @@ import { clientRoutes } from './routes/client.js';
 import type { FlowRouter, RouteDeps } from './routes/deps.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
-import { messageRoutes } from './routes/message.js';
+import { messageRoutes, postMessageRoute } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
 import { sessionRoutes } from './routes/session.js';
 import { oidcRoutes } from './routes/oidc.js';
@@ -48,6 +48,8 @@ import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { LevelStore } from './store/level/level-store.js';
 import { StreamHub } from './stream/hub.js';
+import { ReplicaFeed } from './cluster/notify-feed.js';
+import { PgStore } from './store/pg/pg-store.js';
 import { VERSION_INFO } from './version.js';
 
 export interface AppOptions {
@@ -72,6 +74,8 @@ export interface FlowApp {
   hub: StreamHub;
   store: Store;
   cluster: Cluster;
+  /** With PostgreSQL: the changes of other replicas, applied here (started by startFlow); none with LevelDB. */
+  replicaFeed?: ReplicaFeed;
   services: {
     users: UserService;
     clients: ClientService;
@@ -158,6 +162,10 @@ export function createApp(opts: AppOptions): FlowApp {
     touchTokens: (tokens) => void clients.markUsed(tokens),
     lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
   });
+  const replicaFeed =
+    store instanceof PgStore
+      ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId: opts.cluster.replica.id, subscribers: hub })
+      : undefined;
 
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
@@ -193,8 +201,9 @@ export function createApp(opts: AppOptions): FlowApp {
   // 3. routes
   const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images, version: VERSION_INFO };
   const routers: FlowRouter[] = [
-    // First the hot paths from outside, POST /message then webhooks: each router before the
-    // matching one tests its routes against the path. No two routers serve the same path.
+    // First the hot paths from outside, /message (POST /message itself is answered just before
+    // the routers) then webhooks: each router before the matching one tests its routes against
+    // the path. No two routers serve the same path.
     messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
@@ -213,6 +222,7 @@ export function createApp(opts: AppOptions): FlowApp {
     ...(oidc ? [oidcRoutes({ ...deps, oidc })] : []),
     streamRoutes(deps),
   ];
+  koa.use(postMessageRoute(deps));
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
   retention.start();
@@ -225,6 +235,7 @@ export function createApp(opts: AppOptions): FlowApp {
     hub,
     store,
     cluster: opts.cluster,
+    replicaFeed,
     services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
@@ -244,6 +255,7 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await replicaFeed?.close();
       await retention.close();
       // Messages already stored reach their streams and plugins before these close.
       messages.fanOut.drain();

@@ -14,6 +14,7 @@ import { loadCertPair, watchCertPair } from './serve/tls.js';
 import { DefaultPasswordCheck } from './services/default-password.js';
 import { openStore } from './store/open.js';
 import { startCluster, type Cluster } from './cluster/cluster.js';
+import { newReplicaIdentity } from './cluster/replica.js';
 import { removeStaleUploads } from './services/application.js';
 import { FLOW_VERSION } from './version.js';
 
@@ -93,7 +94,11 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     log.warn(`database.dialect ${dialect} is Gotify's: Flow keeps its data in LevelDB (<datadir>/db) or PostgreSQL (database.dialect: postgres); bring a Gotify database over with flow import gotify`);
   }
   const postgres = dialect === 'postgres';
+  // This replica (its id is new at every start): known before the store opens, because its
+  // PostgreSQL sessions carry the id, so other replicas tell this run's changes from their own.
+  const replica = newReplicaIdentity(config['cluster.name']);
   const store = await openStore({
+    replicaId: replica.id,
     dialect,
     connection: config['database.connection'],
     dataDir: data,
@@ -116,8 +121,9 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const sockets = new Set<Socket>();
   try {
     // With PostgreSQL: this replica's row in the registry before anything may take a lease.
-    cluster = await startCluster({ store, config, log });
+    cluster = await startCluster({ store, config, log, replica });
     app = createApp({ config, store, cluster, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
+    await app.replicaFeed?.start();
     await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');

@@ -34,12 +34,14 @@ export interface StartClusterOptions {
   store: Store;
   config: FlowConfig;
   log: Logger;
+  /** This replica, when it was made before the store opened (startFlow: its sessions carry the id); a new one otherwise. */
+  replica?: ReplicaIdentity;
 }
 
 /** Joins the cluster on the store's database (PostgreSQL), or stands alone (LevelDB). */
 export async function startCluster(opts: StartClusterOptions): Promise<Cluster> {
   const { config, log } = opts;
-  const replica = newReplicaIdentity(config['cluster.name']);
+  const replica = opts.replica ?? newReplicaIdentity(config['cluster.name']);
   const secret = config['cluster.secret'];
   if (opts.store.backend !== 'postgres') {
     return { replica, registry: undefined, leases: undefined, leader: ALONE, secret, listening: async () => undefined, close: async () => undefined };

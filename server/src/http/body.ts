@@ -64,17 +64,25 @@ export async function readRawBody(ctx: FlowContext, limit: number, limitKey?: st
 }
 
 /**
- * The body when Node's parser has already received all of it (`complete`) and nobody has read
- * any: a small request arrives in one packet with its headers, and is parsed before this route's
- * first `await` returns. Taken from the stream's buffer in one `read()`, without the listeners,
+ * The body when Node's parser has already received all of it and nobody has read any: a small
+ * request arrives in one packet with its headers, and its body is in the stream's buffer before
+ * this route's first `await` returns (the parser may not have flagged the message `complete` yet,
+ * but it never buffers more than Content-Length). Taken in one `read()`, without the listeners,
  * the timer and the flowing-mode switch of the general path (bench/README.md, "HTTP"). Undefined
  * otherwise (body still arriving, already flowing, or over the limit: the general path answers).
  */
 function bufferedBody(req: IncomingMessage, limit: number): Buffer | undefined {
-  if (!req.complete || req.readableFlowing !== null || req.readableEnded || req.readableLength > limit) return undefined;
-  if (req.readableLength === 0) return Buffer.alloc(0);
-  const chunk = req.read() as Buffer | null;
-  return chunk ?? undefined;
+  if (req.readableFlowing !== null || req.readableEnded) return undefined;
+  const expected = req.complete ? req.readableLength : declaredLength(req);
+  if (req.readableLength !== expected || expected > limit) return undefined;
+  if (expected === 0) return Buffer.alloc(0);
+  return (req.read() as Buffer | null) ?? undefined;
+}
+
+/** Content-Length as a number; NaN when absent or when the body is chunked. */
+function declaredLength(req: IncomingMessage): number {
+  const declared = req.headers['content-length'];
+  return declared === undefined || req.headers['transfer-encoding'] !== undefined ? NaN : Number(declared);
 }
 
 /** What nearly every JSON sender sends, recognised without type-is's parsing (the answer is the same). */

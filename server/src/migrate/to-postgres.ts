@@ -49,6 +49,8 @@ export async function postgresTarget(connection: string): Promise<CopyTarget & {
       throw new FlowError('FLOW_ERR_BAD_REQUEST', `the PostgreSQL database at ${db.where} already holds Flow data; migrate into an empty database (nothing was written)`);
     }
     await client.query('BEGIN');
+    // A bulk copy announces nothing to replicas (store/pg/migrations.ts, version 5): none runs during a migration.
+    await client.query("SET LOCAL flow.quiet = 'on'");
   } catch (err) {
     client?.release();
     await db.close();

@@ -1,6 +1,7 @@
 import { Level } from 'level';
 import { FlowError } from '../../errors.js';
 import { type Op, pad, prefixEnd } from './ops.js';
+import { WriteGate } from '../write-gate.js';
 import { openLevel } from './open-level.js';
 
 const SEQ = 'meta!seq!';
@@ -58,11 +59,9 @@ interface PendingBatch {
  * - `track()`: writes that skip the lock (message inserts, the hot path) register here, and
  *   cascades call `drain()` before scanning so they never miss an in-flight insert.
  */
-export class Db {
+export class Db extends WriteGate {
   private seqs = new Map<string, number>();
   private persistedSeqs = new Map<string, number>();
-  private tail: Promise<unknown> = Promise.resolve();
-  private inflight = new Set<Promise<unknown>>();
   private queue: PendingBatch[] = [];
   private writing = false;
   private closed = false;
@@ -74,7 +73,9 @@ export class Db {
     private handle: Level<string, string>,
     private readonly dir: string,
     private readonly opts: DbOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The current LevelDB handle (replaced when the database is reopened after a failure). */
   get level(): Level<string, string> {
@@ -262,26 +263,6 @@ export class Db {
     this.persistedSeqs.clear();
   }
 
-  /** Runs `fn` after every earlier exclusive section has finished. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Registers a lock-free write so `drain()` can wait for it. */
-  track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    const done = () => this.inflight.delete(p);
-    p.then(done, done);
-    return p;
-  }
-
-  /** Waits for every tracked write started before this call. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
-  }
-
   /** Throws unless the database is open and healthy and answers a read. */
   async ping(): Promise<void> {
     if (this.closed) throw new FlowError('FLOW_ERR_STORE_CLOSED', 'the store is closed');
@@ -294,8 +275,7 @@ export class Db {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.recovery);
-    await this.tail.catch(() => undefined);
-    await this.drain();
+    await this.settle();
     await this.recovering?.catch(() => undefined);
     await this.handle.close();
   }

@@ -56,6 +56,27 @@ export class PgMessageStore implements MessageStore {
     return rows[0] && messageOf(rows[0]);
   }
 
+  /** The visible messages among `ids`, in id order: one query for a burst of notifications. */
+  async getMany(ids: readonly number[]): Promise<MessageRecord[]> {
+    const { rows } = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[]) AND ${VISIBLE} ORDER BY m.id`, [ids]);
+    return rows.map(messageOf);
+  }
+
+  /** The visible messages of `userIds` with id above `afterId`, oldest first, at most `limit` (a catch-up read). */
+  async listOfUsersAfter(userIds: readonly number[], afterId: number, limit: number): Promise<MessageRecord[]> {
+    const { rows } = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ANY($1::bigint[]) AND m.id > $2 AND ${VISIBLE} ORDER BY m.id LIMIT $3`,
+      [userIds, afterId, limit],
+    );
+    return rows.map(messageOf);
+  }
+
+  /** The highest message id committed so far (0 for none). */
+  async lastCommittedId(): Promise<number> {
+    const { rows } = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM messages');
+    return rows[0]?.id ?? 0;
+  }
+
   async listByUser(userId: number, limit: number, since = 0): Promise<MessageRecord[]> {
     const { rows } = await this.db.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = $1 AND ($2::bigint <= 0 OR m.id < $2) AND ${VISIBLE} ORDER BY m.id DESC LIMIT $3`,

@@ -147,6 +147,52 @@ CREATE TABLE leases (
 CREATE INDEX leases_holder_idx ON leases (holder);
 `,
   },
+  {
+    version: 5,
+    name: 'change notifications between replicas',
+    // Every committed change of a cached table, and every new message, is announced on channel
+    // flow_changes (read by cluster/notify-listener.ts) from inside its own transaction, so the
+    // notification is delivered exactly when the change commits, and in commit order. Payloads
+    // carry ids only ("<kind>:<id>[:<user id>]/<application_name of the writer>", well under
+    // NOTIFY's 8,000 bytes); the writer's application_name lets a replica skip its own changes.
+    // Updates that touch only last_used (written by every message and stream) announce nothing.
+    // flow.quiet = on (flow migrate's bulk copy) announces nothing either.
+    sql: `
+CREATE FUNCTION flow_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
+  IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
+  PERFORM pg_notify('flow_changes', TG_ARGV[0] || ':' || r.id || '/' || current_setting('application_name'));
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION flow_notify_message() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
+  PERFORM pg_notify('flow_changes', 'm:' || NEW.id || ':' || NEW.user_id || '/' || current_setting('application_name'));
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE ON users
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('u');
+CREATE TRIGGER clients_added_or_deleted AFTER INSERT OR DELETE ON clients
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('c');
+CREATE TRIGGER clients_changed AFTER UPDATE ON clients
+  FOR EACH ROW WHEN ((to_jsonb(OLD) - 'last_used') IS DISTINCT FROM (to_jsonb(NEW) - 'last_used'))
+  EXECUTE FUNCTION flow_notify_change('c');
+CREATE TRIGGER applications_added_or_deleted AFTER INSERT OR DELETE ON applications
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('a');
+CREATE TRIGGER applications_changed AFTER UPDATE ON applications
+  FOR EACH ROW WHEN ((to_jsonb(OLD) - 'last_used') IS DISTINCT FROM (to_jsonb(NEW) - 'last_used'))
+  EXECUTE FUNCTION flow_notify_change('a');
+CREATE TRIGGER plugin_confs_changed AFTER INSERT OR UPDATE OR DELETE ON plugin_confs
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('p');
+CREATE TRIGGER messages_added AFTER INSERT ON messages
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_message();
+`,
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations between Flow servers starting together. */

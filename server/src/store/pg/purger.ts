@@ -1,4 +1,5 @@
 import type { WriteFence } from '../message.js';
+import { StepLoop } from '../step-loop.js';
 import type { PgDb } from './pg-db.js';
 
 /** While several replicas share the database, only the leader purges (cluster/leader.ts). */
@@ -45,13 +46,9 @@ interface Mark {
  * only as the leader of its replicas (a singleton job), each chunk in a transaction fenced by the
  * leader lease, and looks for other replicas' marks every LEADER_RECHECK_MS.
  */
-export class PgPurger {
+export class PgPurger extends StepLoop {
   private readonly chunkSize: number;
-  private running: Promise<void> | undefined;
   private again = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private idleWaiters: (() => void)[] = [];
   private leader: PurgeLeader | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
 
@@ -59,6 +56,7 @@ export class PgPurger {
     private readonly db: PgDb,
     private readonly opts: PgPurgerOptions = {},
   ) {
+    super(opts);
     this.chunkSize = opts.chunkSize ?? 1000;
   }
 
@@ -80,7 +78,11 @@ export class PgPurger {
     this.kick();
   }
 
-  /** Whether this purger may work now. */
+  /** Whether this purger may work now (also checked between steps). */
+  protected override proceed(): boolean {
+    return this.active();
+  }
+
   private active(): boolean {
     if (this.closed || this.opts.autoStart === false) return false;
     return !this.opts.leaderOnly || this.leader?.isLeader() === true;
@@ -104,35 +106,17 @@ export class PgPurger {
 
   /** Resolves once no purge is pending (tests, benches). */
   idle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
-      if (!this.running && !this.retryTimer) this.kick();
-      // Not the leader: nothing runs here, so nothing is pending here.
-      if (!this.running && !this.retryTimer) this.wakeIdle();
-    });
+    const idle = this.untilIdle();
+    if (!this.running && !this.retryTimer) this.kick();
+    // Not the leader: nothing runs here, so nothing is pending here.
+    if (!this.running && !this.retryTimer) this.wakeIdle();
+    return idle;
   }
 
   /** Stops after the step in flight; pending marks stay in the database for the next start. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
+  override async close(): Promise<void> {
     clearTimeout(this.recheckTimer);
-    await this.running;
-    this.wakeIdle();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (this.active() && (await this.step())) await new Promise<void>((r) => setImmediate(r));
-    } catch (err) {
-      if (this.closed) return;
-      this.opts.onError?.(err);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.kick();
-      }, this.opts.retryMs ?? 1000);
-      this.retryTimer.unref();
-    }
+    await super.close();
   }
 
   /** One chunk of one mark, or removing a mark whose messages are gone. False when none is pending. */
@@ -158,9 +142,4 @@ export class PgPurger {
     return true;
   }
 
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
 }

@@ -59,7 +59,7 @@ export interface LeaseTable {
 /** What of cluster/replica.ts `ReplicaRegistry` this needs. */
 export interface ReplicaDirectory {
   get(id: string): Promise<{ advertiseUrl: string | null } | undefined>;
-  withPlugin(modulePath: string): Promise<unknown[]>;
+  withPlugin(modulePath: string): Promise<{ id: string }[]>;
   setPluginModules(modulePaths: readonly string[]): Promise<void>;
 }
 
@@ -139,6 +139,12 @@ export class PluginLeases implements InstanceOwnership {
     }
     this.held.set(confId, { token, trustedUntil: sentAt + this.timing.ttlMs - this.timing.safetyMs });
     return true;
+  }
+
+  async shareLeft(modulePath: string, instances: number): Promise<number> {
+    const others = (await this.deps.registry.withPlugin(modulePath)).filter((r) => r.id !== this.deps.leases.holder).length;
+    const mine = this.hooks ? [...this.held.keys()].filter((id) => this.hooks!.moduleOf(id) === modulePath).length : 0;
+    return Math.max(0, Math.ceil(instances / (others + 1)) - mine);
   }
 
   async release(confId: number): Promise<void> {

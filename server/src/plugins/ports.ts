@@ -47,6 +47,11 @@ export interface InstanceOwnership {
   take(confId: number): Promise<boolean>;
   /** Gives the instance up (it was deleted, or its plugin cannot run here): another replica may take it. */
   release(confId: number): Promise<void>;
+  /**
+   * How many more of the plugin's `instances` this replica may take now: its fair share (the
+   * instances ÷ the replicas running the plugin, this one included) less what it holds.
+   */
+  shareLeft(modulePath: string, instances: number): Promise<number>;
 }
 
 /** The ownership of a server that is its only replica (LevelDB). */
@@ -55,4 +60,5 @@ export const OWNS_EVERYTHING: InstanceOwnership = {
   holds: () => true,
   take: () => Promise.resolve(true),
   release: () => Promise.resolve(),
+  shareLeft: () => Promise.resolve(Infinity),
 };

@@ -6,6 +6,7 @@ import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { webhookBasePath } from '../model/webhook-path.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { pool } from '../lib/pool.js';
 import { checkConfig, defaultConfigText, validateAndSetParams } from '../plugins/config-schema.js';
 import { isPluginCallError, pluginCallError } from '../plugins/connection.js';
 import { OWNS_EVERYTHING, type InstanceOwnership } from '../plugins/ports.js';
@@ -14,20 +15,14 @@ import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
 import { newPluginToken } from './token.js';
 
-/** 'take': take the instance's lease if free; 'held': only if this replica already holds it. */
-type Claim = 'take' | 'held';
+/**
+ * 'take': take the instance's lease if free; 'held': only if this replica already holds it;
+ * `{ budget }`: held, or taken while the budget (shared by one bring-up) lasts.
+ */
+type Claim = 'take' | 'held' | { budget: number };
 
 /** The key of one instance (user × plugin) in the locks. */
 const instanceKey = (userId: number, modulePath: string): string => `${userId}\0${modulePath}`;
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * Gotify's fallback for a stored config the plugin rejects at start: the defaults, then the
@@ -85,9 +80,9 @@ export class PluginInstances {
     const users = this.deps.users.list();
     if (users.length === 0) return;
     const t0 = performance.now();
-    // With replicas, a fresh process gets the instances this replica already holds (its plugin
-    // crashed and restarted); the free ones are taken a few at a time by the leases' ticks.
-    const claim = this.ownership.clustered ? 'held' : 'take';
+    // With replicas, a fresh process gets the instances this replica holds (its plugin crashed
+    // and restarted) and free ones up to its fair share; the leases' rounds take the rest later.
+    const claim: Claim = this.ownership.clustered ? { budget: await this.ownership.shareLeft(session.info!.modulePath, users.length) } : 'take';
     await this.ensureInstanceLogged(session, users[0]!, undefined, claim);
     await pool(users.slice(1), this.deps.startConcurrency, (user) => this.ensureInstanceLogged(session, user, undefined, claim));
     session.log.info({ instances: session.instances.size, ms: Math.round(performance.now() - t0) }, 'plugin instances created and configured');
@@ -144,7 +139,7 @@ export class PluginInstances {
       const instanceId = String(conf.id);
       if (!session.instances.has(instanceId)) {
         // Another replica runs it (with LevelDB this is always true, at no cost).
-        if (!(claim === 'held' ? this.ownership.holds(conf.id) : await this.ownership.take(conf.id))) return;
+        if (!(await this.claim(conf.id, claim))) return;
         session.redactor.addToken(conf.token);
         await session.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
         session.instances.set(instanceId, { userId: user.id, enabled: false });
@@ -258,6 +253,16 @@ export class PluginInstances {
       for (const key of keys) values.push(...scalarLeaves((doc as Record<string, unknown>)[key]));
     }
     session.redactor.setSecrets(String(confId), values);
+  }
+
+  private async claim(confId: number, claim: Claim): Promise<boolean> {
+    if (claim === 'take') return this.ownership.take(confId);
+    if (this.ownership.holds(confId)) return true;
+    if (claim === 'held' || claim.budget <= 0) return false;
+    claim.budget--; // reserved before the await: the bring-up runs users concurrently
+    if (await this.ownership.take(confId)) return true;
+    claim.budget++;
+    return false;
   }
 
   /** Brings up an instance whose lease this replica has just taken (cluster/plugin-leases.ts); throws on failure. */

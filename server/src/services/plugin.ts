@@ -18,7 +18,8 @@ import type { ApplicationService } from './application.js';
 import { PluginConfigs } from './plugin-config.js';
 import { PluginEvents } from './plugin-events.js';
 import { PluginGate, type LiveInstance, type PluginAccess } from './plugin-gate.js';
-import { PluginInstances, pool } from './plugin-instances.js';
+import { pool } from '../lib/pool.js';
+import { PluginInstances } from './plugin-instances.js';
 import { PluginPlacement } from './plugin-placement.js';
 import { processInfo, toExternalPluginConf } from './plugin-views.js';
 

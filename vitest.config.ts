@@ -16,7 +16,8 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     // test/slow: the packed package and the container, run by .ci/run (vitest.slow.config.ts).
-    exclude: ['**/node_modules/**', '**/dist/**', 'test/slow/**', 'build/**', ...(goMissing ? GO_SUITE : [])],
+    // test/cluster: several replicas on PostgreSQL, run by .ci/run (vitest.cluster.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/slow/**', 'test/cluster/**', 'build/**', ...(goMissing ? GO_SUITE : [])],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

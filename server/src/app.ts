@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
+import type { Cluster } from './cluster/cluster.js';
+import { relayEndpoint } from './cluster/forward-endpoint.js';
+import { pluginCluster } from './cluster/plugin-leases.js';
 import type { FlowConfig } from './config/keys.js';
 import { EventBus } from './events.js';
 import { errorBody } from './errors.js';
@@ -20,7 +23,7 @@ import { clientRoutes } from './routes/client.js';
 import type { FlowRouter, RouteDeps } from './routes/deps.js';
 import { healthRoutes } from './routes/health.js';
 import { imageRoutes } from './routes/image.js';
-import { messageRoutes } from './routes/message.js';
+import { messageRoutes, postMessageRoute } from './routes/message.js';
 import { optionsFallback } from './routes/options.js';
 import { sessionRoutes } from './routes/session.js';
 import { oidcRoutes } from './routes/oidc.js';
@@ -45,11 +48,15 @@ import { pluginFolderRoutes } from './routes/plugin-folder.js';
 import type { Store } from './store/store.js';
 import { LevelStore } from './store/level/level-store.js';
 import { StreamHub } from './stream/hub.js';
+import { ReplicaFeed } from './cluster/notify-feed.js';
+import { PgStore } from './store/pg/pg-store.js';
 import { VERSION_INFO } from './version.js';
 
 export interface AppOptions {
   config: FlowConfig;
   store: Store;
+  /** This server as a replica (cluster/cluster.ts): alone on LevelDB, one of several on PostgreSQL. */
+  cluster: Cluster;
   log: Logger;
   /** Absolute directories resolved by startFlow. */
   dirs: { data: string; images: string; plugins: string };
@@ -66,6 +73,9 @@ export interface FlowApp {
   auth: Auth;
   hub: StreamHub;
   store: Store;
+  cluster: Cluster;
+  /** With PostgreSQL: the changes of other replicas, applied here (started by startFlow); none with LevelDB. */
+  replicaFeed?: ReplicaFeed;
   services: {
     users: UserService;
     clients: ClientService;
@@ -105,6 +115,7 @@ export function createApp(opts: AppOptions): FlowApp {
     defaults: { maxCount: config['retention.maxcount'], maxAgeSeconds: config['retention.maxageseconds'] },
     intervalMs: config['retention.intervalseconds'] * 1000,
     clock: opts.clock,
+    leader: opts.cluster.leader,
   });
   const applications = new ApplicationService({ applications: store.applications, imagesDir: opts.dirs.images, retention, tokenFormat: config.tokenformat as TokenFormat });
   const messages = new MessageService({ messages: store.messages, applications: store.applications, bus, clock: opts.clock });
@@ -139,6 +150,8 @@ export function createApp(opts: AppOptions): FlowApp {
     bus,
     log,
     settings: pluginSettingsOf,
+    // With replicas: each instance on the one replica holding its lease, calls relayed there.
+    cluster: pluginCluster(opts.cluster, store, log),
   });
   const hub = new StreamHub({
     bus,
@@ -149,6 +162,10 @@ export function createApp(opts: AppOptions): FlowApp {
     touchTokens: (tokens) => void clients.markUsed(tokens),
     lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
   });
+  const replicaFeed =
+    store instanceof PgStore
+      ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId: opts.cluster.replica.id, subscribers: hub })
+      : undefined;
 
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });
@@ -169,6 +186,8 @@ export function createApp(opts: AppOptions): FlowApp {
   koa.use(accessLog(log));
   koa.use(errorBodies());
   koa.use(cleanPath());
+  // Plugin calls other replicas relay here (/internal/cluster/…, cluster.secret); none on LevelDB.
+  if (opts.cluster.registry) koa.use(relayEndpoint(opts.cluster.secret));
   // The web UI (index.html and its assets only; every other path falls through to the routes).
   koa.use(staticUi());
   koa.use(
@@ -182,14 +201,19 @@ export function createApp(opts: AppOptions): FlowApp {
   // 3. routes
   const deps: RouteDeps = { config, auth, users, clients, applications, messages, imagesDir: opts.dirs.images, version: VERSION_INFO };
   const routers: FlowRouter[] = [
-    // First the hot paths from outside, POST /message then webhooks: each router before the
-    // matching one tests its routes against the path. No two routers serve the same path.
+    // First the hot paths from outside, /message (POST /message itself is answered just before
+    // the routers) then webhooks: each router before the matching one tests its routes against
+    // the path. No two routers serve the same path.
     messageRoutes(deps),
     pluginRoutes({ ...deps, plugins }),
     pluginPermissionRoutes({ ...deps, permissions: pluginPermissions }),
     backupRoutes({ ...deps, level: store instanceof LevelStore ? () => store.db.level : undefined }),
     pluginFolderRoutes({ ...deps, folders: { pluginsdir: opts.dirs.plugins, bundled: pluginSettingsOf.bundledDir ?? null } }),
-    healthRoutes({ ping: () => store.ping(), version: VERSION_INFO }),
+    healthRoutes({
+      ping: () => store.ping(),
+      replica: () => ({ ...opts.cluster.replica, role: opts.cluster.leader.isLeader() ? 'leader' : 'follower' }),
+      version: VERSION_INFO,
+    }),
     imageRoutes(deps),
     userRoutes(deps),
     clientRoutes(deps),
@@ -198,6 +222,7 @@ export function createApp(opts: AppOptions): FlowApp {
     ...(oidc ? [oidcRoutes({ ...deps, oidc })] : []),
     streamRoutes(deps),
   ];
+  koa.use(postMessageRoute(deps));
   for (const r of routers) koa.use(r.routes());
   koa.use(optionsFallback());
   retention.start();
@@ -209,6 +234,8 @@ export function createApp(opts: AppOptions): FlowApp {
     auth,
     hub,
     store,
+    cluster: opts.cluster,
+    replicaFeed,
     services: { users, clients, applications, messages, plugins, retention, pluginPermissions },
     handleUpgrade(req, socket, head) {
       // Not `new URL(req.url, base)`: it reads `//stream` as a host. Slashes collapse as in cleanPath().
@@ -228,6 +255,7 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
+      await replicaFeed?.close();
       await retention.close();
       // Messages already stored reach their streams and plugins before these close.
       messages.fanOut.drain();

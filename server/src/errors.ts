@@ -14,6 +14,8 @@ export type FlowErrorCode =
   | 'FLOW_ERR_STORE_CLOSED'
   | 'FLOW_ERR_STORE_UNAVAILABLE'
   | 'FLOW_ERR_STORE_CONFLICT'
+  // Cluster: this replica no longer holds the lease a write was fenced with (cluster/lease.ts).
+  | 'FLOW_ERR_LEASE_LOST'
   | 'FLOW_ERR_NOT_FOUND'
   // Requests: what the caller sent or may do.
   | 'FLOW_ERR_BAD_REQUEST'
@@ -35,6 +37,7 @@ const HTTP: Record<FlowErrorCode, [status: number, expose: boolean]> = {
   FLOW_ERR_STORE_CLOSED: [500, false],
   FLOW_ERR_STORE_UNAVAILABLE: [503, true],
   FLOW_ERR_STORE_CONFLICT: [400, true],
+  FLOW_ERR_LEASE_LOST: [503, false],
   FLOW_ERR_NOT_FOUND: [404, true],
   FLOW_ERR_BAD_REQUEST: [400, true],
   FLOW_ERR_UNAUTHORIZED: [401, true],

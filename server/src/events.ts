@@ -17,6 +17,13 @@ export interface FlowEvents {
   userDeleted: { user: UserRecord };
   /** A message was persisted (from POST /message or from inside the server). */
   messageCreated: { message: MessageRecord; application: ApplicationRecord };
+  /**
+   * A message posted on another replica (PostgreSQL with several servers; `cluster/notify-feed.ts`),
+   * emitted only when a local subscriber wants the user's messages, in id order per burst. The
+   * stream hub delivers it as `messageCreated`; plugin instances take it only on the replica that
+   * owns them.
+   */
+  messageFromReplica: { message: MessageRecord; application: ApplicationRecord };
   /** A client was deleted; its token no longer authenticates. */
   clientDeleted: { client: ClientRecord };
 }

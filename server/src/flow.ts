@@ -13,6 +13,8 @@ import { redirectToHttps } from './serve/redirect.js';
 import { loadCertPair, watchCertPair } from './serve/tls.js';
 import { DefaultPasswordCheck } from './services/default-password.js';
 import { openStore } from './store/open.js';
+import { startCluster, type Cluster } from './cluster/cluster.js';
+import { newReplicaIdentity } from './cluster/replica.js';
 import { removeStaleUploads } from './services/application.js';
 import { FLOW_VERSION } from './version.js';
 
@@ -92,7 +94,11 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     log.warn(`database.dialect ${dialect} is Gotify's: Flow keeps its data in LevelDB (<datadir>/db) or PostgreSQL (database.dialect: postgres); bring a Gotify database over with flow import gotify`);
   }
   const postgres = dialect === 'postgres';
+  // This replica (its id is new at every start): known before the store opens, because its
+  // PostgreSQL sessions carry the id, so other replicas tell this run's changes from their own.
+  const replica = newReplicaIdentity(config['cluster.name']);
   const store = await openStore({
+    replicaId: replica.id,
     dialect,
     connection: config['database.connection'],
     dataDir: data,
@@ -105,6 +111,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
       else log.error({ err }, 'a database write failed (disk full? I/O error?): writes answer 503 and /health is red until the database is reopened');
     },
   });
+  let cluster: Cluster | undefined;
   let app: FlowApp | undefined;
   let server: Server | undefined;
   let httpsServer: ReturnType<typeof createHttpsServer> | undefined;
@@ -113,7 +120,10 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   // close() can cut connections that are still busy.
   const sockets = new Set<Socket>();
   try {
-    app = createApp({ config, store, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
+    // With PostgreSQL: this replica's row in the registry before anything may take a lease.
+    cluster = await startCluster({ store, config, log, replica });
+    app = createApp({ config, store, cluster, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
+    await app.replicaFeed?.start();
     await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);
     if (created) log.info({ user: created.name }, 'created the default admin user');
@@ -150,6 +160,10 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     if (!redirect) server.on('upgrade', app.handleUpgrade);
     server.on('connection', track);
     await listen(server, config['server.port'], config['server.listenaddr'], 'server.port');
+    await cluster.listening({
+      http: urlOf('http', config['server.listenaddr'], portOf(server, config['server.port'])),
+      https: httpsServer ? urlOf('https', config['server.ssl.listenaddr'], portOf(httpsServer, config['server.ssl.port'])) : undefined,
+    });
     // Instances are enabled only once the server listens, so a plugin may call the API from
     // enable (gotify/server#616); this covers the plugins already up, the others enable their own.
     await app.services.plugins.serverListening();
@@ -159,6 +173,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
     if (server?.listening) server.close();
     for (const s of sockets) s.destroy();
     await app?.close();
+    await cluster?.close();
     await store.close();
     throw err;
   }
@@ -183,6 +198,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   const srv = server;
   const tlsSrv = httpsServer;
   const theApp = app;
+  const theCluster = cluster;
   return {
     url,
     port,
@@ -208,6 +224,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
         }, 1000);
         await stopped;
         clearTimeout(force);
+        await theCluster.close();
         await store.close();
         log.info('flow stopped');
         log.flush?.();

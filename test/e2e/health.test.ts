@@ -8,10 +8,11 @@ beforeAll(async () => {
 afterAll(() => s?.close());
 
 describe('GET|HEAD /health, GET /version', () => {
-  it('reports green health without auth', async () => {
+  it('reports green health without auth, and which replica answered (a server alone is the leader)', async () => {
     const r = await s.api('GET', '/health');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ health: 'green', database: 'green' });
+    expect(r.body).toEqual({ health: 'green', database: 'green', replica: { id: expect.any(String), name: expect.any(String), role: 'leader' } });
+    expect(r.body.replica.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers HEAD /health with 200 and no body', async () => {

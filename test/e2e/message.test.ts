@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer, type TestUser } from '../helpers/server.js';
 
@@ -18,6 +19,8 @@ describe('POST /message', () => {
     const before = Date.now();
     const r = await post({ json: { message: 'hello' } });
     expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(JSON.stringify(r.body)));
     expect(Object.keys(r.body)).toEqual(['id', 'appid', 'message', 'title', 'priority', 'date']);
     expect(r.body).toMatchObject({ appid: app.id, message: 'hello', title: 'bob app', priority: 4 });
     expect(Date.parse(r.body.date)).toBeGreaterThanOrEqual(before - 1000);
@@ -95,6 +98,80 @@ describe('POST /message', () => {
     } as RequestInit);
     expect(res.status).toBe(413);
     expect((await res.json()).errorCode).toBe(413);
+  });
+});
+
+/**
+ * Writes `parts` to one keep-alive connection, each in its own segment after the previous one
+ * was sent (as a body split by the network arrives), and resolves with the first `expected` responses, in order.
+ */
+function rawExchange(parts: string[], expected: number): Promise<{ status: number; body: any }[]> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(s.port, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    const parsed = (): { status: number; body: any }[] | undefined => {
+      const out: { status: number; body: any }[] = [];
+      let rest = got;
+      while (out.length < expected) {
+        const headEnd = rest.indexOf('\r\n\r\n');
+        if (headEnd < 0) return undefined;
+        const head = rest.subarray(0, headEnd).toString();
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (rest.length < headEnd + 4 + length) return undefined;
+        const body = rest.subarray(headEnd + 4, headEnd + 4 + length).toString();
+        out.push({ status: Number(head.split(' ')[1]), body: length > 0 ? JSON.parse(body) : '' });
+        rest = rest.subarray(headEnd + 4 + length);
+      }
+      return out;
+    };
+    c.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      const done = parsed();
+      if (done) {
+        c.destroy();
+        resolve(done);
+      }
+    });
+    c.on('error', reject);
+    // Each part its own TCP segment (no Nagle coalescing), handed to the kernel before the next.
+    c.setNoDelay(true);
+    c.on('connect', async () => {
+      for (const part of parts) await new Promise<void>((r) => c.write(part, () => setImmediate(r)));
+    });
+  });
+}
+
+const rawPost = (json: unknown) => {
+  const body = JSON.stringify(json);
+  return { head: `POST /message HTTP/1.1\r\nHost: x\r\nX-Gotify-Key: ${app.token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`, body };
+};
+
+describe('POST /message bodies as they arrive on the wire', () => {
+  it('reads each of several requests pipelined in one packet with its own body', async () => {
+    const reqs = ['one', 'twö', 'three'].map((m, i) => rawPost({ message: m, priority: i }));
+    const answers = await rawExchange([reqs.map((r) => r.head + r.body).join('')], 3);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers.map((a) => [a.body.message, a.body.priority])).toEqual([['one', 0], ['twö', 1], ['three', 2]]);
+    const stored = await s.api('GET', '/message?limit=3', { auth: bob.auth });
+    expect(stored.body.messages.map((m: any) => m.message)).toEqual(['three', 'twö', 'one']);
+  });
+
+  it('reads a body that arrives after its headers, and one split in two', async () => {
+    const a = rawPost({ message: 'late body' });
+    const b = rawPost({ message: 'split body', title: 'halves' });
+    const cut = 9;
+    const answers = await rawExchange([a.head, a.body + b.head + b.body.slice(0, cut), b.body.slice(cut)], 2);
+    expect(answers.map((x) => x.status)).toEqual([200, 200]);
+    expect(answers[0]!.body.message).toBe('late body');
+    expect(answers[1]!.body).toMatchObject({ message: 'split body', title: 'halves' });
+  });
+
+  it('answers 400 for a body that is not JSON, whole or split, and the connection goes on', async () => {
+    const bad = `POST /message HTTP/1.1\r\nHost: x\r\nX-Gotify-Key: ${app.token}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{"me`;
+    const good = rawPost({ message: 'after the bad one' });
+    const answers = await rawExchange([bad, 's' + good.head + good.body], 2);
+    expect(answers[0]).toMatchObject({ status: 400, body: { error: 'Bad Request', errorCode: 400 } });
+    expect(answers[1]).toMatchObject({ status: 200, body: { message: 'after the bad one' } });
   });
 });
 

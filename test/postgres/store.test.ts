@@ -67,12 +67,14 @@ describe.runIf(available)('PostgreSQL store', () => {
     const [a, b] = await Promise.all([startTestServer({ config: db.config }), startTestServer({ config: db.config })]);
     try {
       const versions = await admin((c) => c.query('SELECT version FROM flow_migrations ORDER BY version'), db.name);
-      expect(versions.rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3, 5]);
       // Each of them created the default admin only if the table was empty: one "admin" row.
       const users = await admin((c) => c.query("SELECT count(*)::int AS n FROM users WHERE name = 'admin'"), db.name);
       expect(users.rows[0].n).toBeGreaterThanOrEqual(1);
-      expect((await a.api('GET', '/health')).body).toEqual({ health: 'green', database: 'green' });
-      expect((await b.api('GET', '/health')).body).toEqual({ health: 'green', database: 'green' });
+      // One of the two leads (the leader lease), the other follows.
+      const roles = [(await a.api('GET', '/health')).body, (await b.api('GET', '/health')).body];
+      for (const h of roles) expect(h).toMatchObject({ health: 'green', database: 'green' });
+      expect(roles.map((h) => h.replica.role).sort()).toEqual(['follower', 'leader']);
     } finally {
       await a.close();
       await b.close();
@@ -132,9 +134,13 @@ describe.runIf(available)('PostgreSQL store', () => {
       expect(during.body).toEqual({ error: 'Service Unavailable', errorCode: 503, errorDescription: expect.stringContaining('unreachable') });
       const list = await s.api('GET', '/message', { auth: s.adminAuth });
       expect(list.status).toBe(503);
-      expect((await s.api('GET', '/health')).body).toEqual({ health: 'orange', database: 'red' });
+      expect((await s.api('GET', '/health')).body).toMatchObject({ health: 'orange', database: 'red' });
+      // It cannot renew the leader lease: it stops acting as the leader before the lease could expire (cluster/leader.ts).
+      await waitFor(async () => (await s.api('GET', '/health')).body.replica.role === 'follower', 'the leader role dropped during the outage');
       await server.up();
       await waitFor(async () => (await s.api('GET', '/health')).status === 200 || undefined, 'health green after the database came back');
+      // Alone on the database, it leads again (its lease, or a new one once that expired).
+      await waitFor(async () => (await s.api('GET', '/health')).body.replica.role === 'leader', 'the leader role back');
       expect((await s.api('POST', '/message', { token: app.token, json: { message: 'after' } })).status).toBe(200);
       const after = await s.api('GET', '/message', { auth: s.adminAuth });
       expect(after.body.messages.map((m: { message: string }) => m.message)).toEqual(['after', 'before']);

@@ -6,7 +6,7 @@
  * into underscores, the flag is `--` + the key with dots turned into dashes, unless a row
  * says otherwise.
  */
-import { checkAddressList, checkHeaderMap, checkRegexList } from './value-checks.js';
+import { checkAddressList, checkBaseUrl, checkHeaderMap, checkRegexList, checkSharedSecret } from './value-checks.js';
 
 export type ConfigType = 'string' | 'int' | 'bool' | 'list' | 'map';
 
@@ -126,6 +126,25 @@ export const CONFIG_KEYS = [
     secret: true,
     description: 'with database.dialect postgres: the server, as Gotify writes it ("host=db port=5432 user=flow dbname=flow password=… sslmode=disable") or a postgres:// URL',
   },
+  // Several Flow servers on one PostgreSQL database (server/src/cluster, "Several replicas" in server/README.md).
+  {
+    key: 'cluster.secret',
+    type: 'string',
+    default: '',
+    secret: true,
+    check: checkSharedSecret as (v: never) => string | undefined,
+    description:
+      'with database.dialect postgres and several Flow servers on one database: the secret they share to call each other (/internal/cluster/…), at least 16 characters, the same on every replica; required once a second replica runs',
+  },
+  {
+    key: 'cluster.advertiseurl',
+    type: 'string',
+    default: '',
+    check: checkBaseUrl as (v: never) => string | undefined,
+    description:
+      'the base URL at which the other replicas reach this one, e.g. http://10.0.0.5:8080; empty: http://<server.listenaddr or this host>:<server.port>',
+  },
+  { key: 'cluster.name', type: 'string', default: '', description: 'a name for this replica, shown in /health and logs; empty: the host name' },
   { key: 'pluginsdir', type: 'string', default: '', description: 'plugin folder; empty means <datadir>/plugins' },
   { key: 'uploadedimagesdir', type: 'string', default: '', description: 'folder of application images; empty means <datadir>/images' },
   { key: 'defaultuser.name', type: 'string', default: 'admin', description: 'name of the admin created on an empty database' },

@@ -3,6 +3,21 @@ import { resolveConfig } from './load.js';
 import { CONFIG_KEYS, envName, flagName } from './keys.js';
 
 describe('resolveConfig', () => {
+  it('reads the cluster.* keys from FLOW_CLUSTER_*, refuses a short secret without echoing it and a URL that is no base URL', () => {
+    const r = resolveConfig({ env: { FLOW_CLUSTER_SECRET: 'a-long-enough-shared-secret', FLOW_CLUSTER_ADVERTISEURL: 'http://10.0.0.5:8080', FLOW_CLUSTER_NAME: 'east-1' } });
+    expect([r.config['cluster.secret'], r.config['cluster.advertiseurl'], r.config['cluster.name']]).toEqual(['a-long-enough-shared-secret', 'http://10.0.0.5:8080', 'east-1']);
+    let err: unknown;
+    try {
+      resolveConfig({ env: { FLOW_CLUSTER_SECRET: 'hunter2hunter' } });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toMatch(/cluster\.secret \(env FLOW_CLUSTER_SECRET\): the secret has 13 characters: use at least 16/);
+    expect((err as Error).message).not.toContain('hunter2');
+    expect(() => resolveConfig({ env: { FLOW_CLUSTER_ADVERTISEURL: 'ftp://x' } })).toThrow(/cluster\.advertiseurl .*not an http/);
+    expect(() => resolveConfig({ env: { FLOW_CLUSTER_ADVERTISEURL: 'http://x/?a=1' } })).toThrow(/without credentials, query or fragment/);
+  });
+
   it('starts from the defaults', () => {
     const { config } = resolveConfig({});
     expect(config['server.port']).toBe(8080);

@@ -34,3 +34,24 @@ export function checkRegexList(list: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/** Empty, or an absolute http(s) URL without query or fragment (a base URL other servers prefix paths with). */
+export function checkBaseUrl(value: string): string | undefined {
+  if (value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `"${value}" is not a URL (e.g. http://10.0.0.5:8080)`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `"${value}" is not an http:// or https:// URL`;
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return `"${value}" must be a base URL without credentials, query or fragment`;
+  return undefined;
+}
+
+/** Empty, or a shared secret long enough not to be guessed; the text never repeats the value (it is secret). */
+export function checkSharedSecret(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length < 16) return `the secret has ${value.length} characters: use at least 16 (e.g. openssl rand -hex 32)`;
+  return undefined;
+}

@@ -136,10 +136,10 @@ export class Auth {
    */
   async checkAny(creds: Credentials): Promise<AuthInfo> {
     if (creds.crossOrigin) throw forbidden(creds.crossOrigin);
+    const byApp = this.applicationOf(creds.token);
+    if (byApp) return byApp;
     const token = storedTokenOf(creds.token);
     if (token) {
-      const app = this.deps.applications.getByToken(token);
-      if (app) return { userId: app.userId, token, application: app };
       const client = this.liveClient(token);
       if (client) {
         await this.deps.clients.touch(client);
@@ -198,10 +198,26 @@ export class Auth {
   /** An application token. */
   readonly requireApplication: FlowMiddleware = this.middleware('application');
   /** An application token, a client token or Basic (POST /message, as Gotify 3). */
-  readonly requireApplicationOrClient: FlowMiddleware = async (ctx, next) => {
-    ctx.state.auth = await this.checkAny(credentialsOf(ctx.req));
-    await next();
+  readonly requireApplicationOrClient: FlowMiddleware = (ctx, next) => {
+    const creds = credentialsOf(ctx.req);
+    // An application token, what nearly every sender uses, is a map lookup: no promise for it.
+    const app = creds.crossOrigin ? undefined : this.applicationOf(creds.token);
+    if (app) {
+      ctx.state.auth = app;
+      return next();
+    }
+    return this.checkAny(creds).then((auth) => {
+      ctx.state.auth = auth;
+      return next();
+    });
   };
+
+  /** checkAny's first step: the application whose token this is. */
+  private applicationOf(sent: string): AuthInfo | undefined {
+    const token = storedTokenOf(sent);
+    const app = token ? this.deps.applications.getByToken(token) : undefined;
+    return app && { userId: app.userId, token, application: app };
+  }
   /** Basic or an elevated client token (Gotify 3's new endpoints). */
   readonly requireElevatedClient: FlowMiddleware = async (ctx, next) => {
     const creds = credentialsOf(ctx.req);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { HttpError, badRequest, payloadTooLarge } from '../errors.js';
 import { DocumentTooLarge, parseJsonBounded } from '../parse/bounded.js';
 import type { FlowContext } from './state.js';
@@ -25,8 +26,10 @@ export async function readRawBody(ctx: FlowContext, limit: number, limitKey?: st
     if (Number(declared) > DRAIN_FACTOR * limit) ctx.set('Connection', 'close');
     throw payloadTooLarge(limit, limitKey);
   }
-  const timeoutMs = (ctx as { bodyTimeoutMs?: number }).bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   const req = ctx.req;
+  const whole = bufferedBody(req, limit);
+  if (whole) return whole;
+  const timeoutMs = (ctx as { bodyTimeoutMs?: number }).bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -60,7 +63,38 @@ export async function readRawBody(ctx: FlowContext, limit: number, limitKey?: st
   });
 }
 
-const isJson = (ctx: FlowContext) => typeof ctx.is('application/json', '+json') === 'string';
+/**
+ * The body when Node's parser has already received all of it and nobody has read any: a small
+ * request arrives in one packet with its headers, and its body is in the stream's buffer before
+ * this route's first `await` returns (the parser may not have flagged the message `complete` yet,
+ * but it never buffers more than Content-Length). Taken in one `read()`, without the listeners,
+ * the timer and the flowing-mode switch of the general path (bench/README.md, "HTTP"). Undefined
+ * otherwise (body still arriving, already flowing, or over the limit: the general path answers).
+ */
+function bufferedBody(req: IncomingMessage, limit: number): Buffer | undefined {
+  if (req.readableFlowing !== null || req.readableEnded) return undefined;
+  const expected = req.complete ? req.readableLength : declaredLength(req);
+  if (req.readableLength !== expected || expected > limit) return undefined;
+  if (expected === 0) return Buffer.alloc(0);
+  return (req.read() as Buffer | null) ?? undefined;
+}
+
+/** Content-Length as a number; NaN when absent or when the body is chunked. */
+function declaredLength(req: IncomingMessage): number {
+  const declared = req.headers['content-length'];
+  return declared === undefined || req.headers['transfer-encoding'] !== undefined ? NaN : Number(declared);
+}
+
+/** What nearly every JSON sender sends, recognised without type-is's parsing (the answer is the same). */
+const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
+
+/** type-is's test: a JSON or `+json` type on a request that has a body (Content-Length or Transfer-Encoding). */
+function isJson(ctx: FlowContext): boolean {
+  const req = ctx.req;
+  const type = req.headers['content-type'];
+  if (type !== undefined && PLAIN_JSON.has(type)) return req.headers['transfer-encoding'] !== undefined || !isNaN(req.headers['content-length'] as unknown as number);
+  return typeof ctx.is('application/json', '+json') === 'string';
+}
 const isMultipart = (ctx: FlowContext) => typeof ctx.is('multipart/form-data') === 'string';
 
 /** Parses a multipart body (Node's built-in undici FormData parser). 400 on a malformed body. */

@@ -20,7 +20,8 @@ function run(given: string) {
     return child(...args);
   }) as typeof root.child;
   const sent: Record<string, string> = {};
-  const ctx = { state: {}, get: (name: string) => (name === 'x-request-id' ? given : ''), set: (k: string, v: string) => (sent[k] = v) } as unknown as FlowContext;
+  const headers: Record<string, string> = given === '' ? {} : { 'x-request-id': given };
+  const ctx = { state: {}, req: { headers }, res: { setHeader: (k: string, v: string) => (sent[k] = v) } } as unknown as FlowContext;
   return { ctx, sent, lines, childCalls: () => childCalls, mw: requestId(root) };
 }
 

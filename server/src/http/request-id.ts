@@ -25,10 +25,12 @@ class RequestState implements FlowState {
 
 /** Gives each request an id (the caller's X-Request-Id when sane) and a logger bound to it. */
 export function requestId(root: Logger): FlowMiddleware {
+  // On Node's objects directly: Koa's ctx.get/ctx.set go through two delegating layers each.
   return (ctx, next) => {
-    const given = ctx.get('x-request-id');
-    ctx.state = new RequestState(root, VALID.test(given) ? given : randomUUID());
-    ctx.set('X-Request-Id', ctx.state.reqId);
+    const given = ctx.req.headers['x-request-id'];
+    const reqId = typeof given === 'string' && VALID.test(given) ? given : randomUUID();
+    ctx.state = new RequestState(root, reqId);
+    ctx.res.setHeader('X-Request-Id', reqId);
     return next();
   };
 }

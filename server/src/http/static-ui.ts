@@ -2,7 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { SERVER_ROOT } from '../paths.js';
-import type { FlowMiddleware } from './state.js';
+import type { Next } from 'koa';
+import type { FlowContext, FlowMiddleware } from './state.js';
 
 /** Where `npm run build` puts the web UI (server/ui/dist; ui/dist in the installed package). */
 export const DEFAULT_UI_ROOT = path.join(SERVER_ROOT, 'ui', 'dist') + path.sep;
@@ -86,10 +87,15 @@ export function staticUi(options: StaticUiOptions = {}): FlowMiddleware {
     return entry;
   }
 
-  return async (ctx, next) => {
+  // Not async: every API request passes through here, and only UI files need to wait for a file.
+  return (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     const file = uiFile(ctx.path);
     if (!file) return next();
+    return serve(ctx, next, file);
+  };
+
+  async function serve(ctx: FlowContext, next: Next, file: string): Promise<void> {
     const entry = await load(file);
     if (!entry) {
       if (file !== 'index.html') return next();
@@ -121,5 +127,5 @@ export function staticUi(options: StaticUiOptions = {}): FlowMiddleware {
     } else {
       ctx.body = entry.raw;
     }
-  };
+  }
 }

@@ -38,7 +38,8 @@ async function insertRows(client: pg.PoolClient, table: string, columns: string,
  * database as empty as it was.
  */
 export async function postgresTarget(connection: string): Promise<CopyTarget & { where: string }> {
-  const db = new PgDb(connection, { poolSize: 1 });
+  // The copy's one transaction waits on the source between inserts: no idle-in-transaction limit for it.
+  const db = new PgDb(connection, { poolSize: 1, idleInTransactionMs: 0 });
   let client: pg.PoolClient | undefined;
   try {
     await db.connect();
@@ -49,6 +50,8 @@ export async function postgresTarget(connection: string): Promise<CopyTarget & {
       throw new FlowError('FLOW_ERR_BAD_REQUEST', `the PostgreSQL database at ${db.where} already holds Flow data; migrate into an empty database (nothing was written)`);
     }
     await client.query('BEGIN');
+    // A bulk copy announces nothing to replicas (store/pg/migrations.ts, version 5): none runs during a migration.
+    await client.query("SET LOCAL flow.quiet = 'on'");
   } catch (err) {
     client?.release();
     await db.close();

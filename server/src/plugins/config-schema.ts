@@ -90,11 +90,45 @@ export interface ConfigRefusal {
   issues?: ConfigIssue[];
 }
 
+type ConfigCheck = { ok: true; value: Record<string, unknown> } | { ok: false; refusal: ConfigRefusal };
+
+/**
+ * Checks remembered per schema and text. At start every instance of a plugin checks its stored
+ * config, and most users keep the same text (the defaults): 10,000 instances then parse a handful
+ * of texts, not 10,000 (YAML parsing was the largest share of a warm start's CPU). Bounded in
+ * count and text size, so a user's many large configs cost nothing to remember. The values are
+ * shared between callers, so they are frozen: a change would throw instead of reaching other users.
+ */
+const MEMO_ENTRIES = 256;
+const MEMO_TEXT_BYTES = 4096;
+const memos = new WeakMap<object, Map<string, ConfigCheck>>();
+const NO_SCHEMA = {};
+
 /**
  * The host's side of spec §7.6: parse under the YAML 1.2 core schema, require a mapping, validate
  * against the plugin's schema. Returns the JSON form for `config/validateAndSet`, or the refusal.
  */
-export function checkConfig(configSchema: CompiledConfigSchema | undefined, text: string): { ok: true; value: Record<string, unknown> } | { ok: false; refusal: ConfigRefusal } {
+export function checkConfig(configSchema: CompiledConfigSchema | undefined, text: string): ConfigCheck {
+  if (text.length > MEMO_TEXT_BYTES) return checkConfigText(configSchema, text);
+  let memo = memos.get(configSchema ?? NO_SCHEMA);
+  if (!memo) memos.set(configSchema ?? NO_SCHEMA, (memo = new Map()));
+  let check = memo.get(text);
+  if (!check) {
+    check = checkConfigText(configSchema, text);
+    if (memo.size < MEMO_ENTRIES) memo.set(text, deepFreeze(check));
+  }
+  return check;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function checkConfigText(configSchema: CompiledConfigSchema | undefined, text: string): ConfigCheck {
   // Bounded before parsing: a few thousand levels overflow the parser's stack (parse/bounded.ts).
   if (yamlDepth(text, MAX_NESTING) > MAX_NESTING) return { ok: false, refusal: { message: `plugin config nested too deeply: the limit is ${MAX_NESTING} levels` } };
   const parsed = parseConfigYaml(text);

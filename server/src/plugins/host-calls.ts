@@ -23,7 +23,7 @@ import { logWrite } from './handlers/log-write.js';
 import { DROPPED_LOG_LINES } from './log-budget.js';
 import { messageSend } from './handlers/message-send.js';
 import { storageLoad, storageSave } from './handlers/storage.js';
-import type { ConfLookup, MessageSink } from './ports.js';
+import { OWNS_EVERYTHING, type ConfLookup, type InstanceOwnership, type MessageSink } from './ports.js';
 import type { PluginSession } from './session.js';
 import type { PluginStorage } from './storage.js';
 
@@ -31,6 +31,8 @@ export interface HostCallDeps {
   confs: ConfLookup;
   storage: PluginStorage;
   messages: MessageSink;
+  /** Which instances this replica may act for; every one when absent (LevelDB). */
+  ownership?: InstanceOwnership;
 }
 
 type Handler = (ctx: HostCallContext, params: never) => Promise<unknown>;
@@ -45,7 +47,10 @@ const LARGE_ANSWERS = new Set<string>([StorageLoad.method, KvGet.method, KvList.
  * 2. params valid against the protocol schema, else InvalidParams with the issues;
  * 3. the instance exists on this very process, else UnknownInstance (a plugin can never
  *    touch another plugin's or a destroyed instance's data);
- * 4. the capability was declared at the handshake, else NotSupported.
+ * 4. the capability was declared at the handshake, else NotSupported;
+ * 5. with replicas: this replica still holds the instance's lease, else UnknownInstance (a
+ *    replica paused past its lease must not send the messages or write the storage of an
+ *    instance another replica now runs; see cluster/plugin-leases.ts on why the check is safe).
  * Handlers then use the same services as HTTP.
  */
 export class HostCalls {
@@ -81,6 +86,9 @@ export class HostCalls {
     const conf = /^\d+$/.test(instanceId) ? this.deps.confs.get(Number(instanceId)) : undefined;
     if (!session.instances.has(instanceId) || !conf || conf.modulePath !== session.info?.modulePath) {
       throw new ResponseError(ErrorCodes.UnknownInstance, `no instance ${instanceId} on this plugin`);
+    }
+    if (!(this.deps.ownership ?? OWNS_EVERYTHING).holds(conf.id)) {
+      throw new ResponseError(ErrorCodes.UnknownInstance, `instance ${instanceId} now runs on another Flow replica`);
     }
     if (def.capability && !session.capabilities.has(def.capability)) {
       throw new ResponseError(ErrorCodes.NotSupported, `${method} needs the "${def.capability}" capability; declare it in the initialize result`);

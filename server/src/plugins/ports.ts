@@ -27,3 +27,38 @@ export interface MessageSink {
 export interface ConfLookup {
   get(id: number): PluginConfRecord | undefined;
 }
+
+/**
+ * Which plugin instances this server may run (issue 19): on PostgreSQL with several replicas,
+ * each user's instance of each plugin is active on exactly one replica, the one holding its
+ * lease (cluster/plugin-leases.ts); with LevelDB the server is alone and owns every instance
+ * (`OWNS_EVERYTHING`: no database work, no change in behaviour or speed).
+ */
+export interface InstanceOwnership {
+  /** False when this server is the only one (LevelDB): every instance is its own. */
+  readonly clustered: boolean;
+  /**
+   * Whether this replica may act for the instance at this moment: it holds the lease and, by
+   * its own monotonic clock, the lease cannot have expired yet. Host calls of an instance that
+   * fails it (a replica paused past its lease) are refused: see cluster/plugin-leases.ts.
+   */
+  holds(confId: number): boolean;
+  /** Takes the lease of an instance nobody holds (or confirms ours); false when another replica holds it. */
+  take(confId: number): Promise<boolean>;
+  /** Gives the instance up (it was deleted, or its plugin cannot run here): another replica may take it. */
+  release(confId: number): Promise<void>;
+  /**
+   * How many more of the plugin's `instances` this replica may take now: its fair share (the
+   * instances ÷ the replicas running the plugin, this one included) less what it holds.
+   */
+  shareLeft(modulePath: string, instances: number): Promise<number>;
+}
+
+/** The ownership of a server that is its only replica (LevelDB). */
+export const OWNS_EVERYTHING: InstanceOwnership = {
+  clustered: false,
+  holds: () => true,
+  take: () => Promise.resolve(true),
+  release: () => Promise.resolve(),
+  shareLeft: () => Promise.resolve(Infinity),
+};

@@ -2,7 +2,8 @@ import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'no
 import { FlowError, notFound } from '../errors.js';
 import type { CancelSignal } from '../plugins/connection.js';
 import { readRawBody } from '../http/body.js';
-import { callerLocation, clientAddress } from '../http/location.js';
+import { relayTo } from '../cluster/forward-client.js';
+import { isRelayed, originAddress, originLocation } from '../cluster/forwarded.js';
 import { authOf, type FlowContext } from '../http/state.js';
 import { WEBHOOK_ROUTE, webhookBasePath } from '../model/webhook-path.js';
 import type { PluginService } from '../services/plugin.js';
@@ -51,6 +52,19 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
   const limit = deps.config['limits.bodybytes'];
   const router = createRouter();
 
+  /**
+   * With replicas: a call for an instance another replica runs is relayed there whole (its
+   * answer becomes this one's); true when it was. On one server: false at once.
+   */
+  const relayed = async (ctx: FlowContext, owner: Promise<string | undefined>, body: Buffer = EMPTY): Promise<boolean> => {
+    const opts = plugins.relayOptions();
+    const url = opts && (await owner);
+    if (!opts || url === undefined) return false;
+    await relayTo(ctx, url, body, opts);
+    return true;
+  };
+  const ownerOf = (ctx: FlowContext) => plugins.ownerElsewhere(authOf(ctx).userId, idParam(ctx), isRelayed(ctx));
+
   router.get('/plugin', auth.requireClient, (ctx) => {
     ctx.body = plugins.list(authOf(ctx).userId);
   });
@@ -64,11 +78,13 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
   });
 
   router.post('/plugin/:id/enable', auth.requireClient, async (ctx) => {
+    if (await relayed(ctx, ownerOf(ctx))) return;
     await plugins.enable(authOf(ctx).userId, idParam(ctx));
     emptyOk(ctx);
   });
 
   router.post('/plugin/:id/disable', auth.requireClient, async (ctx) => {
+    if (await relayed(ctx, ownerOf(ctx))) return;
     await plugins.disable(authOf(ctx).userId, idParam(ctx));
     emptyOk(ctx);
   });
@@ -82,7 +98,9 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
   router.post('/plugin/:id/config', auth.requireClient, async (ctx) => {
     const id = idParam(ctx);
     const userId = authOf(ctx).userId;
-    const text = (await readRawBody(ctx, limit)).toString('utf8');
+    const raw = await readRawBody(ctx, limit);
+    if (await relayed(ctx, ownerOf(ctx), raw)) return;
+    const text = raw.toString('utf8');
     await plugins.setConfig(userId, id, text);
     emptyOk(ctx);
   });
@@ -94,7 +112,8 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
   });
 
   router.get('/plugin/:id/display', auth.requireClient, async (ctx) => {
-    const markdown = await plugins.display(authOf(ctx).userId, idParam(ctx), callerLocation(ctx));
+    if (await relayed(ctx, ownerOf(ctx))) return;
+    const markdown = await plugins.display(authOf(ctx).userId, idParam(ctx), originLocation(ctx));
     ctx.body = JSON.stringify(markdown);
     ctx.type = 'application/json';
   });
@@ -105,12 +124,14 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     const idRaw = ctx.params.id!;
     if (!/^\d{1,15}$/.test(idRaw)) throw notFound('page not found');
     const token = ctx.params.token!;
+    const hasBody = ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined;
+    const owner = plugins.relayOptions() && (await plugins.webhookOwnerElsewhere(Number(idRaw), token, isRelayed(ctx)));
+    if (owner !== undefined && (await relayed(ctx, Promise.resolve(owner), hasBody ? await readRawBody(ctx, limit) : EMPTY))) return;
     // Token, capability, enabled and running are checked once, before the body is read.
     const target = plugins.webhookTarget(Number(idRaw), token);
     // The instance's base path without its trailing slash: what follows is the plugin's own path.
     const sub = ctx.path.slice(webhookBasePath({ id: idRaw, token }).length - 1);
     // Most webhooks are GETs without a body: skip the stream iteration when nothing can follow.
-    const hasBody = ctx.req.headers['content-length'] !== undefined || ctx.req.headers['transfer-encoding'] !== undefined;
     const body = hasBody ? await readRawBody(ctx, limit) : EMPTY;
     const headers: Record<string, string> = {};
     const raw = ctx.req.headers;
@@ -125,7 +146,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
       query: ctx.querystring,
       headers,
       body,
-      remoteAddress: clientAddress(ctx.req),
+      remoteAddress: originAddress(ctx),
       signal: new ClientGone(ctx.res),
     });
     // 1xx is informational: as the final status it leaves the client waiting for a response

@@ -35,6 +35,8 @@ export interface CreateOptions {
 /** Messages: creation (shared by POST /message and in-server senders), listing, deletion. */
 export class MessageService {
   private readonly clock: () => number;
+  private lastDate = { ms: NaN, iso: '' };
+  private lastParsed = { text: '', ms: NaN };
   /** Delivers `messageCreated` after the creating request answered, in id order per user. */
   readonly fanOut: FanOut;
 
@@ -52,7 +54,7 @@ export class MessageService {
   async create(application: ApplicationRecord, input: MessageInput, opts: CreateOptions = {}): Promise<MessageRecord> {
     const defaults = opts.applyDefaults ?? true;
     const now = this.clock();
-    const date = new Date(now).toISOString();
+    const date = this.isoDate(now);
     const title = defaults && (input.title ?? '').trim() === '' ? application.name : (input.title ?? '');
     const priority = input.priority ?? (defaults ? application.defaultPriority : 0);
     const record: Omit<MessageRecord, 'id'> = {
@@ -66,7 +68,7 @@ export class MessageService {
     if (input.extras && Object.keys(input.extras).length > 0) record.extras = input.extras;
     // `application` is the record the caller resolved (once, from the in-memory cache); a delete
     // since then is caught by the store, which refuses messages for an application being deleted.
-    const touch = application.lastUsed === null || Date.parse(application.lastUsed) + TOUCH_EVERY_MS <= now ? date : undefined;
+    const touch = application.lastUsed === null || this.lastUsedMs(application.lastUsed) + TOUCH_EVERY_MS <= now ? date : undefined;
     const slot = this.fanOut.reserve(application.userId);
     let message: MessageRecord;
     try {
@@ -77,6 +79,18 @@ export class MessageService {
     }
     slot.ready(message, application);
     return message;
+  }
+
+  /** `new Date(ms).toISOString()`, remembered for the last millisecond: busy senders post several per ms. */
+  private isoDate(ms: number): string {
+    if (ms !== this.lastDate.ms) this.lastDate = { ms, iso: new Date(ms).toISOString() };
+    return this.lastDate.iso;
+  }
+
+  /** `Date.parse(lastUsed)`, remembered for the last text: an application's lastUsed changes every 5 minutes at most. */
+  private lastUsedMs(lastUsed: string): number {
+    if (lastUsed !== this.lastParsed.text) this.lastParsed = { text: lastUsed, ms: Date.parse(lastUsed) };
+    return this.lastParsed.ms;
   }
 
   /**

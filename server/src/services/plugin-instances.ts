@@ -1,4 +1,4 @@
-import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceEnable, scalarLeaves } from '@flow/protocol';
+import { ConfigDefault, ConfigValidateAndSet, ErrorCodes, InstanceCreate, InstanceDestroy, InstanceDisable, InstanceEnable, scalarLeaves } from '@flow/protocol';
 import { parseYamlBounded } from '../parse/bounded.js';
 import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -6,24 +6,23 @@ import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import { webhookBasePath } from '../model/webhook-path.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { pool } from '../lib/pool.js';
 import { checkConfig, defaultConfigText, validateAndSetParams } from '../plugins/config-schema.js';
 import { isPluginCallError, pluginCallError } from '../plugins/connection.js';
+import { OWNS_EVERYTHING, type InstanceOwnership } from '../plugins/ports.js';
 import type { PluginSession } from '../plugins/session.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { ApplicationService } from './application.js';
 import { newPluginToken } from './token.js';
 
+/**
+ * 'take': take the instance's lease if free; 'held': only if this replica already holds it;
+ * `{ budget }`: held, or taken while the budget (shared by one bring-up) lasts.
+ */
+type Claim = 'take' | 'held' | { budget: number };
+
 /** The key of one instance (user × plugin) in the locks. */
 const instanceKey = (userId: number, modulePath: string): string => `${userId}\0${modulePath}`;
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * Gotify's fallback for a stored config the plugin rejects at start: the defaults, then the
@@ -51,6 +50,8 @@ export interface PluginInstancesDeps {
   startConcurrency: number;
   /** Largest config text a plugin's config/default may answer (plugins.configmaxbytes). */
   configMaxBytes?: number;
+  /** Which instances this replica may run (plugins/ports.ts); every one when absent (LevelDB). */
+  ownership?: InstanceOwnership;
 }
 
 /**
@@ -63,9 +64,11 @@ export class PluginInstances {
   listening = false;
   private readonly locks = new KeyedMutex<string>();
   private readonly log: Logger;
+  private readonly ownership: InstanceOwnership;
 
   constructor(private readonly deps: PluginInstancesDeps) {
     this.log = deps.log;
+    this.ownership = deps.ownership ?? OWNS_EVERYTHING;
   }
 
   /**
@@ -77,8 +80,11 @@ export class PluginInstances {
     const users = this.deps.users.list();
     if (users.length === 0) return;
     const t0 = performance.now();
-    await this.ensureInstanceLogged(session, users[0]!);
-    await pool(users.slice(1), this.deps.startConcurrency, (user) => this.ensureInstanceLogged(session, user));
+    // With replicas, a fresh process gets the instances this replica holds (its plugin crashed
+    // and restarted) and free ones up to its fair share; the leases' rounds take the rest later.
+    const claim: Claim = this.ownership.clustered ? { budget: await this.ownership.shareLeft(session.info!.modulePath, users.length) } : 'take';
+    await this.ensureInstanceLogged(session, users[0]!, undefined, claim);
+    await pool(users.slice(1), this.deps.startConcurrency, (user) => this.ensureInstanceLogged(session, user, undefined, claim));
     session.log.info({ instances: session.instances.size, ms: Math.round(performance.now() - t0) }, 'plugin instances created and configured');
   }
 
@@ -95,10 +101,10 @@ export class PluginInstances {
   }
 
   /** Brings up one user's instance; failures are logged, never thrown. */
-  async ensureInstanceLogged(session: PluginSession, user: UserRecord, confReady?: () => void): Promise<void> {
+  async ensureInstanceLogged(session: PluginSession, user: UserRecord, confReady?: () => void, claim: Claim = 'take'): Promise<void> {
     if (!session.connected) return;
     try {
-      await this.ensureInstance(session, user, confReady);
+      await this.ensureInstance(session, user, confReady, claim);
     } catch (err) {
       if (!session.connected) return; // the crash is reported by the supervisor
       // No answer while the process starts: it is hung, not slow for one user. Waiting out the
@@ -121,7 +127,7 @@ export class PluginInstances {
    *    disables the instance and keeps the user's text as comments under the default;
    * 5. if enabled and the server already listens: `instance/enable` (a refusal disables it).
    */
-  private async ensureInstance(session: PluginSession, user: UserRecord, confReady?: () => void): Promise<void> {
+  private async ensureInstance(session: PluginSession, user: UserRecord, confReady?: () => void, claim: Claim = 'take'): Promise<void> {
     const modulePath = session.info!.modulePath;
     await this.withLock(user.id, modulePath, async () => {
       if (!session.connected) return;
@@ -132,6 +138,8 @@ export class PluginInstances {
       confReady?.();
       const instanceId = String(conf.id);
       if (!session.instances.has(instanceId)) {
+        // Another replica runs it (with LevelDB this is always true, at no cost).
+        if (!(await this.claim(conf.id, claim))) return;
         session.redactor.addToken(conf.token);
         await session.call(InstanceCreate, { instanceId, user: { id: user.id, name: user.name, admin: user.admin }, webhookBasePath: webhookBasePath(conf) });
         session.instances.set(instanceId, { userId: user.id, enabled: false });
@@ -245,6 +253,36 @@ export class PluginInstances {
       for (const key of keys) values.push(...scalarLeaves((doc as Record<string, unknown>)[key]));
     }
     session.redactor.setSecrets(String(confId), values);
+  }
+
+  private async claim(confId: number, claim: Claim): Promise<boolean> {
+    if (claim === 'take') return this.ownership.take(confId);
+    if (this.ownership.holds(confId)) return true;
+    if (claim === 'held' || claim.budget <= 0) return false;
+    claim.budget--; // reserved before the await: the bring-up runs users concurrently
+    if (await this.ownership.take(confId)) return true;
+    claim.budget++;
+    return false;
+  }
+
+  /** Brings up an instance whose lease this replica has just taken (cluster/plugin-leases.ts); throws on failure. */
+  adopt(session: PluginSession, user: UserRecord): Promise<void> {
+    return this.ensureInstance(session, user, undefined, 'held');
+  }
+
+  /**
+   * The instance's lease was lost (another replica may run it now): it leaves this process at
+   * once, so its host calls are refused, then its timers are stopped (disable, destroy).
+   */
+  drop(session: PluginSession, conf: PluginConfRecord): Promise<void> {
+    return this.withLock(conf.userId, conf.modulePath, async () => {
+      const instanceId = String(conf.id);
+      const state = session.instances.get(instanceId);
+      if (!state) return;
+      session.instances.delete(instanceId);
+      if (state.enabled) await session.call(InstanceDisable, { instanceId }).catch(() => undefined);
+      await session.call(InstanceDestroy, { instanceId }).catch(() => undefined);
+    });
   }
 
   /**

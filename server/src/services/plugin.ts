@@ -1,4 +1,5 @@
 import { DisplayGet, ErrorCodes, InstanceDisable, InstanceEnable, WebhookRequest, type Location, type WebhookResponse } from '@flow/protocol';
+import type { PluginLeases } from '../cluster/plugin-leases.js';
 import { badRequest, notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -17,7 +18,9 @@ import type { ApplicationService } from './application.js';
 import { PluginConfigs } from './plugin-config.js';
 import { PluginEvents } from './plugin-events.js';
 import { PluginGate, type LiveInstance, type PluginAccess } from './plugin-gate.js';
-import { PluginInstances, pool } from './plugin-instances.js';
+import { pool } from '../lib/pool.js';
+import { PluginInstances } from './plugin-instances.js';
+import { PluginPlacement } from './plugin-placement.js';
 import { processInfo, toExternalPluginConf } from './plugin-views.js';
 
 export interface PluginServiceDeps {
@@ -30,6 +33,8 @@ export interface PluginServiceDeps {
   settings: PluginSettings;
   /** Who may use which plugin (services/plugin-permission.ts); everyone when absent. */
   access?: PluginAccess;
+  /** With several replicas (PostgreSQL): the instance leases and the secret to relay calls to their owners. */
+  cluster?: { leases: PluginLeases; secret: string };
 }
 
 /** A webhook request as the route read it. */
@@ -62,6 +67,7 @@ export class PluginService {
   private readonly events: PluginEvents;
   private readonly gate: PluginGate;
   private readonly configs: PluginConfigs;
+  private readonly placement: PluginPlacement;
 
   constructor(private readonly deps: PluginServiceDeps) {
     const log = deps.log.child({ component: 'plugins' });
@@ -71,8 +77,9 @@ export class PluginService {
       maxKeys: deps.settings.storageMaxKeys ?? 10_000,
       configBytes: (confId) => Buffer.byteLength(deps.confs.get(confId)?.config ?? '', 'utf8'),
     });
-    const calls = new HostCalls({ confs: deps.confs, storage, messages: deps.messages });
-    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency, configMaxBytes });
+    const ownership = deps.cluster?.leases;
+    const calls = new HostCalls({ confs: deps.confs, storage, messages: deps.messages, ownership });
+    this.instances = new PluginInstances({ confs: deps.confs, users: deps.users, applications: deps.applications, log, startConcurrency: deps.settings.startConcurrency, configMaxBytes, ownership });
     this.host = new PluginHost({
       dir: deps.settings.dir,
       bundledDir: deps.settings.bundledDir,
@@ -88,6 +95,7 @@ export class PluginService {
     });
     this.events = new PluginEvents({ ...deps, log, host: this.host, instances: this.instances, storage });
     this.gate = new PluginGate(deps.confs, this.host, deps.access);
+    this.placement = new PluginPlacement({ leases: ownership, host: this.host, confs: deps.confs, users: deps.users, instances: this.instances, log });
     this.configs = new PluginConfigs({ confs: deps.confs, gate: this.gate, instances: this.instances, storage, configMaxBytes });
   }
 
@@ -99,6 +107,7 @@ export class PluginService {
   async start(): Promise<void> {
     await this.host.start();
     await this.events.reconcileInternalApps();
+    await this.placement.start();
   }
 
   /**
@@ -126,6 +135,32 @@ export class PluginService {
   async stop(): Promise<void> {
     this.events.stop();
     await this.host.stop();
+    await this.placement.stop();
+  }
+
+  /** How a call is relayed to the replica running its instance (cluster/forward-client.ts); undefined on one server. */
+  relayOptions(): { secret: string; timeoutMs: number } | undefined {
+    const cluster = this.deps.cluster;
+    // The owner's own deadline for the plugin's answer, plus time for the hop.
+    return cluster && { secret: cluster.secret, timeoutMs: this.deps.settings.session.timeoutFor(WebhookRequest) + 5_000 };
+  }
+
+  /**
+   * With replicas: the URL of the replica running the caller's instance `id` when it is not this
+   * one (the route relays the call there), undefined to handle it here (see PluginPlacement).
+   * Unknown or foreign confs are left to the local checks (their 404s).
+   */
+  async ownerElsewhere(userId: number, id: number, relayed: boolean): Promise<string | undefined> {
+    if (!this.deps.cluster) return undefined;
+    const conf = this.deps.confs.get(id);
+    return conf && conf.userId === userId ? this.placement.ownerElsewhere(conf, relayed) : undefined;
+  }
+
+  /** As ownerElsewhere, for a webhook (by its token). Enabled or not is the owner's to say: it changed it last. */
+  async webhookOwnerElsewhere(id: number, token: string, relayed: boolean): Promise<string | undefined> {
+    if (!this.deps.cluster) return undefined;
+    const conf = this.deps.confs.getByToken(token);
+    return conf && conf.id === id ? this.placement.ownerElsewhere(conf, relayed) : undefined;
   }
 
   /** GET /plugin: the caller's confs whose plugin is present (dangling ones are left out, as Gotify). */

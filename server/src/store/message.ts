@@ -1,4 +1,14 @@
 import type { MessageRecord } from '../model/message.js';
+import type { Queryable } from './pg/pg-db.js';
+
+/**
+ * Proof, checked inside a write's own transaction, that the writer still holds the lease it acts
+ * under (cluster/lease.ts `leaseFence`): `check` throws FLOW_ERR_LEASE_LOST otherwise and the
+ * write is rolled back. Only PostgreSQL has fences: a LevelDB server is the only replica.
+ */
+export interface WriteFence {
+  check(tx: Queryable): Promise<void>;
+}
 
 /**
  * Messages, read from the database (they can be many). Bulk deletes raise a durable purge mark
@@ -22,8 +32,11 @@ export interface MessageStore {
   deleteByUser(userId: number): Promise<boolean>;
   /** DELETE /application/:id/message. */
   deleteByApplication(appId: number, userId: number): Promise<boolean>;
-  /** The application's messages with ids up to `upTo` (retention); false when already being deleted. */
-  deleteApplicationUpTo(appId: number, userId: number, upTo: number): Promise<boolean>;
+  /**
+   * The application's messages with ids up to `upTo` (retention); false when already being
+   * deleted. With `fence` (the leader's, on PostgreSQL) the mark is written only while it holds.
+   */
+  deleteApplicationUpTo(appId: number, userId: number, upTo: number, fence?: WriteFence): Promise<boolean>;
   /**
    * Visible messages with ids above `afterId`, oldest first, at most `limit` (exports such as
    * `flow migrate`); `next` is the id to continue after, undefined at the end.

@@ -75,4 +75,21 @@ export class OwnedCache<T extends OwnedRecord> {
     for (const r of this.listByUser(userId)) this.remove(r);
     this.byUser.delete(userId);
   }
+
+  /** Makes memory hold `fresh` (undefined: gone) for `id`, as the database now does (another replica changed it); returns what it held. */
+  adopt(id: number, fresh: T | undefined): T | undefined {
+    const prev = this.byId.get(id);
+    if (prev) this.remove(prev);
+    if (fresh) this.add(fresh);
+    return prev;
+  }
+
+  /** Replaces every record by `rows` (changes may have been missed); returns the records that are gone. */
+  adoptAll(rows: T[]): T[] {
+    const keep = new Set(rows.map((r) => r.id));
+    const gone = [...this.byId.values()].filter((r) => !keep.has(r.id));
+    for (const r of gone) this.remove(r);
+    for (const r of rows) this.adopt(r.id, r);
+    return gone;
+  }
 }

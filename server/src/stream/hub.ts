@@ -7,7 +7,7 @@ import type { Auth } from '../http/auth.js';
 import { credentialsOf } from '../http/auth.js';
 import { forwardedHost } from '../http/location.js';
 import type { Logger } from '../log.js';
-import { toExternalMessage } from '../model/message.js';
+import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import { StreamClient } from './client.js';
 import { STATUS_CODES } from 'node:http';
 
@@ -47,7 +47,7 @@ interface Delivery {
  * The /stream websocket hub: authenticates upgrades (client token or Basic, as any client
  * route), checks Origin, keeps the open connections per user and pushes each new message of
  * a user to all of that user's connections. It subscribes to the event bus:
- * messageCreated → push; clientDeleted → close streams opened with that token;
+ * messageCreated and messageFromReplica → push; clientDeleted → close streams opened with that token;
  * userDeleted → close all of the user's streams.
  */
 export class StreamHub {
@@ -72,15 +72,8 @@ export class StreamHub {
       this.lastUsedTimer.unref();
     }
     this.unsubscribe = [
-      opts.bus.on('messageCreated', ({ message }) => {
-        const set = this.clients.get(message.userId);
-        if (!set || set.size === 0) return;
-        // Gorilla's WriteJSON is a json.Encoder: Gotify's frames end in a newline.
-        const frame = Buffer.from(JSON.stringify(toExternalMessage(message)) + '\n');
-        this.outbox.push({ frame, to: [...set], next: 0 });
-        this.queuedSends += set.size;
-        this.pump();
-      }),
+      opts.bus.on('messageCreated', ({ message }) => this.push(message)),
+      opts.bus.on('messageFromReplica', ({ message }) => this.push(message)),
       opts.bus.on('clientDeleted', ({ client }) => {
         for (const c of [...(this.clients.get(client.userId) ?? [])]) if (c.token === client.token) c.close();
       }),
@@ -89,6 +82,27 @@ export class StreamHub {
         this.clients.delete(user.id);
       }),
     ];
+  }
+
+  /** Queues a message for the user's open streams. */
+  private push(message: MessageRecord): void {
+    const set = this.clients.get(message.userId);
+    if (!set || set.size === 0) return;
+    // Gorilla's WriteJSON is a json.Encoder: Gotify's frames end in a newline.
+    const frame = Buffer.from(JSON.stringify(toExternalMessage(message)) + '\n');
+    this.outbox.push({ frame, to: [...set], next: 0 });
+    this.queuedSends += set.size;
+    this.pump();
+  }
+
+  /** True when the user has an open stream (other replicas' messages are read only for such users). */
+  has(userId: number): boolean {
+    return (this.clients.get(userId)?.size ?? 0) > 0;
+  }
+
+  /** The users with an open stream. */
+  userIds(): number[] {
+    return [...this.clients.keys()].filter((u) => this.has(u));
   }
 
   /**

@@ -1,9 +1,13 @@
 import { Level } from 'level';
 import { FlowError } from '../../errors.js';
 import { type Op, pad, prefixEnd } from './ops.js';
+import { WriteGate } from '../write-gate.js';
 import { openLevel } from './open-level.js';
 
 const SEQ = 'meta!seq!';
+
+/** The options of a batch that must survive a power cut (id reservations); see flush(). */
+const SYNCED = { sync: true } as const;
 
 /** Record key prefix of each entity with an id sequence: on open, the sequence is at least the highest stored id. */
 const RECORD_PREFIX: Record<string, string> = { user: 'u!', client: 'c!', application: 'a!', message: 'm!', pluginconf: 'p!' };
@@ -55,11 +59,9 @@ interface PendingBatch {
  * - `track()`: writes that skip the lock (message inserts, the hot path) register here, and
  *   cascades call `drain()` before scanning so they never miss an in-flight insert.
  */
-export class Db {
+export class Db extends WriteGate {
   private seqs = new Map<string, number>();
   private persistedSeqs = new Map<string, number>();
-  private tail: Promise<unknown> = Promise.resolve();
-  private inflight = new Set<Promise<unknown>>();
   private queue: PendingBatch[] = [];
   private writing = false;
   private closed = false;
@@ -71,7 +73,9 @@ export class Db {
     private handle: Level<string, string>,
     private readonly dir: string,
     private readonly opts: DbOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The current LevelDB handle (replaced when the database is reopened after a failure). */
   get level(): Level<string, string> {
@@ -191,8 +195,10 @@ export class Db {
       }
     }
     this.writing = true;
-    // A reservation is synced: after a power cut no id of it is handed out again.
-    this.handle.batch(ops, { sync: moved.length > 0 }).then(
+    // A reservation is synced: after a power cut no id of it is handed out again. Other writes
+    // pass no options at all: abstract-level copies the options object into every op it clones,
+    // and `{ sync: false }` made that copy ~3× slower than none (bench/README.md, "HTTP").
+    (moved.length > 0 ? this.handle.batch(ops, SYNCED) : this.handle.batch(ops)).then(
       () => {
         for (const [entity, n] of moved) if ((this.persistedSeqs.get(entity) ?? 0) < n) this.persistedSeqs.set(entity, n);
         this.writing = false;
@@ -257,26 +263,6 @@ export class Db {
     this.persistedSeqs.clear();
   }
 
-  /** Runs `fn` after every earlier exclusive section has finished. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Registers a lock-free write so `drain()` can wait for it. */
-  track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    const done = () => this.inflight.delete(p);
-    p.then(done, done);
-    return p;
-  }
-
-  /** Waits for every tracked write started before this call. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
-  }
-
   /** Throws unless the database is open and healthy and answers a read. */
   async ping(): Promise<void> {
     if (this.closed) throw new FlowError('FLOW_ERR_STORE_CLOSED', 'the store is closed');
@@ -289,8 +275,7 @@ export class Db {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.recovery);
-    await this.tail.catch(() => undefined);
-    await this.drain();
+    await this.settle();
     await this.recovering?.catch(() => undefined);
     await this.handle.close();
   }

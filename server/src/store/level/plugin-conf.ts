@@ -1,10 +1,8 @@
-import type { PluginConfStore } from '../plugin-conf.js';
-import { FlowError } from '../../errors.js';
+import { CachedPluginConfStore } from '../cached/plugin-conf.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import { type Db } from './db.js';
 import { type CascadePart, type Op, pad, prefixEnd, put, putRaw, del } from './ops.js';
 import { OwnedRecords } from './owned-records.js';
-import { SharedTexts } from '../shared-texts.js';
 
 // Keys: p!<id> → record; p-tok!<token> → id; u-p!<userId>!<id> → ''; u-pm!<userId>!<modulePath> → id;
 // p-st!<id> → storage (base64); p-kv!<id>!<key> → JSON value.
@@ -16,71 +14,27 @@ const pathKey = (userId: number, modulePath: string) => BY_PATH + pad(userId) + 
 const kvPrefix = (id: number) => KV + pad(id) + '!';
 
 /**
- * Plugin confs: one per (user, plugin module). Records are cached in memory; `storage` and the
- * key-value entries are read and written as their own LevelDB keys, so a plugin's state
+ * Plugin confs in LevelDB: records served from memory (`CachedPluginConfStore`); `storage` and
+ * the key-value entries are read and written as their own LevelDB keys, so a plugin's state
  * changes never rewrite the conf record (and vice versa).
  */
-export class LevelPluginConfStore implements PluginConfStore {
-  // Webhook requests look confs up by token, so the indexes are mirrored in memory too.
-  private records = new OwnedRecords<PluginConfRecord>({ rec: 'p!', byToken: 'p-tok!', byUser: 'u-p!' });
-  private byPath = new Map<string, number>();
-  private texts = new SharedTexts();
+export class LevelPluginConfStore extends CachedPluginConfStore {
+  declare protected readonly records: OwnedRecords<PluginConfRecord>;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    super(db, new OwnedRecords<PluginConfRecord>({ rec: 'p!', byToken: 'p-tok!', byUser: 'u-p!' }));
+  }
 
   async load(): Promise<void> {
     await this.records.load(this.db);
-    for (const rec of this.records.values()) rec.config = this.texts.share(rec.config);
-    for (const [k, v] of await this.db.entries(BY_PATH)) this.byPath.set(k, Number(v));
+    for (const rec of [...this.records.values()]) this.remember(rec);
   }
 
-  private forget(p: PluginConfRecord): void {
-    this.texts.release(p.config);
-    this.records.remove(p);
-    this.byPath.delete(pathKey(p.userId, p.modulePath));
-  }
-
-  get(id: number): PluginConfRecord | undefined {
-    return this.records.get(id);
-  }
-
-  getByToken(token: string): PluginConfRecord | undefined {
-    return this.records.getByToken(token);
-  }
-
-  getByUserAndPath(userId: number, modulePath: string): PluginConfRecord | undefined {
-    const id = this.byPath.get(pathKey(userId, modulePath));
-    return id === undefined ? undefined : this.records.get(id);
-  }
-
-  /** The user's confs ordered by id. */
-  listByUser(userId: number): PluginConfRecord[] {
-    return this.records.listByUser(userId);
-  }
-
-  /** Every conf ordered by id. */
-  list(): PluginConfRecord[] {
-    return [...this.records.values()].sort((a, b) => a.id - b.id);
-  }
-
-  /**
-   * Creates a conf (enabled false unless given). Throws FLOW_ERR_STORE_CONFLICT when the token
-   * exists or the user already has a conf for the module.
-   */
-  create(input: Omit<PluginConfRecord, 'id' | 'createdAt' | 'enabled'> & { enabled?: boolean }): Promise<PluginConfRecord> {
-    return this.db.exclusive(async () => {
-      if (this.getByToken(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
-      if (this.getByUserAndPath(input.userId, input.modulePath)) {
-        throw new FlowError('FLOW_ERR_STORE_CONFLICT', `user ${input.userId} already has a conf for ${input.modulePath}`);
-      }
-      const { id, op } = this.db.nextId('pluginconf');
-      const rec: PluginConfRecord = { ...input, id, enabled: input.enabled ?? false, createdAt: new Date().toISOString() };
-      await this.db.batch([op, ...this.records.insertOps(rec), putRaw(pathKey(rec.userId, rec.modulePath), String(id))]);
-      rec.config = this.texts.share(rec.config);
-      this.records.add(rec);
-      this.byPath.set(pathKey(rec.userId, rec.modulePath), id);
-      return rec;
-    });
+  protected async insertRecord(draft: PluginConfRecord): Promise<number> {
+    const { id, op } = this.db.nextId('pluginconf');
+    const rec = { ...draft, id };
+    await this.db.batch([op, ...this.records.insertOps(rec), putRaw(pathKey(rec.userId, rec.modulePath), String(id))]);
+    return id;
   }
 
   /**
@@ -94,17 +48,12 @@ export class LevelPluginConfStore implements PluginConfStore {
     return ops;
   }
 
-  /** Changes enabled, config or applicationId. */
-  update(id: number, patch: Partial<Pick<PluginConfRecord, 'enabled' | 'config' | 'applicationId'>>): Promise<PluginConfRecord> {
-    return this.db.exclusive(async () => {
-      const cur = this.current(id);
-      const next = { ...cur, ...patch };
-      await this.db.batch([this.records.updateOp(next)]);
-      next.config = this.texts.share(next.config);
-      this.texts.release(cur.config);
-      this.records.set(next);
-      return next;
-    });
+  protected writeRecord(next: PluginConfRecord): Promise<void> {
+    return this.db.batch([this.records.updateOp(next)]);
+  }
+
+  protected async deleteRecord(cur: PluginConfRecord): Promise<void> {
+    await this.db.batch(await this.recordOps(cur));
   }
 
   /** The plugin's opaque storage blob; empty when never set. */
@@ -115,7 +64,7 @@ export class LevelPluginConfStore implements PluginConfStore {
 
   setStorage(id: number, data: Uint8Array): Promise<void> {
     return this.db.exclusive(async () => {
-      if (!this.records.get(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      this.current(id);
       await this.db.batch([putRaw(STORAGE + pad(id), Buffer.from(data).toString('base64'))]);
     });
   }
@@ -155,13 +104,9 @@ export class LevelPluginConfStore implements PluginConfStore {
   /** Sets one key (a JSON-serialisable value); `undefined` deletes it. */
   kvSet(id: number, key: string, value: unknown): Promise<void> {
     return this.db.exclusive(async () => {
-      if (!this.records.get(id)) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
+      this.current(id);
       await this.db.batch([value === undefined ? del(kvPrefix(id) + key) : put(kvPrefix(id) + key, value)]);
     });
-  }
-
-  kvDelete(id: number, key: string): Promise<void> {
-    return this.kvSet(id, key, undefined);
   }
 
   private async recordOps(p: PluginConfRecord): Promise<Op[]> {
@@ -174,23 +119,6 @@ export class LevelPluginConfStore implements PluginConfStore {
     ];
   }
 
-  /** Deletes one conf with its storage and kv entries. */
-  delete(id: number): Promise<PluginConfRecord> {
-    return this.db.exclusive(async () => {
-      const cur = this.current(id);
-      await this.db.batch(await this.recordOps(cur));
-      this.forget(cur);
-      return cur;
-    });
-  }
-
-  /** The conf, or FLOW_ERR_NOT_FOUND. */
-  private current(id: number): PluginConfRecord {
-    const cur = this.records.get(id);
-    if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
-    return cur;
-  }
-
   /** For the user cascade (inside the lock). */
   async deleteAllOfUserOps(userId: number): Promise<CascadePart> {
     const confs = this.listByUser(userId);
@@ -198,9 +126,7 @@ export class LevelPluginConfStore implements PluginConfStore {
     for (const p of confs) ops.push(...(await this.recordOps(p)));
     return {
       ops,
-      commit: () => {
-        for (const p of confs) this.forget(p);
-      },
+      commit: () => this.forgetUser(userId),
       abort: () => undefined,
     };
   }

@@ -1,3 +1,4 @@
+import { StepLoop } from '../step-loop.js';
 import { type Db } from './db.js';
 import { type Op, pad, del } from './ops.js';
 import { appKey, appPrefix, idOf, recKey, userKey, userPrefix } from './message-keys.js';
@@ -39,20 +40,17 @@ const targetId = (m: PurgeMark) => (m.kind === 'user' ? 'u' + m.userId : 'a' + m
  * the marks are durable, so the next start resumes. When a mark's range is empty the mark is
  * removed and the emptied key ranges are compacted, so listings do not step over tombstones.
  */
-export class Purger {
+export class Purger extends StepLoop {
   private readonly chunkSize: number;
   private readonly compactAfter: number;
   private targets = new Map<string, Target>();
-  private running: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly marks: PurgeMarks,
     private readonly opts: PurgerOptions = {},
   ) {
+    super(opts);
     this.chunkSize = opts.chunkSize ?? 1000;
     this.compactAfter = opts.compactAfter ?? 10_000;
   }
@@ -72,31 +70,9 @@ export class Purger {
   /** Resolves once no purge is pending (tests, benches, shutdown of tools). */
   idle(): Promise<void> {
     if (this.marks.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
-      this.kick();
-    });
-  }
-
-  /** Stops after the chunk in flight; pending marks stay in LevelDB for the next start. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (!this.closed && (await this.step())) await new Promise<void>((r) => setImmediate(r));
-    } catch (err) {
-      if (this.closed) return;
-      this.opts.onError?.(err);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.kick();
-      }, this.opts.retryMs ?? 1000);
-      this.retryTimer.unref();
-    }
+    const idle = this.untilIdle();
+    this.kick();
+    return idle;
   }
 
   /**
@@ -203,9 +179,4 @@ export class Purger {
     }
   }
 
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
 }

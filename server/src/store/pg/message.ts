@@ -1,5 +1,5 @@
 import type { MessageRecord } from '../../model/message.js';
-import type { MessageStore } from '../message.js';
+import type { MessageStore, WriteFence } from '../message.js';
 import { lastSequenceValue, OrderedIds } from './ids.js';
 import type { PgDb, Queryable } from './pg-db.js';
 import { PgPurger, type PgPurgerOptions } from './purger.js';
@@ -54,6 +54,27 @@ export class PgMessageStore implements MessageStore {
   async get(id: number): Promise<MessageRecord | undefined> {
     const { rows } = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 AND ${VISIBLE}`, [id]);
     return rows[0] && messageOf(rows[0]);
+  }
+
+  /** The visible messages among `ids`, in id order: one query for a burst of notifications. */
+  async getMany(ids: readonly number[]): Promise<MessageRecord[]> {
+    const { rows } = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.id = ANY($1::bigint[]) AND ${VISIBLE} ORDER BY m.id`, [ids]);
+    return rows.map(messageOf);
+  }
+
+  /** The visible messages of `userIds` with id above `afterId`, oldest first, at most `limit` (a catch-up read). */
+  async listOfUsersAfter(userIds: readonly number[], afterId: number, limit: number): Promise<MessageRecord[]> {
+    const { rows } = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ANY($1::bigint[]) AND m.id > $2 AND ${VISIBLE} ORDER BY m.id LIMIT $3`,
+      [userIds, afterId, limit],
+    );
+    return rows.map(messageOf);
+  }
+
+  /** The highest message id committed so far (0 for none). */
+  async lastCommittedId(): Promise<number> {
+    const { rows } = await this.db.query<{ id: number | null }>('SELECT max(id) AS id FROM messages');
+    return rows[0]?.id ?? 0;
   }
 
   async listByUser(userId: number, limit: number, since = 0): Promise<MessageRecord[]> {
@@ -112,13 +133,16 @@ export class PgMessageStore implements MessageStore {
     return this.db.exclusive(async () => this.commitMark(await this.purgeApplicationMark(appId, userId)));
   }
 
-  deleteApplicationUpTo(appId: number, userId: number, upTo: number): Promise<boolean> {
-    return this.db.exclusive(async () => this.commitMark(await this.purgeApplicationMark(appId, userId, upTo)));
+  deleteApplicationUpTo(appId: number, userId: number, upTo: number, fence?: WriteFence): Promise<boolean> {
+    return this.db.exclusive(async () => this.commitMark(await this.purgeApplicationMark(appId, userId, upTo), fence));
   }
 
-  private async commitMark(part: PgMarkPart | undefined): Promise<boolean> {
+  private async commitMark(part: PgMarkPart | undefined, fence?: WriteFence): Promise<boolean> {
     if (!part) return false;
-    await this.db.tx((q) => part.write(q));
+    await this.db.tx(async (q) => {
+      await fence?.check(q);
+      await part.write(q);
+    });
     part.commit();
     return true;
   }

@@ -117,6 +117,82 @@ CREATE TABLE plugin_permissions (
     // The OpenID Connect identity a user signs in with (Gotify 3's users.oidc_id).
     sql: 'ALTER TABLE users ADD COLUMN oidc_id text CONSTRAINT users_oidc_id_key UNIQUE',
   },
+  {
+    version: 3,
+    name: 'replicas and leases',
+    // Several Flow servers on one database (server/src/cluster): the registry of running
+    // replicas (cluster/replica.ts) and named leases with fencing tokens (cluster/lease.ts).
+    // Every time in them is PostgreSQL's now(), never a replica's clock. Tokens come from one
+    // sequence, so a lease deleted and taken again never repeats an earlier token. No foreign key
+    // from leases to replicas: a replica may take a lease before its row is written.
+    sql: `
+CREATE TABLE replicas (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  advertise_url text,
+  plugin_modules text[] NOT NULL DEFAULT '{}',
+  ttl_ms integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE SEQUENCE lease_token_seq;
+
+CREATE TABLE leases (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  token bigint NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX leases_holder_idx ON leases (holder);
+`,
+  },
+  {
+    version: 5,
+    name: 'change notifications between replicas',
+    // Every committed change of a cached table, and every new message, is announced on channel
+    // flow_changes (read by cluster/notify-listener.ts) from inside its own transaction, so the
+    // notification is delivered exactly when the change commits, and in commit order. Payloads
+    // carry ids only ("<kind>:<id>[:<user id>]/<application_name of the writer>", well under
+    // NOTIFY's 8,000 bytes); the writer's application_name lets a replica skip its own changes.
+    // Updates that touch only last_used (written by every message and stream) announce nothing.
+    // flow.quiet = on (flow migrate's bulk copy) announces nothing either.
+    sql: `
+CREATE FUNCTION flow_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
+  IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
+  PERFORM pg_notify('flow_changes', TG_ARGV[0] || ':' || r.id || '/' || current_setting('application_name'));
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION flow_notify_message() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
+  PERFORM pg_notify('flow_changes', 'm:' || NEW.id || ':' || NEW.user_id || '/' || current_setting('application_name'));
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE ON users
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('u');
+CREATE TRIGGER clients_added_or_deleted AFTER INSERT OR DELETE ON clients
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('c');
+CREATE TRIGGER clients_changed AFTER UPDATE ON clients
+  FOR EACH ROW WHEN ((to_jsonb(OLD) - 'last_used') IS DISTINCT FROM (to_jsonb(NEW) - 'last_used'))
+  EXECUTE FUNCTION flow_notify_change('c');
+CREATE TRIGGER applications_added_or_deleted AFTER INSERT OR DELETE ON applications
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('a');
+CREATE TRIGGER applications_changed AFTER UPDATE ON applications
+  FOR EACH ROW WHEN ((to_jsonb(OLD) - 'last_used') IS DISTINCT FROM (to_jsonb(NEW) - 'last_used'))
+  EXECUTE FUNCTION flow_notify_change('a');
+CREATE TRIGGER plugin_confs_changed AFTER INSERT OR UPDATE OR DELETE ON plugin_confs
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_change('p');
+CREATE TRIGGER messages_added AFTER INSERT ON messages
+  FOR EACH ROW EXECUTE FUNCTION flow_notify_message();
+`,
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations between Flow servers starting together. */

@@ -1,6 +1,15 @@
 import pg from 'pg';
 import { FlowError } from '../../errors.js';
 import { pgClientConfig } from '../../lib/pg-connection.js';
+import { WriteGate } from '../write-gate.js';
+
+/**
+ * A session left idle inside a transaction this long is ended by PostgreSQL. Flow's transactions
+ * never wait on anything but their own statements, so only a paused process (SIGSTOP, a frozen
+ * VM) leaves one open — and its row locks would hold up the others: a fenced write's lock on a
+ * lease (cluster/lease.ts) would block the takeover from the replica that paused.
+ */
+const IDLE_IN_TRANSACTION_MS = 10_000;
 
 /** Probes after a lost connection: 0.5 s, doubling, at most every 5 s. */
 const PROBE_FIRST_MS = 500;
@@ -11,7 +20,17 @@ export interface PgDbOptions {
   onHealth?: (healthy: boolean, err?: unknown) => void;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout for the pool's sessions (default 10 s; 0: none, for flow migrate's long copy). */
+  idleInTransactionMs?: number;
+  /**
+   * The sessions' application_name (default "flow"): `replicaApplicationName()` for a server,
+   * so the change notifications its writes raise name it as their origin.
+   */
+  applicationName?: string;
 }
+
+/** The application_name of a replica's sessions, as the change notifications name their origin. */
+export const replicaApplicationName = (replicaId: string): string => `flow/${replicaId}`;
 
 /** What a query runs on: the pool, or one client inside a transaction. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -49,12 +68,12 @@ function isConnectionError(err: unknown): boolean {
  *   as in `level/db.ts` (PostgreSQL's unique constraints back the checks up);
  * - `track()`/`drain()`: message inserts skip the lock; the purger drains them before it reads.
  */
-export class PgDb {
+export class PgDb extends WriteGate {
   readonly pool: pg.Pool;
   /** host:port/database, for messages (never the password). */
   readonly where: string;
-  private tail: Promise<unknown> = Promise.resolve();
-  private inflight = new Set<Promise<unknown>>();
+  /** What a dedicated session needs to reach the same database (the replicas' LISTEN connection). */
+  readonly clientConfig: pg.ClientConfig;
   private closed = false;
   private failure: unknown;
   private probe: NodeJS.Timeout | undefined;
@@ -63,15 +82,18 @@ export class PgDb {
     connection: string,
     private readonly opts: PgDbOptions = {},
   ) {
+    super();
     const { config, where } = pgClientConfig(connection);
     this.where = where;
+    this.clientConfig = { ...config, types: TYPES, application_name: opts.applicationName ?? 'flow' };
     this.pool = new pg.Pool({
       ...config,
       types: TYPES,
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
-      application_name: 'flow',
+      application_name: opts.applicationName ?? 'flow',
+      idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
     });
     // An idle client whose server went away emits 'error' on the pool; without a listener it would crash the process.
     this.pool.on('error', (err) => this.fail(err));
@@ -169,26 +191,6 @@ export class PgDb {
     this.probe.unref();
   }
 
-  /** Runs `fn` after every earlier exclusive section has finished. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Registers a lock-free write so `drain()` can wait for it. */
-  track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    const done = () => this.inflight.delete(p);
-    p.then(done, done);
-    return p;
-  }
-
-  /** Waits for every tracked write started before this call. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
-  }
-
   /** Throws unless the database is reachable and answers. */
   async ping(): Promise<void> {
     await this.query('SELECT 1');
@@ -197,8 +199,7 @@ export class PgDb {
   /** Waits for pending writes, then closes the pool. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.tail.catch(() => undefined);
-    await this.drain();
+    await this.settle();
     this.closed = true;
     clearTimeout(this.probe);
     await this.pool.end();

@@ -1,103 +1,59 @@
-import { FlowError } from '../../errors.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
-import type { PluginConfPatch, PluginConfStore } from '../plugin-conf.js';
-import { OwnedCache } from '../owned-cache.js';
-import { SharedTexts } from '../shared-texts.js';
+import { CachedPluginConfStore } from '../cached/plugin-conf.js';
 import type { PgDb } from './pg-db.js';
 import { PLUGIN_CONF_COLUMNS, placeholders, pluginConfOf, pluginConfValues, type PluginConfRow } from './rows.js';
-
-const pathKey = (userId: number, modulePath: string) => `${userId}!${modulePath}`;
 
 /** `LIKE` pattern of the keys starting with `prefix`. */
 const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 
 /**
- * Plugin confs in PostgreSQL (`plugin_confs`, cached in memory), with each instance's storage
- * blob (`plugin_storage`) and key-value entries (`plugin_kv`, values as the JSON text LevelDB
- * held) in tables of their own that the conf's foreign key takes along on delete.
+ * Plugin confs in PostgreSQL (`plugin_confs`, served from memory by `CachedPluginConfStore`),
+ * with each instance's storage blob (`plugin_storage`) and key-value entries (`plugin_kv`,
+ * values as the JSON text LevelDB held) in tables of their own that the conf's foreign key
+ * takes along on delete.
  */
-export class PgPluginConfStore implements PluginConfStore {
-  private records = new OwnedCache<PluginConfRecord>();
-  private byPath = new Map<string, number>();
-  private texts = new SharedTexts();
+export class PgPluginConfStore extends CachedPluginConfStore {
+  constructor(private readonly db: PgDb) {
+    super(db);
+  }
 
-  constructor(private readonly db: PgDb) {}
+  private async fetch(where = '', values: unknown[] = []): Promise<PluginConfRecord[]> {
+    const { rows } = await this.db.query<PluginConfRow>(`SELECT ${PLUGIN_CONF_COLUMNS} FROM plugin_confs ${where}`, values);
+    return rows.map(pluginConfOf);
+  }
 
   async load(): Promise<void> {
-    const { rows } = await this.db.query<PluginConfRow>(`SELECT ${PLUGIN_CONF_COLUMNS} FROM plugin_confs`);
-    for (const r of rows) this.remember(pluginConfOf(r));
+    for (const p of await this.fetch()) this.remember(p);
   }
 
-  private remember(p: PluginConfRecord): void {
-    p.config = this.texts.share(p.config);
-    this.records.add(p);
-    this.byPath.set(pathKey(p.userId, p.modulePath), p.id);
-  }
-
-  private forget(p: PluginConfRecord): void {
-    this.texts.release(p.config);
-    this.records.remove(p);
-    this.byPath.delete(pathKey(p.userId, p.modulePath));
-  }
-
-  get(id: number): PluginConfRecord | undefined {
-    return this.records.get(id);
-  }
-
-  getByToken(token: string): PluginConfRecord | undefined {
-    return this.records.getByToken(token);
-  }
-
-  getByUserAndPath(userId: number, modulePath: string): PluginConfRecord | undefined {
-    const id = this.byPath.get(pathKey(userId, modulePath));
-    return id === undefined ? undefined : this.records.get(id);
-  }
-
-  listByUser(userId: number): PluginConfRecord[] {
-    return this.records.listByUser(userId);
-  }
-
-  list(): PluginConfRecord[] {
-    return [...this.records.values()].sort((a, b) => a.id - b.id);
-  }
-
-  create(input: Omit<PluginConfRecord, 'id' | 'createdAt' | 'enabled'> & { enabled?: boolean }): Promise<PluginConfRecord> {
+  /** Another replica changed conf `id`: memory takes what the database holds now. */
+  refresh(id: number): Promise<{ before?: PluginConfRecord; after?: PluginConfRecord }> {
     return this.db.exclusive(async () => {
-      if (this.getByToken(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
-      if (this.getByUserAndPath(input.userId, input.modulePath)) {
-        throw new FlowError('FLOW_ERR_STORE_CONFLICT', `user ${input.userId} already has a conf for ${input.modulePath}`);
-      }
-      const draft: PluginConfRecord = { ...input, id: 0, enabled: input.enabled ?? false, createdAt: new Date().toISOString() };
-      const values = pluginConfValues(draft).slice(1);
-      const { rows } = await this.db.query<{ id: number }>(
-        `INSERT INTO plugin_confs (${PLUGIN_CONF_COLUMNS}) VALUES (nextval('pluginconf_id_seq'), ${placeholders(values.length)}) RETURNING id`,
-        values,
-      );
-      const rec = { ...draft, id: rows[0]!.id };
-      this.remember(rec);
-      return rec;
+      const [after] = await this.fetch('WHERE id = $1', [id]);
+      return { before: this.adopt(id, after), after };
     });
   }
 
-  update(id: number, patch: PluginConfPatch): Promise<PluginConfRecord> {
-    return this.db.exclusive(async () => {
-      const cur = this.current(id);
-      const next = { ...cur, ...patch };
-      await this.db.query('UPDATE plugin_confs SET enabled = $2, config = $3, application_id = $4 WHERE id = $1', [id, next.enabled, next.config, next.applicationId]);
-      next.config = this.texts.share(next.config);
-      this.texts.release(cur.config);
-      this.records.set(next);
-      return next;
-    });
+  /** Reloads every conf (notifications may have been missed); returns the ones that are gone. */
+  reload(): Promise<PluginConfRecord[]> {
+    return this.db.exclusive(async () => this.adoptAll(await this.fetch()));
   }
 
-  delete(id: number): Promise<PluginConfRecord> {
-    return this.db.exclusive(async () => {
-      const cur = this.current(id);
-      await this.db.query('DELETE FROM plugin_confs WHERE id = $1', [id]);
-      this.forget(cur);
-      return cur;
-    });
+  protected async insertRecord(draft: PluginConfRecord): Promise<number> {
+    const values = pluginConfValues(draft).slice(1);
+    const { rows } = await this.db.query<{ id: number }>(
+      `INSERT INTO plugin_confs (${PLUGIN_CONF_COLUMNS}) VALUES (nextval('pluginconf_id_seq'), ${placeholders(values.length)}) RETURNING id`,
+      values,
+    );
+    return rows[0]!.id;
+  }
+
+  protected async writeRecord(next: PluginConfRecord): Promise<void> {
+    await this.db.query('UPDATE plugin_confs SET enabled = $2, config = $3, application_id = $4 WHERE id = $1', [next.id, next.enabled, next.config, next.applicationId]);
+  }
+
+  protected async deleteRecord(cur: PluginConfRecord): Promise<void> {
+    await this.db.query('DELETE FROM plugin_confs WHERE id = $1', [cur.id]);
   }
 
   async getStorage(id: number): Promise<Buffer> {
@@ -151,20 +107,5 @@ export class PgPluginConfStore implements PluginConfStore {
         ]);
       }
     });
-  }
-
-  kvDelete(id: number, key: string): Promise<void> {
-    return this.kvSet(id, key, undefined);
-  }
-
-  private current(id: number): PluginConfRecord {
-    const cur = this.records.get(id);
-    if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', 'unknown plugin');
-    return cur;
-  }
-
-  /** After the user's row (and by its foreign key, its confs with storage and kv) was deleted. */
-  forgetUser(userId: number): void {
-    for (const p of this.listByUser(userId)) this.forget(p);
   }
 }

@@ -1,10 +1,31 @@
+import type { WriteFence } from '../message.js';
+import { StepLoop } from '../step-loop.js';
 import type { PgDb } from './pg-db.js';
+
+/** While several replicas share the database, only the leader purges (cluster/leader.ts). */
+export interface PurgeLeader {
+  isLeader(): boolean;
+  fence(): WriteFence | undefined;
+  onChange(fn: (leader: boolean) => void): () => void;
+}
+
+/**
+ * How often the leader looks for marks raised by other replicas (its own kick it at once): a
+ * pending mark already hides its messages from every read, so this only bounds how long their
+ * rows take up space.
+ */
+const LEADER_RECHECK_MS = 5_000;
 
 export interface PgPurgerOptions {
   /** Messages removed per statement. */
   chunkSize?: number;
   /** Start working as soon as there is work (false: tools that only read, such as flow migrate). */
   autoStart?: boolean;
+  /**
+   * A server (which may be one of several replicas): purge nothing until `follow()` names the
+   * leader role, then only while this replica leads, each chunk fenced by the leader's lease.
+   */
+  leaderOnly?: boolean;
   /** A failed chunk (e.g. the database is unreachable) is reported here and retried after `retryMs`. */
   onError?: (err: unknown) => void;
   retryMs?: number;
@@ -20,27 +41,56 @@ interface Mark {
  * Removes the messages named by `purge_marks` in the background, as LevelDB's purger does: one
  * DELETE of at most `chunkSize` rows per step, then a yield; each step is its own statement, so
  * a crash between steps leaves every message whole or gone, and the marks (durable) let the
- * next start resume. A mark is removed only if it was not raised meanwhile. Any server on the
- * database may run it: two purging the same mark delete disjoint or already-deleted rows.
+ * next start resume. A mark is removed only if it was not raised meanwhile. Two purgers on one
+ * mark would only delete disjoint or already-deleted rows, yet with `leaderOnly` a server purges
+ * only as the leader of its replicas (a singleton job), each chunk in a transaction fenced by the
+ * leader lease, and looks for other replicas' marks every LEADER_RECHECK_MS.
  */
-export class PgPurger {
+export class PgPurger extends StepLoop {
   private readonly chunkSize: number;
-  private running: Promise<void> | undefined;
   private again = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private idleWaiters: (() => void)[] = [];
+  private leader: PurgeLeader | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: PgDb,
     private readonly opts: PgPurgerOptions = {},
   ) {
+    super(opts);
     this.chunkSize = opts.chunkSize ?? 1000;
+  }
+
+  /** Purges while `leader` leads (with `leaderOnly`): at once when it becomes the leader, then at every mark and recheck. */
+  follow(leader: PurgeLeader): void {
+    this.leader = leader;
+    leader.onChange((leading) => {
+      if (leading) this.kick();
+    });
+    const recheck = () => {
+      this.recheckTimer = setTimeout(() => {
+        if (this.closed) return;
+        this.kick();
+        recheck();
+      }, LEADER_RECHECK_MS);
+      this.recheckTimer.unref();
+    };
+    recheck();
+    this.kick();
+  }
+
+  /** Whether this purger may work now (also checked between steps). */
+  protected override proceed(): boolean {
+    return this.active();
+  }
+
+  private active(): boolean {
+    if (this.closed || this.opts.autoStart === false) return false;
+    return !this.opts.leaderOnly || this.leader?.isLeader() === true;
   }
 
   /** Starts the background loop unless it runs (after a mark was committed, and at open). */
   kick(): void {
-    if (this.closed || this.retryTimer || this.opts.autoStart === false) return;
+    if (this.retryTimer || !this.active()) return;
     if (this.running) {
       this.again = true;
       return;
@@ -56,32 +106,17 @@ export class PgPurger {
 
   /** Resolves once no purge is pending (tests, benches). */
   idle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
-      if (!this.running && !this.retryTimer) this.kick();
-    });
+    const idle = this.untilIdle();
+    if (!this.running && !this.retryTimer) this.kick();
+    // Not the leader: nothing runs here, so nothing is pending here.
+    if (!this.running && !this.retryTimer) this.wakeIdle();
+    return idle;
   }
 
   /** Stops after the step in flight; pending marks stay in the database for the next start. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-    await this.running;
-    this.wakeIdle();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      while (!this.closed && (await this.step())) await new Promise<void>((r) => setImmediate(r));
-    } catch (err) {
-      if (this.closed) return;
-      this.opts.onError?.(err);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.kick();
-      }, this.opts.retryMs ?? 1000);
-      this.retryTimer.unref();
-    }
+  override async close(): Promise<void> {
+    clearTimeout(this.recheckTimer);
+    await super.close();
   }
 
   /** One chunk of one mark, or removing a mark whose messages are gone. False when none is pending. */
@@ -93,19 +128,18 @@ export class PgPurger {
     // Inserts in flight may hold ids <= up_to; they land before the range is read.
     await this.db.drain();
     const column = mark.kind === 'u' ? 'user_id' : 'app_id';
-    const { rowCount } = await this.db.query(
-      `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE ${column} = $1 AND id <= $2 ORDER BY id LIMIT $3)`,
-      [mark.target_id, mark.up_to, this.chunkSize],
-    );
-    if ((rowCount ?? 0) < this.chunkSize) {
-      await this.db.query('DELETE FROM purge_marks WHERE kind = $1 AND target_id = $2 AND up_to = $3', [mark.kind, mark.target_id, mark.up_to]);
-    }
+    const fence = this.opts.leaderOnly ? this.leader?.fence() : undefined;
+    await this.db.tx(async (q) => {
+      await fence?.check(q);
+      const { rowCount } = await q.query(
+        `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE ${column} = $1 AND id <= $2 ORDER BY id LIMIT $3)`,
+        [mark.target_id, mark.up_to, this.chunkSize],
+      );
+      if ((rowCount ?? 0) < this.chunkSize) {
+        await q.query('DELETE FROM purge_marks WHERE kind = $1 AND target_id = $2 AND up_to = $3', [mark.kind, mark.target_id, mark.up_to]);
+      }
+    });
     return true;
   }
 
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
 }

@@ -1,0 +1,263 @@
+import { FlowError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { MessageRecord } from '../model/message.js';
+import { replicaApplicationName } from '../store/pg/pg-db.js';
+import type { PgStore } from '../store/pg/pg-store.js';
+import { IdWatermark } from './id-watermark.js';
+import { CHANNEL, parseChange, type Change } from './notify-payload.js';
+import { NotifyListener } from './notify-listener.js';
+
+/** A catch-up reads at most this many messages per query, and this many queries. */
+const CATCH_UP_PAGE = 1_000;
+const CATCH_UP_PAGES = 10;
+/** How long ids delivered by a catch-up are remembered, to drop their notifications if they still come. */
+const CAUGHT_UP_MS = 60_000;
+/** After a failed read, the feed resynchronises (caches reloaded, messages caught up) after this. */
+const RESYNC_AFTER_ERROR_MS = 1_000;
+
+/**
+ * Who on this replica takes a user's messages from other replicas: its open /stream connections
+ * (the stream hub), and whatever else registers with `ReplicaFeed.addSubscribers` (e.g. plugin
+ * instances this replica owns).
+ */
+export interface LocalSubscribers {
+  has(userId: number): boolean;
+  userIds(): number[];
+}
+
+export interface ReplicaFeedOptions {
+  store: PgStore;
+  bus: EventBus;
+  log: Logger;
+  /** This replica's id (its sessions' application_name names it as the origin of its changes). */
+  replicaId: string;
+  /** The first subscribers (the stream hub); more with `addSubscribers`. */
+  subscribers: LocalSubscribers;
+  /** Monotonic milliseconds (tests inject one). */
+  now?: () => number;
+}
+
+type Work = Change | { kind: 'resync'; reason: 'start' | 'reconnect' | 'error' };
+
+/**
+ * What other replicas on the same PostgreSQL database changed, applied here (PostgreSQL only;
+ * with LevelDB a server is alone and this is never built). One LISTEN session
+ * (`NotifyListener`) receives the ids the triggers of store/pg/migrations.ts announce, in
+ * commit order; one worker applies them in that order:
+ * - a user, client, application or plugin conf changed: that row is read again into the cache
+ *   (`refresh`); a user or client gone (or a client's token replaced) is announced on the bus
+ *   as a local delete is, so this replica's streams of it close;
+ * - messages: a burst of ids is read in one query, only for users with a local subscriber,
+ *   and emitted as `messageFromReplica` in id order (the stream hub delivers it; plugin
+ *   instances are the owning replica's concern, through the same event);
+ * - after a reconnect (notifications lost) every cache is reloaded and the messages of local
+ *   subscribers are read from the watermark (`IdWatermark`), skipping ids already delivered.
+ * Changes this replica made itself are skipped: its own services already applied them.
+ */
+export class ReplicaFeed {
+  private readonly listener: NotifyListener;
+  private readonly origin: string;
+  private readonly watermark: IdWatermark;
+  private readonly now: () => number;
+  private readonly queue: Work[] = [];
+  /** Ids delivered by a catch-up → when to forget them. */
+  private readonly caughtUp = new Map<number, number>();
+  private working: Promise<void> | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  private lostLogged = false;
+  private readonly subscribers = new Set<LocalSubscribers>();
+  /** What the feed did (diagnostics, tests): message reads, messages emitted, of them by a catch-up, resyncs. */
+  readonly stats = { reads: 0, delivered: 0, caughtUp: 0, resyncs: 0 };
+
+  constructor(private readonly opts: ReplicaFeedOptions) {
+    this.origin = replicaApplicationName(opts.replicaId);
+    this.now = opts.now ?? (() => performance.now());
+    this.subscribers.add(opts.subscribers);
+    this.watermark = new IdWatermark(this.now);
+    // This replica's own messages reach its streams through the fan-out; the watermark counts them seen.
+    this.unsubscribe = opts.bus.on('messageCreated', ({ message }) => this.watermark.see(message.id));
+    this.listener = new NotifyListener({
+      config: opts.store.db.clientConfig,
+      channel: CHANNEL,
+      onPayload: (payload) => {
+        const change = parseChange(payload);
+        if (change) this.push(change);
+        else opts.log.warn({ payload: payload.slice(0, 100) }, 'unknown change notification ignored');
+      },
+      onListening: (reconnected) => {
+        this.lostLogged = false;
+        if (reconnected) opts.log.warn('the LISTEN session to PostgreSQL is back: reloading the caches and catching up on messages');
+        this.push({ kind: 'resync', reason: reconnected ? 'reconnect' : 'start' });
+      },
+      onLost: (err) => {
+        // Once per loss, not at every reconnect attempt.
+        if (this.lostLogged) return;
+        this.lostLogged = true;
+        opts.log.error({ err }, 'the LISTEN session to PostgreSQL was lost: changes of other replicas are not seen until it is back');
+      },
+    });
+  }
+
+  /** Listens (a failure is logged and retried in the background). */
+  start(): Promise<void> {
+    return this.listener.start();
+  }
+
+  /** Adds who wants users' messages from other replicas here; returns the removal. */
+  addSubscribers(s: LocalSubscribers): () => void {
+    this.subscribers.add(s);
+    return () => void this.subscribers.delete(s);
+  }
+
+  private wants(userId: number): boolean {
+    for (const s of this.subscribers) if (s.has(userId)) return true;
+    return false;
+  }
+
+  /** True while changes of other replicas are being received. */
+  get listening(): boolean {
+    return this.listener.listening;
+  }
+
+  /** Resolves once everything received so far has been applied (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.working) await this.working;
+  }
+
+  private push(work: Work): void {
+    if (this.closed) return;
+    this.queue.push(work);
+    this.working ??= this.work().finally(() => (this.working = undefined));
+  }
+
+  private async work(): Promise<void> {
+    while (this.queue.length > 0 && !this.closed) {
+      const next = this.queue.shift()!;
+      try {
+        if (next.kind === 'message') {
+          const burst = [next];
+          while (this.queue[0]?.kind === 'message') burst.push(this.queue.shift() as typeof next);
+          await this.deliver(burst);
+        } else if (next.kind === 'entity') {
+          if (next.origin !== this.origin) await this.refresh(next);
+        } else {
+          await this.resync(next.reason);
+        }
+      } catch (err) {
+        if (this.closed) return;
+        // An unreachable database is reported once by the store (store/pg/pg-db.ts); anything else here.
+        if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE')) {
+          this.opts.log.error({ err }, 'applying changes of other replicas failed: resynchronising');
+        }
+        this.scheduleResync();
+      }
+    }
+  }
+
+  private scheduleResync(): void {
+    if (this.resyncTimer || this.closed) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.push({ kind: 'resync', reason: 'error' });
+    }, RESYNC_AFTER_ERROR_MS);
+    this.resyncTimer.unref();
+  }
+
+  /** Messages: one read for the burst's ids that a local subscriber wants; each id counts as seen once handled. */
+  private async deliver(burst: Extract<Change, { kind: 'message' }>[]): Promise<void> {
+    const wanted = burst.filter((c) => c.origin !== this.origin && !this.caughtUp.has(c.id) && this.wants(c.userId));
+    if (wanted.length > 0) {
+      this.stats.reads++;
+      this.opts.log.debug({ count: wanted.length, users: [...new Set(wanted.map((c) => c.userId))] }, 'reading messages posted on other replicas');
+      for (const m of await this.opts.store.messages.getMany(wanted.map((c) => c.id))) this.emit(m);
+    }
+    // Only now: a failed read leaves the ids unseen, so the resync that follows reads them.
+    for (const c of burst) this.watermark.see(c.id);
+  }
+
+  private emit(message: MessageRecord): void {
+    const application = this.opts.store.applications.get(message.appId);
+    // No application: it was deleted meanwhile, and its messages with it.
+    if (!application) return;
+    this.stats.delivered++;
+    this.opts.bus.emitSafe('messageFromReplica', { message, application });
+  }
+
+  private async refresh(change: Extract<Change, { kind: 'entity' }>): Promise<void> {
+    const { store, bus } = this.opts;
+    switch (change.entity) {
+      case 'user': {
+        const { before, after } = await store.users.refresh(change.id);
+        if (before && !after) bus.emitSafe('userDeleted', { user: before });
+        return;
+      }
+      case 'client': {
+        const { before, after } = await store.clients.refresh(change.id);
+        // As ClientService does locally: a replaced token is a deleted one for its streams.
+        if (before && (!after || after.token !== before.token)) bus.emitSafe('clientDeleted', { client: before });
+        return;
+      }
+      case 'application':
+        await store.applications.refresh(change.id);
+        return;
+      case 'pluginConf':
+        await store.pluginConfs.refresh(change.id);
+        return;
+    }
+  }
+
+  /** Notifications may have been missed: every cache is read again, then the messages of local subscribers. */
+  private async resync(reason: 'start' | 'reconnect' | 'error'): Promise<void> {
+    const { store, bus } = this.opts;
+    if (reason === 'start') {
+      // Listening from here: what commits later is announced; nothing before is wanted (no stream is open yet).
+      this.watermark.reset(await store.messages.lastCommittedId());
+      return;
+    }
+    this.stats.resyncs++;
+    const goneUsers = await store.users.reload();
+    const goneClients = await store.clients.reload();
+    await store.applications.reload();
+    await store.pluginConfs.reload();
+    for (const user of goneUsers) bus.emitSafe('userDeleted', { user });
+    for (const client of goneClients) bus.emitSafe('clientDeleted', { client });
+    await this.catchUp();
+  }
+
+  private async catchUp(): Promise<void> {
+    const now = this.now();
+    for (const [id, until] of this.caughtUp) if (until <= now) this.caughtUp.delete(id);
+    const users = [...new Set([...this.subscribers].flatMap((s) => s.userIds()))];
+    if (users.length === 0) return;
+    const before = this.stats.caughtUp;
+    const from = this.watermark.mark;
+    let after = from;
+    for (let page = 0; page < CATCH_UP_PAGES; page++) {
+      this.stats.reads++;
+      const messages = await this.opts.store.messages.listOfUsersAfter(users, after, CATCH_UP_PAGE);
+      for (const m of messages) {
+        if (!this.watermark.has(m.id) && !this.caughtUp.has(m.id)) {
+          this.emit(m);
+          this.stats.caughtUp++;
+          this.caughtUp.set(m.id, now + CAUGHT_UP_MS);
+        }
+        after = m.id;
+      }
+      if (messages.length < CATCH_UP_PAGE) break;
+    }
+    for (const id of this.caughtUp.keys()) this.watermark.see(id);
+    this.opts.log.info({ messages: this.stats.caughtUp - before, from }, 'caught up on messages posted on other replicas');
+  }
+
+  /** Stops listening; what is being applied finishes first. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.resyncTimer);
+    this.unsubscribe();
+    await this.listener.close();
+    await this.settled();
+  }
+}

@@ -1,0 +1,109 @@
+import type { PluginLeases } from '../cluster/plugin-leases.js';
+import { FlowError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PluginConfRecord } from '../model/plugin-conf.js';
+import type { UserRecord } from '../model/user.js';
+import type { PluginHost } from '../plugins/host.js';
+import type { PluginConfStore } from '../store/plugin-conf.js';
+import type { PluginInstances } from './plugin-instances.js';
+
+const GONE = new Set(['failed', 'incompatible', 'stopped']);
+
+const unavailable = (message: string) => new FlowError('FLOW_ERR_PLUGIN_NOT_RUNNING', message);
+
+/**
+ * Which replica runs which plugin instance (issue 19), for the plugin service: it answers the
+ * instance leases' questions (cluster/plugin-leases.ts: which plugins run here, bring up an
+ * instance whose lease was taken, stop one whose lease was lost) and tells a REST or webhook
+ * call for an instance where to go: here, or the URL of the replica that runs it. Without
+ * leases (LevelDB, one server) everything is here and nothing is asked of the database.
+ */
+export class PluginPlacement {
+  constructor(
+    private readonly deps: {
+      leases: PluginLeases | undefined;
+      host: PluginHost;
+      confs: PluginConfStore;
+      users: { get(id: number): UserRecord | undefined };
+      instances: PluginInstances;
+      log: Logger;
+    },
+  ) {}
+
+  /** Starts taking and renewing instance leases (after the plugins started); resolves after the first round. */
+  async start(): Promise<void> {
+    await this.deps.leases?.start({
+      runningModules: () => this.runningModules(),
+      moduleOf: (confId) => this.deps.confs.get(confId)?.modulePath,
+      wants: (confId) => this.wants(confId),
+      adopt: (confId) => this.adopt(confId),
+      lost: (confId) => this.lost(confId),
+    });
+  }
+
+  /** Gives every lease back; the plugins are stopped by then. */
+  async stop(): Promise<void> {
+    await this.deps.leases?.stop();
+  }
+
+  /**
+   * Where a call for `conf` must run: undefined → here; a URL → relay it to that replica. An
+   * instance nobody holds is taken and brought up here when its plugin runs here (the caller
+   * only waits for that). A call another replica relayed here (`relayed`) is never sent on:
+   * if the instance moved meanwhile it is 503, and the caller's retry finds the new owner.
+   */
+  async ownerElsewhere(conf: PluginConfRecord, relayed: boolean): Promise<string | undefined> {
+    const leases = this.deps.leases;
+    if (!leases) return undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const place = await leases.locate(conf.id);
+      if (place.kind === 'here') return undefined;
+      if (place.kind === 'replica' && !relayed) return place.url;
+      if (place.kind !== 'free') break;
+      // Free: a replica without the plugin never takes it; the local checks then answer (404 or 503).
+      if (!this.wants(conf.id)) return undefined;
+      if (await leases.take(conf.id)) {
+        await this.adopt(conf.id).catch(async (err: unknown) => {
+          await leases.release(conf.id);
+          throw err;
+        });
+        return undefined;
+      }
+      // Another replica took it between the two statements: look again.
+    }
+    throw unavailable('the replica running this plugin instance is gone; the instance moves to another replica within seconds, try again shortly');
+  }
+
+  private runningModules(): string[] {
+    const out: string[] = [];
+    for (const sup of this.deps.host.list()) {
+      const mp = sup.modulePath;
+      if (mp !== undefined && sup.status === 'running' && this.deps.host.byModulePath(mp) === sup) out.push(mp);
+    }
+    return out;
+  }
+
+  /** The instance can run here: its conf and user are known and its plugin is present and not given up. */
+  private wants(confId: number): boolean {
+    const conf = this.deps.confs.get(confId);
+    if (!conf || !this.deps.users.get(conf.userId)) return false;
+    const sup = this.deps.host.byModulePath(conf.modulePath);
+    return sup !== undefined && !GONE.has(sup.status);
+  }
+
+  /** Brings the instance whose lease this replica just took up on its plugin's process. */
+  private async adopt(confId: number): Promise<void> {
+    const conf = this.deps.confs.get(confId);
+    const user = conf && this.deps.users.get(conf.userId);
+    const session = conf && this.deps.host.byModulePath(conf.modulePath)?.session;
+    if (!conf || !user || !session?.connected) throw new Error(`plugin instance ${confId} cannot be brought up here now`);
+    await this.deps.instances.adopt(session, user);
+  }
+
+  /** Stops the instance whose lease was lost, on this replica's process (another replica may run it now). */
+  private async lost(confId: number): Promise<void> {
+    const conf = this.deps.confs.get(confId);
+    const session = conf && this.deps.host.byModulePath(conf.modulePath)?.session;
+    if (conf && session) await this.deps.instances.drop(session, conf);
+  }
+}

@@ -12,6 +12,9 @@
 //    is spread over the replicas: CONNECTIONS in all, CONNECTIONS / n per replica, one autocannon
 //    per replica at the same time, 1 s warm-up, then BENCH_SECONDS. Every 2xx must be stored
 //    (counted in the database after the run).
+//    CPU µs per message of all Flow processes and of the PostgreSQL processes (/proc) beside req/s:
+//    on a machine of 2 cores, replicas share the cores, so the rate cannot grow; the CPU per
+//    message shows what each replica adds.
 // 3. Delivery latency, with 2 replicas: a client's /stream open on replica B, messages posted one at
 //    a time on replica A (cross-replica) and on B itself (same replica, the baseline); latency from
 //    sending the POST to the stream receiving it; p50 / p99 / max over BENCH_MESSAGES.
@@ -19,7 +22,7 @@
 //    without it delivers nothing across replicas, which the table says instead of a number.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +37,31 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 300);
 const CONNECTIONS = 12;
 const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'Basic ' + Buffer.from('admin:admin').toString('base64');
+
+const cpuUs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+};
+
+/** CPU µs of the PostgreSQL server of this bench: the postmaster (its command line names the data dir) and its children. */
+const postgresChildren = new Set();
+const postgresCpuUs = (dataDir) => {
+  let total = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      const parent = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (cmdline.includes(dataDir) || postgresChildren.has(Number(p)) || postgresChildren.has(parent)) {
+        postgresChildren.add(Number(p));
+        total += cpuUs(p);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+};
 
 function startServer(config) {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -94,19 +122,24 @@ async function startSet(n, database) {
   };
 }
 
-async function rate(label, n, database, countStored) {
+async function rate(label, n, database, countStored, pgDataDir) {
   const set = await startSet(n, database);
   try {
     const body = JSON.stringify({ title: 'bench', message: 'Backup of /srv/data finished in 42s, 1.2 GiB copied', priority: 5 });
     const loads = set.servers.map((s) => ({ url: s.url + '/message', method: 'POST', headers: { 'X-Gotify-Key': set.app.token, 'Content-Type': 'application/json' }, body, connections: CONNECTIONS / set.servers.length }));
     const warm = await Promise.all(loads.map((l) => cannon({ ...l, duration: 1 })));
+    const flow0 = set.servers.reduce((a, s) => a + cpuUs(s.child.pid), 0);
+    const pg0 = pgDataDir ? postgresCpuUs(pgDataDir) : 0;
     const runs = await Promise.all(loads.map((l) => cannon(l)));
+    const flowCpu = set.servers.reduce((a, s) => a + cpuUs(s.child.pid), 0) - flow0;
+    const dbCpu = pgDataDir ? postgresCpuUs(pgDataDir) - pg0 : 0;
+    const measured = runs.reduce((a, r) => a + r.requests.total, 0);
     const ok = runs.reduce((a, r) => a + r['2xx'], 0) + warm.reduce((a, r) => a + r['2xx'], 0);
     const rps = runs.reduce((a, r) => a + r.requests.average, 0);
     const p99 = Math.max(...runs.map((r) => r.latency.p99));
     const failed = runs.reduce((a, r) => a + r.non2xx + r.errors, 0);
     const stored = countStored ? await countStored() : (await json(set.servers[0].url + '/message?limit=1')).messages[0]?.id ?? 0;
-    return { label, replicas: set.servers.length, rps, p99, ok, failed, stored };
+    return { label, replicas: set.servers.length, rps, p99, ok, failed, stored, flowCpu: flowCpu / measured, dbCpu: dbCpu / measured };
   } finally {
     await set.stop();
   }
@@ -175,7 +208,7 @@ async function main() {
       rows.push({ round, ...(await rate('LevelDB', 0)) });
       for (const n of [1, 2, 3]) {
         const db = await freshDb();
-        rows.push({ round, ...(await rate('PostgreSQL', n, db.connection, db.countStored)) });
+        rows.push({ round, ...(await rate('PostgreSQL', n, db.connection, db.countStored, server.dataDir)) });
       }
     }
     const db = await freshDb();
@@ -191,14 +224,14 @@ async function main() {
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`POST /message, ${CONNECTIONS} connections in all spread over the replicas, ${SECONDS} s per run, load average ${load}`);
-  console.log('| round | store | replicas | req/s (all replicas) | p99 ms (worst replica) | 2xx | stored | vs 1 replica |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| round | store | replicas | req/s (all replicas) | p99 ms (worst replica) | 2xx | stored | Flow CPU µs/msg (all replicas) | PostgreSQL CPU µs/msg | vs 1 replica |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   let failed = false;
   for (const r of rows) {
     const one = rows.find((x) => x.round === r.round && x.label === 'PostgreSQL' && x.replicas === 1);
     if (r.stored < r.ok) failed = true;
     const vs = r.label === 'PostgreSQL' ? `${((r.rps / one.rps) * 100).toFixed(0)}%` : `PostgreSQL ×1 / LevelDB = ${((one.rps / r.rps) * 100).toFixed(0)}%`;
-    console.log(`| ${r.round} | ${r.label} | ${r.replicas} | ${Math.round(r.rps)} | ${r.p99} | ${r.ok} | ${r.stored} | ${vs} |`);
+    console.log(`| ${r.round} | ${r.label} | ${r.replicas} | ${Math.round(r.rps)} | ${r.p99} | ${r.ok} | ${r.stored} | ${Math.round(r.flowCpu)} | ${r.label === 'PostgreSQL' ? Math.round(r.dbCpu) : '–'} | ${vs} |`);
   }
   const fmt = (l) => (l ? `${l.p50.toFixed(1)} / ${l.p99.toFixed(1)} / ${l.max.toFixed(1)}` : 'not delivered (no cross-replica delivery in this build)');
   console.log(`\nDelivery POST → /stream, 2 replicas on PostgreSQL, ${MESSAGES} messages one at a time (p50 / p99 / max ms):`);

@@ -148,6 +148,30 @@ describe('leases and the replica registry on PostgreSQL', () => {
     expect(await takeover).toBeGreaterThan(t);
   });
 
+  it('a holder paused inside a fenced transaction does not block the takeover for long: PostgreSQL ends its idle session', async () => {
+    const paused = new PgDb(db.connection, { idleInTransactionMs: 500 });
+    try {
+      const lp = new Leases(paused, 'paused-in-tx');
+      const lb = new Leases(b, 'next-in-line');
+      const t = (await lp.acquire('stuck', 300))!;
+      // The fence's row lock is taken, then the "process" stops sending anything (as under SIGSTOP).
+      const client = await paused.pool.connect();
+      client.on('error', () => undefined);
+      await client.query('BEGIN');
+      await leaseFence('stuck', t).check(client);
+      await waitFor(() => expired('stuck'), 'the lease to expire');
+      // The takeover waits on the lock only until PostgreSQL ends the idle transaction.
+      const t2 = await lb.acquire('stuck', 60_000);
+      expect(t2).toBeGreaterThan(t);
+      // The paused holder, resumed, finds its session gone: its write never happens.
+      await expect(client.query('INSERT INTO fenced_writes VALUES (9)')).rejects.toThrow();
+      client.release(true);
+      expect((await a.query('SELECT count(*)::int AS n FROM fenced_writes WHERE n = 9')).rows[0].n).toBe(0);
+    } finally {
+      await paused.close();
+    }
+  });
+
   it('registry: live replicas by heartbeat (database clock), lookup by id and by plugin, dead rows removed, a removed live replica comes back', async () => {
     const r1 = new ReplicaRegistry(a, newReplicaIdentity('one'), { periodMs: 60_000, ttlMs: 60_000 });
     const r2 = new ReplicaRegistry(b, newReplicaIdentity('two'), { periodMs: 60_000, ttlMs: 400 });

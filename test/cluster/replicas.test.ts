@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
-import { startReplicas, type ReplicaSet } from './replicas.js';
+import { CLUSTER_SECRET, startReplicas, type ReplicaSet } from './replicas.js';
 
 describe('replicas on one PostgreSQL', () => {
   let c: ReplicaSet;
@@ -55,5 +55,20 @@ describe('replicas on one PostgreSQL', () => {
     }, 'the restarted replica in the registry');
     expect(rows.find((r) => r.id === newId)).toMatchObject({ name: 'r3', alive: true });
     await r2!.restart();
+    // Through starts, stops, kills and restarts, the shared secret never reached a log line.
+    for (const r of c.replicas) expect(JSON.stringify(r.logs)).not.toContain(CLUSTER_SECRET);
+  });
+});
+
+describe('replicas without cluster.secret', () => {
+  it('say so in an error line once a second replica is seen', async () => {
+    const c = await startReplicas(2, { env: { FLOW_CLUSTER_SECRET: '' } });
+    try {
+      const line = await c.replicas[0]!.waitForLog((l) => /cluster\.secret is empty/.test(l.msg ?? ''), 'the missing-secret error');
+      expect(line.level).toBe(50);
+      expect(line.msg).toMatch(/several Flow replicas run on this database/);
+    } finally {
+      await c.stop();
+    }
   });
 });

@@ -19,6 +19,8 @@ describe('POST /message', () => {
     const before = Date.now();
     const r = await post({ json: { message: 'hello' } });
     expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(JSON.stringify(r.body)));
     expect(Object.keys(r.body)).toEqual(['id', 'appid', 'message', 'title', 'priority', 'date']);
     expect(r.body).toMatchObject({ appid: app.id, message: 'hello', title: 'bob app', priority: 4 });
     expect(Date.parse(r.body.date)).toBeGreaterThanOrEqual(before - 1000);

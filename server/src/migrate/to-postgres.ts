@@ -38,7 +38,8 @@ async function insertRows(client: pg.PoolClient, table: string, columns: string,
  * database as empty as it was.
  */
 export async function postgresTarget(connection: string): Promise<CopyTarget & { where: string }> {
-  const db = new PgDb(connection, { poolSize: 1 });
+  // The copy's one transaction waits on the source between inserts: no idle-in-transaction limit for it.
+  const db = new PgDb(connection, { poolSize: 1, idleInTransactionMs: 0 });
   let client: pg.PoolClient | undefined;
   try {
     await db.connect();

@@ -6,6 +6,9 @@ import { authOf, type FlowContext, type FlowMiddleware } from '../http/state.js'
 import { toExternalMessage, type MessageRecord, type PagedMessages } from '../model/message.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
 
+/** Koa's Content-Type for a JSON body. */
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
 function pagingParams(ctx: FlowContext): { limit: number; since: number } {
   const q = queryFields(ctx);
   return { limit: q.int('limit', { min: 1, max: 200 }) ?? 100, since: q.int('since', { min: 0 }) ?? 0 };
@@ -53,7 +56,11 @@ function createMessage(deps: RouteDeps): FlowMiddleware {
       app = applications.get(appid);
       if (!app || app.userId !== who.userId) throw badRequest('appid not found');
     }
-    ctx.body = toExternalMessage(await messages.create(app, input));
+    const created = JSON.stringify(toExternalMessage(await messages.create(app, input)));
+    // The JSON text and the type Koa would give an object body, set directly: Koa resolves an
+    // object's type through mime-types on every response, a measurable step on the hot path.
+    ctx.res.setHeader('Content-Type', JSON_UTF8);
+    ctx.body = created;
   };
 }
 

@@ -3,6 +3,14 @@ import { FlowError } from '../../errors.js';
 import { pgClientConfig } from '../../lib/pg-connection.js';
 import { WriteGate } from '../write-gate.js';
 
+/**
+ * A session left idle inside a transaction this long is ended by PostgreSQL. Flow's transactions
+ * never wait on anything but their own statements, so only a paused process (SIGSTOP, a frozen
+ * VM) leaves one open — and its row locks would hold up the others: a fenced write's lock on a
+ * lease (cluster/lease.ts) would block the takeover from the replica that paused.
+ */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** Probes after a lost connection: 0.5 s, doubling, at most every 5 s. */
 const PROBE_FIRST_MS = 500;
 const PROBE_MAX_MS = 5_000;
@@ -12,6 +20,8 @@ export interface PgDbOptions {
   onHealth?: (healthy: boolean, err?: unknown) => void;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout for the pool's sessions (default 10 s; 0: none, for flow migrate's long copy). */
+  idleInTransactionMs?: number;
   /**
    * The sessions' application_name (default "flow"): `replicaApplicationName()` for a server,
    * so the change notifications its writes raise name it as their origin.
@@ -83,6 +93,7 @@ export class PgDb extends WriteGate {
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       application_name: opts.applicationName ?? 'flow',
+      idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
     });
     // An idle client whose server went away emits 'error' on the pool; without a listener it would crash the process.
     this.pool.on('error', (err) => this.fail(err));

@@ -110,9 +110,14 @@ export class ReplicaFeed {
     });
   }
 
-  /** Listens (a failure is logged and retried in the background). */
-  start(): Promise<void> {
-    return this.listener.start();
+  /**
+   * Listens (a failure is logged and retried in the background). The watermark starts at the
+   * last message committed now, so if LISTEN only comes up later, the streams opened meanwhile
+   * are caught up from here.
+   */
+  async start(): Promise<void> {
+    this.watermark.reset(await this.opts.store.messages.lastCommittedId());
+    await this.listener.start();
   }
 
   /**
@@ -246,8 +251,8 @@ export class ReplicaFeed {
   private async resync(reason: 'start' | 'reconnect' | 'error'): Promise<void> {
     const { store, bus } = this.opts;
     if (reason === 'start') {
-      // Listening from here: what commits later is announced; nothing before is wanted (no stream is open yet).
-      this.watermark.reset(await store.messages.lastCommittedId());
+      // Listening from here; streams opened before (a first LISTEN that failed and was retried) are caught up.
+      await this.catchUp();
       return;
     }
     this.stats.resyncs++;

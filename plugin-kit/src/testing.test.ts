@@ -17,6 +17,14 @@ describe('createTestHost', () => {
     await expect(createTestHost({ command: [process.execPath, '-e', crash] })).rejects.toThrow(/closed before the answer arrived\nlast stderr lines:\n {2}Error: Cannot find module \.\/missing\.js$/);
   });
 
+  it('gives the handshake the host\'s requestTimeoutMs instead of the protocol\'s 10 s', async () => {
+    // Reads everything and answers nothing; leaves on the `exit` notification that close() sends.
+    const silent = "process.stdin.on('data', (d) => { if (String(d).includes('\"method\":\"exit\"')) process.exit(0); })";
+    await expect(createTestHost({ command: [process.execPath, '-e', silent], requestTimeoutMs: 300 })).rejects.toThrow(
+      /^the plugin did not complete the handshake: initialize got no answer within 300 ms/,
+    );
+  });
+
   it('keeps the code of a refused handshake', async () => {
     class Minimal extends PluginInstance {}
     const plugin = definePlugin({ info: { modulePath: 'github.com/flow/test/minimal' }, instance: Minimal });

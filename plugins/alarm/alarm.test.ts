@@ -41,7 +41,9 @@ afterEach(async () => {
 });
 
 async function start(options: { handshake?: boolean; env?: Record<string, string> } = {}): Promise<TestHost> {
-  const host = await createTestHost({ command: ['python3', ALARM], env: { ...FAST, ...options.env }, ...(options.handshake === false ? { handshake: false } : {}) });
+  // Requests wait up to 30 s, a bound against a hang: the protocol's 5 s (ping, display, config)
+  // is less than a Python start on a machine whose cores are busy (see test/README.md "Under load").
+  const host = await createTestHost({ command: ['python3', ALARM], env: { ...FAST, ...options.env }, requestTimeoutMs: 30_000, ...(options.handshake === false ? { handshake: false } : {}) });
   hosts.push(host);
   return host;
 }

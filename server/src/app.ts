@@ -255,10 +255,10 @@ export function createApp(opts: AppOptions): FlowApp {
     async close() {
       if (closed) return;
       closed = true;
-      await replicaFeed?.close();
       await retention.close();
-      // Messages already stored reach their streams and plugins before these close.
+      // Messages already stored reach their streams and plugins (and are announced to other replicas) before these close.
       messages.fanOut.drain();
+      await replicaFeed?.close();
       hub.close();
       await plugins.stop();
     },

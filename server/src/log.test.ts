@@ -24,6 +24,9 @@ describe('maskUrl', () => {
     // cleanPath() collapses slashes, so these reach the webhook too.
     ['//plugin/12/custom/PsecretTokenValue/echo', '//plugin/12/custom/[masked]/echo'],
     ['/plugin//12/custom//PsecretTokenValue', '/plugin//12/custom//[masked]'],
+    // A webhook another replica relayed here (cluster/forward-endpoint.ts) carries the same token.
+    ['/internal/cluster/relay/plugin/12/custom/PsecretTokenValue/echo', '/internal/cluster/relay/plugin/12/custom/[masked]/echo'],
+    ['/internal/cluster/other/plugin/12/custom/x', '/internal/cluster/other/plugin/12/custom/x'],
     ['/application/1/message?limit=2', '/application/1/message?limit=2'],
     ['/message?notatoken=1', '/message?notatoken=1'],
     // Decoded before judging: these authenticate (or route) exactly like the plain forms.

@@ -93,8 +93,10 @@ function maskPath(p: string): string {
   const parts = p.split('/');
   // Empty segments too: cleanPath() routes `//plugin//1/custom/<token>` to the webhook as well.
   const named: number[] = [];
-  for (let i = 0; i < parts.length && named.length < 4; i++) if (parts[i] !== '') named.push(i);
-  if (named.length === 4 && decode(parts[named[0]!]!).toLowerCase() === 'plugin' && decode(parts[named[2]!]!).toLowerCase() === 'custom') {
+  for (let i = 0; i < parts.length && named.length < 7; i++) if (parts[i] !== '') named.push(i);
+  // A webhook another replica relayed here: /internal/cluster/relay/plugin/:id/custom/<token> (cluster/forward-endpoint.ts).
+  if (named.length === 7 && parts.slice(named[0], named[2]! + 1).filter((x) => x !== '').join('/').toLowerCase() === 'internal/cluster/relay') named.splice(0, 3);
+  if (named.length >= 4 && decode(parts[named[0]!]!).toLowerCase() === 'plugin' && decode(parts[named[2]!]!).toLowerCase() === 'custom') {
     parts[named[3]!] = MASK;
     return parts.join('/');
   }

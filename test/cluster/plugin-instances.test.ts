@@ -60,12 +60,18 @@ describe('plugin instances across replicas', () => {
     expect(wrong.body).toMatchObject({ errorCode: 401 });
   });
 
-  it('owner SIGKILLed: the instance moves to another replica, keeps its storage and never ticks twice', async () => {
+  it('owner SIGKILLed with a relayed webhook in flight: that caller gets a 503; the instance moves to another replica, keeps its storage and never ticks twice', async () => {
     const owner = await ownerOf(c, conf.id);
     const survivor = c.replicas.find((r) => r !== owner && r.running)!;
     const before = await moreTicks(survivor, 0, 3);
     const oldPid = before[before.length - 1]!.pid;
+    // A webhook relayed to the owner and in flight there when it dies: the caller gets a 503.
+    const inFlight = survivor.api('GET', `/plugin/${conf.id}/custom/${conf.token}/slow`);
+    await owner.waitForLog((l) => l.fromPlugin && l.msg === 'slow webhook in flight', 'the slow webhook to reach the owner');
     await owner.kill();
+    const cut = await inFlight;
+    expect(cut.status).toBe(503);
+    expect(cut.body).toMatchObject({ error: 'Service Unavailable', errorCode: 503 });
     const next = await ownerOf(c, conf.id, owner);
     expect(next).not.toBe(owner);
     // Any live replica answers the webhook from the new owner's process, with the note kept.

@@ -10,7 +10,9 @@ describe('hostile plugins: request and log storms', () => {
   let s: LoggedServer;
   let caller: any;
   beforeAll(async () => {
-    s = await startLoggedServer(await pluginsDir(['hostile-caller', 'hostile-flood']));
+    // The storm's webhook answers once all 10,000 messages are stored: how long that takes is the
+    // machine's business, so its deadline (15 s by default) is only a bound against a hang.
+    s = await startLoggedServer(await pluginsDir(['hostile-caller', 'hostile-flood']), { 'plugins.webhooktimeoutms': 300_000 });
     const list = (await (await s.api('GET', '/plugin')).json()) as any[];
     caller = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-caller');
     flood = list.find((p) => p.modulePath === 'github.com/flow/test/hostile-flood');
@@ -64,18 +66,20 @@ describe('hostile plugins: request and log storms', () => {
     expect(procs.find((p) => p.name === 'hostile-flood').stderr.at(-1)).toContain('stderr flood line');
   });
 
-  it('throttles a plugin with 10,000 requests in flight by reading it slower, and stores each message once', async () => {
+  it('throttles a plugin with 10,000 requests in flight by reading it slower, and stores each message once', { timeout: 300_000 }, async () => {
     const n = 10_000;
     let done = false;
     const storm = fetch(hookUrl(s.flow, caller, `storm?n=${n}`)).finally(() => (done = true));
-    // While the storm runs the API answers (each probe bounded, not timed).
-    let probes = 0;
+    // While the storm runs the API answers: probes come back one after another before the storm
+    // is over (an API stalled behind the storm would answer at most the one probe waiting at its
+    // end). Counted by order of events, not by a deadline a busy machine could miss.
+    let answeredDuringStorm = 0;
     while (!done) {
-      const r = await fetch(`${s.flow.url}/message?limit=5`, { headers: { authorization: 'Basic ' + Buffer.from('admin:admin').toString('base64') }, signal: AbortSignal.timeout(5000) });
+      const r = await fetch(`${s.flow.url}/message?limit=5`, { headers: { authorization: 'Basic ' + Buffer.from('admin:admin').toString('base64') }, signal: AbortSignal.timeout(60_000) });
       expect(r.status).toBe(200);
-      probes++;
+      if (!done) answeredDuringStorm++;
     }
-    expect(probes).toBeGreaterThan(0);
+    expect(answeredDuringStorm).toBeGreaterThanOrEqual(2);
     const res = await storm;
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: n, distinct: n, errors: [] });

@@ -5,7 +5,7 @@ import type { MessageRecord } from '../model/message.js';
 import { replicaApplicationName } from '../store/pg/pg-db.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import { IdWatermark } from './id-watermark.js';
-import { CHANNEL, parseChange, type Change } from './notify-payload.js';
+import { CHANNEL, messagesPayloads, parseChange, type Change } from './notify-payload.js';
 import { NotifyListener } from './notify-listener.js';
 
 /** A catch-up reads at most this many messages per query, and this many queries. */
@@ -69,6 +69,9 @@ export class ReplicaFeed {
   private closed = false;
   private lostLogged = false;
   private readonly subscribers = new Set<LocalSubscribers>();
+  /** This replica's new messages not announced yet, and the announcement in flight. */
+  private outgoing: { id: number; userId: number }[] = [];
+  private sending: Promise<void> = Promise.resolve();
   /** What the feed did (diagnostics, tests): message reads, messages emitted, of them by a catch-up, resyncs. */
   readonly stats = { reads: 0, delivered: 0, caughtUp: 0, resyncs: 0 };
 
@@ -77,15 +80,21 @@ export class ReplicaFeed {
     this.now = opts.now ?? (() => performance.now());
     this.subscribers.add(opts.subscribers);
     this.watermark = new IdWatermark(this.now);
-    // This replica's own messages reach its streams through the fan-out; the watermark counts them seen.
-    this.unsubscribe = opts.bus.on('messageCreated', ({ message }) => this.watermark.see(message.id));
+    // This replica's own messages reach its streams through the fan-out; the watermark counts
+    // them seen, and the other replicas are told (after the commit, in bursts).
+    this.unsubscribe = opts.bus.on('messageCreated', ({ message }) => {
+      this.watermark.see(message.id);
+      this.announce(message);
+    });
     this.listener = new NotifyListener({
       config: opts.store.db.clientConfig,
       channel: CHANNEL,
       onPayload: (payload) => {
         const change = parseChange(payload);
-        if (change) this.push(change);
-        else opts.log.warn({ payload: payload.slice(0, 100) }, 'unknown change notification ignored');
+        if (!change) opts.log.warn({ payload: payload.slice(0, 100) }, 'unknown change notification ignored');
+        else if (change.kind === 'entity') this.push(change);
+        // This replica's own messages come back too: seen already, never queued.
+        else if (change.origin !== this.origin) for (const m of change.messages) this.push({ kind: 'message', ...m, origin: change.origin });
       },
       onListening: (reconnected) => {
         this.lostLogged = false;
@@ -101,9 +110,38 @@ export class ReplicaFeed {
     });
   }
 
-  /** Listens (a failure is logged and retried in the background). */
-  start(): Promise<void> {
-    return this.listener.start();
+  /**
+   * Listens (a failure is logged and retried in the background). The watermark starts at the
+   * last message committed now, so if LISTEN only comes up later, the streams opened meanwhile
+   * are caught up from here.
+   */
+  async start(): Promise<void> {
+    this.watermark.reset(await this.opts.store.messages.lastCommittedId());
+    await this.listener.start();
+  }
+
+  /**
+   * Tells the other replicas about a message this one stored. Not from the INSERT's transaction:
+   * a transaction that NOTIFYs holds a database-wide lock through its commit, which would
+   * serialise every message insert's WAL flush. The messages of one turn of the event loop go
+   * out together after it (`messagesPayloads`: as few payloads as fit), one burst after another,
+   * so they arrive in the order they were stored for each user. A replica that dies between a
+   * commit and its announcement leaves that message to the others' next catch-up.
+   */
+  private announce(message: MessageRecord): void {
+    if (this.closed) return;
+    this.outgoing.push({ id: message.id, userId: message.userId });
+    if (this.outgoing.length > 1) return;
+    setImmediate(() => {
+      const batch = this.outgoing.splice(0);
+      this.sending = this.sending.then(async () => {
+        for (const payload of messagesPayloads(batch, this.origin)) {
+          await this.opts.store.db.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch((err: unknown) => {
+            if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE')) this.opts.log.error({ err }, 'announcing new messages to other replicas failed');
+          });
+        }
+      });
+    });
   }
 
   /** Adds who wants users' messages from other replicas here; returns the removal. */
@@ -213,8 +251,8 @@ export class ReplicaFeed {
   private async resync(reason: 'start' | 'reconnect' | 'error'): Promise<void> {
     const { store, bus } = this.opts;
     if (reason === 'start') {
-      // Listening from here: what commits later is announced; nothing before is wanted (no stream is open yet).
-      this.watermark.reset(await store.messages.lastCommittedId());
+      // Listening from here; streams opened before (a first LISTEN that failed and was retried) are caught up.
+      await this.catchUp();
       return;
     }
     this.stats.resyncs++;
@@ -254,6 +292,9 @@ export class ReplicaFeed {
 
   /** Stops listening; what is being applied finishes first. */
   async close(): Promise<void> {
+    // Announced before closing: the app drains the fan-out first, so these are the last ones.
+    await new Promise<void>((r) => setImmediate(r));
+    await this.sending;
     this.closed = true;
     clearTimeout(this.resyncTimer);
     this.unsubscribe();

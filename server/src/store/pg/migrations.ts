@@ -150,13 +150,16 @@ CREATE INDEX leases_holder_idx ON leases (holder);
   {
     version: 5,
     name: 'change notifications between replicas',
-    // Every committed change of a cached table, and every new message, is announced on channel
-    // flow_changes (read by cluster/notify-listener.ts) from inside its own transaction, so the
-    // notification is delivered exactly when the change commits, and in commit order. Payloads
-    // carry ids only ("<kind>:<id>[:<user id>]/<application_name of the writer>", well under
-    // NOTIFY's 8,000 bytes); the writer's application_name lets a replica skip its own changes.
-    // Updates that touch only last_used (written by every message and stream) announce nothing.
-    // flow.quiet = on (flow migrate's bulk copy) announces nothing either.
+    // Every committed change of a cached table (users, clients, applications, plugin confs) is
+    // announced on channel flow_changes (read by cluster/notify-listener.ts) from inside its own
+    // transaction, so the notification is delivered exactly when the change commits, and in
+    // commit order. Payloads carry ids only ("<kind>:<id>/<application_name of the writer>", well
+    // under NOTIFY's 8,000 bytes); the writer's application_name lets a replica skip its own
+    // changes. Updates that touch only last_used (written by every message and stream) announce
+    // nothing; flow.quiet = on (flow migrate's bulk copy) announces nothing either. New messages
+    // have no trigger: a transaction that NOTIFYs holds a database-wide lock through its commit,
+    // which would serialise every message insert's WAL flush; the replica that stored them
+    // announces them after commit, in bursts (cluster/notify-feed.ts).
     sql: `
 CREATE FUNCTION flow_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -165,13 +168,6 @@ BEGIN
   IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
   PERFORM pg_notify('flow_changes', TG_ARGV[0] || ':' || r.id || '/' || current_setting('application_name'));
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION flow_notify_message() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
-  PERFORM pg_notify('flow_changes', 'm:' || NEW.id || ':' || NEW.user_id || '/' || current_setting('application_name'));
   RETURN NULL;
 END $$;
 
@@ -189,8 +185,6 @@ CREATE TRIGGER applications_changed AFTER UPDATE ON applications
   EXECUTE FUNCTION flow_notify_change('a');
 CREATE TRIGGER plugin_confs_changed AFTER INSERT OR UPDATE OR DELETE ON plugin_confs
   FOR EACH ROW EXECUTE FUNCTION flow_notify_change('p');
-CREATE TRIGGER messages_added AFTER INSERT ON messages
-  FOR EACH ROW EXECUTE FUNCTION flow_notify_message();
 `,
   },
 ];

@@ -166,6 +166,8 @@ export function createApp(opts: AppOptions): FlowApp {
     store instanceof PgStore
       ? new ReplicaFeed({ store, bus, log: log.child({ component: 'replicas' }), replicaId: opts.cluster.replica.id, subscribers: hub })
       : undefined;
+  // Plugins take their users' messages from other replicas too (services/plugin-events.ts).
+  replicaFeed?.addSubscribers(plugins.subscribedUsers);
 
   // 2. middleware
   const koa = new Koa<FlowState>({ proxy: false });

@@ -4,6 +4,7 @@ import { toExternalMessage, type MessageRecord } from '../model/message.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import type { Plugin, PluginHost } from '../plugins/host.js';
+import type { PluginSession } from '../plugins/session.js';
 import type { PluginStorage } from '../plugins/storage.js';
 import type { ApplicationService } from './application.js';
 import type { PluginInstances, PluginInstancesDeps } from './plugin-instances.js';
@@ -28,6 +29,8 @@ export class PluginEvents {
       deps.bus.on('userAdded', ({ user }) => this.userAdded(user)),
       deps.bus.on('userDeleting', ({ user }) => this.userDeleting(user)),
       deps.bus.on('messageCreated', ({ message }) => this.fanOut(message)),
+      // Posted on another replica (PostgreSQL): offered here only to the instances this replica runs.
+      deps.bus.on('messageFromReplica', ({ message }) => this.fanOut(message)),
     ];
   }
 
@@ -84,16 +87,35 @@ export class PluginEvents {
    */
   private fanOut(message: MessageRecord): void {
     let external: ReturnType<typeof toExternalMessage> | undefined;
-    for (const sup of this.deps.host.list()) {
-      const session = sup.session;
-      if (!session?.connected || !session.capabilities.has('subscriber')) continue;
-      const conf = this.deps.confs.getByUserAndPath(message.userId, session.info!.modulePath);
+    for (const session of this.subscriberSessions()) {
+      const conf = this.enabledConf(session, message.userId);
       if (!conf || conf.applicationId === message.appId) continue;
-      const instanceId = String(conf.id);
-      if (!session.instances.get(instanceId)?.enabled) continue;
       external ??= toExternalMessage(message);
-      session.notify(MessageReceived, { instanceId, message: external });
+      session.notify(MessageReceived, { instanceId: String(conf.id), message: external });
     }
+  }
+
+  /**
+   * The users whose messages a subscriber instance running here wants: the replica feed reads
+   * other replicas' messages only for them (and for the users with a stream here).
+   */
+  readonly subscribedUsers = {
+    has: (userId: number): boolean => this.subscriberSessions().some((session) => this.enabledConf(session, userId) !== undefined),
+    userIds: (): number[] => {
+      const ids = new Set<number>();
+      for (const session of this.subscriberSessions()) for (const state of session.instances.values()) if (state.enabled) ids.add(state.userId);
+      return [...ids];
+    },
+  };
+
+  private subscriberSessions(): PluginSession[] {
+    return this.deps.host.list().flatMap((sup) => (sup.session?.connected && sup.session.capabilities.has('subscriber') ? [sup.session] : []));
+  }
+
+  /** The user's conf of the session's plugin, when its instance runs enabled in this session. */
+  private enabledConf(session: PluginSession, userId: number): PluginConfRecord | undefined {
+    const conf = this.deps.confs.getByUserAndPath(userId, session.info!.modulePath);
+    return conf !== undefined && session.instances.get(String(conf.id))?.enabled === true ? conf : undefined;
   }
 
   /** A plugin's entry left the folder: its confs stay (dangling), its applications become deletable. */

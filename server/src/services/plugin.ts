@@ -131,6 +131,11 @@ export class PluginService {
     );
   }
 
+  /** The users with an enabled subscriber instance on this server (the replica feed reads their messages from other replicas). */
+  get subscribedUsers(): PluginEvents['subscribedUsers'] {
+    return this.events.subscribedUsers;
+  }
+
   /** Stops all plugins (bounded, in parallel). Safe to call twice. */
   async stop(): Promise<void> {
     this.events.stop();

@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { IdWatermark } from './id-watermark.js';
 
+/** A watermark reset to `mark` that gives up holes after 30 s; `at(ms, ...ids)` sees the ids at that time. */
+function watermark(mark: number): { w: IdWatermark; at(ms: number, ...ids: number[]): void } {
+  let now = 0;
+  const w = new IdWatermark(() => now, 30_000);
+  w.reset(mark);
+  return {
+    w,
+    at(ms, ...ids) {
+      now = ms;
+      for (const id of ids) w.see(id);
+    },
+  };
+}
+
 describe('IdWatermark', () => {
   it('advances over ids seen in a row, in any order', () => {
     const w = new IdWatermark(() => 0);
@@ -15,14 +29,10 @@ describe('IdWatermark', () => {
   });
 
   it('stops below a late commit, so a catch-up from the mark reads it', () => {
-    let now = 0;
-    const w = new IdWatermark(() => now, 30_000);
-    w.reset(0);
+    const { w, at } = watermark(0);
     // Id 2 was drawn before 3 but commits after it: "highest id seen" (3) would skip it.
-    w.see(1);
-    w.see(3);
-    now = 29_999;
-    w.see(4);
+    at(0, 1, 3);
+    at(29_999, 4);
     expect(w.mark).toBe(1);
     expect(w.has(2)).toBe(false);
     expect(w.has(3)).toBe(true);
@@ -31,20 +41,15 @@ describe('IdWatermark', () => {
   });
 
   it('gives up a hole older than the limit (an insert that never committed)', () => {
-    let now = 0;
-    const w = new IdWatermark(() => now, 30_000);
-    w.reset(5);
-    w.see(7);
-    now = 30_000;
-    w.see(8);
+    const { w, at } = watermark(5);
+    at(0, 7);
+    at(30_000, 8);
     expect(w.mark).toBe(8);
     // A new hole starts its own clock.
-    w.see(10);
-    now = 45_000;
-    w.see(11);
+    at(30_000, 10);
+    at(45_000, 11);
     expect(w.mark).toBe(8);
-    now = 60_001;
-    w.see(12);
+    at(60_001, 12);
     expect(w.mark).toBe(12);
   });
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { FlowError } from '../errors.js';
+import { repeatAfter } from '../lib/repeat-after.js';
 import type { Logger } from '../log.js';
 import type { WriteFence } from '../store/message.js';
 import { leaseFence, type HeldLease, type Leases } from './lease.js';
@@ -70,7 +71,7 @@ export class LeaderElection implements LeaderRole {
   /** Monotonic time until which this replica may act (valid only while `held`). */
   private validUntil = 0;
   private leading = false;
-  private timer: NodeJS.Timeout | undefined;
+  private stopRepeating: (() => void) | undefined;
   private stepDownTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private closed = false;
@@ -108,16 +109,7 @@ export class LeaderElection implements LeaderRole {
   /** The first attempt (awaited: a lone server leads as soon as it starts), then one per period. */
   async start(): Promise<void> {
     await this.tick();
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.tick().finally(() => this.schedule());
-    }, this.periodMs);
-    this.timer.unref();
+    if (!this.closed) this.stopRepeating = repeatAfter(this.periodMs, () => this.tick());
   }
 
   private tick(): Promise<void> {
@@ -195,7 +187,7 @@ export class LeaderElection implements LeaderRole {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.stopRepeating?.();
     clearTimeout(this.stepDownTimer);
     await this.ticking;
     const held = this.held;

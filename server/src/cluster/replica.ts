@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { repeatAfter } from '../lib/repeat-after.js';
 import type { WriteFence } from '../store/message.js';
 import type { PgDb } from '../store/pg/pg-db.js';
 
@@ -85,7 +86,7 @@ export interface ReplicaRegistryOptions {
 export class ReplicaRegistry {
   private advertiseUrl: string | null = null;
   private pluginModules: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private stopRepeating: (() => void) | undefined;
   private beating: Promise<void> | undefined;
   private closed = false;
   private members = 0;
@@ -105,7 +106,7 @@ export class ReplicaRegistry {
   /** Writes this replica's row (the database must answer: it is called at start) and starts the heartbeat. */
   async start(): Promise<void> {
     await this.heartbeat();
-    this.schedule();
+    if (!this.closed) this.stopRepeating = repeatAfter(this.periodMs, () => this.tick());
   }
 
   /** Publishes the URL the other replicas reach this one at (once it listens). */
@@ -170,15 +171,6 @@ export class ReplicaRegistry {
     this.cleaner = leader;
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.tick().finally(() => this.schedule());
-    }, this.periodMs);
-    this.timer.unref();
-  }
-
   private async tick(): Promise<void> {
     try {
       await this.heartbeat();
@@ -203,7 +195,7 @@ export class ReplicaRegistry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.stopRepeating?.();
     // A heartbeat in flight lands before the row is removed (a later one sees `closed` and does nothing).
     await this.beating;
     await this.db.query('DELETE FROM replicas WHERE id = $1', [this.self.id]).catch(() => undefined);

@@ -23,6 +23,18 @@ function invalid(def: ConfigKeyDef, source: Source, detail: string): FlowError {
 }
 
 /**
+ * Whether an env or flag string is a list written in YAML, and if so what the error says when it
+ * does not parse. Gotify's env form of a list is a YAML sequence
+ * (GOTIFY_SERVER_CORS_ALLOWORIGINS="- a\n- b") or, as documented, a YAML flow sequence
+ * (GOTIFY_SERVER_TRUSTEDPROXIES=[127.0.0.1,10.0.0.0/8]), which JSON arrays also are.
+ */
+function yamlListForm(s: string): string | undefined {
+  if (s.startsWith('- ') || s === '-') return 'expected a YAML list of strings ("- a\\n- b"), a JSON array or a comma-separated list';
+  if (s.startsWith('[')) return 'expected a YAML or JSON list of strings ([a, b]) or a comma-separated list';
+  return undefined;
+}
+
+/**
  * Parses and checks one value. Strings from env/flags are coerced; YAML and programmatic
  * values must already have the right type (a YAML `port: "80"` is accepted as well, as
  * Gotify's loader does).
@@ -54,24 +66,13 @@ export function parseValue(def: ConfigKeyDef, raw: unknown, source: Source): unk
       else if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) value = [...raw];
       else if (typeof raw === 'string') {
         const s = raw.trim();
-        // Gotify's env form of a list is a YAML sequence: GOTIFY_SERVER_CORS_ALLOWORIGINS="- a\n- b".
-        if (s.startsWith('- ') || s === '-') {
+        const expected = yamlListForm(s);
+        if (expected !== undefined) {
           let parsed: unknown;
           try {
             parsed = parseYaml(s);
           } catch {
-            throw invalid(def, source, 'expected a YAML list of strings ("- a\\n- b"), a JSON array or a comma-separated list');
-          }
-          return parseValue(def, parsed, source);
-        }
-        // Gotify's documented env form is a YAML flow sequence, GOTIFY_SERVER_TRUSTEDPROXIES=[127.0.0.1,10.0.0.0/8],
-        // which JSON arrays also are.
-        if (s.startsWith('[')) {
-          let parsed: unknown;
-          try {
-            parsed = parseYaml(s);
-          } catch {
-            throw invalid(def, source, 'expected a YAML or JSON list of strings ([a, b]) or a comma-separated list');
+            throw invalid(def, source, expected);
           }
           return parseValue(def, parsed, source);
         }

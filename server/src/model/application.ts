@@ -38,20 +38,12 @@ export function effectiveRetention(a: ApplicationRecord, defaults: { maxCount: n
   return { maxCount: pick(a.retention?.maxCount, defaults.maxCount), maxAgeSeconds: pick(a.retention?.maxAgeSeconds, defaults.maxAgeSeconds) };
 }
 
-/** Wire shape (Gotify `Application` after `withResolvedImage`). */
-export interface ApplicationExternal {
-  id: number;
-  token: string;
-  name: string;
-  description: string;
-  internal: boolean;
-  image: string;
-  defaultPriority: number;
-  lastUsed: string | null;
-  sortKey: string;
-  /** Flow's addition (ignored by Gotify clients): the retention in force, null = keep. */
-  retention: Retention;
-}
+/**
+ * Wire shape (Gotify `Application` after `withResolvedImage`): the stored record without its
+ * owner, `image` as the URL path the UI loads, and `retention` as the limits in force (Flow's
+ * addition, ignored by Gotify clients; null = keep).
+ */
+export type ApplicationExternal = Omit<ApplicationRecord, 'userId' | 'retention'> & { retention: Retention };
 
 export const DEFAULT_APP_IMAGE = 'static/defaultapp.png';
 

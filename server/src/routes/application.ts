@@ -3,6 +3,7 @@ import { readFields, readMultipart } from '../http/body.js';
 import { authOf } from '../http/state.js';
 import { parseRetention } from '../services/retention-input.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
+import { ownedIdParam, regenerateTokenRoute } from './owned.js';
 import type { Fields } from '../http/body.js';
 
 const appInput = (f: Fields) => ({
@@ -37,23 +38,10 @@ export function applicationRoutes(deps: RouteDeps): FlowRouter {
   });
 
   // Gotify 3: token rotation; answers the new token once. Requires Basic or an elevated client.
-  router.put('/application/:id/security', auth.requireElevatedClient, async (ctx) => {
-    const id = idParam(ctx);
-    const userId = authOf(ctx).userId;
-    applications.requireOwned(userId, id);
-    const f = await readFields(ctx, limit);
-    if (f.bool('regenerateToken') !== true) {
-      ctx.body = {};
-      return;
-    }
-    const { token } = await applications.regenerateToken(userId, id);
-    ctx.body = { regenerateToken: { token } };
-  });
+  router.put('/application/:id/security', auth.requireElevatedClient, regenerateTokenRoute(applications, limit));
 
   router.put('/application/:id', auth.requireClient, async (ctx) => {
-    const id = idParam(ctx);
-    const userId = authOf(ctx).userId;
-    applications.requireOwned(userId, id);
+    const { id, userId } = ownedIdParam(ctx, applications);
     const input = updateInput(await readFields(ctx, limit));
     ctx.body = applications.external(await applications.update(userId, id, input));
   });
@@ -64,9 +52,7 @@ export function applicationRoutes(deps: RouteDeps): FlowRouter {
   });
 
   router.post('/application/:id/image', auth.requireClient, async (ctx) => {
-    const id = idParam(ctx);
-    const userId = authOf(ctx).userId;
-    applications.requireOwned(userId, id);
+    const { id, userId } = ownedIdParam(ctx, applications);
     const form = await readMultipart(ctx, imageLimit, 'limits.imagebytes');
     const file = form.get('file');
     if (file === null || typeof file === 'string') throw badRequest("file with key 'file' must be present");

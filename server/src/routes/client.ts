@@ -3,6 +3,7 @@ import { readFields } from '../http/body.js';
 import { authOf } from '../http/state.js';
 import { toExternalClient } from '../model/client.js';
 import { createRouter, emptyOk, idParam, type FlowRouter, type RouteDeps } from './deps.js';
+import { ownedIdParam, regenerateTokenRoute } from './owned.js';
 
 /** /client (client auth). */
 export function clientRoutes(deps: RouteDeps): FlowRouter {
@@ -22,24 +23,11 @@ export function clientRoutes(deps: RouteDeps): FlowRouter {
   });
 
   // Flow's client equivalent of Gotify 3's PUT /application/:id/security (same body and answer).
-  router.put('/client/:id/security', auth.requireElevatedClient, async (ctx) => {
-    const id = idParam(ctx);
-    const userId = authOf(ctx).userId;
-    clients.requireOwned(userId, id);
-    const f = await readFields(ctx, limit);
-    if (f.bool('regenerateToken') !== true) {
-      ctx.body = {};
-      return;
-    }
-    const { token } = await clients.regenerateToken(userId, id);
-    ctx.body = { regenerateToken: { token } };
-  });
+  router.put('/client/:id/security', auth.requireElevatedClient, regenerateTokenRoute(clients, limit));
 
   // Gotify 3: elevate a client (durationSeconds required) → 204. Requires Basic or an elevated client.
   router.post('/client/:id/elevate', auth.requireElevatedClient, async (ctx) => {
-    const id = idParam(ctx);
-    const userId = authOf(ctx).userId;
-    clients.requireOwned(userId, id);
+    const { id, userId } = ownedIdParam(ctx, clients);
     const f = await readFields(ctx, limit);
     const seconds = f.int('durationSeconds', { min: 1, max: 366 * 86_400 });
     if (seconds === undefined) throw badRequest("Field 'durationSeconds' is required");
@@ -48,9 +36,7 @@ export function clientRoutes(deps: RouteDeps): FlowRouter {
   });
 
   router.put('/client/:id', auth.requireClient, async (ctx) => {
-    const id = idParam(ctx);
-    const userId = authOf(ctx).userId;
-    clients.requireOwned(userId, id);
+    const { id, userId } = ownedIdParam(ctx, clients);
     const f = await readFields(ctx, limit);
     const name = f.string('name', { required: true })!;
     ctx.body = toExternalClient(await clients.rename(userId, id, name));

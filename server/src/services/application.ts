@@ -3,7 +3,8 @@ import path from 'node:path';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
-import { issueToken, newImageName, type Issued, type TokenFormat } from './token.js';
+import { newImageName, type Issued, type TokenFormat } from './token.js';
+import { OwnedRecordService } from './owned.js';
 import { withFreshToken } from './retry.js';
 import { isImage, validImageExtension } from './image.js';
 import type { RetentionService } from './retention.js';
@@ -32,31 +33,14 @@ export interface ApplicationInput {
  * Applications (A… tokens), including the internal ones that plugins own. Another user's
  * application is reported as missing (404).
  */
-export class ApplicationService {
-  constructor(private readonly deps: ApplicationServiceDeps) {}
+export class ApplicationService extends OwnedRecordService<ApplicationRecord> {
+  constructor(private readonly deps: ApplicationServiceDeps) {
+    super(deps.applications, (id) => `app with id ${id} doesn't exists`);
+  }
 
   /** The Gotify wire shape plus Flow's `retention` (the limits in force). */
   external(a: ApplicationRecord): ApplicationExternal {
     return toExternalApplication(a, this.deps.retention.effective(a));
-  }
-
-  list(userId: number): ApplicationRecord[] {
-    return this.deps.applications.listByUser(userId);
-  }
-
-  get(id: number): ApplicationRecord | undefined {
-    return this.deps.applications.get(id);
-  }
-
-  getByToken(token: string): ApplicationRecord | undefined {
-    return this.deps.applications.getByToken(token);
-  }
-
-  /** The user's application or 404 "app with id N doesn't exists" (Gotify's text). */
-  requireOwned(userId: number, id: number): ApplicationRecord {
-    const a = this.deps.applications.get(id);
-    if (!a || a.userId !== userId) throw notFound(`app with id ${id} doesn't exists`);
-    return a;
   }
 
   /** POST /application. 400 "sort key is not unique" for a taken sortKey. */
@@ -73,9 +57,8 @@ export class ApplicationService {
     return this.insert(userId, { name: input.name, description: input.description }, true).then((i) => i.record);
   }
 
-  private async insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
-    let issued = issueToken('application', 'classic');
-    const record = await withFreshToken(() => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored, (token) =>
+  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
+    return withFreshToken('application', this.deps.tokenFormat ?? 'classic', (token) =>
       this.deps.applications.create({
         userId,
         token,
@@ -88,18 +71,12 @@ export class ApplicationService {
         sortKey: input.sortKey ?? '',
       }),
     );
-    return { record, token: issued.shown };
   }
 
   /** PUT /application/:id/security with regenerateToken: a new token; the old one stops working at once. */
   async regenerateToken(userId: number, id: number): Promise<Issued<ApplicationRecord>> {
     this.requireOwned(userId, id);
-    let issued = issueToken('application', 'classic');
-    const record = await withFreshToken(
-      () => (issued = issueToken('application', this.deps.tokenFormat ?? 'classic')).stored,
-      (token) => this.deps.applications.setToken(id, token),
-    );
-    return { record, token: issued.shown };
+    return withFreshToken('application', this.deps.tokenFormat ?? 'classic', (token) => this.deps.applications.setToken(id, token));
   }
 
   /** Sets or clears the internal flag (the plugin host reconciles it at start). 404 if missing. */

@@ -1,8 +1,8 @@
-import { notFound } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { ClientRecord } from '../model/client.js';
 import type { ClientStore } from '../store/client.js';
-import { issueToken, type Issued, type TokenFormat } from './token.js';
+import type { Issued, TokenFormat } from './token.js';
+import { OwnedRecordService } from './owned.js';
 import { withFreshToken } from './retry.js';
 
 /** lastUsed is refreshed at most this often (Gotify: 5 minutes), so auth rarely writes. */
@@ -16,22 +16,9 @@ export interface ClientServiceDeps {
 }
 
 /** Clients (C… tokens). Another user's client is reported as missing (404), never 403. */
-export class ClientService {
-  constructor(private readonly deps: ClientServiceDeps) {}
-
-  list(userId: number): ClientRecord[] {
-    return this.deps.clients.listByUser(userId);
-  }
-
-  getByToken(token: string): ClientRecord | undefined {
-    return this.deps.clients.getByToken(token);
-  }
-
-  /** The user's client or 404 "client with id N doesn't exists". */
-  requireOwned(userId: number, id: number): ClientRecord {
-    const c = this.deps.clients.get(id);
-    if (!c || c.userId !== userId) throw notFound(`client with id ${id} doesn't exists`);
-    return c;
+export class ClientService extends OwnedRecordService<ClientRecord> {
+  constructor(private readonly deps: ClientServiceDeps) {
+    super(deps.clients, (id) => `client with id ${id} doesn't exists`);
   }
 
   /**
@@ -43,26 +30,19 @@ export class ClientService {
     name: string,
     session?: { expiresAfterInactivitySeconds: number; elevatedUntil: string },
   ): Promise<Issued<ClientRecord>> {
-    let issued = issueToken('client', 'classic');
     const createdAt = new Date().toISOString();
-    const record = await withFreshToken(
-      () => (issued = issueToken('client', this.deps.tokenFormat ?? 'classic')).stored,
-      (token) => this.deps.clients.create({ userId, token, name, lastUsed: null, createdAt, ...(session ?? {}) }),
+    return withFreshToken('client', this.deps.tokenFormat ?? 'classic', (token) =>
+      this.deps.clients.create({ userId, token, name, lastUsed: null, createdAt, ...(session ?? {}) }),
     );
-    return { record, token: issued.shown };
   }
 
   /** Token rotation (PUT /client/:id/security): streams opened with the old token are closed. */
   async regenerateToken(userId: number, id: number): Promise<Issued<ClientRecord>> {
     const old = this.requireOwned(userId, id);
-    let issued = issueToken('client', 'classic');
-    const record = await withFreshToken(
-      () => (issued = issueToken('client', this.deps.tokenFormat ?? 'classic')).stored,
-      (token) => this.deps.clients.setToken(id, token),
-    );
+    const issued = await withFreshToken('client', this.deps.tokenFormat ?? 'classic', (token) => this.deps.clients.setToken(id, token));
     // The hub closes the websockets of a removed client token; the old token is exactly that.
     this.deps.bus.emitSafe('clientDeleted', { client: old });
-    return { record, token: issued.shown };
+    return issued;
   }
 
   /** POST /client/:id/elevate: elevated operations are allowed for `seconds` from now. */

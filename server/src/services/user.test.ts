@@ -1,10 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTempLevelStore, removeTempLevelStore } from '../../../test/helpers/temp-level-store.js';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { EventBus } from '../events.js';
-import { LevelStore } from '../store/level/level-store.js';
+import type { LevelStore } from '../store/level/level-store.js';
 import { UserService } from './user.js';
 
 // Made by golang.org/x/crypto/bcrypt (Gotify's password.go) for the password "gotify-pass".
@@ -13,13 +11,9 @@ const GOTIFY_HASH = '$2a$10$nZZA51WAS9zcdiVD/kfLT.0OtPUNl8MIkNDePynnOWW10GvP0mJb
 let dir: string;
 let store: LevelStore;
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'flow-users-'));
-  store = await LevelStore.open(dir);
+  ({ dir, store } = await openTempLevelStore('flow-users-'));
 });
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => removeTempLevelStore(store, dir));
 
 /** CPU time (ms) of this process's main thread: /proc/self/task/<pid>/stat, utime + stime in clock ticks. */
 function mainThreadCpuMs(): number {

@@ -3,12 +3,8 @@ import { keyAfter } from './sort-key.js';
 
 describe('keyAfter', () => {
   it('follows Gotify/fracdex keys', () => {
-    expect(keyAfter('')).toBe('a0');
-    expect(keyAfter('a0')).toBe('a1');
-    expect(keyAfter('a9')).toBe('aA');
-    expect(keyAfter('az')).toBe('b00');
-    expect(keyAfter('b0z')).toBe('b10');
-    expect(keyAfter('bzz')).toBe('c000');
+    const follows: [key: string, after: string][] = [['', 'a0'], ['a0', 'a1'], ['a9', 'aA'], ['az', 'b00'], ['b0z', 'b10'], ['bzz', 'c000']];
+    for (const [key, next] of follows) expect(keyAfter(key), key).toBe(next);
   });
 
   it('always sorts after its input, also for foreign keys', () => {

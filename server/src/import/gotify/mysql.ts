@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
-import { schemaFromColumns } from './schema.js';
-import { SourceError, type GotifySource, type Row } from './source.js';
+import { SourceError, type GotifySource } from './source.js';
+import { sqlServerSource } from './sql-server.js';
 
 const quote = (name: string) => '`' + name.replace(/`/g, '``') + '`';
 
@@ -72,34 +72,15 @@ export async function openMysql(connection: string): Promise<GotifySource> {
   } catch (err) {
     throw new SourceError(`cannot connect to MySQL at ${where}: ${(err as Error).message}`);
   }
-  const run = async <T>(what: string, sql: string, values: unknown[] = []): Promise<T[]> => {
-    try {
-      const [rows] = await conn.query(sql, values);
-      return rows as T[];
-    } catch (err) {
-      throw new SourceError(`reading ${what} from MySQL at ${where} failed: ${(err as Error).message}`);
-    }
-  };
-  return {
+  return sqlServerSource({
     dialect: 'mysql',
-    description: `MySQL database at ${where}`,
+    product: 'MySQL',
+    where,
     naiveTimeZone: zone,
-    async schema() {
-      const rows = await run<{ t: string; c: string }>(
-        'the schema',
-        'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = DATABASE() ORDER BY table_name, ordinal_position',
-      );
-      return schemaFromColumns(rows);
-    },
-    async page(table, columns, afterId, limit) {
-      return run<Row>(table, `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE id > ? ORDER BY id LIMIT ?`, [afterId, limit]);
-    },
-    async count(table) {
-      return Number((await run<{ n: number }>(table, `SELECT count(*) AS n FROM ${quote(table)}`))[0]!.n);
-    },
-    async close() {
-      await conn.query('ROLLBACK').catch(() => undefined);
-      await conn.end().catch(() => undefined);
-    },
-  };
+    currentSchema: 'DATABASE()',
+    pageParams: ['?', '?'],
+    quote,
+    query: async (sql, values) => (await conn.query(sql, values))[0] as unknown[],
+    end: () => conn.end(),
+  });
 }

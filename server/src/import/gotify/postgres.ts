@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { schemaFromColumns } from './schema.js';
-import { SourceError, type GotifySource, type Row } from './source.js';
+import { SourceError, type GotifySource } from './source.js';
+import { sqlServerSource } from './sql-server.js';
 import { ConnectionStringError, pgClientConfig } from '../../lib/pg-connection.js';
 
 export { parseKeyValueConnection } from '../../lib/pg-connection.js';
@@ -29,33 +29,15 @@ export async function openPostgres(connection: string): Promise<GotifySource> {
     await client.end().catch(() => undefined);
     throw new SourceError(`cannot connect to PostgreSQL at ${where}: ${(err as Error).message}`);
   }
-  const run = async <T extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<T[]> => {
-    try {
-      return (await client.query<T>(text, values)).rows;
-    } catch (err) {
-      throw new SourceError(`reading ${what} from PostgreSQL at ${where} failed: ${(err as Error).message}`);
-    }
-  };
-  return {
+  return sqlServerSource({
     dialect: 'postgres',
-    description: `PostgreSQL database at ${where}`,
+    product: 'PostgreSQL',
+    where,
     naiveTimeZone: 'utc',
-    async schema() {
-      const rows = await run<{ t: string; c: string }>(
-        'the schema',
-        'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position',
-      );
-      return schemaFromColumns(rows);
-    },
-    async page(table, columns, afterId, limit) {
-      return run<Row>(table, `SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)} WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);
-    },
-    async count(table) {
-      return Number((await run<{ n: string }>(table, `SELECT count(*) AS n FROM ${quote(table)}`))[0]!.n);
-    },
-    async close() {
-      await client.query('ROLLBACK').catch(() => undefined);
-      await client.end().catch(() => undefined);
-    },
-  };
+    currentSchema: 'current_schema()',
+    pageParams: ['$1', '$2'],
+    quote,
+    query: async (text, values) => (await client.query(text, values)).rows,
+    end: () => client.end(),
+  });
 }

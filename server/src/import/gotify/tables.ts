@@ -55,6 +55,11 @@ async function* pages(run: ImportRun, table: GotifyTable): AsyncGenerator<Row[]>
   }
 }
 
+/** The columns every row of a user's token-holding entity has (applications, clients, plugin confs). */
+function ownerAndToken(r: Row): { id: number; userId: number; token: string } {
+  return { id: toInt(r.id), userId: toInt(r.user_id), token: toText(r.token) };
+}
+
 /** Users, by id; returns the ids, so rows of a deleted user are left out of the other tables. */
 export async function importUsers(run: ImportRun): Promise<Set<number>> {
   const users = new Set<number>();
@@ -88,9 +93,7 @@ export async function importApplications(run: ImportRun, users: Set<number>): Pr
   for await (const rows of pages(run, 'applications')) {
     for (const r of rows) {
       const rec: ApplicationRecord = {
-        id: toInt(r.id),
-        userId: toInt(r.user_id),
-        token: toText(r.token),
+        ...ownerAndToken(r),
         name: toText(r.name),
         description: toText(r.description),
         internal: toBool(r.internal),
@@ -139,7 +142,7 @@ export async function importClients(run: ImportRun, users: Set<number>): Promise
   for await (const rows of pages(run, 'clients')) {
     const ops: Op[] = [];
     for (const r of rows) {
-      const rec: ClientRecord = { id: toInt(r.id), userId: toInt(r.user_id), token: toText(r.token), name: toText(r.name), lastUsed: toIsoTime(r.last_used, run.source.naiveTimeZone) };
+      const rec: ClientRecord = { ...ownerAndToken(r), name: toText(r.name), lastUsed: toIsoTime(r.last_used, run.source.naiveTimeZone) };
       run.maxIds.client = Math.max(run.maxIds.client, rec.id);
       if (!users.has(rec.userId)) {
         run.notes.add('client of a user that no longer exists', `#${rec.id} ${rec.name}`);
@@ -169,10 +172,8 @@ export async function importPluginConfs(run: ImportRun, users: Set<number>, appO
     const ops: Op[] = [];
     for (const r of rows) {
       const rec: PluginConfRecord = {
-        id: toInt(r.id),
-        userId: toInt(r.user_id),
+        ...ownerAndToken(r),
         modulePath: toText(r.module_path),
-        token: toText(r.token),
         applicationId: toInt(r.application_id),
         enabled: toBool(r.enabled),
         config: toText(r.config),

@@ -2,9 +2,8 @@ import { FlowError } from '../../errors.js';
 import type { ApplicationRecord } from '../../model/application.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { ApplicationPatch, ApplicationStore } from '../application.js';
-import type { OwnedCache } from '../owned-cache.js';
 import { keyAfter } from '../sort-key.js';
-import type { WriteGate } from '../write-gate.js';
+import { CachedOwnedStore } from './owned-store.js';
 
 /**
  * Applications served from memory (POST /message resolves its token on every call), the same
@@ -12,30 +11,21 @@ import type { WriteGate } from '../write-gate.js';
  * "being deleted" guard of message inserts and the write-through after commit. A backend
  * supplies the writes; `deleteRecord` marks the application's messages deleted atomically with it.
  */
-export abstract class CachedApplicationStore implements ApplicationStore {
+export abstract class CachedApplicationStore extends CachedOwnedStore<ApplicationRecord> implements ApplicationStore {
   /** Apps being deleted: message inserts for them are refused while the delete runs. */
   private closing = new Set<number>();
-
-  constructor(
-    protected readonly gate: WriteGate,
-    protected readonly records: OwnedCache<ApplicationRecord>,
-  ) {}
 
   protected abstract insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord>;
   protected abstract writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void>;
   /** Writes the patched record; `lastUsed` only when the patch sets it (message inserts write it without the lock). */
   protected abstract writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void>;
   /** Deletes the application and writes its messages' purge mark in the same commit. */
-  protected abstract deleteRecord(cur: ApplicationRecord): Promise<void>;
+  protected abstract override deleteRecord(cur: ApplicationRecord): Promise<void>;
   /** Inserts the message (and the application's lastUsed when given) in one commit. */
   protected abstract insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord>;
 
-  get(id: number): ApplicationRecord | undefined {
-    return this.records.get(id);
-  }
-
-  getByToken(token: string): ApplicationRecord | undefined {
-    return this.records.getByToken(token);
+  protected missing(id: number): string {
+    return `app with id ${id} doesn't exists`;
   }
 
   all(): ApplicationRecord[] {
@@ -46,8 +36,9 @@ export abstract class CachedApplicationStore implements ApplicationStore {
     return this.records.get(id) !== undefined && !this.closing.has(id);
   }
 
-  listByUser(userId: number): ApplicationRecord[] {
-    return this.records.listByUser(userId).sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.id - b.id));
+  /** The user's applications in their order (sort key, then id). */
+  override listByUser(userId: number): ApplicationRecord[] {
+    return super.listByUser(userId).sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : a.id - b.id));
   }
 
   private sortKeyTaken(userId: number, key: string, exceptId = 0): boolean {
@@ -55,24 +46,24 @@ export abstract class CachedApplicationStore implements ApplicationStore {
   }
 
   create(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
-    return this.gate.exclusive(async () => {
-      if (this.records.getByToken(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
-      let sortKey = input.sortKey;
-      if (sortKey === '') {
-        sortKey = keyAfter(this.listByUser(input.userId).reduce((max, a) => (a.sortKey > max ? a.sortKey : max), ''));
-      } else if (this.sortKeyTaken(input.userId, sortKey)) {
-        throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'sort key is not unique');
-      }
-      const rec = await this.insertRecord({ ...input, sortKey });
-      this.records.add(rec);
-      return rec;
-    });
+    let sortKey = input.sortKey;
+    return this.createChecked(
+      () => {
+        this.refuseTakenToken(input.token);
+        if (sortKey === '') {
+          sortKey = keyAfter(this.listByUser(input.userId).reduce((max, a) => (a.sortKey > max ? a.sortKey : max), ''));
+        } else if (this.sortKeyTaken(input.userId, sortKey)) {
+          throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'sort key is not unique');
+        }
+      },
+      () => this.insertRecord({ ...input, sortKey }),
+    );
   }
 
   setToken(id: number, token: string): Promise<ApplicationRecord> {
     return this.gate.exclusive(async () => {
       const cur = this.current(id);
-      if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+      this.refuseTakenToken(token);
       await this.writeToken(cur, { ...cur, token });
       // A message may have touched lastUsed while the write ran.
       const next = { ...this.current(id), token };
@@ -111,27 +102,15 @@ export abstract class CachedApplicationStore implements ApplicationStore {
     });
   }
 
-  /** Deletes the application and marks its messages deleted atomically; `check` may veto inside the lock. */
-  delete(id: number, check?: (cur: ApplicationRecord) => void): Promise<ApplicationRecord> {
-    return this.gate.exclusive(async () => {
-      const cur = this.current(id);
-      check?.(cur);
-      // From here no insert for it starts; the purge mark covers the ones in flight.
-      this.closing.add(id);
-      try {
-        await this.deleteRecord(cur);
-        this.records.remove(cur);
-        return cur;
-      } finally {
-        this.closing.delete(id);
-      }
-    });
-  }
-
-  protected current(id: number): ApplicationRecord {
-    const cur = this.records.get(id);
-    if (!cur) throw new FlowError('FLOW_ERR_NOT_FOUND', `app with id ${id} doesn't exists`);
-    return cur;
+  /** Deleting an application (`delete`) marks its messages deleted atomically with it. */
+  protected override async removeRecord(cur: ApplicationRecord): Promise<void> {
+    // From here no insert for it starts; the purge mark covers the ones in flight.
+    this.closing.add(cur.id);
+    try {
+      await super.removeRecord(cur);
+    } finally {
+      this.closing.delete(cur.id);
+    }
   }
 
   /** For the user delete (inside the lock): refuses message inserts for the user's apps until `reopen`. */
@@ -144,10 +123,5 @@ export abstract class CachedApplicationStore implements ApplicationStore {
         for (const a of apps) this.closing.delete(a.id);
       },
     };
-  }
-
-  /** After the user's applications were deleted with it. */
-  forgetUser(userId: number): void {
-    this.records.removeUser(userId);
   }
 }

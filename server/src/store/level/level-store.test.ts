@@ -1,19 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { openTempLevelStore, removeTempLevelStore } from '../../../../test/helpers/temp-level-store.js';
 import { LevelStore } from './level-store.js';
 
 let dir: string;
 let store: LevelStore;
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'flow-store-'));
-  store = await LevelStore.open(dir);
+  ({ dir, store } = await openTempLevelStore('flow-store-'));
 });
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => removeTempLevelStore(store, dir));
 
 async function allKeys(s: LevelStore): Promise<string[]> {
   return s.db.level.keys().all();

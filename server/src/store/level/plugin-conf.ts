@@ -27,7 +27,7 @@ export class LevelPluginConfStore extends CachedPluginConfStore {
 
   async load(): Promise<void> {
     await this.records.load(this.db);
-    for (const rec of [...this.records.values()]) this.remember(rec);
+    for (const rec of [...this.records.values()]) this.records.add(rec);
   }
 
   protected async insertRecord(draft: PluginConfRecord): Promise<number> {

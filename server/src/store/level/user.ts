@@ -20,7 +20,7 @@ export class LevelUserStore extends CachedUserStore {
   }
 
   async load(): Promise<void> {
-    for (const [, v] of await this.db.entries(REC)) this.remember(JSON.parse(v) as UserRecord);
+    for (const [, v] of await this.db.entries(REC)) this.records.add(JSON.parse(v) as UserRecord);
   }
 
   protected async insertRecord(input: Omit<UserRecord, 'id'>): Promise<UserRecord> {

@@ -4,51 +4,28 @@ import type { ApplicationPatch } from '../application.js';
 import { CachedApplicationStore } from '../cached/application.js';
 import { OwnedCache } from '../owned-cache.js';
 import type { PgMessageStore } from './message.js';
+import { followingTable, PgCachedTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
-import { APPLICATION_COLUMNS, applicationOf, applicationValues, placeholders, type ApplicationRow } from './rows.js';
+import { APPLICATIONS, applicationValues, type ApplicationRow } from './rows.js';
 
 /**
  * Applications in PostgreSQL (`applications`), served from memory (`CachedApplicationStore`).
  * Deleting an application writes its purge mark in the same transaction, as the LevelDB store
  * does in one batch.
  */
-export class PgApplicationStore extends CachedApplicationStore {
+export class PgApplicationStore extends followingTable<ApplicationRecord, typeof CachedApplicationStore>(CachedApplicationStore) {
+  readonly table: PgCachedTable<ApplicationRecord, ApplicationRow>;
+
   constructor(
     private readonly db: PgDb,
     readonly messages: PgMessageStore,
   ) {
     super(db, new OwnedCache<ApplicationRecord>());
-  }
-
-  private async fetch(where = '', values: unknown[] = []): Promise<ApplicationRecord[]> {
-    const { rows } = await this.db.query<ApplicationRow>(`SELECT ${APPLICATION_COLUMNS} FROM applications ${where}`, values);
-    return rows.map(applicationOf);
-  }
-
-  async load(): Promise<void> {
-    for (const a of await this.fetch()) this.records.add(a);
-  }
-
-  /** Another replica changed application `id`: memory takes what the database holds now. */
-  refresh(id: number): Promise<{ before?: ApplicationRecord; after?: ApplicationRecord }> {
-    return this.db.exclusive(async () => {
-      const [after] = await this.fetch('WHERE id = $1', [id]);
-      return { before: this.records.adopt(id, after), after };
-    });
-  }
-
-  /** Reloads every application (notifications may have been missed); returns the ones that are gone. */
-  reload(): Promise<ApplicationRecord[]> {
-    return this.db.exclusive(async () => this.records.adoptAll(await this.fetch()));
+    this.table = new PgCachedTable(db, APPLICATIONS, this.records);
   }
 
   protected async insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
-    const values = applicationValues({ ...input, id: 0 }).slice(1);
-    const { rows } = await this.db.query<{ id: number }>(
-      `INSERT INTO applications (${APPLICATION_COLUMNS}) VALUES (nextval('application_id_seq'), ${placeholders(values.length)}) RETURNING id`,
-      values,
-    );
-    return { ...input, id: rows[0]!.id };
+    return { ...input, id: await this.table.insert({ ...input, id: 0 }) };
   }
 
   protected async writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void> {

@@ -1,7 +1,8 @@
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import { CachedPluginConfStore } from '../cached/plugin-conf.js';
+import { followingTable, PgCachedTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
-import { PLUGIN_CONF_COLUMNS, placeholders, pluginConfOf, pluginConfValues, type PluginConfRow } from './rows.js';
+import { PLUGIN_CONFS, type PluginConfRow } from './rows.js';
 
 /** `LIKE` pattern of the keys starting with `prefix`. */
 const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
@@ -12,40 +13,16 @@ const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => '\\' + c
  * values as the JSON text LevelDB held) in tables of their own that the conf's foreign key
  * takes along on delete.
  */
-export class PgPluginConfStore extends CachedPluginConfStore {
+export class PgPluginConfStore extends followingTable<PluginConfRecord, typeof CachedPluginConfStore>(CachedPluginConfStore) {
+  readonly table: PgCachedTable<PluginConfRecord, PluginConfRow>;
+
   constructor(private readonly db: PgDb) {
     super(db);
-  }
-
-  private async fetch(where = '', values: unknown[] = []): Promise<PluginConfRecord[]> {
-    const { rows } = await this.db.query<PluginConfRow>(`SELECT ${PLUGIN_CONF_COLUMNS} FROM plugin_confs ${where}`, values);
-    return rows.map(pluginConfOf);
-  }
-
-  async load(): Promise<void> {
-    for (const p of await this.fetch()) this.remember(p);
-  }
-
-  /** Another replica changed conf `id`: memory takes what the database holds now. */
-  refresh(id: number): Promise<{ before?: PluginConfRecord; after?: PluginConfRecord }> {
-    return this.db.exclusive(async () => {
-      const [after] = await this.fetch('WHERE id = $1', [id]);
-      return { before: this.adopt(id, after), after };
-    });
-  }
-
-  /** Reloads every conf (notifications may have been missed); returns the ones that are gone. */
-  reload(): Promise<PluginConfRecord[]> {
-    return this.db.exclusive(async () => this.adoptAll(await this.fetch()));
+    this.table = new PgCachedTable(db, PLUGIN_CONFS, this.records);
   }
 
   protected async insertRecord(draft: PluginConfRecord): Promise<number> {
-    const values = pluginConfValues(draft).slice(1);
-    const { rows } = await this.db.query<{ id: number }>(
-      `INSERT INTO plugin_confs (${PLUGIN_CONF_COLUMNS}) VALUES (nextval('pluginconf_id_seq'), ${placeholders(values.length)}) RETURNING id`,
-      values,
-    );
-    return rows[0]!.id;
+    return this.table.insert(draft);
   }
 
   protected async writeRecord(next: PluginConfRecord): Promise<void> {

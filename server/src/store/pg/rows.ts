@@ -7,6 +7,17 @@ import type { UserRecord } from '../../model/user.js';
 // Rows as the schema (`migrations.ts`) has them, and the records services know. Optional record
 // fields are absent, not null, when the column is NULL, exactly as LevelDB's JSON had them.
 
+/** A table of records with a serial id: what `cached-table.ts` needs to read and insert them. */
+export interface PgTableShape<T, Row> {
+  name: string;
+  /** Every column, `id` first, in the order `values` gives them. */
+  columns: string;
+  /** The sequence new ids come from. */
+  sequence: string;
+  recordOf(row: Row): T;
+  values(rec: T): unknown[];
+}
+
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 export const USER_COLUMNS = 'id, name, pass_hash, admin, oidc_id';
@@ -23,6 +34,7 @@ export function userOf(r: UserRow): UserRecord {
   return u;
 }
 export const userValues = (u: UserRecord): unknown[] => [u.id, u.name, u.passHash, u.admin, u.oidcId ?? null];
+export const USERS: PgTableShape<UserRecord, UserRow> = { name: 'users', columns: USER_COLUMNS, sequence: 'user_id_seq', recordOf: userOf, values: userValues };
 
 export const CLIENT_COLUMNS = 'id, user_id, token, name, last_used, created_at, expires_after_inactivity_seconds, elevated_until';
 export interface ClientRow {
@@ -53,6 +65,7 @@ export const clientValues = (c: ClientRecord): unknown[] => [
   c.expiresAfterInactivitySeconds ?? null,
   c.elevatedUntil ?? null,
 ];
+export const CLIENTS: PgTableShape<ClientRecord, ClientRow> = { name: 'clients', columns: CLIENT_COLUMNS, sequence: 'client_id_seq', recordOf: clientOf, values: clientValues };
 
 export const APPLICATION_COLUMNS = 'id, user_id, token, name, description, internal, image, default_priority, last_used, sort_key, retention';
 export interface ApplicationRow {
@@ -97,6 +110,13 @@ export const applicationValues = (a: ApplicationRecord): unknown[] => [
   a.sortKey,
   a.retention === undefined ? null : JSON.stringify(a.retention),
 ];
+export const APPLICATIONS: PgTableShape<ApplicationRecord, ApplicationRow> = {
+  name: 'applications',
+  columns: APPLICATION_COLUMNS,
+  sequence: 'application_id_seq',
+  recordOf: applicationOf,
+  values: applicationValues,
+};
 
 export const MESSAGE_COLUMNS = 'id, app_id, user_id, message, title, priority, extras, date';
 export interface MessageRow {
@@ -147,6 +167,13 @@ export const pluginConfOf = (r: PluginConfRow): PluginConfRecord => ({
   createdAt: r.created_at.toISOString(),
 });
 export const pluginConfValues = (p: PluginConfRecord): unknown[] => [p.id, p.userId, p.modulePath, p.token, p.applicationId, p.enabled, p.config, p.createdAt];
+export const PLUGIN_CONFS: PgTableShape<PluginConfRecord, PluginConfRow> = {
+  name: 'plugin_confs',
+  columns: PLUGIN_CONF_COLUMNS,
+  sequence: 'pluginconf_id_seq',
+  recordOf: pluginConfOf,
+  values: pluginConfValues,
+};
 
 /** `$1, $2, …, $n` for an INSERT of `n` columns. */
 export const placeholders = (n: number, from = 1): string => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');

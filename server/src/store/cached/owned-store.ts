@@ -1,0 +1,28 @@
+import { FlowError } from '../../errors.js';
+import type { OwnedCache, OwnedRecord } from '../owned-cache.js';
+import { CachedStore } from './cached-store.js';
+
+/**
+ * A cached entity whose records belong to a user and hold a secret token (clients, applications,
+ * plugin confs): the token and per-user reads, the token rule, and forgetting a deleted user's records.
+ */
+export abstract class CachedOwnedStore<T extends OwnedRecord> extends CachedStore<T, OwnedCache<T>> {
+  getByToken(token: string): T | undefined {
+    return this.records.getByToken(token);
+  }
+
+  /** The user's records ordered by id. */
+  listByUser(userId: number): T[] {
+    return this.records.listByUser(userId);
+  }
+
+  /** FLOW_ERR_STORE_CONFLICT when the token exists (the caller draws a new one). */
+  protected refuseTakenToken(token: string): void {
+    if (this.records.getByToken(token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
+  }
+
+  /** After the user's records were deleted with it. */
+  forgetUser(userId: number): void {
+    this.records.removeUser(userId);
+  }
+}

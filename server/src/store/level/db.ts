@@ -1,6 +1,7 @@
 import { Level } from 'level';
 import { FlowError } from '../../errors.js';
 import { type Op, pad, prefixEnd } from './ops.js';
+import { Health } from '../health.js';
 import { WriteGate } from '../write-gate.js';
 import { openLevel } from './open-level.js';
 
@@ -65,9 +66,7 @@ export class Db extends WriteGate {
   private queue: PendingBatch[] = [];
   private writing = false;
   private closed = false;
-  private failure: unknown;
-  private recovery: NodeJS.Timeout | undefined;
-  private recovering: Promise<void> | undefined;
+  private readonly health: Health;
 
   private constructor(
     private handle: Level<string, string>,
@@ -75,6 +74,7 @@ export class Db extends WriteGate {
     private readonly opts: DbOptions,
   ) {
     super();
+    this.health = new Health({ recover: () => this.reopen(), firstMs: RECOVERY_FIRST_MS, maxMs: RECOVERY_MAX_MS, lost: 'write failed', onHealth: opts.onHealth });
   }
 
   /** The current LevelDB handle (replaced when the database is reopened after a failure). */
@@ -84,7 +84,7 @@ export class Db extends WriteGate {
 
   /** Whether writes are accepted (no failed write since the last verified open). */
   get healthy(): boolean {
-    return this.failure === undefined;
+    return this.health.healthy;
   }
 
   /** Opens (creating if needed) the database at `dir`; a second process gets FLOW_ERR_STORE_LOCKED. */
@@ -207,7 +207,7 @@ export class Db extends WriteGate {
       },
       (err: unknown) => {
         this.writing = false;
-        this.fail(err);
+        this.health.fail(err);
         for (const b of group) b.reject(this.unavailable());
         this.flush();
       },
@@ -216,36 +216,8 @@ export class Db extends WriteGate {
 
   private unavailable(): FlowError {
     return new FlowError('FLOW_ERR_STORE_UNAVAILABLE', 'the database is unavailable after a failed write (is the disk full?); it is being reopened', {
-      cause: this.failure,
+      cause: this.health.failure,
     });
-  }
-
-  /** Marks the database unhealthy and starts reopening it. */
-  private fail(err: unknown): void {
-    if (!this.healthy || this.closed) return;
-    this.failure = err ?? new Error('write failed');
-    this.opts.onHealth?.(false, err);
-    this.scheduleRecovery(RECOVERY_FIRST_MS);
-  }
-
-  private scheduleRecovery(ms: number): void {
-    if (this.closed) return;
-    this.recovery = setTimeout(() => {
-      this.recovery = undefined;
-      this.recovering = this.reopen().then(
-        () => {
-          this.recovering = undefined;
-          if (this.closed) return;
-          this.failure = undefined;
-          this.opts.onHealth?.(true);
-        },
-        () => {
-          this.recovering = undefined;
-          this.scheduleRecovery(Math.min(ms * 2, RECOVERY_MAX_MS));
-        },
-      );
-    }, ms);
-    this.recovery.unref();
   }
 
   /** Closes the damaged handle, opens a new one and proves it takes a synced write and reads it back. */
@@ -274,9 +246,9 @@ export class Db extends WriteGate {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.recovery);
+    this.health.stop();
     await this.settle();
-    await this.recovering?.catch(() => undefined);
+    await this.health.settled();
     await this.handle.close();
   }
 }

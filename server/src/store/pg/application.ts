@@ -6,7 +6,7 @@ import { OwnedCache } from '../owned-cache.js';
 import type { PgMessageStore } from './message.js';
 import { followingTable, PgCachedTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
-import { APPLICATIONS, applicationValues, type ApplicationRow } from './rows.js';
+import { APPLICATIONS, applicationValues } from './rows.js';
 
 /**
  * Applications in PostgreSQL (`applications`), served from memory (`CachedApplicationStore`).
@@ -14,7 +14,7 @@ import { APPLICATIONS, applicationValues, type ApplicationRow } from './rows.js'
  * does in one batch.
  */
 export class PgApplicationStore extends followingTable<ApplicationRecord, typeof CachedApplicationStore>(CachedApplicationStore) {
-  readonly table: PgCachedTable<ApplicationRecord, ApplicationRow>;
+  readonly table: PgCachedTable<ApplicationRecord>;
 
   constructor(
     private readonly db: PgDb,

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { RecordCache } from '../record-cache.js';
 import type { PgDb } from './pg-db.js';
 import { placeholders, type PgTableShape } from './rows.js';
@@ -9,15 +8,15 @@ import { placeholders, type PgTableShape } from './rows.js';
  * another replica changed one row (`refresh`, on its notification) or perhaps any (`reload`,
  * after notifications may have been missed).
  */
-export class PgCachedTable<T extends { id: number }, Row extends pg.QueryResultRow> {
+export class PgCachedTable<T extends { id: number }> {
   constructor(
     private readonly db: PgDb,
-    private readonly shape: PgTableShape<T, Row>,
+    private readonly shape: PgTableShape<T>,
     private readonly memory: RecordCache<T>,
   ) {}
 
   async select(where = '', values: unknown[] = []): Promise<T[]> {
-    const { rows } = await this.db.query<Row>(`SELECT ${this.shape.columns} FROM ${this.shape.name} ${where}`, values);
+    const { rows } = await this.db.query(`SELECT ${this.shape.columns} FROM ${this.shape.name} ${where}`, values);
     return rows.map((r) => this.shape.recordOf(r));
   }
 
@@ -60,7 +59,7 @@ type AbstractClass = abstract new (...args: any[]) => object;
  */
 export function followingTable<T extends { id: number }, B extends AbstractClass>(Base: B) {
   abstract class FollowingTable extends Base {
-    abstract readonly table: PgCachedTable<T, pg.QueryResultRow>;
+    abstract readonly table: PgCachedTable<T>;
 
     load(): Promise<void> {
       return this.table.load();

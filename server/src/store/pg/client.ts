@@ -3,11 +3,11 @@ import { CachedClientStore } from '../cached/client.js';
 import { OwnedCache } from '../owned-cache.js';
 import { followingTable, PgCachedTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
-import { CLIENTS, type ClientRow } from './rows.js';
+import { CLIENTS } from './rows.js';
 
 /** Clients in PostgreSQL (`clients`), served from memory (`CachedClientStore`). */
 export class PgClientStore extends followingTable<ClientRecord, typeof CachedClientStore>(CachedClientStore) {
-  readonly table: PgCachedTable<ClientRecord, ClientRow>;
+  readonly table: PgCachedTable<ClientRecord>;
 
   constructor(private readonly db: PgDb) {
     super(db, new OwnedCache<ClientRecord>());

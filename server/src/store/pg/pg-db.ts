@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { FlowError } from '../../errors.js';
 import { pgClientConfig } from '../../lib/pg-connection.js';
+import { Health } from '../health.js';
 import { WriteGate } from '../write-gate.js';
 
 /**
@@ -75,14 +76,22 @@ export class PgDb extends WriteGate {
   /** What a dedicated session needs to reach the same database (the replicas' LISTEN connection). */
   readonly clientConfig: pg.ClientConfig;
   private closed = false;
-  private failure: unknown;
-  private probe: NodeJS.Timeout | undefined;
+  private readonly health: Health;
 
   constructor(
     connection: string,
     private readonly opts: PgDbOptions = {},
   ) {
     super();
+    this.health = new Health({
+      recover: async () => {
+        await this.pool.query('SELECT 1');
+      },
+      firstMs: PROBE_FIRST_MS,
+      maxMs: PROBE_MAX_MS,
+      lost: 'connection lost',
+      onHealth: opts.onHealth,
+    });
     const { config, where } = pgClientConfig(connection);
     this.where = where;
     this.clientConfig = { ...config, types: TYPES, application_name: opts.applicationName ?? 'flow' };
@@ -96,11 +105,11 @@ export class PgDb extends WriteGate {
       idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
     });
     // An idle client whose server went away emits 'error' on the pool; without a listener it would crash the process.
-    this.pool.on('error', (err) => this.fail(err));
+    this.pool.on('error', (err) => this.health.fail(err));
   }
 
   get healthy(): boolean {
-    return this.failure === undefined;
+    return this.health.healthy;
   }
 
   /** Checks that the server answers (at start: a clear error instead of a first failing request). */
@@ -155,7 +164,7 @@ export class PgDb extends WriteGate {
   mapError(err: unknown): unknown {
     if (err instanceof FlowError) return err;
     if (isConnectionError(err)) {
-      this.fail(err);
+      this.health.fail(err);
       return this.unavailable(err);
     }
     const e = err as { code?: string; constraint?: string };
@@ -163,32 +172,8 @@ export class PgDb extends WriteGate {
     return err;
   }
 
-  private unavailable(cause: unknown = this.failure): FlowError {
+  private unavailable(cause: unknown = this.health.failure): FlowError {
     return new FlowError('FLOW_ERR_STORE_UNAVAILABLE', `the PostgreSQL database at ${this.where} is unreachable; reconnecting`, { cause });
-  }
-
-  /** Marks the database unreachable and starts probing it. */
-  private fail(err: unknown): void {
-    if (!this.healthy || this.closed) return;
-    this.failure = err ?? new Error('connection lost');
-    this.opts.onHealth?.(false, err);
-    this.scheduleProbe(PROBE_FIRST_MS);
-  }
-
-  private scheduleProbe(ms: number): void {
-    if (this.closed) return;
-    this.probe = setTimeout(() => {
-      this.probe = undefined;
-      this.pool.query('SELECT 1').then(
-        () => {
-          if (this.closed) return;
-          this.failure = undefined;
-          this.opts.onHealth?.(true);
-        },
-        () => this.scheduleProbe(Math.min(ms * 2, PROBE_MAX_MS)),
-      );
-    }, ms);
-    this.probe.unref();
   }
 
   /** Throws unless the database is reachable and answers. */
@@ -201,7 +186,7 @@ export class PgDb extends WriteGate {
     if (this.closed) return;
     await this.settle();
     this.closed = true;
-    clearTimeout(this.probe);
+    this.health.stop();
     await this.pool.end();
   }
 }

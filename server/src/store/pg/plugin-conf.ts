@@ -2,7 +2,7 @@ import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import { CachedPluginConfStore } from '../cached/plugin-conf.js';
 import { followingTable, PgCachedTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
-import { PLUGIN_CONFS, type PluginConfRow } from './rows.js';
+import { PLUGIN_CONFS } from './rows.js';
 
 /** `LIKE` pattern of the keys starting with `prefix`. */
 const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
@@ -14,7 +14,7 @@ const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => '\\' + c
  * takes along on delete.
  */
 export class PgPluginConfStore extends followingTable<PluginConfRecord, typeof CachedPluginConfStore>(CachedPluginConfStore) {
-  readonly table: PgCachedTable<PluginConfRecord, PluginConfRow>;
+  readonly table: PgCachedTable<PluginConfRecord>;
 
   constructor(private readonly db: PgDb) {
     super(db);

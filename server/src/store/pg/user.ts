@@ -6,11 +6,11 @@ import type { PgClientStore } from './client.js';
 import { followingTable, PgCachedTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
 import type { PgPluginConfStore } from './plugin-conf.js';
-import { USERS, userValues, type UserRow } from './rows.js';
+import { USERS, userValues } from './rows.js';
 
 /** Users in PostgreSQL (`users`), served from memory (`CachedUserStore`). */
 export class PgUserStore extends followingTable<UserRecord, typeof CachedUserStore>(CachedUserStore) {
-  readonly table: PgCachedTable<UserRecord, UserRow>;
+  readonly table: PgCachedTable<UserRecord>;
 
   constructor(
     private readonly db: PgDb,

@@ -3,7 +3,7 @@ import type { ApplicationRecord } from '../../model/application.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { ApplicationPatch, ApplicationStore } from '../application.js';
 import { keyAfter } from '../sort-key.js';
-import { CachedOwnedStore } from './owned-store.js';
+import { CachedOwnedStore, type TokenRecordWrites } from './owned-store.js';
 
 /**
  * Applications served from memory (POST /message resolves its token on every call), the same
@@ -15,8 +15,7 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
   /** Apps being deleted: message inserts for them are refused while the delete runs. */
   private closing = new Set<number>();
 
-  protected abstract insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord>;
-  protected abstract writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void>;
+  protected abstract readonly writes: TokenRecordWrites<ApplicationRecord>;
   /** Writes the patched record; `lastUsed` only when the patch sets it (message inserts write it without the lock). */
   protected abstract writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void>;
   /** Deletes the application and writes its messages' purge mark in the same commit. */
@@ -56,7 +55,7 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
           throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'sort key is not unique');
         }
       },
-      () => this.insertRecord({ ...input, sortKey }),
+      () => this.writes.insert({ ...input, sortKey }),
     );
   }
 
@@ -64,7 +63,7 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
     return this.gate.exclusive(async () => {
       const cur = this.current(id);
       this.refuseTakenToken(token);
-      await this.writeToken(cur, { ...cur, token });
+      await this.writes.writeToken(cur, { ...cur, token });
       // A message may have touched lastUsed while the write ran.
       const next = { ...this.current(id), token };
       this.records.retoken(cur, next);

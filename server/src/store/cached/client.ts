@@ -1,6 +1,6 @@
 import type { ClientRecord } from '../../model/client.js';
 import type { ClientStore } from '../client.js';
-import { CachedOwnedStore } from './owned-store.js';
+import { CachedOwnedStore, type TokenRecordWrites } from './owned-store.js';
 
 export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'lastUsed' | 'elevatedUntil'>>;
 
@@ -10,8 +10,7 @@ export type ClientPatch = Partial<Pick<ClientRecord, 'name' | 'lastUsed' | 'elev
  * the writes and the memory copy it loads (`OwnedCache`, or LevelDB's `OwnedRecords`).
  */
 export abstract class CachedClientStore extends CachedOwnedStore<ClientRecord> implements ClientStore {
-  protected abstract insertRecord(input: Omit<ClientRecord, 'id'>): Promise<ClientRecord>;
-  protected abstract writeToken(cur: ClientRecord, next: ClientRecord): Promise<void>;
+  protected abstract readonly writes: TokenRecordWrites<ClientRecord>;
   protected abstract writeRecord(next: ClientRecord): Promise<void>;
 
   protected missing(): string {
@@ -22,7 +21,7 @@ export abstract class CachedClientStore extends CachedOwnedStore<ClientRecord> i
   create(input: Omit<ClientRecord, 'id'>): Promise<ClientRecord> {
     return this.createChecked(
       () => this.refuseTakenToken(input.token),
-      () => this.insertRecord(input),
+      () => this.writes.insert(input),
     );
   }
 
@@ -32,7 +31,7 @@ export abstract class CachedClientStore extends CachedOwnedStore<ClientRecord> i
       const cur = this.current(id);
       this.refuseTakenToken(token);
       const next = { ...cur, token };
-      await this.writeToken(cur, next);
+      await this.writes.writeToken(cur, next);
       this.records.retoken(cur, next);
       return next;
     });

@@ -3,6 +3,17 @@ import type { OwnedCache, OwnedRecord } from '../owned-cache.js';
 import { CachedStore } from './cached-store.js';
 
 /**
+ * The backend's writes that every token-holding entity with a token rotation (clients,
+ * applications) makes the same way: `level/owned-records.ts`, `pg/cached-table.ts`.
+ */
+export interface TokenRecordWrites<T> {
+  /** Writes a new record under the entity's next id; returns it with that id. */
+  insert(input: Omit<T, 'id'>): Promise<T>;
+  /** Replaces the record's token (rotation). */
+  writeToken(cur: T, next: T): Promise<void>;
+}
+
+/**
  * A cached entity whose records belong to a user and hold a secret token (clients, applications,
  * plugin confs): the token and per-user reads, the token rule, and forgetting a deleted user's records.
  */

@@ -18,36 +18,28 @@ const LAST_USED = 'a-lu!';
  */
 export class LevelApplicationStore extends CachedApplicationStore {
   declare protected readonly records: OwnedRecords<ApplicationRecord>;
+  protected readonly writes: OwnedRecords<ApplicationRecord>;
 
   constructor(
     private readonly db: Db,
     private readonly messages: LevelMessageStore,
   ) {
-    super(db, new OwnedRecords<ApplicationRecord>({ rec: 'a!', byToken: 'a-tok!', byUser: 'u-a!' }));
+    super(db, new OwnedRecords<ApplicationRecord>(db, { rec: 'a!', byToken: 'a-tok!', byUser: 'u-a!', sequence: 'application' }));
+    // The memory copy writes its own new records and token rotations (`OwnedRecords`).
+    this.writes = this.records;
   }
 
   async load(): Promise<void> {
-    await this.records.load(this.db);
+    await this.records.load();
     for (const [k, v] of await this.db.entries(LAST_USED)) {
       const a = this.records.get(Number(k.slice(LAST_USED.length)));
       if (a) a.lastUsed = v;
     }
   }
 
-  protected async insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
-    const { id, op } = this.db.nextId('application');
-    const rec: ApplicationRecord = { ...input, id };
-    await this.db.batch([op, ...this.records.insertOps(rec)]);
-    return rec;
-  }
-
   /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
   importOps(rec: ApplicationRecord): Op[] {
     return this.records.insertOps(rec);
-  }
-
-  protected writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void> {
-    return this.db.batch(this.records.retokenOps(cur, next));
   }
 
   protected writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void> {

@@ -8,29 +8,21 @@ import { OwnedRecords } from './owned-records.js';
 export class LevelClientStore extends CachedClientStore {
   // Keys: c!<id> → record; c-tok!<token> → id; u-c!<userId>!<id> → ''.
   declare protected readonly records: OwnedRecords<ClientRecord>;
+  protected readonly writes: OwnedRecords<ClientRecord>;
 
   constructor(private readonly db: Db) {
-    super(db, new OwnedRecords<ClientRecord>({ rec: 'c!', byToken: 'c-tok!', byUser: 'u-c!' }));
+    super(db, new OwnedRecords<ClientRecord>(db, { rec: 'c!', byToken: 'c-tok!', byUser: 'u-c!', sequence: 'client' }));
+    // The memory copy writes its own new records and token rotations (`OwnedRecords`).
+    this.writes = this.records;
   }
 
   load(): Promise<void> {
-    return this.records.load(this.db);
-  }
-
-  protected async insertRecord(input: Omit<ClientRecord, 'id'>): Promise<ClientRecord> {
-    const { id, op } = this.db.nextId('client');
-    const rec: ClientRecord = { id, ...input };
-    await this.db.batch([op, ...this.records.insertOps(rec)]);
-    return rec;
+    return this.records.load();
   }
 
   /** Ops writing a record with its own id into a data dir being built offline (import); memory is not touched. */
   importOps(rec: ClientRecord): Op[] {
     return this.records.insertOps(rec);
-  }
-
-  protected writeToken(cur: ClientRecord, next: ClientRecord): Promise<void> {
-    return this.db.batch(this.records.retokenOps(cur, next));
   }
 
   protected writeRecord(next: ClientRecord): Promise<void> {

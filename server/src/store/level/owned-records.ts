@@ -1,18 +1,24 @@
 import { type Db } from './db.js';
 import { type Op, pad, put, putRaw, del } from './ops.js';
 import { OwnedCache, type OwnedRecord } from '../owned-cache.js';
+import type { TokenRecordWrites } from '../cached/owned-store.js';
 
 /**
  * An entity's memory copy (`OwnedCache`) plus the LevelDB ops that keep the three keys of a
  * record together: `<rec><id>` → record JSON; `<byToken><token>` → id; `<byUser><userId>!<id>` → ''.
  */
-export class OwnedRecords<T extends OwnedRecord> extends OwnedCache<T> {
-  constructor(private readonly prefix: { rec: string; byToken: string; byUser: string }) {
+export class OwnedRecords<T extends OwnedRecord> extends OwnedCache<T> implements TokenRecordWrites<T> {
+  constructor(
+    private readonly db: Db,
+    /** The key prefixes, and the id sequence new records take their ids from. */
+    private readonly prefix: { rec: string; byToken: string; byUser: string; sequence: string },
+  ) {
     super();
   }
 
   /** Fills memory from the three key ranges; call once at open. */
-  async load(db: Db): Promise<void> {
+  async load(): Promise<void> {
+    const { db } = this;
     const { rec, byToken, byUser } = this.prefix;
     for (const [, v] of await db.entries(rec)) {
       const r = JSON.parse(v) as T;
@@ -29,6 +35,19 @@ export class OwnedRecords<T extends OwnedRecord> extends OwnedCache<T> {
   insertOps(r: T): Op[] {
     const { rec, byToken, byUser } = this.prefix;
     return [put(rec + pad(r.id), r), putRaw(byToken + r.token, String(r.id)), putRaw(byUser + pad(r.userId) + '!' + pad(r.id), '')];
+  }
+
+  /** Writes a new record under the sequence's next id, with both index keys, in one batch. */
+  async insert(input: Omit<T, 'id'>): Promise<T> {
+    const { id, op } = this.db.nextId(this.prefix.sequence);
+    const rec = { ...input, id } as T;
+    await this.db.batch([op, ...this.insertOps(rec)]);
+    return rec;
+  }
+
+  /** Rotates the record's token in one batch. */
+  writeToken(cur: T, next: T): Promise<void> {
+    return this.db.batch(this.retokenOps(cur, next));
   }
 
   /** Op rewriting the record only: token and owner never change, so the index keys stay. */

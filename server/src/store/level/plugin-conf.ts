@@ -22,11 +22,12 @@ export class LevelPluginConfStore extends CachedPluginConfStore {
   declare protected readonly records: OwnedRecords<PluginConfRecord>;
 
   constructor(private readonly db: Db) {
-    super(db, new OwnedRecords<PluginConfRecord>({ rec: 'p!', byToken: 'p-tok!', byUser: 'u-p!' }));
+    super(db, new OwnedRecords<PluginConfRecord>(db, { rec: 'p!', byToken: 'p-tok!', byUser: 'u-p!', sequence: 'pluginconf' }));
   }
 
   async load(): Promise<void> {
-    await this.records.load(this.db);
+    await this.records.load();
+    // Added again so that the conf indexes (module path, shared config texts) learn each record.
     for (const rec of [...this.records.values()]) this.records.add(rec);
   }
 

@@ -4,7 +4,7 @@ import type { ApplicationPatch } from '../application.js';
 import { CachedApplicationStore } from '../cached/application.js';
 import { OwnedCache } from '../owned-cache.js';
 import type { PgMessageStore } from './message.js';
-import { followingTable, PgCachedTable } from './cached-table.js';
+import { followingTable, PgTokenTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
 import { APPLICATIONS, applicationValues } from './rows.js';
 
@@ -14,22 +14,15 @@ import { APPLICATIONS, applicationValues } from './rows.js';
  * does in one batch.
  */
 export class PgApplicationStore extends followingTable<ApplicationRecord, typeof CachedApplicationStore>(CachedApplicationStore) {
-  readonly table: PgCachedTable<ApplicationRecord>;
+  readonly table: PgTokenTable<ApplicationRecord>;
+  protected readonly writes: PgTokenTable<ApplicationRecord>;
 
   constructor(
     private readonly db: PgDb,
     readonly messages: PgMessageStore,
   ) {
     super(db, new OwnedCache<ApplicationRecord>());
-    this.table = new PgCachedTable(db, APPLICATIONS, this.records);
-  }
-
-  protected async insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
-    return { ...input, id: await this.table.insert({ ...input, id: 0 }) };
-  }
-
-  protected async writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void> {
-    await this.db.query('UPDATE applications SET token = $2 WHERE id = $1', [cur.id, next.token]);
+    this.table = this.writes = new PgTokenTable(db, APPLICATIONS, this.records);
   }
 
   protected async writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void> {

@@ -1,3 +1,5 @@
+import type { TokenRecordWrites } from '../cached/owned-store.js';
+import type { OwnedRecord } from '../owned-cache.js';
 import type { RecordCache } from '../record-cache.js';
 import type { PgDb } from './pg-db.js';
 import { placeholders, type PgTableShape } from './rows.js';
@@ -10,8 +12,8 @@ import { placeholders, type PgTableShape } from './rows.js';
  */
 export class PgCachedTable<T extends { id: number }> {
   constructor(
-    private readonly db: PgDb,
-    private readonly shape: PgTableShape<T>,
+    protected readonly db: PgDb,
+    protected readonly shape: PgTableShape<T>,
     private readonly memory: RecordCache<T>,
   ) {}
 
@@ -38,14 +40,21 @@ export class PgCachedTable<T extends { id: number }> {
     return this.db.exclusive(async () => this.memory.adoptAll(await this.select()));
   }
 
-  /** Inserts `rec` (its `id` is ignored) under the next id of the sequence; returns that id. */
-  async insert(rec: T): Promise<number> {
-    const values = this.shape.values(rec).slice(1);
+  /** Inserts the record (an `id` in `input` is ignored) under the next id of the sequence; returns it with that id. */
+  async insert(input: Omit<T, 'id'>): Promise<T> {
+    const values = this.shape.values({ ...input, id: 0 } as T).slice(1);
     const { rows } = await this.db.query<{ id: number }>(
       `INSERT INTO ${this.shape.name} (${this.shape.columns}) VALUES (nextval('${this.shape.sequence}'), ${placeholders(values.length)}) RETURNING id`,
       values,
     );
-    return rows[0]!.id;
+    return { ...input, id: rows[0]!.id } as T;
+  }
+}
+
+/** The table of clients or applications: records with a token that can be rotated. */
+export class PgTokenTable<T extends OwnedRecord> extends PgCachedTable<T> implements TokenRecordWrites<T> {
+  async writeToken(cur: T, next: T): Promise<void> {
+    await this.db.query(`UPDATE ${this.shape.name} SET token = $2 WHERE id = $1`, [cur.id, next.token]);
   }
 }
 

@@ -1,25 +1,18 @@
 import type { ClientRecord } from '../../model/client.js';
 import { CachedClientStore } from '../cached/client.js';
 import { OwnedCache } from '../owned-cache.js';
-import { followingTable, PgCachedTable } from './cached-table.js';
+import { followingTable, PgTokenTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
 import { CLIENTS } from './rows.js';
 
 /** Clients in PostgreSQL (`clients`), served from memory (`CachedClientStore`). */
 export class PgClientStore extends followingTable<ClientRecord, typeof CachedClientStore>(CachedClientStore) {
-  readonly table: PgCachedTable<ClientRecord>;
+  readonly table: PgTokenTable<ClientRecord>;
+  protected readonly writes: PgTokenTable<ClientRecord>;
 
   constructor(private readonly db: PgDb) {
     super(db, new OwnedCache<ClientRecord>());
-    this.table = new PgCachedTable(db, CLIENTS, this.records);
-  }
-
-  protected async insertRecord(input: Omit<ClientRecord, 'id'>): Promise<ClientRecord> {
-    return { id: await this.table.insert({ id: 0, ...input }), ...input };
-  }
-
-  protected async writeToken(cur: ClientRecord, next: ClientRecord): Promise<void> {
-    await this.db.query('UPDATE clients SET token = $2 WHERE id = $1', [cur.id, next.token]);
+    this.table = this.writes = new PgTokenTable(db, CLIENTS, this.records);
   }
 
   protected async writeRecord(next: ClientRecord): Promise<void> {

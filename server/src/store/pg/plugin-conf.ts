@@ -22,7 +22,7 @@ export class PgPluginConfStore extends followingTable<PluginConfRecord, typeof C
   }
 
   protected async insertRecord(draft: PluginConfRecord): Promise<number> {
-    return this.table.insert(draft);
+    return (await this.table.insert(draft)).id;
   }
 
   protected async writeRecord(next: PluginConfRecord): Promise<void> {

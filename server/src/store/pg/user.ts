@@ -21,14 +21,13 @@ export class PgUserStore extends followingTable<UserRecord, typeof CachedUserSto
   }
 
   protected async insertRecord(input: Omit<UserRecord, 'id'>): Promise<UserRecord> {
-    const id = await this.table.insert({ id: 0, ...input }).catch(async (err: unknown) => {
+    return this.table.insert(input).catch(async (err: unknown) => {
       // Another server on the database created the name: learn the row, then refuse as for any taken name.
       if (err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') {
         for (const u of await this.table.select('WHERE name = $1', [input.name])) this.records.adopt(u.id, u);
       }
       throw err;
     });
-    return { id, ...input };
   }
 
   protected async writeRecord(_cur: UserRecord, next: UserRecord): Promise<void> {

@@ -45,3 +45,17 @@ export function msOption(parsed: ParsedArgs, name: string): number | undefined {
   if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive number of milliseconds (got "${raw}")`);
   return value;
 }
+
+/**
+ * A command's options read by `read` (which throws UsageError for a bad command line), or
+ * undefined once the error and the command's usage went to stderr: the command then exits 2.
+ */
+export function readOptions<T>(command: { name: string; usage: string }, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`flow-plugin ${command.name}: ${error.message}\n\n${command.usage}\n`);
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { buildGoPlugin, GoBuildError } from '../go/build.js';
 import { GoPackageError } from '../go/package.js';
 import { GoMissingError } from '../go/toolchain.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, readOptions, UsageError } from './args.js';
 import type { Command } from './command.js';
 
 export const buildGoCommand: Command = {
@@ -23,21 +23,15 @@ export const buildGoCommand: Command = {
     'Build cache: FLOW_GO_CACHE, default <user cache dir>/flow/go-build.',
   ].join('\n'),
   async run(args) {
-    let dir: string;
-    let output: string;
-    let optional: boolean;
-    try {
+    const options = readOptions(this, () => {
       const normalized = args.map((arg) => (arg === '-o' ? '--out' : arg));
       const parsed = parseArgs(normalized, ['out'], ['optional']);
       if (parsed.positional.length !== 1 || parsed.command.length > 0) throw new UsageError('give exactly one package folder');
-      dir = parsed.positional[0]!;
-      output = parsed.options.get('out') ?? `flow-${path.basename(path.resolve(dir))}`;
-      optional = parsed.options.has('optional');
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`flow-plugin build-go: ${error.message}\n\n${this.usage}\n`);
-      return 2;
-    }
+      const dir = parsed.positional[0]!;
+      return { dir, output: parsed.options.get('out') ?? `flow-${path.basename(path.resolve(dir))}`, optional: parsed.options.has('optional') };
+    });
+    if (!options) return 2;
+    const { dir, output, optional } = options;
     try {
       const result = await buildGoPlugin(dir, output);
       process.stdout.write(`${result.output} (${result.api === 'gotify' ? 'Gotify' : 'Flow'} plugin API; capabilities: ${result.capabilities.join(', ') || 'none'})\n`);

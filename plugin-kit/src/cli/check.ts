@@ -1,7 +1,7 @@
 import { TranscriptError } from '@flow/protocol';
 import { readFile } from 'node:fs/promises';
 import { CONFORMANCE_DIR, conformanceCaseNames, conformanceOk, formatConformance, parseExpectedFailures, runConformance } from '../replay/conformance.js';
-import { UsageError, msOption, parseArgs } from './args.js';
+import { UsageError, msOption, parseArgs, readOptions } from './args.js';
 import type { Command } from './command.js';
 
 /** Runs the conformance kit (spec/conformance/) against a plugin and prints a pass/fail table. */
@@ -31,17 +31,13 @@ export const checkCommand: Command = {
     'Example: flow-plugin check -- python3 my_plugin.py',
   ].join('\n'),
   async run(args) {
-    let parsed;
-    let stepTimeoutMs: number | undefined;
-    try {
-      parsed = parseArgs(args, ['only', 'dir', 'step-timeout', 'expected-failures']);
+    const options = readOptions(this, () => {
+      const parsed = parseArgs(args, ['only', 'dir', 'step-timeout', 'expected-failures']);
       if (parsed.command.length === 0 || parsed.positional.length > 0) throw new UsageError('need -- and the plugin command');
-      stepTimeoutMs = msOption(parsed, 'step-timeout');
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`flow-plugin check: ${error.message}\n\n${this.usage}\n`);
-      return 2;
-    }
+      return { parsed, stepTimeoutMs: msOption(parsed, 'step-timeout') };
+    });
+    if (!options) return 2;
+    const { parsed, stepTimeoutMs } = options;
     const only = parsed.options.get('only')?.split(',').filter(Boolean);
     let expected: string[] = [];
     const baseline = parsed.options.get('expected-failures');

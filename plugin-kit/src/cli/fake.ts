@@ -1,8 +1,7 @@
-import { TranscriptError } from '@flow/protocol';
-import { loadTranscript } from '../replay/against-plugin.js';
 import { runFakePlugin } from '../replay/fake.js';
-import { UsageError, msOption, parseArgs } from './args.js';
+import { UsageError, msOption, parseArgs, readOptions } from './args.js';
 import type { Command } from './command.js';
+import { readTranscriptFile } from './transcript-file.js';
 
 /** A plugin executable that plays the plugin side of a transcript, to test a host. */
 export const fakeCommand: Command = {
@@ -20,29 +19,16 @@ export const fakeCommand: Command = {
     '  --step-timeout MS   longest wait for the host\'s next expected call (default 30000)',
   ].join('\n'),
   async run(args) {
-    let file: string;
-    let report: string | undefined;
-    let stepTimeoutMs: number | undefined;
-    try {
+    const options = readOptions(this, () => {
       const parsed = parseArgs(args, ['transcript', 'report', 'step-timeout']);
-      const transcript = parsed.options.get('transcript');
-      if (!transcript || parsed.positional.length > 0 || parsed.command.length > 0) throw new UsageError('need --transcript FILE');
-      file = transcript;
-      report = parsed.options.get('report');
-      stepTimeoutMs = msOption(parsed, 'step-timeout');
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`flow-plugin fake: ${error.message}\n\n${this.usage}\n`);
-      return 2;
-    }
-    let transcript;
-    try {
-      transcript = await loadTranscript(file);
-    } catch (error) {
-      process.stderr.write(`flow-plugin fake: ${file}: ${error instanceof TranscriptError ? error.message : (error as Error).message}\n`);
-      return 2;
-    }
-    const code = await runFakePlugin(transcript, { reportFile: report, stepTimeoutMs });
+      const file = parsed.options.get('transcript');
+      if (!file || parsed.positional.length > 0 || parsed.command.length > 0) throw new UsageError('need --transcript FILE');
+      return { file, reportFile: parsed.options.get('report'), stepTimeoutMs: msOption(parsed, 'step-timeout') };
+    });
+    if (!options) return 2;
+    const transcript = await readTranscriptFile(this.name, options.file);
+    if (!transcript) return 2;
+    const code = await runFakePlugin(transcript, { reportFile: options.reportFile, stepTimeoutMs: options.stepTimeoutMs });
     // The host may keep our stdin open after `exit`; a plugin ends when it is told to.
     process.exit(code);
   },

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { FrameDecoder, TranscriptRecorder } from '@flow/protocol';
 import { parse as parseYaml } from 'yaml';
-import { UsageError, parseArgs } from './args.js';
+import { UsageError, parseArgs, readOptions } from './args.js';
 import type { Command } from './command.js';
 
 /**
@@ -22,22 +22,14 @@ export const recordCommand: Command = {
     'is the plugin\'s.',
   ].join('\n'),
   async run(args) {
-    let out: string;
-    let command: string[];
-    let description: string | undefined;
-    try {
+    const options = readOptions(this, () => {
       const parsed = parseArgs(args, ['out', 'description']);
-      const file = parsed.options.get('out');
-      if (!file || parsed.command.length === 0 || parsed.positional.length > 0) throw new UsageError('need --out FILE, then -- and the plugin command');
-      out = file;
-      command = parsed.command;
-      description = parsed.options.get('description');
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`flow-plugin record: ${error.message}\n\n${this.usage}\n`);
-      return 2;
-    }
-    return recordSession(out, command, description);
+      const out = parsed.options.get('out');
+      if (!out || parsed.command.length === 0 || parsed.positional.length > 0) throw new UsageError('need --out FILE, then -- and the plugin command');
+      return { out, command: parsed.command, description: parsed.options.get('description') };
+    });
+    if (!options) return 2;
+    return recordSession(options.out, options.command, options.description);
   },
 };
 

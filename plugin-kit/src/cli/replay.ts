@@ -1,7 +1,7 @@
-import { TranscriptError } from '@flow/protocol';
-import { loadTranscript, replayAgainstPlugin } from '../replay/against-plugin.js';
-import { UsageError, msOption, parseArgs } from './args.js';
+import { replayAgainstPlugin } from '../replay/against-plugin.js';
+import { UsageError, msOption, parseArgs, readOptions } from './args.js';
 import type { Command } from './command.js';
+import { readTranscriptFile } from './transcript-file.js';
 
 /** Plays the host side of a transcript to a plugin and compares what the plugin says. */
 export const replayCommand: Command = {
@@ -22,28 +22,15 @@ export const replayCommand: Command = {
     'Example: flow-plugin replay test/golden/echo.jsonl -- ./flow-echo.mjs',
   ].join('\n'),
   async run(args) {
-    let transcriptFile: string;
-    let command: string[];
-    let stepTimeoutMs: number | undefined;
-    try {
+    const options = readOptions(this, () => {
       const parsed = parseArgs(args, ['step-timeout']);
       if (parsed.positional.length !== 1 || parsed.command.length === 0) throw new UsageError('need one transcript file, then -- and the plugin command');
-      [transcriptFile] = parsed.positional as [string];
-      command = parsed.command;
-      stepTimeoutMs = msOption(parsed, 'step-timeout');
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`flow-plugin replay: ${error.message}\n\n${this.usage}\n`);
-      return 2;
-    }
-    let transcript;
-    try {
-      transcript = await loadTranscript(transcriptFile);
-    } catch (error) {
-      const reason = error instanceof TranscriptError ? error.message : (error as Error).message;
-      process.stderr.write(`flow-plugin replay: ${transcriptFile}: ${reason}\n`);
-      return 2;
-    }
+      return { transcriptFile: parsed.positional[0]!, command: parsed.command, stepTimeoutMs: msOption(parsed, 'step-timeout') };
+    });
+    if (!options) return 2;
+    const { transcriptFile, command, stepTimeoutMs } = options;
+    const transcript = await readTranscriptFile(this.name, transcriptFile);
+    if (!transcript) return 2;
     const result = await replayAgainstPlugin(transcript, command, { stepTimeoutMs });
     if (result.ok) {
       process.stdout.write(`${transcriptFile}: ${result.total} entries replayed, the plugin matches the transcript\n`);

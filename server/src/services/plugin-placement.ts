@@ -1,15 +1,13 @@
 import type { PluginLeases } from '../cluster/plugin-leases.js';
-import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { PluginInstances } from './plugin-instances.js';
+import { pluginUnavailable } from './plugin-views.js';
 
 const GONE = new Set(['failed', 'incompatible', 'stopped']);
-
-const unavailable = (message: string) => new FlowError('FLOW_ERR_PLUGIN_NOT_RUNNING', message);
 
 /**
  * Which replica runs which plugin instance (issue 19), for the plugin service: it answers the
@@ -50,7 +48,9 @@ export class PluginPlacement {
    * Where a call for `conf` must run: undefined → here; a URL → relay it to that replica. An
    * instance nobody holds is taken and brought up here when its plugin runs here (the caller
    * only waits for that). A call another replica relayed here (`relayed`) is never sent on:
-   * if the instance moved meanwhile it is 503, and the caller's retry finds the new owner.
+   * if the instance moved meanwhile it is 503, and the caller's retry finds the new owner. An
+   * instance no live replica runs whose plugin is not here is 503 too (not the 404 of an id
+   * that exists nowhere): a replica that has the plugin takes it within seconds.
    */
   async ownerElsewhere(conf: PluginConfRecord, relayed: boolean): Promise<string | undefined> {
     const leases = this.deps.leases;
@@ -60,8 +60,12 @@ export class PluginPlacement {
       if (place.kind === 'here') return undefined;
       if (place.kind === 'replica' && !relayed) return place.url;
       if (place.kind !== 'free') break;
-      // Free: a replica without the plugin never takes it; the local checks then answer (404 or 503).
-      if (!this.wants(conf.id)) return undefined;
+      // Free: a replica without the plugin never takes it; with the plugin here but unable to
+      // run it (failed, stopped), the local checks answer with its state.
+      if (!this.wants(conf.id)) {
+        if (this.deps.host.byModulePath(conf.modulePath)) return undefined;
+        throw pluginUnavailable(undefined, 'no-replica');
+      }
       if (await leases.take(conf.id)) {
         await this.adopt(conf.id).catch(async (err: unknown) => {
           await leases.release(conf.id);
@@ -71,7 +75,7 @@ export class PluginPlacement {
       }
       // Another replica took it between the two statements: look again.
     }
-    throw unavailable('the replica running this plugin instance is gone; the instance moves to another replica within seconds, try again shortly');
+    throw pluginUnavailable(undefined, 'owner-gone');
   }
 
   private runningModules(): string[] {

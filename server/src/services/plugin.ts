@@ -153,12 +153,13 @@ export class PluginService {
   /**
    * With replicas: the URL of the replica running the caller's instance `id` when it is not this
    * one (the route relays the call there), undefined to handle it here (see PluginPlacement).
-   * Unknown or foreign confs are left to the local checks (their 404s).
+   * Unknown or foreign confs are left to the local checks (their 404s). `pluginOnly`: a call the
+   * plugin answers without the instance (config, schema) stays here while the plugin is here.
    */
-  async ownerElsewhere(userId: number, id: number, relayed: boolean): Promise<string | undefined> {
-    if (!this.deps.cluster) return undefined;
-    const conf = this.deps.confs.get(id);
-    return conf && conf.userId === userId ? this.placement.ownerElsewhere(conf, relayed) : undefined;
+  async ownerElsewhere(userId: number, id: number, relayed: boolean, pluginOnly = false): Promise<string | undefined> {
+    const conf = this.deps.cluster && this.deps.confs.get(id);
+    if (!conf || conf.userId !== userId || (pluginOnly && this.host.byModulePath(conf.modulePath))) return undefined;
+    return this.placement.ownerElsewhere(conf, relayed);
   }
 
   /** As ownerElsewhere, for a webhook (by its token). Enabled or not is the owner's to say: it changed it last. */

@@ -2,6 +2,7 @@ import { FlowError } from '../../errors.js';
 import type { ApplicationRecord } from '../../model/application.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { ApplicationPatch, ApplicationStore } from '../application.js';
+import type { WriteFence } from '../message.js';
 import type { OwnedCache } from '../owned-cache.js';
 import { keyAfter } from '../sort-key.js';
 import type { WriteGate } from '../write-gate.js';
@@ -27,8 +28,8 @@ export abstract class CachedApplicationStore implements ApplicationStore {
   protected abstract writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void>;
   /** Deletes the application and writes its messages' purge mark in the same commit. */
   protected abstract deleteRecord(cur: ApplicationRecord): Promise<void>;
-  /** Inserts the message (and the application's lastUsed when given) in one commit. */
-  protected abstract insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord>;
+  /** Inserts the message (and the application's lastUsed when given) in one commit, checking `fence` in it (PostgreSQL only). */
+  protected abstract insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord>;
 
   get(id: number): ApplicationRecord | undefined {
     return this.records.get(id);
@@ -86,11 +87,11 @@ export abstract class CachedApplicationStore implements ApplicationStore {
    * a concurrent delete either refuses it or waits for it and purges it too.
    * FLOW_ERR_NOT_FOUND when the application is missing or being deleted.
    */
-  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord> {
+  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord> {
     if (!this.acceptsMessages(input.appId)) {
       return Promise.reject(new FlowError('FLOW_ERR_NOT_FOUND', 'application does not exist'));
     }
-    const insert = this.insertMessage(input, lastUsed);
+    const insert = this.insertMessage(input, lastUsed, fence);
     // Applied to memory at once: a lost lastUsed update is harmless.
     if (lastUsed !== undefined) this.records.set({ ...this.records.get(input.appId)!, lastUsed });
     return this.gate.track(insert);

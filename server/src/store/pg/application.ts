@@ -3,6 +3,7 @@ import type { MessageRecord } from '../../model/message.js';
 import type { ApplicationPatch } from '../application.js';
 import { CachedApplicationStore } from '../cached/application.js';
 import { OwnedCache } from '../owned-cache.js';
+import type { WriteFence } from '../message.js';
 import type { PgMessageStore } from './message.js';
 import type { PgDb } from './pg-db.js';
 import { APPLICATION_COLUMNS, applicationOf, applicationValues, placeholders, type ApplicationRow } from './rows.js';
@@ -65,8 +66,8 @@ export class PgApplicationStore extends CachedApplicationStore {
     );
   }
 
-  protected insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord> {
-    return this.messages.insert(input, lastUsed);
+  protected insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord> {
+    return this.messages.insert(input, lastUsed, fence);
   }
 
   /** One transaction: the purge mark of its messages and the row. */

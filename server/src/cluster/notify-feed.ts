@@ -222,6 +222,8 @@ export class ReplicaFeed {
       case 'user': {
         const { before, after } = await store.users.refresh(change.id);
         if (before && !after) bus.emitSafe('userDeleted', { user: before });
+        // Created there: the plugins here give it their instances, as the plugins there do.
+        if (!before && after) bus.emitSafe('userFromReplica', { user: after });
         return;
       }
       case 'client': {
@@ -235,6 +237,10 @@ export class ReplicaFeed {
         return;
       case 'pluginConf':
         await store.pluginConfs.refresh(change.id);
+        return;
+      case 'pluginPermissions':
+        await store.pluginPermissions.reload();
+        bus.emitSafe('pluginPermissionsChanged', {});
         return;
     }
   }
@@ -252,6 +258,8 @@ export class ReplicaFeed {
     const goneClients = await store.clients.reload();
     await store.applications.reload();
     await store.pluginConfs.reload();
+    await store.pluginPermissions.reload();
+    bus.emitSafe('pluginPermissionsChanged', {});
     for (const user of goneUsers) bus.emitSafe('userDeleted', { user });
     for (const client of goneClients) bus.emitSafe('clientDeleted', { client });
     await this.catchUp();

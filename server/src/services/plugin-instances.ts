@@ -157,9 +157,10 @@ export class PluginInstances {
       try {
         return await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
       } catch (err) {
-        // A token collision (2^-132) gets a new token; anything else is real.
+        // Another replica created it first (the user came from there), or a token collision
+        // (2^-132) that gets a new token; anything else is real.
         if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') || attempt >= 2) throw err;
-        const raced = this.deps.confs.getByUserAndPath(userId, modulePath);
+        const raced = this.deps.confs.getByUserAndPath(userId, modulePath) ?? (await this.deps.confs.reread?.(userId, modulePath));
         if (raced) return raced;
       }
     }

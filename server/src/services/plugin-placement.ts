@@ -1,3 +1,4 @@
+import { InstanceDisable } from '@flow/protocol';
 import type { PluginLeases } from '../cluster/plugin-leases.js';
 import type { Logger } from '../log.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
@@ -60,10 +61,11 @@ export class PluginPlacement {
       if (place.kind === 'here') return undefined;
       if (place.kind === 'replica' && !relayed) return place.url;
       if (place.kind !== 'free') break;
-      // Free: a replica without the plugin never takes it; with the plugin here but unable to
-      // run it (failed, stopped), the local checks answer with its state.
+      // Free: a replica without the plugin never takes it. With the plugin here but unable to
+      // run it (failed, stopped), or maybe here but still starting (a module path not known yet:
+      // Gotify's 404 then), the local checks answer.
       if (!this.wants(conf.id)) {
-        if (this.deps.host.byModulePath(conf.modulePath)) return undefined;
+        if (this.deps.host.byModulePath(conf.modulePath) || this.deps.host.list().some((sup) => sup.modulePath === undefined && !GONE.has(sup.status))) return undefined;
         throw pluginUnavailable(undefined, 'no-replica');
       }
       if (await leases.take(conf.id)) {
@@ -76,6 +78,33 @@ export class PluginPlacement {
       // Another replica took it between the two statements: look again.
     }
     throw pluginUnavailable(undefined, 'owner-gone');
+  }
+
+  /**
+   * Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission
+   * was narrowed) that run here or nowhere. One another live replica runs is left to it: it
+   * hears of the new rule (cluster/notify-feed.ts) and does the same. The plugin is told first;
+   * the conf is marked disabled even if it refuses: only its user could enable it again, and
+   * that user can no longer reach it.
+   */
+  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    const { confs, host, instances, leases, log } = this.deps;
+    for (const conf of confs.list()) {
+      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
+      if (leases && !leases.holds(conf.id) && (await leases.locate(conf.id)).kind === 'replica') continue;
+      await instances.withLock(conf.userId, modulePath, async () => {
+        const session = host.byModulePath(modulePath)?.session;
+        const instanceId = String(conf.id);
+        const state = session?.instances.get(instanceId);
+        if (session && state?.enabled) {
+          await session.call(InstanceDisable, { instanceId }).then(
+            () => (state.enabled = false),
+            (err: unknown) => log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled'),
+          );
+        }
+        if (confs.get(conf.id)?.enabled) await confs.update(conf.id, { enabled: false });
+      });
+    }
   }
 
   private runningModules(): string[] {

@@ -191,16 +191,9 @@ export class PluginService {
     return out;
   }
 
-  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed). */
-  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
-    for (const conf of this.deps.confs.list()) {
-      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
-      await this.disable(conf.userId, conf.id).catch((err: unknown) => {
-        // Disabled in the store anyway: the instance is re-enabled only by the user, who can no longer reach it.
-        this.deps.log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled');
-        return this.deps.confs.update(conf.id, { enabled: false });
-      });
-    }
+  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed): see PluginPlacement. */
+  revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    return this.placement.revoke(modulePath, stillAllowed);
   }
 
   /** GET /plugin/:id/configschema (see PluginConfigs). */

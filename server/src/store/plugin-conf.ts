@@ -13,6 +13,11 @@ export interface PluginConfStore {
   get(id: number): PluginConfRecord | undefined;
   getByToken(token: string): PluginConfRecord | undefined;
   getByUserAndPath(userId: number, modulePath: string): PluginConfRecord | undefined;
+  /**
+   * The user's conf of the module as the database holds it now, taken into memory (PostgreSQL:
+   * another replica may have just created it, before its change notification arrived here).
+   */
+  reread?(userId: number, modulePath: string): Promise<PluginConfRecord | undefined>;
   /** The user's confs ordered by id. */
   listByUser(userId: number): PluginConfRecord[];
   /** Every conf ordered by id. */

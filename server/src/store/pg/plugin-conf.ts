@@ -38,6 +38,14 @@ export class PgPluginConfStore extends CachedPluginConfStore {
     });
   }
 
+  reread(userId: number, modulePath: string): Promise<PluginConfRecord | undefined> {
+    return this.db.exclusive(async () => {
+      const [found] = await this.fetch('WHERE user_id = $1 AND module_path = $2', [userId, modulePath]);
+      if (found) this.adopt(found.id, found);
+      return found;
+    });
+  }
+
   /** Reloads every conf (notifications may have been missed); returns the ones that are gone. */
   reload(): Promise<PluginConfRecord[]> {
     return this.db.exclusive(async () => this.adoptAll(await this.fetch()));

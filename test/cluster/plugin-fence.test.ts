@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkFixture } from '../helpers/plugins.js';
+import { basic } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { ADMIN } from './plugin-ticker.js';
 import { clientFor, startReplicas, type Replica, type ReplicaSet } from './replicas.js';
@@ -99,6 +100,44 @@ describe('fenced plugin writes across replicas', () => {
       await held.end();
       // The lease given back: r1 takes the instance again (for the next case).
       await c.sql("DELETE FROM leases WHERE name = $1 AND holder = 'intruder'", [lease()]);
+    }
+  });
+
+  it("the internal application of a first enable, held past the loss of the lease, is not created", async () => {
+    const created = await r1.api('POST', '/user', { auth: ADMIN, json: { name: 'carol', pass: 'carol-password', admin: false } });
+    expect(created.status, created.text).toBe(200);
+    const carol = basic('carol', 'carol-password');
+    const mine = await waitFor(async () => {
+      const res = await r1.api('GET', '/plugin', { auth: carol });
+      return res.status === 200 && (res.body as any[]).find((p) => p.modulePath === WRITER);
+    }, "carol's writer instance", 60_000);
+    await waitFor(async () => (await c.sql('SELECT 1 FROM leases WHERE name = $1', [`plugin-instance:${mine.id}`])).length > 0, "r1 holding carol's instance");
+    const held = clientFor(c.connection);
+    await held.connect();
+    let locked = false;
+    try {
+      await held.query('BEGIN');
+      await held.query('LOCK TABLE applications IN EXCLUSIVE MODE');
+      locked = true;
+      // Her first enable creates the messenger's internal application: that insert waits on the lock.
+      const enabling = r1.api('POST', `/plugin/${mine.id}/enable`, { auth: carol });
+      await waitFor(async () => {
+        const rows = await c.sql("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'flow/%' AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO applications%'");
+        return rows.length > 0;
+      }, 'the internal application insert waiting on the lock');
+      const moved = await c.sql("UPDATE leases SET holder = 'intruder', token = nextval('lease_token_seq'), expires_at = now() + interval '1 hour' WHERE name = $1 RETURNING token", [
+        `plugin-instance:${mine.id}`,
+      ]);
+      expect(moved).toHaveLength(1);
+      await held.query('COMMIT');
+      locked = false;
+      const res = await enabling;
+      expect(res.status, res.text).toBe(503);
+      expect((await c.sql('SELECT count(*)::int AS n FROM applications WHERE user_id = $1', [created.body.id]))[0].n).toBe(0);
+      expect((await c.sql('SELECT application_id::int, enabled FROM plugin_confs WHERE id = $1', [mine.id]))[0]).toEqual({ application_id: 0, enabled: false });
+    } finally {
+      if (locked) await held.query('ROLLBACK');
+      await held.end();
     }
   });
 });

@@ -22,7 +22,7 @@ export interface ApplicationStore {
   /** The user's applications ordered by (sortKey, id), as Gotify lists them. */
   listByUser(userId: number): ApplicationRecord[];
   /** An empty sortKey is placed after the user's last one. FLOW_ERR_STORE_CONFLICT for a duplicate token or sort key. */
-  create(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord>;
+  create(input: Omit<ApplicationRecord, 'id'>, fence?: WriteFence): Promise<ApplicationRecord>;
   /** Replaces the token (PUT /application/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
   setToken(id: number, token: string): Promise<ApplicationRecord>;
   /**

@@ -24,7 +24,8 @@ export interface PluginConfStore {
   list(): PluginConfRecord[];
   /** Enabled false unless given. FLOW_ERR_STORE_CONFLICT when the token exists or the user has a conf for the module. */
   create(input: Omit<PluginConfRecord, 'id' | 'createdAt' | 'enabled'> & { enabled?: boolean }): Promise<PluginConfRecord>;
-  update(id: number, patch: PluginConfPatch): Promise<PluginConfRecord>;
+  /** `fence` (PostgreSQL): written only while the instance's lease holds (linking its internal application). */
+  update(id: number, patch: PluginConfPatch, fence?: WriteFence): Promise<PluginConfRecord>;
   /** Deletes one conf with its storage and kv entries. */
   delete(id: number): Promise<PluginConfRecord>;
   /** The plugin's opaque storage blob; empty when never set. */

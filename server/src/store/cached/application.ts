@@ -22,7 +22,8 @@ export abstract class CachedApplicationStore implements ApplicationStore {
     protected readonly records: OwnedCache<ApplicationRecord>,
   ) {}
 
-  protected abstract insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord>;
+  /** `fence` (PostgreSQL: a plugin instance's internal application) is checked in the insert's transaction. */
+  protected abstract insertRecord(input: Omit<ApplicationRecord, 'id'>, fence?: WriteFence): Promise<ApplicationRecord>;
   protected abstract writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void>;
   /** Writes the patched record; `lastUsed` only when the patch sets it (message inserts write it without the lock). */
   protected abstract writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void>;
@@ -55,7 +56,7 @@ export abstract class CachedApplicationStore implements ApplicationStore {
     return this.listByUser(userId).some((a) => a.sortKey === key && a.id !== exceptId);
   }
 
-  create(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
+  create(input: Omit<ApplicationRecord, 'id'>, fence?: WriteFence): Promise<ApplicationRecord> {
     return this.gate.exclusive(async () => {
       if (this.records.getByToken(input.token)) throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'token already exists');
       let sortKey = input.sortKey;
@@ -64,7 +65,7 @@ export abstract class CachedApplicationStore implements ApplicationStore {
       } else if (this.sortKeyTaken(input.userId, sortKey)) {
         throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'sort key is not unique');
       }
-      const rec = await this.insertRecord({ ...input, sortKey });
+      const rec = await this.insertRecord({ ...input, sortKey }, fence);
       this.records.add(rec);
       return rec;
     });

@@ -1,5 +1,6 @@
 import { FlowError } from '../../errors.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
+import type { WriteFence } from '../message.js';
 import type { PluginConfPatch, PluginConfStore } from '../plugin-conf.js';
 import { OwnedCache } from '../owned-cache.js';
 import { SharedTexts } from '../shared-texts.js';
@@ -27,7 +28,7 @@ export abstract class CachedPluginConfStore implements PluginConfStore {
 
   /** Writes the new conf (its `id` is 0); returns the id it got. */
   protected abstract insertRecord(draft: PluginConfRecord): Promise<number>;
-  protected abstract writeRecord(next: PluginConfRecord): Promise<void>;
+  protected abstract writeRecord(next: PluginConfRecord, fence?: WriteFence): Promise<void>;
   /** Deletes the conf with its storage and kv entries. */
   protected abstract deleteRecord(cur: PluginConfRecord): Promise<void>;
 
@@ -110,11 +111,11 @@ export abstract class CachedPluginConfStore implements PluginConfStore {
   }
 
   /** Changes enabled, config or applicationId. */
-  update(id: number, patch: PluginConfPatch): Promise<PluginConfRecord> {
+  update(id: number, patch: PluginConfPatch, fence?: WriteFence): Promise<PluginConfRecord> {
     return this.gate.exclusive(async () => {
       const cur = this.current(id);
       const next = { ...cur, ...patch };
-      await this.writeRecord(next);
+      await this.writeRecord(next, fence);
       next.config = this.texts.share(next.config);
       this.texts.release(cur.config);
       this.records.set(next);

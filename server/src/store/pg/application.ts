@@ -43,13 +43,16 @@ export class PgApplicationStore extends CachedApplicationStore {
     return this.db.exclusive(async () => this.records.adoptAll(await this.fetch()));
   }
 
-  protected async insertRecord(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
+  protected async insertRecord(input: Omit<ApplicationRecord, 'id'>, fence?: WriteFence): Promise<ApplicationRecord> {
     const values = applicationValues({ ...input, id: 0 }).slice(1);
-    const { rows } = await this.db.query<{ id: number }>(
-      `INSERT INTO applications (${APPLICATION_COLUMNS}) VALUES (nextval('application_id_seq'), ${placeholders(values.length)}) RETURNING id`,
-      values,
-    );
-    return { ...input, id: rows[0]!.id };
+    const insert = `INSERT INTO applications (${APPLICATION_COLUMNS}) VALUES (nextval('application_id_seq'), ${placeholders(values.length)}) RETURNING id`;
+    if (!fence) return { ...input, id: (await this.db.query<{ id: number }>(insert, values)).rows[0]!.id };
+    const id = await this.db.tx(async (q) => {
+      const { rows } = await q.query<{ id: number }>(insert, values);
+      await fence.check(q);
+      return rows[0]!.id;
+    });
+    return { ...input, id };
   }
 
   protected async writeToken(cur: ApplicationRecord, next: ApplicationRecord): Promise<void> {

@@ -60,8 +60,8 @@ export class PgPluginConfStore extends CachedPluginConfStore {
     return rows[0]!.id;
   }
 
-  protected async writeRecord(next: PluginConfRecord): Promise<void> {
-    await this.db.query('UPDATE plugin_confs SET enabled = $2, config = $3, application_id = $4 WHERE id = $1', [next.id, next.enabled, next.config, next.applicationId]);
+  protected async writeRecord(next: PluginConfRecord, fence?: WriteFence): Promise<void> {
+    await this.fenced(fence, (q) => q.query('UPDATE plugin_confs SET enabled = $2, config = $3, application_id = $4 WHERE id = $1', [next.id, next.enabled, next.config, next.applicationId]));
   }
 
   protected async deleteRecord(cur: PluginConfRecord): Promise<void> {

@@ -141,6 +141,8 @@ export function createApp(opts: AppOptions): FlowApp {
     subjects: () => plugins.permissionSubjects(),
     revoke: (modulePath, stillAllowed) => plugins.revoke(modulePath, stillAllowed),
   });
+  // Changed on another replica (PostgreSQL): the instances running here follow the new rules.
+  bus.on('pluginPermissionsChanged', () => pluginPermissions.reapply());
   plugins = new PluginService({
     access: pluginPermissions,
     confs: store.pluginConfs,

@@ -26,6 +26,10 @@ export interface FlowEvents {
   messageFromReplica: { message: MessageRecord; application: ApplicationRecord };
   /** A client was deleted; its token no longer authenticates. */
   clientDeleted: { client: ClientRecord };
+  /** A user created on another replica (PostgreSQL; `cluster/notify-feed.ts`): the plugins here give it their instances. */
+  userFromReplica: { user: UserRecord };
+  /** The plugin permission rules were changed on another replica (and read again here). */
+  pluginPermissionsChanged: Record<string, never>;
 }
 
 export type FlowEventName = keyof FlowEvents;

@@ -91,7 +91,8 @@ function serverConnection(): string {
 
 const connectionFor = (db: string): string => serverConnection().replace(/dbname=\S+/, `dbname=${db}`);
 
-function clientFor(connection: string): pg.Client {
+/** A client of its own on `connection` (the harness's "key=value" form), e.g. to hold a transaction open. */
+export function clientFor(connection: string): pg.Client {
   const kv = Object.fromEntries(connection.split(/\s+/).map((p) => p.split('=') as [string, string]));
   return new pg.Client({ host: kv.host, port: Number(kv.port), user: kv.user, database: kv.dbname });
 }

@@ -67,7 +67,7 @@ describe.runIf(available)('PostgreSQL store', () => {
     const [a, b] = await Promise.all([startTestServer({ config: db.config }), startTestServer({ config: db.config })]);
     try {
       const versions = await admin((c) => c.query('SELECT version FROM flow_migrations ORDER BY version'), db.name);
-      expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3, 5]);
+      expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3, 5, 6]);
       // Each of them created the default admin only if the table was empty: one "admin" row.
       const users = await admin((c) => c.query("SELECT count(*)::int AS n FROM users WHERE name = 'admin'"), db.name);
       expect(users.rows[0].n).toBeGreaterThanOrEqual(1);

@@ -62,4 +62,22 @@ describe('IdWatermark', () => {
     expect(w.mark).toBe(5);
     expect(w.pending).toBe(1);
   });
+
+  it('passes to a bound a catch-up read up to: holes below it close, ids seen above it keep counting', () => {
+    const w = new IdWatermark(() => 0);
+    w.reset(5);
+    w.see(7);
+    w.see(9);
+    w.see(12);
+    expect(w.mark).toBe(5);
+    w.passTo(10);
+    expect(w.mark).toBe(10);
+    expect(w.has(12)).toBe(true);
+    expect(w.pending).toBe(1);
+    w.see(11);
+    expect(w.mark).toBe(12);
+    expect(w.pending).toBe(0);
+    w.passTo(4);
+    expect(w.mark).toBe(12);
+  });
 });

@@ -46,6 +46,18 @@ export class IdWatermark {
     return this.above.has(id);
   }
 
+  /**
+   * Every id up to `id` counts as seen: a catch-up read all of them that matter here. An id below
+   * it that commits later still arrives by its notification (delivery never asks the watermark).
+   */
+  passTo(id: number): void {
+    if (id <= this.low) return;
+    this.low = id;
+    for (const seen of this.above) if (seen <= id) this.above.delete(seen);
+    this.hole = undefined;
+    this.advance();
+  }
+
   see(id: number): void {
     if (id <= this.low || this.above.has(id)) return;
     this.above.add(id);

@@ -4,15 +4,18 @@ import type { Logger } from '../log.js';
 import type { MessageRecord } from '../model/message.js';
 import { replicaApplicationName } from '../store/pg/pg-db.js';
 import type { PgStore } from '../store/pg/pg-store.js';
+import { MessageAnnouncer } from './announcer.js';
+import { CatchUp } from './catch-up.js';
 import { IdWatermark } from './id-watermark.js';
-import { CHANNEL, messagesPayloads, parseChange, type Change } from './notify-payload.js';
+import { CHANNEL, parseChange, type Change } from './notify-payload.js';
 import { NotifyListener } from './notify-listener.js';
 
-/** A catch-up reads at most this many messages per query, and this many queries. */
-const CATCH_UP_PAGE = 1_000;
-const CATCH_UP_PAGES = 10;
-/** How long ids delivered by a catch-up are remembered, to drop their notifications if they still come. */
-const CAUGHT_UP_MS = 60_000;
+/**
+ * How often the feed looks for messages no notification will ever announce (their replica died
+ * between the commit and the announcement): those committed before the previous sweep and still
+ * unseen. One `max(id)` per sweep; a catch-up read only when something below it is unseen.
+ */
+const SWEEP_MS = 2_000;
 /** After a failed read, the feed resynchronises (caches reloaded, messages caught up) after this. */
 const RESYNC_AFTER_ERROR_MS = 1_000;
 
@@ -38,7 +41,7 @@ export interface ReplicaFeedOptions {
   now?: () => number;
 }
 
-type Work = Change | { kind: 'resync'; reason: 'start' | 'reconnect' | 'error' };
+type Work = Change | { kind: 'resync'; reason: 'start' | 'reconnect' | 'error' } | { kind: 'sweep' };
 
 /**
  * What other replicas on the same PostgreSQL database changed, applied here (PostgreSQL only;
@@ -52,7 +55,9 @@ type Work = Change | { kind: 'resync'; reason: 'start' | 'reconnect' | 'error' }
  *   and emitted as `messageFromReplica` in id order (the stream hub delivers it; plugin
  *   instances are the owning replica's concern, through the same event);
  * - after a reconnect (notifications lost) every cache is reloaded and the messages of local
- *   subscribers are read from the watermark (`IdWatermark`), skipping ids already delivered.
+ *   subscribers are read from the watermark (`IdWatermark`), skipping ids already delivered;
+ * - every SWEEP_MS, messages committed before the previous sweep and still unseen are read the
+ *   same way: a replica killed between a commit and its announcement never announces them.
  * Changes this replica made itself are skipped: its own services already applied them.
  */
 export class ReplicaFeed {
@@ -61,30 +66,34 @@ export class ReplicaFeed {
   private readonly watermark: IdWatermark;
   private readonly now: () => number;
   private readonly queue: Work[] = [];
-  /** Ids delivered by a catch-up → when to forget them. */
-  private readonly caughtUp = new Map<number, number>();
+  private readonly catchUps: CatchUp;
+  /** The highest message id committed at the previous sweep. */
+  private settledUpTo = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private working: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
   private closed = false;
   private lostLogged = false;
   private readonly subscribers = new Set<LocalSubscribers>();
-  /** This replica's new messages not announced yet, and the announcement in flight. */
-  private outgoing: { id: number; userId: number }[] = [];
-  private sending: Promise<void> = Promise.resolve();
+  /** This replica's new messages, told to the others. */
+  private readonly announcer: MessageAnnouncer;
   /** What the feed did (diagnostics, tests): message reads, messages emitted, of them by a catch-up, resyncs. */
   readonly stats = { reads: 0, delivered: 0, caughtUp: 0, resyncs: 0 };
 
   constructor(private readonly opts: ReplicaFeedOptions) {
     this.origin = replicaApplicationName(opts.replicaId);
+    this.announcer = new MessageAnnouncer(opts.store.db, this.origin, opts.log);
     this.now = opts.now ?? (() => performance.now());
     this.subscribers.add(opts.subscribers);
     this.watermark = new IdWatermark(this.now);
+    const users = () => [...this.subscribers].flatMap((s) => s.userIds());
+    this.catchUps = new CatchUp({ messages: opts.store.messages, watermark: this.watermark, users, emit: (m) => this.emit(m), now: this.now, log: opts.log });
     // This replica's own messages reach its streams through the fan-out; the watermark counts
     // them seen, and the other replicas are told (after the commit, in bursts).
     this.unsubscribe = opts.bus.on('messageCreated', ({ message }) => {
       this.watermark.see(message.id);
-      this.announce(message);
+      if (!this.closed) this.announcer.announce(message);
     });
     this.listener = new NotifyListener({
       config: opts.store.db.clientConfig,
@@ -116,32 +125,13 @@ export class ReplicaFeed {
    * are caught up from here.
    */
   async start(): Promise<void> {
-    this.watermark.reset(await this.opts.store.messages.lastCommittedId());
+    this.settledUpTo = await this.opts.store.messages.lastCommittedId();
+    this.watermark.reset(this.settledUpTo);
     await this.listener.start();
-  }
-
-  /**
-   * Tells the other replicas about a message this one stored. Not from the INSERT's transaction:
-   * a transaction that NOTIFYs holds a database-wide lock through its commit, which would
-   * serialise every message insert's WAL flush. The messages of one turn of the event loop go
-   * out together after it (`messagesPayloads`: as few payloads as fit), one burst after another,
-   * so they arrive in the order they were stored for each user. A replica that dies between a
-   * commit and its announcement leaves that message to the others' next catch-up.
-   */
-  private announce(message: MessageRecord): void {
-    if (this.closed) return;
-    this.outgoing.push({ id: message.id, userId: message.userId });
-    if (this.outgoing.length > 1) return;
-    setImmediate(() => {
-      const batch = this.outgoing.splice(0);
-      this.sending = this.sending.then(async () => {
-        for (const payload of messagesPayloads(batch, this.origin)) {
-          await this.opts.store.db.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch((err: unknown) => {
-            if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_UNAVAILABLE')) this.opts.log.error({ err }, 'announcing new messages to other replicas failed');
-          });
-        }
-      });
-    });
+    this.sweepTimer = setInterval(() => {
+      if (this.listener.listening && !this.queue.some((w) => w.kind === 'sweep')) this.push({ kind: 'sweep' });
+    }, SWEEP_MS);
+    this.sweepTimer.unref();
   }
 
   /** Adds who wants users' messages from other replicas here; returns the removal. */
@@ -181,6 +171,8 @@ export class ReplicaFeed {
           await this.deliver(burst);
         } else if (next.kind === 'entity') {
           if (next.origin !== this.origin) await this.refresh(next);
+        } else if (next.kind === 'sweep') {
+          await this.sweep();
         } else {
           await this.resync(next.reason);
         }
@@ -206,7 +198,7 @@ export class ReplicaFeed {
 
   /** Messages: one read for the burst's ids that a local subscriber wants; each id counts as seen once handled. */
   private async deliver(burst: Extract<Change, { kind: 'message' }>[]): Promise<void> {
-    const wanted = burst.filter((c) => c.origin !== this.origin && !this.caughtUp.has(c.id) && this.wants(c.userId));
+    const wanted = burst.filter((c) => c.origin !== this.origin && !this.catchUps.has(c.id) && this.wants(c.userId));
     if (wanted.length > 0) {
       this.stats.reads++;
       this.opts.log.debug({ count: wanted.length, users: [...new Set(wanted.map((c) => c.userId))] }, 'reading messages posted on other replicas');
@@ -230,6 +222,8 @@ export class ReplicaFeed {
       case 'user': {
         const { before, after } = await store.users.refresh(change.id);
         if (before && !after) bus.emitSafe('userDeleted', { user: before });
+        // Created there: the plugins here give it their instances, as the plugins there do.
+        if (!before && after) bus.emitSafe('userFromReplica', { user: after });
         return;
       }
       case 'client': {
@@ -243,6 +237,10 @@ export class ReplicaFeed {
         return;
       case 'pluginConf':
         await store.pluginConfs.refresh(change.id);
+        return;
+      case 'pluginPermissions':
+        await store.pluginPermissions.reload();
+        bus.emitSafe('pluginPermissionsChanged', {});
         return;
     }
   }
@@ -260,43 +258,37 @@ export class ReplicaFeed {
     const goneClients = await store.clients.reload();
     await store.applications.reload();
     await store.pluginConfs.reload();
+    await store.pluginPermissions.reload();
+    bus.emitSafe('pluginPermissionsChanged', {});
     for (const user of goneUsers) bus.emitSafe('userDeleted', { user });
     for (const client of goneClients) bus.emitSafe('clientDeleted', { client });
     await this.catchUp();
   }
 
   private async catchUp(): Promise<void> {
-    const now = this.now();
-    for (const [id, until] of this.caughtUp) if (until <= now) this.caughtUp.delete(id);
-    const users = [...new Set([...this.subscribers].flatMap((s) => s.userIds()))];
-    if (users.length === 0) return;
-    const before = this.stats.caughtUp;
-    const from = this.watermark.mark;
-    let after = from;
-    for (let page = 0; page < CATCH_UP_PAGES; page++) {
-      this.stats.reads++;
-      const messages = await this.opts.store.messages.listOfUsersAfter(users, after, CATCH_UP_PAGE);
-      for (const m of messages) {
-        if (!this.watermark.has(m.id) && !this.caughtUp.has(m.id)) {
-          this.emit(m);
-          this.stats.caughtUp++;
-          this.caughtUp.set(m.id, now + CAUGHT_UP_MS);
-        }
-        after = m.id;
-      }
-      if (messages.length < CATCH_UP_PAGE) break;
-    }
-    for (const id of this.caughtUp.keys()) this.watermark.see(id);
-    this.opts.log.info({ messages: this.stats.caughtUp - before, from }, 'caught up on messages posted on other replicas');
+    const { reads, delivered } = await this.catchUps.run();
+    this.stats.reads += reads;
+    this.stats.caughtUp += delivered;
+  }
+
+  /** See SWEEP_MS. Once read up to the bound, every id below it counts as seen: the next sweeps read nothing. */
+  private async sweep(): Promise<void> {
+    const upTo = this.settledUpTo;
+    this.settledUpTo = await this.opts.store.messages.lastCommittedId();
+    if (upTo <= this.watermark.mark) return;
+    const { reads, delivered, complete } = await this.catchUps.run({ upTo, quiet: true });
+    this.stats.reads += reads;
+    this.stats.caughtUp += delivered;
+    if (complete) this.watermark.passTo(upTo);
   }
 
   /** Stops listening; what is being applied finishes first. */
   async close(): Promise<void> {
     // Announced before closing: the app drains the fan-out first, so these are the last ones.
-    await new Promise<void>((r) => setImmediate(r));
-    await this.sending;
+    await this.announcer.flushed();
     this.closed = true;
     clearTimeout(this.resyncTimer);
+    clearInterval(this.sweepTimer);
     this.unsubscribe();
     await this.listener.close();
     await this.settled();

@@ -24,6 +24,7 @@ describe('parseChange', () => {
     expect(parseChange('c:2/psql')).toEqual({ kind: 'entity', entity: 'client', id: 2, origin: 'psql' });
     expect(parseChange('a:3/')).toEqual({ kind: 'entity', entity: 'application', id: 3, origin: '' });
     expect(parseChange('p:4/flow/b')).toEqual({ kind: 'entity', entity: 'pluginConf', id: 4, origin: 'flow/b' });
+    expect(parseChange('r:1/flow/c')).toEqual({ kind: 'entity', entity: 'pluginPermissions', id: 1, origin: 'flow/c' });
   });
 
   it('ignores what it does not know rather than guessing', () => {

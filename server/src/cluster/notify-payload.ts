@@ -2,13 +2,14 @@
  * The payloads of channel `flow_changes`: ids only, never content.
  * - `u|c|a|p:<id>/<origin>`: a user, client, application or plugin conf was inserted, changed or
  *   deleted (raised by the triggers of store/pg/migrations.ts, version 5, in the writing transaction);
+ * - `r:1/<origin>`: the plugin permission rules changed (version 6; the table has no ids: all are read again);
  * - `m:<message id>:<user id>[,<message id>:<user id>…]/<origin>`: messages a replica stored, sent
  *   by it after they committed (`messagesPayloads`), in id order per user.
  * `<origin>` is the writer's application_name (`flow/<replica id>` for a Flow server).
  */
 export const CHANNEL = 'flow_changes';
 
-export type CachedEntity = 'user' | 'client' | 'application' | 'pluginConf';
+export type CachedEntity = 'user' | 'client' | 'application' | 'pluginConf' | 'pluginPermissions';
 
 export type Change =
   | { kind: 'message'; id: number; userId: number; origin: string }
@@ -42,7 +43,7 @@ export function messagesPayloads(messages: readonly { id: number; userId: number
   return out;
 }
 
-const ENTITIES: Record<string, CachedEntity> = { u: 'user', c: 'client', a: 'application', p: 'pluginConf' };
+const ENTITIES: Record<string, CachedEntity> = { u: 'user', c: 'client', a: 'application', p: 'pluginConf', r: 'pluginPermissions' };
 
 /** What a payload announces, or undefined for one this version does not know (ignored). */
 export function parseChange(payload: string): Announcement | undefined {

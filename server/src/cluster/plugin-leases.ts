@@ -2,7 +2,9 @@ import type { Logger } from '../log.js';
 import type { InstanceOwnership } from '../plugins/ports.js';
 import type { PgStore } from '../store/pg/pg-store.js';
 import type { Store } from '../store/store.js';
+import type { WriteFence } from '../store/message.js';
 import type { Cluster } from './cluster.js';
+import { leaseFence } from './lease.js';
 
 /**
  * Plugin instances across replicas (issue 19): each user's instance of each plugin runs on the
@@ -24,15 +26,18 @@ import type { Cluster } from './cluster.js';
  * A replica SIGKILLed stops renewing: its leases expire after `TTL_MS` by the database clock and
  * the others take them within a tick, so an instance moves within TTL + PERIOD (about 6 s).
  *
- * Fencing: `holds()` is what host calls check before a plugin's message or storage write runs
- * (plugins/host-calls.ts). It trusts a lease only until `TTL_MS - SAFETY_MS` after the moment
+ * Fencing, in two layers. `holds()` is what host calls check before a plugin's call runs
+ * (plugins/host-calls.ts): it trusts a lease only until `TTL_MS - SAFETY_MS` after the moment
  * the statement that last took or renewed it was SENT, measured with this process's monotonic
  * clock: PostgreSQL computed the expiry from its `now()` when it ran that statement, which is
  * later, so the local deadline always falls before the real one whatever the wall clocks say.
  * A replica paused (SIGSTOP, a long GC) and resumed after its lease passed finds its deadline
- * gone before it handles anything its plugin sent meanwhile, and refuses it; a tick then sees
- * the lease lost and stops the instance on its process. `SAFETY_MS` covers the rate drift of
- * the two clocks and the time between the check and the write.
+ * gone before it handles anything its plugin sent meanwhile, and refuses it cheaply. A pause
+ * between that check and the commit is caught by the second layer: every write for the instance
+ * carries `fence(confId)` (this tenure's token) and checks it in its own transaction
+ * (cluster/lease.ts `leaseFence`), so it commits only while the token still holds; a refused
+ * write calls `forfeit` and the instance is stopped here at once, as a tick that finds the lease
+ * lost does.
  */
 
 /** How often leases are renewed and free instances looked for. */
@@ -86,6 +91,8 @@ export type InstancePlace = { kind: 'here' } | { kind: 'replica'; url: string } 
 
 interface Held {
   token: number;
+  /** The fence of this tenure (its token): the writes done for the instance carry it. */
+  fence: WriteFence;
   /** performance.now() past which the lease is not trusted (see the fencing note above). */
   trustedUntil: number;
 }
@@ -137,8 +144,22 @@ export class PluginLeases implements InstanceOwnership {
       this.held.delete(confId);
       return false;
     }
-    this.held.set(confId, { token, trustedUntil: sentAt + this.timing.ttlMs - this.timing.safetyMs });
+    const cur = this.held.get(confId);
+    const fence = cur?.token === token ? cur.fence : leaseFence(instanceLease(confId), token);
+    this.held.set(confId, { token, fence, trustedUntil: sentAt + this.timing.ttlMs - this.timing.safetyMs });
     return true;
+  }
+
+  fence(confId: number): WriteFence | undefined {
+    return this.held.get(confId)?.fence;
+  }
+
+  /** A write under `fence` was refused: that tenure is over (a newer one taken since is kept); the instance stops here. */
+  forfeit(confId: number, fence: WriteFence): void {
+    if (this.held.get(confId)?.fence !== fence) return;
+    this.held.delete(confId);
+    this.deps.log.warn({ instanceId: confId }, 'lost the lease of a plugin instance (a write for it was refused by the database); stopping it here');
+    void this.hooks?.lost(confId).catch((err: unknown) => this.deps.log.warn({ err, instanceId: confId }, 'stopping a plugin instance whose lease was lost failed'));
   }
 
   async shareLeft(modulePath: string, instances: number): Promise<number> {

@@ -51,7 +51,10 @@ const LARGE_ANSWERS = new Set<string>([StorageLoad.method, KvGet.method, KvList.
  * 5. with replicas: this replica still holds the instance's lease, else UnknownInstance (a
  *    replica paused past its lease must not send the messages or write the storage of an
  *    instance another replica now runs; see cluster/plugin-leases.ts on why the check is safe).
- * Handlers then use the same services as HTTP.
+ * Handlers then use the same services as HTTP. With replicas every write they do carries the
+ * instance's fence (`ctx.fence`) into its transaction: one the database refuses because the
+ * lease moved on after step 5 (the replica paused in between) writes nothing, answers
+ * UnknownInstance as step 5 would have, and the instance is stopped on this replica.
  */
 export class HostCalls {
   private readonly handlers: Map<string, Handler>;
@@ -87,17 +90,23 @@ export class HostCalls {
     if (!session.instances.has(instanceId) || !conf || conf.modulePath !== session.info?.modulePath) {
       throw new ResponseError(ErrorCodes.UnknownInstance, `no instance ${instanceId} on this plugin`);
     }
-    if (!(this.deps.ownership ?? OWNS_EVERYTHING).holds(conf.id)) {
+    const ownership = this.deps.ownership ?? OWNS_EVERYTHING;
+    if (!ownership.holds(conf.id)) {
       throw new ResponseError(ErrorCodes.UnknownInstance, `instance ${instanceId} now runs on another Flow replica`);
     }
     if (def.capability && !session.capabilities.has(def.capability)) {
       throw new ResponseError(ErrorCodes.NotSupported, `${method} needs the "${def.capability}" capability; declare it in the initialize result`);
     }
+    const fence = ownership.fence(conf.id);
     try {
-      const run = () => handler({ session, conf }, parsed.data as never);
+      const run = () => handler({ session, conf, fence }, parsed.data as never);
       return await (LARGE_ANSWERS.has(method) ? session.largeAnswer(run) : run());
     } catch (err) {
       if (err instanceof ResponseError) throw err;
+      if (fence && err instanceof FlowError && err.code === 'FLOW_ERR_LEASE_LOST') {
+        ownership.forfeit(conf.id, fence);
+        throw new ResponseError(ErrorCodes.UnknownInstance, `instance ${instanceId} now runs on another Flow replica; nothing was written`, { instanceId });
+      }
       // The plugin edge of the error model: a service's error (e.g. 404 "application does not
       // exist") reaches the plugin as its text; anything unexposed is logged here, once.
       const exposed = err instanceof FlowError && err.expose;

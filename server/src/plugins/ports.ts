@@ -1,4 +1,5 @@
 import type { PluginConfRecord } from '../model/plugin-conf.js';
+import type { WriteFence } from '../store/message.js';
 
 /**
  * What the plugin host needs from the rest of the server, as narrow as it can be: plugins/
@@ -20,7 +21,8 @@ export interface PluginMessage {
  * offered to subscribers; resolves once it is durable.
  */
 export interface MessageSink {
-  createForApplication(applicationId: number, input: PluginMessage): Promise<{ id: number }>;
+  /** With `fence` (replicas) the message commits only while the instance's lease holds (FLOW_ERR_LEASE_LOST otherwise). */
+  createForApplication(applicationId: number, input: PluginMessage, opts?: { fence?: WriteFence }): Promise<{ id: number }>;
 }
 
 /** The plugin confs, by id: a host call's instance id is its conf's id. */
@@ -43,6 +45,15 @@ export interface InstanceOwnership {
    * fails it (a replica paused past its lease) are refused: see cluster/plugin-leases.ts.
    */
   holds(confId: number): boolean;
+  /**
+   * What every write done for the instance (its messages, storage, key-value entries) checks in
+   * its own transaction: that this tenure of its lease still holds at commit. `holds()` alone is
+   * not enough: a replica paused between that check and the commit would write for an instance
+   * another replica already runs. Undefined when no check is needed (LevelDB) or not held.
+   */
+  fence(confId: number): WriteFence | undefined;
+  /** A write under `fence` was refused by the database (FLOW_ERR_LEASE_LOST): the lease is gone, stop the instance here. */
+  forfeit(confId: number, fence: WriteFence): void;
   /** Takes the lease of an instance nobody holds (or confirms ours); false when another replica holds it. */
   take(confId: number): Promise<boolean>;
   /** Gives the instance up (it was deleted, or its plugin cannot run here): another replica may take it. */
@@ -58,6 +69,8 @@ export interface InstanceOwnership {
 export const OWNS_EVERYTHING: InstanceOwnership = {
   clustered: false,
   holds: () => true,
+  fence: () => undefined,
+  forfeit: () => undefined,
   take: () => Promise.resolve(true),
   release: () => Promise.resolve(),
   shareLeft: () => Promise.resolve(Infinity),

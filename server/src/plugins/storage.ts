@@ -1,6 +1,7 @@
 import { ErrorCodes } from '@flow/protocol';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import type { WriteFence } from '../store/message.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 
 /** The few store methods plugin storage uses. */
@@ -57,11 +58,12 @@ export class PluginStorage {
     return this.store.getStorage(confId);
   }
 
-  save(confId: number, data: Buffer): Promise<void> {
+  /** Every write takes the instance's `fence` (replicas: its lease, checked in the write's transaction). */
+  save(confId: number, data: Buffer, fence?: WriteFence): Promise<void> {
     return this.writes.run(confId, async () => {
       const u = await this.usageOf(confId);
       this.check(confId, u, data.length - u.blob);
-      await this.store.setStorage(confId, data);
+      await this.store.setStorage(confId, data, fence);
       u.blob = data.length;
     });
   }
@@ -71,12 +73,12 @@ export class PluginStorage {
     return typeof v === 'string' ? v : v === undefined ? null : JSON.stringify(v);
   }
 
-  kvSet(confId: number, key: string, value: string): Promise<void> {
-    return this.writes.run(confId, () => this.put(confId, key, value));
+  kvSet(confId: number, key: string, value: string, fence?: WriteFence): Promise<void> {
+    return this.writes.run(confId, () => this.put(confId, key, value, fence));
   }
 
   /** Sets a key inside the instance's write chain: the key cap and the quota, then the write. */
-  private async put(confId: number, key: string, value: string): Promise<void> {
+  private async put(confId: number, key: string, value: string, fence: WriteFence | undefined): Promise<void> {
     const u = await this.usageOf(confId);
     const old = await this.sizeOf(confId, key);
     const size = bytes(key) + bytes(value);
@@ -88,48 +90,48 @@ export class PluginStorage {
     }
     const delta = old === undefined ? size + this.limits.keyOverheadBytes : size - old;
     this.check(confId, u, delta);
-    await this.store.kvSet(confId, key, value);
+    await this.store.kvSet(confId, key, value, fence);
     u.kvBytes += delta - (old === undefined ? this.limits.keyOverheadBytes : 0);
     if (old === undefined) u.keys++;
   }
 
   /** Deletes a key inside the instance's write chain; whether it existed. */
-  private async remove(confId: number, key: string): Promise<boolean> {
+  private async remove(confId: number, key: string, fence: WriteFence | undefined): Promise<boolean> {
     const u = await this.usageOf(confId);
     const old = await this.sizeOf(confId, key);
     if (old === undefined) return false;
-    await this.store.kvSet(confId, key, undefined);
+    await this.store.kvSet(confId, key, undefined, fence);
     u.kvBytes -= old;
     u.keys--;
     return true;
   }
 
-  kvDelete(confId: number, key: string): Promise<boolean> {
-    return this.writes.run(confId, () => this.remove(confId, key));
+  kvDelete(confId: number, key: string, fence?: WriteFence): Promise<boolean> {
+    return this.writes.run(confId, () => this.remove(confId, key, fence));
   }
 
   /**
    * `kv/compareAndSet` (1.1): in the instance's write chain, so nothing writes between the
    * compare and the set. Returns whether it swapped and the value the key holds afterwards.
    */
-  kvCompareAndSet(confId: number, key: string, expected: string | null, value: string | null): Promise<{ swapped: boolean; value: string | null }> {
+  kvCompareAndSet(confId: number, key: string, expected: string | null, value: string | null, fence?: WriteFence): Promise<{ swapped: boolean; value: string | null }> {
     return this.writes.run(confId, async () => {
       const current = await this.kvGet(confId, key);
       if (current !== expected) return { swapped: false, value: current };
-      if (value === null) await this.remove(confId, key);
-      else await this.put(confId, key, value);
+      if (value === null) await this.remove(confId, key, fence);
+      else await this.put(confId, key, value, fence);
       return { swapped: true, value };
     });
   }
 
   /** `kv/increment` (1.1): the decimal integer at `key` (unset: 0) plus `delta`, stored as text, atomically. */
-  kvIncrement(confId: number, key: string, delta: number): Promise<number> {
+  kvIncrement(confId: number, key: string, delta: number, fence?: WriteFence): Promise<number> {
     return this.writes.run(confId, async () => {
       const current = await this.kvGet(confId, key);
       if (current !== null && !/^-?(0|[1-9]\d{0,15})$/.test(current)) throw notAnInteger(key, `holds ${JSON.stringify(current.slice(0, 40))}, not a decimal integer`);
       const next = (current === null ? 0 : Number(current)) + delta;
       if (!Number.isSafeInteger(next)) throw notAnInteger(key, `would hold ${next}, beyond ±(2^53−1)`);
-      await this.put(confId, key, String(next));
+      await this.put(confId, key, String(next), fence);
       return next;
     });
   }

@@ -63,7 +63,7 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     await relayTo(ctx, url, body, opts);
     return true;
   };
-  const ownerOf = (ctx: FlowContext) => plugins.ownerElsewhere(authOf(ctx).userId, idParam(ctx), isRelayed(ctx));
+  const ownerOf = (ctx: FlowContext, pluginOnly = false) => plugins.ownerElsewhere(authOf(ctx).userId, idParam(ctx), isRelayed(ctx), pluginOnly);
 
   router.get('/plugin', auth.requireClient, (ctx) => {
     ctx.body = plugins.list(authOf(ctx).userId);
@@ -89,7 +89,9 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
     emptyOk(ctx);
   });
 
-  router.get('/plugin/:id/config', auth.requireClient, (ctx) => {
+  // Config and schema need the plugin, not the instance: relayed only from a replica without the plugin.
+  router.get('/plugin/:id/config', auth.requireClient, async (ctx) => {
+    if (await relayed(ctx, ownerOf(ctx, true))) return;
     const text = plugins.getConfig(authOf(ctx).userId, idParam(ctx));
     ctx.body = text;
     ctx.type = 'application/x-yaml';
@@ -106,7 +108,8 @@ export function pluginRoutes(deps: RouteDeps & { plugins: PluginService }): Flow
   });
 
   // 1.1: the JSON Schema of the plugin's config (spec §7.6), for editors that build a form; 404 when none.
-  router.get('/plugin/:id/configschema', auth.requireClient, (ctx) => {
+  router.get('/plugin/:id/configschema', auth.requireClient, async (ctx) => {
+    if (await relayed(ctx, ownerOf(ctx, true))) return;
     ctx.body = plugins.getConfigSchema(authOf(ctx).userId, idParam(ctx));
     ctx.type = 'application/json';
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { toExternalApplication, type ApplicationExternal, type ApplicationRecord, type RetentionSetting } from '../model/application.js';
 import type { ApplicationStore } from '../store/application.js';
+import type { WriteFence } from '../store/message.js';
 import { newImageName, type Issued, type TokenFormat } from './token.js';
 import { OwnedRecordService } from './owned.js';
 import { withFreshToken } from './retry.js';
@@ -52,12 +53,13 @@ export class ApplicationService extends OwnedRecordService<ApplicationRecord> {
    * Creates an application owned by a plugin instance (as Gotify makes them: default
    * priority 0, default image, placed last). It cannot be deleted through the API while internal.
    */
-  createInternal(userId: number, input: { name: string; description: string }): Promise<ApplicationRecord> {
+  createInternal(userId: number, input: { name: string; description: string }, fence?: WriteFence): Promise<ApplicationRecord> {
     // With enhanced tokens only the public form is kept: nobody can post as the plugin (as Gotify 3).
-    return this.insert(userId, { name: input.name, description: input.description }, true).then((i) => i.record);
+    // `fence`: the plugin instance's lease with replicas (created only while it holds).
+    return this.insert(userId, { name: input.name, description: input.description }, true, fence).then((i) => i.record);
   }
 
-  private insert(userId: number, input: ApplicationInput, internal: boolean): Promise<Issued<ApplicationRecord>> {
+  private insert(userId: number, input: ApplicationInput, internal: boolean, fence?: WriteFence): Promise<Issued<ApplicationRecord>> {
     return withFreshToken('application', this.deps.tokenFormat ?? 'classic', (token) =>
       this.deps.applications.create({
         userId,
@@ -69,7 +71,7 @@ export class ApplicationService extends OwnedRecordService<ApplicationRecord> {
         defaultPriority: input.defaultPriority ?? 0,
         lastUsed: null,
         sortKey: input.sortKey ?? '',
-      }),
+      }, fence),
     );
   }
 

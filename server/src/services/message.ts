@@ -3,7 +3,7 @@ import type { EventBus } from '../events.js';
 import type { ApplicationRecord } from '../model/application.js';
 import type { MessageRecord } from '../model/message.js';
 import type { ApplicationStore } from '../store/application.js';
-import type { MessageStore } from '../store/message.js';
+import type { MessageStore, WriteFence } from '../store/message.js';
 import { FanOut } from './fan-out.js';
 
 const TOUCH_EVERY_MS = 5 * 60_000;
@@ -30,6 +30,8 @@ export interface CreateOptions {
    * pass false to reproduce that.)
    */
   applyDefaults?: boolean;
+  /** A plugin instance's message with replicas: stored only while its lease holds (FLOW_ERR_LEASE_LOST otherwise). */
+  fence?: WriteFence;
 }
 
 /** Messages: creation (shared by POST /message and in-server senders), listing, deletion. */
@@ -72,7 +74,7 @@ export class MessageService {
     const slot = this.fanOut.reserve(application.userId);
     let message: MessageRecord;
     try {
-      message = await this.deps.applications.addMessage(record, touch);
+      message = await this.deps.applications.addMessage(record, touch, opts.fence);
     } catch (err) {
       slot.cancel();
       throw err; // a FlowError keeps its kind: the HTTP edge maps it

@@ -27,6 +27,8 @@ export class PluginEvents {
   constructor(private readonly deps: PluginEventsDeps) {
     this.unsubscribe = [
       deps.bus.on('userAdded', ({ user }) => this.userAdded(user)),
+      // Created on another replica: the plugins here that it has not got give it their instances.
+      deps.bus.on('userFromReplica', ({ user }) => this.userAdded(user)),
       deps.bus.on('userDeleting', ({ user }) => this.userDeleting(user)),
       deps.bus.on('messageCreated', ({ message }) => this.fanOut(message)),
       // Posted on another replica (PostgreSQL): offered here only to the instances this replica runs.

@@ -132,9 +132,6 @@ export class PluginInstances {
     await this.withLock(user.id, modulePath, async () => {
       if (!session.connected) return;
       let conf = await this.confFor(user.id, modulePath);
-      // The internal application comes with the first enable, not with the instance: a user
-      // who never enables a plugin gets no application from it.
-      if (session.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(session, conf);
       confReady?.();
       const instanceId = String(conf.id);
       if (!session.instances.has(instanceId)) {
@@ -145,6 +142,9 @@ export class PluginInstances {
         session.instances.set(instanceId, { userId: user.id, enabled: false });
         if (session.capabilities.has('configurer')) conf = await this.applyStoredConfig(session, conf);
       }
+      // The internal application comes with the first enable, not with the instance (a user who
+      // never enables a plugin gets none), and only from the replica that runs the instance.
+      if (session.capabilities.has('messenger') && conf.enabled) conf = await this.ensureApplication(session, conf);
       if (this.listening && conf.enabled) await this.enableAtStart(session, conf);
     });
   }
@@ -157,29 +157,32 @@ export class PluginInstances {
       try {
         return await this.deps.confs.create({ userId, modulePath, token: newPluginToken(), applicationId: 0, config: '' });
       } catch (err) {
-        // A token collision (2^-132) gets a new token; anything else is real.
+        // Another replica created it first (the user came from there), or a token collision
+        // (2^-132) that gets a new token; anything else is real.
         if (!(err instanceof FlowError && err.code === 'FLOW_ERR_STORE_CONFLICT') || attempt >= 2) throw err;
-        const raced = this.deps.confs.getByUserAndPath(userId, modulePath);
+        const raced = this.deps.confs.getByUserAndPath(userId, modulePath) ?? (await this.deps.confs.reread?.(userId, modulePath));
         if (raced) return raced;
       }
     }
   }
 
-  /** A messenger's internal application: found, made internal again, or created (also when it was deleted meanwhile). */
+  /**
+   * A messenger's internal application: found, made internal again, or created (also when it was
+   * deleted meanwhile) as Gotify makes it: named after the plugin, described by its module path.
+   * With replicas both the creation and the link commit only while the instance's lease holds
+   * (a lease lost between the two leaves an unlinked application, made non-internal, so
+   * deletable, by the next start's reconcileInternalApps).
+   */
   async ensureApplication(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {
     const app = conf.applicationId === 0 ? undefined : this.deps.applications.get(conf.applicationId);
     if (app) {
       if (!app.internal) await this.deps.applications.setInternal(app.id, true);
       return conf;
     }
-    const created = await this.createApplication(session, conf.userId, conf.modulePath);
-    return this.deps.confs.update(conf.id, { applicationId: created.id });
-  }
-
-  /** As Gotify makes it: named after the plugin, internal, described by its module path. */
-  private createApplication(session: PluginSession, userId: number, modulePath: string): ReturnType<PluginInstancesDeps['applications']['createInternal']> {
-    const name = session.info?.name || modulePath;
-    return this.deps.applications.createInternal(userId, { name, description: `auto generated application for ${modulePath}` });
+    const fence = this.ownership.fence(conf.id);
+    const name = session.info?.name || conf.modulePath;
+    const created = await this.deps.applications.createInternal(conf.userId, { name, description: `auto generated application for ${conf.modulePath}` }, fence);
+    return this.deps.confs.update(conf.id, { applicationId: created.id }, fence);
   }
 
   private async applyStoredConfig(session: PluginSession, conf: PluginConfRecord): Promise<PluginConfRecord> {

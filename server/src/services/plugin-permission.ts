@@ -61,6 +61,14 @@ export class PluginPermissionService {
     await this.deps.store.set(modulePath, permission);
     return { modulePath, name: subject.name, permission };
   }
+
+  /**
+   * The rules were changed on another replica and read again here (cluster/notify-feed.ts): the
+   * instances this replica runs for users who lost access are disabled, as `set` does there.
+   */
+  async reapply(): Promise<void> {
+    for (const s of this.deps.subjects()) await this.deps.revoke(s.modulePath, (userId) => this.allows(userId, s.modulePath, s.defaultPermission));
+  }
 }
 
 function permits(permission: PluginPermission, user: UserRecord | undefined): boolean {

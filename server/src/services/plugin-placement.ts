@@ -1,15 +1,14 @@
+import { InstanceDisable } from '@flow/protocol';
 import type { PluginLeases } from '../cluster/plugin-leases.js';
-import { FlowError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PluginConfRecord } from '../model/plugin-conf.js';
 import type { UserRecord } from '../model/user.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { PluginConfStore } from '../store/plugin-conf.js';
 import type { PluginInstances } from './plugin-instances.js';
+import { pluginUnavailable } from './plugin-views.js';
 
 const GONE = new Set(['failed', 'incompatible', 'stopped']);
-
-const unavailable = (message: string) => new FlowError('FLOW_ERR_PLUGIN_NOT_RUNNING', message);
 
 /**
  * Which replica runs which plugin instance (issue 19), for the plugin service: it answers the
@@ -50,7 +49,9 @@ export class PluginPlacement {
    * Where a call for `conf` must run: undefined → here; a URL → relay it to that replica. An
    * instance nobody holds is taken and brought up here when its plugin runs here (the caller
    * only waits for that). A call another replica relayed here (`relayed`) is never sent on:
-   * if the instance moved meanwhile it is 503, and the caller's retry finds the new owner.
+   * if the instance moved meanwhile it is 503, and the caller's retry finds the new owner. An
+   * instance no live replica runs whose plugin is not here is 503 too (not the 404 of an id
+   * that exists nowhere): a replica that has the plugin takes it within seconds.
    */
   async ownerElsewhere(conf: PluginConfRecord, relayed: boolean): Promise<string | undefined> {
     const leases = this.deps.leases;
@@ -60,8 +61,13 @@ export class PluginPlacement {
       if (place.kind === 'here') return undefined;
       if (place.kind === 'replica' && !relayed) return place.url;
       if (place.kind !== 'free') break;
-      // Free: a replica without the plugin never takes it; the local checks then answer (404 or 503).
-      if (!this.wants(conf.id)) return undefined;
+      // Free: a replica without the plugin never takes it. With the plugin here but unable to
+      // run it (failed, stopped), or maybe here but still starting (a module path not known yet:
+      // Gotify's 404 then), the local checks answer.
+      if (!this.wants(conf.id)) {
+        if (this.deps.host.byModulePath(conf.modulePath) || this.deps.host.list().some((sup) => sup.modulePath === undefined && !GONE.has(sup.status))) return undefined;
+        throw pluginUnavailable(undefined, 'no-replica');
+      }
       if (await leases.take(conf.id)) {
         await this.adopt(conf.id).catch(async (err: unknown) => {
           await leases.release(conf.id);
@@ -71,7 +77,34 @@ export class PluginPlacement {
       }
       // Another replica took it between the two statements: look again.
     }
-    throw unavailable('the replica running this plugin instance is gone; the instance moves to another replica within seconds, try again shortly');
+    throw pluginUnavailable(undefined, 'owner-gone');
+  }
+
+  /**
+   * Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission
+   * was narrowed) that run here or nowhere. One another live replica runs is left to it: it
+   * hears of the new rule (cluster/notify-feed.ts) and does the same. The plugin is told first;
+   * the conf is marked disabled even if it refuses: only its user could enable it again, and
+   * that user can no longer reach it.
+   */
+  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    const { confs, host, instances, leases, log } = this.deps;
+    for (const conf of confs.list()) {
+      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
+      if (leases && !leases.holds(conf.id) && (await leases.locate(conf.id)).kind === 'replica') continue;
+      await instances.withLock(conf.userId, modulePath, async () => {
+        const session = host.byModulePath(modulePath)?.session;
+        const instanceId = String(conf.id);
+        const state = session?.instances.get(instanceId);
+        if (session && state?.enabled) {
+          await session.call(InstanceDisable, { instanceId }).then(
+            () => (state.enabled = false),
+            (err: unknown) => log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled'),
+          );
+        }
+        if (confs.get(conf.id)?.enabled) await confs.update(conf.id, { enabled: false });
+      });
+    }
   }
 
   private runningModules(): string[] {

@@ -9,13 +9,18 @@ import type { Plugin } from '../plugins/host.js';
  * Every 503 of the plugin endpoints, built here only:
  * - `starting`: the plugin runs but this instance is not up on it yet;
  * - `not-running`: no session takes calls; the text names the state and why (for the instance's user);
- * - a call that failed because the process went away or refused it (input backed up).
+ * - a call that failed because the process went away or refused it (input backed up);
+ * - with replicas (no `sup`: the plugin may not be on this replica): `owner-gone`, the replica
+ *   holding the instance stopped answering and its lease has not expired yet; `no-replica`, the
+ *   instance exists but no live replica runs it and its plugin is not here to take it.
  * `anonymous` (webhook callers): the plugin's state only, never why: the exit status and
  * stderr lines in the reason are for the user and the admin endpoint.
  */
-export function pluginUnavailable(sup: Plugin, cause: 'starting' | 'not-running' | PluginCallError, anonymous = false): FlowError {
-  const name = sup.info?.name ?? sup.plugin.name;
+export function pluginUnavailable(sup: Plugin | undefined, cause: 'starting' | 'not-running' | 'owner-gone' | 'no-replica' | PluginCallError, anonymous = false): FlowError {
   const unavailable = (message: string) => new FlowError('FLOW_ERR_PLUGIN_NOT_RUNNING', message, { cause: typeof cause === 'string' ? undefined : cause });
+  if (cause === 'owner-gone') return unavailable('the replica running this plugin instance is gone; the instance moves to another replica within seconds, try again shortly');
+  if (cause === 'no-replica' || !sup) return unavailable('no Flow replica runs this plugin instance now (its plugin is not on this replica); try again shortly');
+  const name = sup.info?.name ?? sup.plugin.name;
   if (cause === 'starting') return unavailable(`plugin ${name} is starting; try again shortly`);
   if (anonymous) return unavailable(`plugin ${name} is not available (${sup.status})`);
   if (cause === 'not-running') return unavailable(sup.notRunning().message);

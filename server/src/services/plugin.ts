@@ -153,12 +153,13 @@ export class PluginService {
   /**
    * With replicas: the URL of the replica running the caller's instance `id` when it is not this
    * one (the route relays the call there), undefined to handle it here (see PluginPlacement).
-   * Unknown or foreign confs are left to the local checks (their 404s).
+   * Unknown or foreign confs are left to the local checks (their 404s). `pluginOnly`: a call the
+   * plugin answers without the instance (config, schema) stays here while the plugin is here.
    */
-  async ownerElsewhere(userId: number, id: number, relayed: boolean): Promise<string | undefined> {
-    if (!this.deps.cluster) return undefined;
-    const conf = this.deps.confs.get(id);
-    return conf && conf.userId === userId ? this.placement.ownerElsewhere(conf, relayed) : undefined;
+  async ownerElsewhere(userId: number, id: number, relayed: boolean, pluginOnly = false): Promise<string | undefined> {
+    const conf = this.deps.cluster && this.deps.confs.get(id);
+    if (!conf || conf.userId !== userId || (pluginOnly && this.host.byModulePath(conf.modulePath))) return undefined;
+    return this.placement.ownerElsewhere(conf, relayed);
   }
 
   /** As ownerElsewhere, for a webhook (by its token). Enabled or not is the owner's to say: it changed it last. */
@@ -190,16 +191,9 @@ export class PluginService {
     return out;
   }
 
-  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed). */
-  async revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
-    for (const conf of this.deps.confs.list()) {
-      if (conf.modulePath !== modulePath || !conf.enabled || stillAllowed(conf.userId)) continue;
-      await this.disable(conf.userId, conf.id).catch((err: unknown) => {
-        // Disabled in the store anyway: the instance is re-enabled only by the user, who can no longer reach it.
-        this.deps.log.warn({ err, instanceId: conf.id }, 'disabling an instance whose user lost access to the plugin failed; marking it disabled');
-        return this.deps.confs.update(conf.id, { enabled: false });
-      });
-    }
+  /** Disables the enabled instances of `modulePath` whose users fail `stillAllowed` (a permission was narrowed): see PluginPlacement. */
+  revoke(modulePath: string, stillAllowed: (userId: number) => boolean): Promise<void> {
+    return this.placement.revoke(modulePath, stillAllowed);
   }
 
   /** GET /plugin/:id/configschema (see PluginConfigs). */

@@ -1,5 +1,6 @@
 import type { ApplicationRecord } from '../model/application.js';
 import type { MessageRecord } from '../model/message.js';
+import type { WriteFence } from './message.js';
 
 /** The fields of an application that `update` may change; id, token and owner never change. */
 export type ApplicationPatch = Partial<
@@ -21,14 +22,15 @@ export interface ApplicationStore {
   /** The user's applications ordered by (sortKey, id), as Gotify lists them. */
   listByUser(userId: number): ApplicationRecord[];
   /** An empty sortKey is placed after the user's last one. FLOW_ERR_STORE_CONFLICT for a duplicate token or sort key. */
-  create(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord>;
+  create(input: Omit<ApplicationRecord, 'id'>, fence?: WriteFence): Promise<ApplicationRecord>;
   /** Replaces the token (PUT /application/:id/security). FLOW_ERR_STORE_CONFLICT when the new one exists. */
   setToken(id: number, token: string): Promise<ApplicationRecord>;
   /**
    * Inserts a message (the hot path); ids follow call order within this process. `lastUsed`,
    * when given, is written with it. FLOW_ERR_NOT_FOUND when the application is missing or being deleted.
+   * With `fence` (PostgreSQL: a plugin instance's message) it commits only while the fence holds.
    */
-  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord>;
+  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord>;
   update(id: number, patch: ApplicationPatch): Promise<ApplicationRecord>;
   /** Deletes the application and marks its messages deleted atomically; `check` may veto first. */
   delete(id: number, check?: (cur: ApplicationRecord) => void): Promise<ApplicationRecord>;

@@ -23,13 +23,13 @@ export async function kvGet(ctx: HostCallContext, params: KvKeyParams, storage: 
 
 /** `kv/set`: QuotaExceeded changes nothing. */
 export async function kvSet(ctx: HostCallContext, params: KvSetParams, storage: PluginStorage): Promise<EmptyResult> {
-  await storage.kvSet(ctx.conf.id, params.key, params.value);
+  await storage.kvSet(ctx.conf.id, params.key, params.value, ctx.fence);
   return {};
 }
 
 /** `kv/delete`: whether the key existed. */
 export async function kvDelete(ctx: HostCallContext, params: KvKeyParams, storage: PluginStorage): Promise<KvDeleteResult> {
-  return { deleted: await storage.kvDelete(ctx.conf.id, params.key) };
+  return { deleted: await storage.kvDelete(ctx.conf.id, params.key, ctx.fence) };
 }
 
 /** A page stops before its keys' JSON passes this, whatever `limit` says: far below any frame limit. */
@@ -68,10 +68,10 @@ export async function kvList(ctx: HostCallContext, params: KvListParams, storage
 
 /** `kv/compareAndSet` (1.1): atomic in the instance's write order. */
 export async function kvCompareAndSet(ctx: HostCallContext, params: KvCompareAndSetParams, storage: PluginStorage): Promise<KvCompareAndSetResult> {
-  return storage.kvCompareAndSet(ctx.conf.id, params.key, params.expected, params.value);
+  return storage.kvCompareAndSet(ctx.conf.id, params.key, params.expected, params.value, ctx.fence);
 }
 
 /** `kv/increment` (1.1): atomic; a value that is not an integer is InvalidParams. */
 export async function kvIncrement(ctx: HostCallContext, params: KvIncrementParams, storage: PluginStorage): Promise<KvIncrementResult> {
-  return { value: await storage.kvIncrement(ctx.conf.id, params.key, params.delta ?? 1) };
+  return { value: await storage.kvIncrement(ctx.conf.id, params.key, params.delta ?? 1, ctx.fence) };
 }

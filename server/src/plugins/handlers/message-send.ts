@@ -23,6 +23,6 @@ export async function messageSend(ctx: HostCallContext, params: SendMessageParam
     if (valueDepth(params.extras) > MAX_NESTING) throw new ResponseError(ErrorCodes.InvalidParams, `extras nested too deeply: the limit is ${MAX_NESTING} levels`);
     input.extras = params.extras;
   }
-  const message = await messages.createForApplication(ctx.conf.applicationId, input);
+  const message = await messages.createForApplication(ctx.conf.applicationId, input, ctx.fence && { fence: ctx.fence });
   return { id: message.id };
 }

@@ -9,6 +9,6 @@ export async function storageLoad(ctx: HostCallContext, _params: InstanceParams,
 
 /** `storage/save`: replaces the blob; QuotaExceeded leaves the old one in place. */
 export async function storageSave(ctx: HostCallContext, params: StorageSaveParams, storage: PluginStorage): Promise<EmptyResult> {
-  await storage.save(ctx.conf.id, Buffer.from(params.data, 'base64'));
+  await storage.save(ctx.conf.id, Buffer.from(params.data, 'base64'), ctx.fence);
   return {};
 }

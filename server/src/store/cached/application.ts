@@ -2,6 +2,7 @@ import { FlowError } from '../../errors.js';
 import type { ApplicationRecord } from '../../model/application.js';
 import type { MessageRecord } from '../../model/message.js';
 import type { ApplicationPatch, ApplicationStore } from '../application.js';
+import type { WriteFence } from '../message.js';
 import { keyAfter } from '../sort-key.js';
 import { CachedOwnedStore, type TokenRecordWrites } from './owned-store.js';
 
@@ -20,8 +21,8 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
   protected abstract writeRecord(next: ApplicationRecord, patch: ApplicationPatch): Promise<void>;
   /** Deletes the application and writes its messages' purge mark in the same commit. */
   protected abstract override deleteRecord(cur: ApplicationRecord): Promise<void>;
-  /** Inserts the message (and the application's lastUsed when given) in one commit. */
-  protected abstract insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord>;
+  /** Inserts the message (and the application's lastUsed when given) in one commit, checking `fence` in it (PostgreSQL only). */
+  protected abstract insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord>;
 
   protected missing(id: number): string {
     return `app with id ${id} doesn't exists`;
@@ -44,7 +45,7 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
     return this.listByUser(userId).some((a) => a.sortKey === key && a.id !== exceptId);
   }
 
-  create(input: Omit<ApplicationRecord, 'id'>): Promise<ApplicationRecord> {
+  create(input: Omit<ApplicationRecord, 'id'>, fence?: WriteFence): Promise<ApplicationRecord> {
     let sortKey = input.sortKey;
     return this.createChecked(
       () => {
@@ -55,7 +56,7 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
           throw new FlowError('FLOW_ERR_STORE_CONFLICT', 'sort key is not unique');
         }
       },
-      () => this.writes.insert({ ...input, sortKey }),
+      () => this.writes.insert({ ...input, sortKey }, fence),
     );
   }
 
@@ -76,11 +77,11 @@ export abstract class CachedApplicationStore extends CachedOwnedStore<Applicatio
    * a concurrent delete either refuses it or waits for it and purges it too.
    * FLOW_ERR_NOT_FOUND when the application is missing or being deleted.
    */
-  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord> {
+  addMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord> {
     if (!this.acceptsMessages(input.appId)) {
       return Promise.reject(new FlowError('FLOW_ERR_NOT_FOUND', 'application does not exist'));
     }
-    const insert = this.insertMessage(input, lastUsed);
+    const insert = this.insertMessage(input, lastUsed, fence);
     // Applied to memory at once: a lost lastUsed update is harmless.
     if (lastUsed !== undefined) this.records.set({ ...this.records.get(input.appId)!, lastUsed });
     return this.gate.track(insert);

@@ -1,4 +1,5 @@
 import { FlowError } from '../../errors.js';
+import type { WriteFence } from '../message.js';
 import type { OwnedCache, OwnedRecord } from '../owned-cache.js';
 import { CachedStore } from './cached-store.js';
 
@@ -7,8 +8,11 @@ import { CachedStore } from './cached-store.js';
  * applications) makes the same way: `level/owned-records.ts`, `pg/cached-table.ts`.
  */
 export interface TokenRecordWrites<T> {
-  /** Writes a new record under the entity's next id; returns it with that id. */
-  insert(input: Omit<T, 'id'>): Promise<T>;
+  /**
+   * Writes a new record under the entity's next id; returns it with that id. `fence` (PostgreSQL:
+   * a plugin instance's lease, for its internal application) is checked in the insert's transaction.
+   */
+  insert(input: Omit<T, 'id'>, fence?: WriteFence): Promise<T>;
   /** Replaces the record's token (rotation). */
   writeToken(cur: T, next: T): Promise<void>;
 }

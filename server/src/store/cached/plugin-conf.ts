@@ -1,5 +1,6 @@
 import { FlowError } from '../../errors.js';
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
+import type { WriteFence } from '../message.js';
 import type { PluginConfPatch, PluginConfStore } from '../plugin-conf.js';
 import { OwnedCache } from '../owned-cache.js';
 import { SharedTexts } from '../shared-texts.js';
@@ -37,7 +38,7 @@ export abstract class CachedPluginConfStore extends CachedOwnedStore<PluginConfR
 
   /** Writes the new conf (its `id` is 0); returns the id it got. */
   protected abstract insertRecord(draft: PluginConfRecord): Promise<number>;
-  protected abstract writeRecord(next: PluginConfRecord): Promise<void>;
+  protected abstract writeRecord(next: PluginConfRecord, fence?: WriteFence): Promise<void>;
   /** Deletes the conf with its storage and kv entries. */
   protected abstract override deleteRecord(cur: PluginConfRecord): Promise<void>;
 
@@ -84,11 +85,11 @@ export abstract class CachedPluginConfStore extends CachedOwnedStore<PluginConfR
   }
 
   /** Changes enabled, config or applicationId. */
-  update(id: number, patch: PluginConfPatch): Promise<PluginConfRecord> {
+  update(id: number, patch: PluginConfPatch, fence?: WriteFence): Promise<PluginConfRecord> {
     return this.gate.exclusive(async () => {
       const cur = this.current(id);
       const next = { ...cur, ...patch };
-      await this.writeRecord(next);
+      await this.writeRecord(next, fence);
       next.config = this.texts.share(next.config);
       this.texts.release(cur.config);
       this.records.set(next);

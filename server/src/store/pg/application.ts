@@ -3,6 +3,7 @@ import type { MessageRecord } from '../../model/message.js';
 import type { ApplicationPatch } from '../application.js';
 import { CachedApplicationStore } from '../cached/application.js';
 import { OwnedCache } from '../owned-cache.js';
+import type { WriteFence } from '../message.js';
 import type { PgMessageStore } from './message.js';
 import { followingTable, PgTokenTable } from './cached-table.js';
 import type { PgDb } from './pg-db.js';
@@ -35,8 +36,8 @@ export class PgApplicationStore extends followingTable<ApplicationRecord, typeof
     );
   }
 
-  protected insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord> {
-    return this.messages.insert(input, lastUsed);
+  protected insertMessage(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord> {
+    return this.messages.insert(input, lastUsed, fence);
   }
 
   /** One transaction: the purge mark of its messages and the row. */

@@ -1,4 +1,5 @@
 import type { TokenRecordWrites } from '../cached/owned-store.js';
+import type { WriteFence } from '../message.js';
 import type { OwnedRecord } from '../owned-cache.js';
 import type { RecordCache } from '../record-cache.js';
 import type { PgDb } from './pg-db.js';
@@ -40,14 +41,21 @@ export class PgCachedTable<T extends { id: number }> {
     return this.db.exclusive(async () => this.memory.adoptAll(await this.select()));
   }
 
-  /** Inserts the record (an `id` in `input` is ignored) under the next id of the sequence; returns it with that id. */
-  async insert(input: Omit<T, 'id'>): Promise<T> {
+  /**
+   * Inserts the record (an `id` in `input` is ignored) under the next id of the sequence; returns
+   * it with that id. With `fence`, in one transaction that commits only while the fence holds.
+   */
+  async insert(input: Omit<T, 'id'>, fence?: WriteFence): Promise<T> {
     const values = this.shape.values({ ...input, id: 0 } as T).slice(1);
-    const { rows } = await this.db.query<{ id: number }>(
-      `INSERT INTO ${this.shape.name} (${this.shape.columns}) VALUES (nextval('${this.shape.sequence}'), ${placeholders(values.length)}) RETURNING id`,
-      values,
-    );
-    return { ...input, id: rows[0]!.id } as T;
+    const text = `INSERT INTO ${this.shape.name} (${this.shape.columns}) VALUES (nextval('${this.shape.sequence}'), ${placeholders(values.length)}) RETURNING id`;
+    const id = fence
+      ? await this.db.tx(async (q) => {
+          const { rows } = await q.query<{ id: number }>(text, values);
+          await fence.check(q);
+          return rows[0]!.id;
+        })
+      : (await this.db.query<{ id: number }>(text, values)).rows[0]!.id;
+    return { ...input, id } as T;
   }
 }
 

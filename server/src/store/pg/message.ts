@@ -39,15 +39,25 @@ export class PgMessageStore implements MessageStore {
 
   /**
    * Inserts a message (record and, when `lastUsed` is given, the application's lastUsed, in one
-   * statement). The id is drawn in call order (`OrderedIds`).
+   * statement). The id is drawn in call order (`OrderedIds`). With `fence` (a plugin instance's
+   * message, with replicas) the statement and the fence check share one transaction of their
+   * own, so a lost lease refuses this message only (FLOW_ERR_LEASE_LOST), never another's.
    */
-  async insert(input: Omit<MessageRecord, 'id'>, lastUsed?: string): Promise<MessageRecord> {
+  async insert(input: Omit<MessageRecord, 'id'>, lastUsed?: string, fence?: WriteFence): Promise<MessageRecord> {
     const id = await this.ids.next();
     const record: MessageRecord = { id, ...input };
     const values = messageValues(record);
     const insert = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${placeholders(values.length)})`;
-    if (lastUsed === undefined) await this.db.query(insert, values);
-    else await this.db.query(`WITH ins AS (${insert}) UPDATE applications SET last_used = $${values.length + 1} WHERE id = $2`, [...values, lastUsed]);
+    const statement: [string, unknown[]] =
+      lastUsed === undefined ? [insert, values] : [`WITH ins AS (${insert}) UPDATE applications SET last_used = $${values.length + 1} WHERE id = $2`, [...values, lastUsed]];
+    if (!fence) await this.db.query(...statement);
+    else {
+      // The check comes last: the lease is verified, and locked against a takeover, right before the commit.
+      await this.db.tx(async (q) => {
+        await q.query(...statement);
+        await fence.check(q);
+      });
+    }
     return record;
   }
 
@@ -62,11 +72,11 @@ export class PgMessageStore implements MessageStore {
     return rows.map(messageOf);
   }
 
-  /** The visible messages of `userIds` with id above `afterId`, oldest first, at most `limit` (a catch-up read). */
-  async listOfUsersAfter(userIds: readonly number[], afterId: number, limit: number): Promise<MessageRecord[]> {
+  /** The visible messages of `userIds` with id above `afterId` (and at most `upTo`), oldest first, at most `limit` (a catch-up read). */
+  async listOfUsersAfter(userIds: readonly number[], afterId: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): Promise<MessageRecord[]> {
     const { rows } = await this.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ANY($1::bigint[]) AND m.id > $2 AND ${VISIBLE} ORDER BY m.id LIMIT $3`,
-      [userIds, afterId, limit],
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ANY($1::bigint[]) AND m.id > $2 AND m.id <= $4 AND ${VISIBLE} ORDER BY m.id LIMIT $3`,
+      [userIds, afterId, limit, upTo],
     );
     return rows.map(messageOf);
   }

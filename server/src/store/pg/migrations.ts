@@ -187,6 +187,24 @@ CREATE TRIGGER plugin_confs_changed AFTER INSERT OR UPDATE OR DELETE ON plugin_c
   FOR EACH ROW EXECUTE FUNCTION flow_notify_change('p');
 `,
   },
+  {
+    version: 6,
+    name: 'plugin permission changes between replicas',
+    // An admin's plugin permission rule changed on one replica: the others re-read the (small)
+    // table and stop the instances they run for users who lost access (cluster/notify-feed.ts).
+    // The table is keyed by module path, not an id: one "r:1" per statement says "read them again".
+    sql: `
+CREATE FUNCTION flow_notify_permissions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('flow.quiet', true) = 'on' THEN RETURN NULL; END IF;
+  PERFORM pg_notify('flow_changes', 'r:1/' || current_setting('application_name'));
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER plugin_permissions_changed AFTER INSERT OR UPDATE OR DELETE ON plugin_permissions
+  FOR EACH STATEMENT EXECUTE FUNCTION flow_notify_permissions();
+`,
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations between Flow servers starting together. */

@@ -1,8 +1,12 @@
 import type { PluginConfRecord } from '../../model/plugin-conf.js';
 import { CachedPluginConfStore } from '../cached/plugin-conf.js';
 import { followingTable, PgCachedTable } from './cached-table.js';
+import type { WriteFence } from '../message.js';
 import type { PgDb } from './pg-db.js';
 import { PLUGIN_CONFS } from './rows.js';
+
+/** Where a write's statements run: the pool, or the client of its transaction. */
+type Statements = { query(text: string, values: unknown[]): Promise<unknown> };
 
 /** `LIKE` pattern of the keys starting with `prefix`. */
 const likePrefix = (prefix: string) => prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
@@ -21,12 +25,21 @@ export class PgPluginConfStore extends followingTable<PluginConfRecord, typeof C
     this.table = new PgCachedTable(db, PLUGIN_CONFS, this.records);
   }
 
+  /** The user's conf of `modulePath` as the database holds it now (another replica may have created it). */
+  reread(userId: number, modulePath: string): Promise<PluginConfRecord | undefined> {
+    return this.db.exclusive(async () => {
+      const [found] = await this.table.select('WHERE user_id = $1 AND module_path = $2', [userId, modulePath]);
+      if (found) this.records.adopt(found.id, found);
+      return found;
+    });
+  }
+
   protected async insertRecord(draft: PluginConfRecord): Promise<number> {
     return (await this.table.insert(draft)).id;
   }
 
-  protected async writeRecord(next: PluginConfRecord): Promise<void> {
-    await this.db.query('UPDATE plugin_confs SET enabled = $2, config = $3, application_id = $4 WHERE id = $1', [next.id, next.enabled, next.config, next.applicationId]);
+  protected async writeRecord(next: PluginConfRecord, fence?: WriteFence): Promise<void> {
+    await this.fenced(fence, (q) => q.query('UPDATE plugin_confs SET enabled = $2, config = $3, application_id = $4 WHERE id = $1', [next.id, next.enabled, next.config, next.applicationId]));
   }
 
   protected async deleteRecord(cur: PluginConfRecord): Promise<void> {
@@ -38,10 +51,26 @@ export class PgPluginConfStore extends followingTable<PluginConfRecord, typeof C
     return rows[0]?.data ?? Buffer.alloc(0);
   }
 
-  setStorage(id: number, data: Uint8Array): Promise<void> {
+  setStorage(id: number, data: Uint8Array, fence?: WriteFence): Promise<void> {
     return this.db.exclusive(async () => {
       this.current(id);
-      await this.db.query('INSERT INTO plugin_storage (conf_id, data) VALUES ($1, $2) ON CONFLICT (conf_id) DO UPDATE SET data = EXCLUDED.data', [id, Buffer.from(data)]);
+      await this.fenced(fence, (q) => q.query('INSERT INTO plugin_storage (conf_id, data) VALUES ($1, $2) ON CONFLICT (conf_id) DO UPDATE SET data = EXCLUDED.data', [id, Buffer.from(data)]));
+    });
+  }
+
+  /**
+   * Runs a plugin instance's write: alone without a fence, else in one transaction with the
+   * fence checked LAST, so the lease is verified (and locked against a takeover) right before
+   * the commit, however long the write itself waited.
+   */
+  private async fenced(fence: WriteFence | undefined, write: (q: Statements) => Promise<unknown>): Promise<void> {
+    if (!fence) {
+      await write(this.db);
+      return;
+    }
+    await this.db.tx(async (q) => {
+      await write(q);
+      await fence.check(q);
     });
   }
 
@@ -72,17 +101,14 @@ export class PgPluginConfStore extends followingTable<PluginConfRecord, typeof C
     return { keys: rows[0]?.keys ?? 0, bytes: rows[0]?.bytes ?? 0 };
   }
 
-  kvSet(id: number, key: string, value: unknown): Promise<void> {
+  kvSet(id: number, key: string, value: unknown, fence?: WriteFence): Promise<void> {
     return this.db.exclusive(async () => {
       this.current(id);
-      if (value === undefined) await this.db.query('DELETE FROM plugin_kv WHERE conf_id = $1 AND key = $2', [id, key]);
-      else {
-        await this.db.query('INSERT INTO plugin_kv (conf_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (conf_id, key) DO UPDATE SET value = EXCLUDED.value', [
-          id,
-          key,
-          JSON.stringify(value),
-        ]);
-      }
+      await this.fenced(fence, (q) =>
+        value === undefined
+          ? q.query('DELETE FROM plugin_kv WHERE conf_id = $1 AND key = $2', [id, key])
+          : q.query('INSERT INTO plugin_kv (conf_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (conf_id, key) DO UPDATE SET value = EXCLUDED.value', [id, key, JSON.stringify(value)]),
+      );
     });
   }
 }

@@ -13,6 +13,13 @@ export class PgPluginPermissionStore implements PluginPermissionStore {
     for (const r of rows) this.byModule.set(r.module_path, r.permission);
   }
 
+  /** Another replica changed the rules: memory takes what the database holds now. */
+  async reload(): Promise<void> {
+    const { rows } = await this.db.query<{ module_path: string; permission: PluginPermission }>('SELECT module_path, permission FROM plugin_permissions');
+    this.byModule.clear();
+    for (const r of rows) this.byModule.set(r.module_path, r.permission);
+  }
+
   get(modulePath: string): PluginPermission | undefined {
     return this.byModule.get(modulePath);
   }

@@ -1,11 +1,22 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
+import { createMessageConnection, ResponseError, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc/node';
 import { DisplayGet, ErrorCodes, InstanceEnable, Ping, createStreamTransport } from '@flow/protocol';
 import { PluginConnection } from './connection.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
 /** The host's PluginConnection and a fake plugin (vscode-jsonrpc) over an in-memory pipe pair. */
+/**
+ * A handler that never answers and records its cancellation. A `$/cancelRequest` that arrives
+ * while the request still waits in vscode-jsonrpc's queue (a busy machine) hands the handler the
+ * shared `CancellationToken.Cancelled`, whose `onCancellationRequested` never fires: check first.
+ */
+const hangUntilCancelled = (token: CancellationToken, cancels: unknown[]): Promise<never> =>
+  new Promise(() => {
+    if (token.isCancellationRequested) cancels.push('cancelled');
+    else token.onCancellationRequested(() => cancels.push('cancelled'));
+  });
+
 function pair(): { host: PluginConnection; plugin: MessageConnection; cancels: unknown[]; hostRequests: [string, unknown][] } {
   const toPlugin = new PassThrough();
   const toHost = new PassThrough();
@@ -52,7 +63,7 @@ describe('PluginConnection', () => {
     const { host, plugin, cancels } = pair();
     open = host;
     // vscode-jsonrpc turns $/cancelRequest into the handler's cancellation token.
-    plugin.onRequest(Ping.method, (_params, token) => new Promise(() => token.onCancellationRequested(() => cancels.push('cancelled'))));
+    plugin.onRequest(Ping.method, (_params, token) => hangUntilCancelled(token, cancels));
     await expect(host.request(Ping, {}, { timeoutMs: 50 })).rejects.toMatchObject({ code: 'FLOW_ERR_PLUGIN_TIMEOUT', data: { wireCode: ErrorCodes.Timeout, data: { timeoutMs: 50 } } });
     await waitFor(() => cancels.length === 1, 'the cancel notification');
     expect(host.inFlight).toBe(0);
@@ -64,7 +75,7 @@ describe('PluginConnection', () => {
     let started = false;
     plugin.onRequest(Ping.method, (_params, token) => {
       started = true;
-      return new Promise(() => token.onCancellationRequested(() => cancels.push('cancelled')));
+      return hangUntilCancelled(token, cancels);
     });
     const abort = new AbortController();
     const call = host.request(Ping, {}, { timeoutMs: 10_000, signal: abort.signal });

@@ -17,13 +17,11 @@ function watermark(mark: number): { w: IdWatermark; at(ms: number, ...ids: numbe
 
 describe('IdWatermark', () => {
   it('advances over ids seen in a row, in any order', () => {
-    const w = new IdWatermark(() => 0);
-    w.reset(10);
-    w.see(12);
-    w.see(13);
+    const { w, at } = watermark(10);
+    at(0, 12, 13);
     expect(w.mark).toBe(10);
     expect(w.has(12)).toBe(true);
-    w.see(11);
+    at(0, 11);
     expect(w.mark).toBe(13);
     expect(w.pending).toBe(0);
   });
@@ -54,27 +52,21 @@ describe('IdWatermark', () => {
   });
 
   it('ignores ids at or below the mark and repeats', () => {
-    const w = new IdWatermark(() => 0);
-    w.reset(5);
-    w.see(3);
-    w.see(7);
-    w.see(7);
+    const { w, at } = watermark(5);
+    at(0, 3, 7, 7);
     expect(w.mark).toBe(5);
     expect(w.pending).toBe(1);
   });
 
   it('passes to a bound a catch-up read up to: holes below it close, ids seen above it keep counting', () => {
-    const w = new IdWatermark(() => 0);
-    w.reset(5);
-    w.see(7);
-    w.see(9);
-    w.see(12);
+    const { w, at } = watermark(5);
+    at(0, 7, 9, 12);
     expect(w.mark).toBe(5);
     w.passTo(10);
     expect(w.mark).toBe(10);
     expect(w.has(12)).toBe(true);
     expect(w.pending).toBe(1);
-    w.see(11);
+    at(0, 11);
     expect(w.mark).toBe(12);
     expect(w.pending).toBe(0);
     w.passTo(4);

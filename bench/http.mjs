@@ -5,6 +5,7 @@
 //   BENCH_SECONDS=10 node bench/http.mjs
 //   BENCH_ONLY=raw BENCH_ROUNDS=6 node bench/http.mjs   (only part 5: Flow vs the raw limit)
 //   BENCH_ONLY=paced BENCH_PACED_ROUNDS=5 node bench/http.mjs   (only part 6: POST p50 with 0 and 1,000 streams)
+//     BENCH_PACE_MS=50 (one POST every 50 ms instead of 20), BENCH_HOLDER_NICE=19 (the stream holder niced)
 //
 // 1. A child process runs the real server (startFlow, temp data dir, logging silenced), so the
 //    load generator does not share its event loop.

@@ -62,6 +62,8 @@ export interface AppOptions {
   dirs: { data: string; images: string; plugins: string };
   /** How often clients with an open /stream get lastUsed = now; default 5 minutes (Gotify). For tests. */
   streamLastUsedPeriodMs?: number;
+  /** How far the stream process may fall behind before it is restarted. For tests. */
+  streamMaxBacklogChars?: number;
   /** Milliseconds since the epoch for message dates and retention; default Date.now. For tests. */
   clock?: () => number;
 }
@@ -163,6 +165,8 @@ export function createApp(opts: AppOptions): FlowApp {
     allowedOrigins: config['server.stream.allowedorigins'],
     touchTokens: (tokens) => void clients.markUsed(tokens),
     lastUsedPeriodMs: opts.streamLastUsedPeriodMs,
+    writerProcess: config['server.stream.writerprocess'],
+    maxWriterBacklogChars: opts.streamMaxBacklogChars,
   });
   const replicaFeed =
     store instanceof PgStore
@@ -263,7 +267,7 @@ export function createApp(opts: AppOptions): FlowApp {
       // Messages already stored reach their streams and plugins (and are announced to other replicas) before these close.
       messages.fanOut.drain();
       await replicaFeed?.close();
-      hub.close();
+      await hub.close();
       await plugins.stop();
     },
   };

@@ -41,6 +41,8 @@ export interface StartOptions {
    * Default 5 minutes, as Gotify; not a config key because only tests need another value.
    */
   streamLastUsedPeriodMs?: number;
+  /** Internal, for tests: how far the stream process may fall behind before it is restarted (default 64 Mi characters). */
+  streamMaxBacklogChars?: number;
   /** Internal, for tests: milliseconds since the epoch for message dates and retention (default Date.now). */
   clock?: () => number;
 }
@@ -122,7 +124,7 @@ export async function startFlow(options: StartOptions = {}): Promise<FlowHandle>
   try {
     // With PostgreSQL: this replica's row in the registry before anything may take a lease.
     cluster = await startCluster({ store, config, log, replica });
-    app = createApp({ config, store, cluster, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, clock: options.clock });
+    app = createApp({ config, store, cluster, log, dirs, streamLastUsedPeriodMs: options.streamLastUsedPeriodMs, streamMaxBacklogChars: options.streamMaxBacklogChars, clock: options.clock });
     await app.replicaFeed?.start();
     await app.services.pluginPermissions.load();
     const created = await app.services.users.ensureDefaultUser(config['defaultuser.name'], config['defaultuser.pass']);

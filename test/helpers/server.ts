@@ -31,6 +31,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** startFlow's internal `streamLastUsedPeriodMs` (refresh of lastUsed for open streams; default 5 min). */
   streamLastUsedPeriodMs?: number;
+  /** startFlow's internal `streamMaxBacklogChars` (how far the stream process may fall behind). */
+  streamMaxBacklogChars?: number;
   /** A logger to use instead of silence (a test that checks what the server logs). */
   logger?: import('@flow/server').Logger;
   /** startFlow's internal `clock` (message dates and retention), to move time in tests. */
@@ -134,7 +136,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   // FLOW_TEST_FROM_GOTIFY=1: every test server starts on a data dir imported from a Gotify 3.0
   // database holding Gotify's admin/admin (so the compatibility suites also prove an imported server).
   if (ownDir && process.env.FLOW_TEST_FROM_GOTIFY === '1') await seedFromGotify(dataDir);
-  let flow = await startFlow({ config, quiet: true, logger: opts.logger, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
+  let flow = await startFlow({ config, quiet: true, logger: opts.logger, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, streamMaxBacklogChars: opts.streamMaxBacklogChars, clock: opts.clock });
   const streams = new Set<WebSocket>();
   let closed = false;
 
@@ -227,7 +229,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     async restart() {
       for (const ws of streams) ws.terminate();
       await flow.close();
-      flow = await startFlow({ config, quiet: true, logger: opts.logger, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, clock: opts.clock });
+      flow = await startFlow({ config, quiet: true, logger: opts.logger, streamLastUsedPeriodMs: opts.streamLastUsedPeriodMs, streamMaxBacklogChars: opts.streamMaxBacklogChars, clock: opts.clock });
     },
 
     async close() {

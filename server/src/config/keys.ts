@@ -31,6 +31,13 @@ export const CONFIG_KEYS = [
     check: checkRegexList as (v: never) => string | undefined,
     description: 'regexes matched against the Origin host of /stream upgrades (same host is always allowed); comma-separated in env/flags',
   },
+  {
+    key: 'server.stream.writerprocess',
+    type: 'bool',
+    default: true,
+    description:
+      'write /stream messages and pings from a separate process at a lower CPU priority, so fan-out to many streams never delays requests (TLS streams stay in the server process)',
+  },
   // CORS as Gotify's gin-contrib/cors config (server.cors.*); see http/cors.ts for what it guards.
   {
     key: 'server.cors.alloworigins',

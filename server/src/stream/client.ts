@@ -7,24 +7,28 @@ const PONG_GRACE_MS = 15_000;
  * whose write blocks for 2 s; here a client more than this far behind is dropped.
  */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** A peer that never completes the closing handshake is cut off after this. */
+const CLOSE_GRACE_MS = 2000;
 
 /**
  * One /stream connection. The server only writes (JSON messages and pings); anything the
  * client sends is ignored (ws' maxPayload, 64 bytes like Gotify's read limit, drops abusers).
  */
 export class StreamClient {
+  /** Resolves once the socket is closed, whoever closed it. */
+  readonly ended: Promise<void>;
   private pingTimer: NodeJS.Timeout;
   private lastPong = Date.now();
   private closed = false;
 
   constructor(
     readonly socket: WebSocket,
+    readonly id: number,
     readonly userId: number,
-    /** The client token used to connect ('' with Basic); deleting that client closes this stream. */
-    readonly token: string,
     pingPeriodMs: number,
     private readonly onClose: (c: StreamClient) => void,
   ) {
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('pong', () => {
       this.lastPong = Date.now();
     });
@@ -55,12 +59,11 @@ export class StreamClient {
     this.socket.send(json, { binary: false });
   }
 
-  /** Closes the connection (normal closure). Safe to call twice. */
+  /** Closes the connection. Safe to call twice. */
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
     this.socket.close(code, reason);
-    // A peer that never completes the closing handshake is cut off.
-    setTimeout(() => this.socket.terminate(), 2000).unref();
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
     this.cleanup();
   }
 

@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import { FlowError, errorBody, forbidden } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { Auth } from '../http/auth.js';
@@ -8,8 +7,9 @@ import { credentialsOf } from '../http/auth.js';
 import { forwardedHost } from '../http/location.js';
 import type { Logger } from '../log.js';
 import { toExternalMessage, type MessageRecord } from '../model/message.js';
-import { StreamClient } from './client.js';
-import { STATUS_CODES } from 'node:http';
+import { LocalStreams } from './local-streams.js';
+import type { StreamSockets, UpgradeRequest } from './sockets.js';
+import { StreamProcess } from './stream-process.js';
 
 export interface StreamHubOptions {
   bus: EventBus;
@@ -27,42 +27,59 @@ export interface StreamHubOptions {
   touchTokens?: (tokens: string[]) => void;
   /** Period of `touchTokens`; default 5 minutes, as Gotify. Tests shorten it. */
   lastUsedPeriodMs?: number;
+  /** Hand plain (not TLS) sockets to the stream process (`server.stream.writerprocess`). */
+  writerProcess: boolean;
+  /** For tests: how far the stream process may fall behind before it is restarted. */
+  maxWriterBacklogChars?: number;
+}
+
+/**
+ * What the websocket handshake reads of the request: its method and the Upgrade and
+ * Sec-WebSocket-* headers. Credentials (the token in the URL, Authorization, cookies) stay here,
+ * even when the socket goes to the stream process.
+ */
+function handshakeOf(req: IncomingMessage): UpgradeRequest {
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) if (name === 'upgrade' || name.startsWith('sec-websocket-')) headers[name] = value;
+  return { method: req.method ?? 'GET', url: '/stream', headers };
 }
 
 /** Gotify's ticker period for refreshing lastUsed of connected clients. */
 const LAST_USED_PERIOD_MS = 5 * 60_000;
-/** Socket writes per event-loop turn: a message to 1,000 streams is spread over a few turns. */
-const SENDS_PER_TURN = 200;
-/** Past this many writes queued, the queue is drained at once: the senders outrun the streams. */
-const MAX_QUEUED_SENDS = 50_000;
 
-/** One message on its way to the streams that were open when it was created. */
-interface Delivery {
-  frame: Buffer;
-  to: StreamClient[];
-  next: number;
+/** An open stream as the hub knows it; its socket lives in `owner`. */
+interface OpenStream {
+  userId: number;
+  /** The client token used to connect ('' with Basic); deleting that client closes this stream. */
+  token: string;
+  owner: StreamSockets;
 }
 
 /**
  * The /stream websocket hub: authenticates upgrades (client token or Basic, as any client
- * route), checks Origin, keeps the open connections per user and pushes each new message of
- * a user to all of that user's connections. It subscribes to the event bus:
- * messageCreated and messageFromReplica → push; clientDeleted → close streams opened with that token;
- * userDeleted → close all of the user's streams.
+ * route), checks Origin, keeps the open streams per user and hands each new message of a user
+ * to the owner of that user's sockets. Sockets are owned by the stream process (StreamProcess,
+ * `server.stream.writerprocess`) or, for TLS sockets and when that is off, by this process
+ * (LocalStreams). It subscribes to the event bus: messageCreated and messageFromReplica → push;
+ * clientDeleted → close streams opened with that token; userDeleted → close all of the user's
+ * streams.
  */
 export class StreamHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64, perMessageDeflate: false });
-  private readonly clients = new Map<number, Set<StreamClient>>();
+  private readonly streams = new Map<number, OpenStream>();
+  private readonly byUser = new Map<number, Set<number>>();
+  private nextId = 1;
+  private readonly local: LocalStreams;
+  private readonly process: StreamProcess | undefined;
   private readonly origins: RegExp[];
   private readonly unsubscribe: (() => void)[];
   private readonly lastUsedTimer: NodeJS.Timeout | undefined;
-  /** Deliveries in creation order; each socket gets its messages in that order. */
-  private readonly outbox: Delivery[] = [];
-  private queuedSends = 0;
-  private pumping = false;
 
   constructor(private readonly opts: StreamHubOptions) {
     this.origins = opts.allowedOrigins.map((o) => new RegExp(o));
+    const pingPeriodMs = opts.pingPeriodSeconds * 1000;
+    const onClosed = (id: number) => this.forget(id);
+    this.local = new LocalStreams({ pingPeriodMs, onClosed });
+    if (opts.writerProcess) this.process = new StreamProcess({ pingPeriodMs, onClosed, log: opts.log, maxBacklogChars: opts.maxWriterBacklogChars });
     const touch = opts.touchTokens;
     if (touch) {
       this.lastUsedTimer = setInterval(() => {
@@ -74,77 +91,62 @@ export class StreamHub {
     this.unsubscribe = [
       opts.bus.on('messageCreated', ({ message }) => this.push(message)),
       opts.bus.on('messageFromReplica', ({ message }) => this.push(message)),
-      opts.bus.on('clientDeleted', ({ client }) => {
-        for (const c of [...(this.clients.get(client.userId) ?? [])]) if (c.token === client.token) c.close();
-      }),
-      opts.bus.on('userDeleted', ({ user }) => {
-        for (const c of [...(this.clients.get(user.id) ?? [])]) c.close();
-        this.clients.delete(user.id);
-      }),
+      opts.bus.on('clientDeleted', ({ client }) => this.closeWhere(client.userId, (s) => s.token === client.token)),
+      opts.bus.on('userDeleted', ({ user }) => this.closeWhere(user.id, () => true)),
     ];
   }
 
-  /** Queues a message for the user's open streams. */
+  /** Hands a message to the owners of the user's open streams. */
   private push(message: MessageRecord): void {
-    const set = this.clients.get(message.userId);
-    if (!set || set.size === 0) return;
+    const ids = this.byUser.get(message.userId);
+    if (!ids) return;
     // Gorilla's WriteJSON is a json.Encoder: Gotify's frames end in a newline.
-    const frame = Buffer.from(JSON.stringify(toExternalMessage(message)) + '\n');
-    this.outbox.push({ frame, to: [...set], next: 0 });
-    this.queuedSends += set.size;
-    this.pump();
+    const json = JSON.stringify(toExternalMessage(message)) + '\n';
+    const owners = new Set<StreamSockets>();
+    for (const id of ids) owners.add(this.streams.get(id)!.owner);
+    for (const owner of owners) owner.send(message.userId, json);
+  }
+
+  /** Closes the user's streams that match (1000, normal closure). */
+  private closeWhere(userId: number, match: (s: OpenStream) => boolean): void {
+    const byOwner = new Map<StreamSockets, number[]>();
+    for (const id of [...(this.byUser.get(userId) ?? [])]) {
+      const s = this.streams.get(id)!;
+      if (!match(s)) continue;
+      this.forget(id);
+      byOwner.set(s.owner, [...(byOwner.get(s.owner) ?? []), id]);
+    }
+    for (const [owner, ids] of byOwner) owner.close(ids, 1000, '');
+  }
+
+  private forget(id: number): void {
+    const s = this.streams.get(id);
+    if (!s) return;
+    this.streams.delete(id);
+    const ids = this.byUser.get(s.userId)!;
+    ids.delete(id);
+    if (ids.size === 0) this.byUser.delete(s.userId);
   }
 
   /** True when the user has an open stream (other replicas' messages are read only for such users). */
   has(userId: number): boolean {
-    return (this.clients.get(userId)?.size ?? 0) > 0;
+    return this.byUser.has(userId);
   }
 
   /** The users with an open stream. */
   userIds(): number[] {
-    return [...this.clients.keys()].filter((u) => this.has(u));
-  }
-
-  /**
-   * Writes queued messages to their sockets, SENDS_PER_TURN per turn of the event loop, so a
-   * message to many streams never holds up other requests for long; the first turn runs at
-   * once. Order per socket is the queue's order.
-   */
-  private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    let budget = this.queuedSends > MAX_QUEUED_SENDS ? Infinity : SENDS_PER_TURN;
-    while (this.outbox.length > 0 && budget > 0) {
-      const d = this.outbox[0]!;
-      while (d.next < d.to.length && budget > 0) {
-        d.to[d.next++]!.send(d.frame);
-        this.queuedSends--;
-        budget--;
-      }
-      if (d.next === d.to.length) this.outbox.shift();
-    }
-    if (this.outbox.length === 0) {
-      this.pumping = false;
-      return;
-    }
-    setImmediate(() => {
-      this.pumping = false;
-      this.pump();
-    });
+    return [...this.byUser.keys()];
   }
 
   /** Number of open streams, for tests and diagnostics. */
   count(userId?: number): number {
-    if (userId !== undefined) return this.clients.get(userId)?.size ?? 0;
-    let n = 0;
-    for (const s of this.clients.values()) n += s.size;
-    return n;
+    return userId === undefined ? this.streams.size : (this.byUser.get(userId)?.size ?? 0);
   }
 
   /** The distinct client tokens of all open streams (Gotify's CollectConnectedClientTokens). */
   connectedTokens(): string[] {
     const tokens = new Set<string>();
-    for (const set of this.clients.values()) for (const c of set) if (c.token) tokens.add(c.token);
+    for (const s of this.streams.values()) if (s.token) tokens.add(s.token);
     return [...tokens];
   }
 
@@ -171,14 +173,13 @@ export class StreamHub {
     try {
       const auth = await this.opts.auth.check('client', credentialsOf(req));
       if (!this.originAllowed(req)) throw forbidden('origin not allowed');
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        const client = new StreamClient(ws, auth.userId, auth.token, this.opts.pingPeriodSeconds * 1000, (c) =>
-          this.clients.get(c.userId)?.delete(c),
-        );
-        let set = this.clients.get(auth.userId);
-        if (!set) this.clients.set(auth.userId, (set = new Set()));
-        set.add(client);
-      });
+      const id = this.nextId++;
+      const owner = this.process?.canAdopt(socket) ? this.process : this.local;
+      this.streams.set(id, { userId: auth.userId, token: auth.token, owner });
+      let ids = this.byUser.get(auth.userId);
+      if (!ids) this.byUser.set(auth.userId, (ids = new Set()));
+      ids.add(id);
+      owner.adopt(id, auth.userId, handshakeOf(req), socket, head);
     } catch (err) {
       const status = err instanceof FlowError ? err.status : 500;
       const description = err instanceof FlowError && err.expose ? err.message : 'internal server error';
@@ -191,15 +192,12 @@ export class StreamHub {
     }
   }
 
-  /** Closes every stream (server shutdown, 1001 going away). Safe to call twice. */
-  close(): void {
+  /** Closes every stream (server shutdown, 1001 going away) once what is queued went out. Safe to call twice. */
+  async close(): Promise<void> {
     clearInterval(this.lastUsedTimer);
-    for (const u of this.unsubscribe) u();
-    // What is queued still goes out before the close frames.
-    for (const d of this.outbox.splice(0)) for (let i = d.next; i < d.to.length; i++) d.to[i]!.send(d.frame);
-    this.queuedSends = 0;
-    for (const set of this.clients.values()) for (const c of [...set]) c.close(1001, 'server shutting down');
-    this.clients.clear();
-    this.wss.close();
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.streams.clear();
+    this.byUser.clear();
+    await Promise.all([this.local.shutdown(), this.process?.shutdown()]);
   }
 }

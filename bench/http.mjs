@@ -5,7 +5,8 @@
 //   BENCH_SECONDS=10 node bench/http.mjs
 //   BENCH_ONLY=raw BENCH_ROUNDS=6 node bench/http.mjs   (only part 5: Flow vs the raw limit)
 //   BENCH_ONLY=paced BENCH_PACED_ROUNDS=5 node bench/http.mjs   (only part 6: POST p50 with 0 and 1,000 streams)
-//     BENCH_PACE_MS=50 (one POST every 50 ms instead of 20), BENCH_HOLDER_NICE=19 (the stream holder niced)
+//     BENCH_PACE_MS=50 (one POST every 50 ms instead of 20), BENCH_HOLDER_NICE=19 (the stream holder niced),
+//     BENCH_STREAM_PROCESS=off (server.stream.writerprocess false: the server writes its streams itself)
 //
 // 1. A child process runs the real server (startFlow, temp data dir, logging silenced), so the
 //    load generator does not share its event loop.
@@ -101,8 +102,8 @@ function printRounds(rounds, median) {
  * and with MANY_STREAMS open streams of the same user, in PACED_ROUNDS pairs whose order
  * alternates (so drift in the machine's load falls on both sides). The streams are held by a
  * child process: 300,000 frames parsed in this one would delay its own timers and inflate the
- * POST times it measures. The pace leaves the server CPU to spare even with 1,000 websocket
- * writes per message, so the latency shows who waits for whom, not a saturated CPU.
+ * POST times it measures. At one message every 20 ms, 1,000 websocket writes per message are
+ * ~75% of a core (bench/README.md): where they run decides the POST p50.
  */
 async function pacedLatency(url, token, wsUrl, body) {
   const paced = async () => {
@@ -348,7 +349,14 @@ if (process.argv[2] === '--serve-raw') {
   // Child: run the server until stdin closes or SIGTERM.
   const flow = await startFlow({
     // Bundled plugins off: this measures the server core.
-    config: { datadir: process.argv[3], 'server.listenaddr': '127.0.0.1', 'server.port': 0, passstrength: 4, 'plugins.bundled': false },
+    config: {
+      datadir: process.argv[3],
+      'server.listenaddr': '127.0.0.1',
+      'server.port': 0,
+      passstrength: 4,
+      'plugins.bundled': false,
+      'server.stream.writerprocess': process.env.BENCH_STREAM_PROCESS !== 'off',
+    },
     quiet: true,
   });
   process.stdout.write(JSON.stringify({ url: flow.url }) + '\n');

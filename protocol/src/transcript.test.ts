@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { Bindings, DEFAULT_VOLATILE_RULES, Normaliser, TranscriptError, TranscriptRecorder, parseTranscript, type TranscriptHeader } from './transcript.js';
+import { Bindings, DEFAULT_VOLATILE_RULES, Normaliser, TranscriptError, TranscriptRecorder, isMessageEntry, parseTranscript, type TranscriptHeader } from './transcript.js';
 
 const header = (extra: Partial<TranscriptHeader> = {}): string =>
   JSON.stringify({ flowTranscript: 1, protocolVersion: '1.0', recordedAt: '2026-01-01T00:00:00Z', recordedBy: 'test', volatile: [], redactions: [], ...extra });
@@ -145,5 +145,19 @@ describe('TranscriptRecorder', () => {
     });
     for (const secret of ['tok-0123456789', 'key-aaaa', 'key-bbbb']) expect(text).not.toContain(secret);
     expect(parseTranscript(text).header.redactions.map((r) => r.what)).toEqual(['config key headers', 'config key headers', 'config key headers']);
+  });
+
+  it('redacts a secret number wherever it travels as a JSON number, and leaves short numbers alone', () => {
+    const text = record((r) => {
+      r.message('send', { jsonrpc: '2.0', id: 1, method: 'config/default', params: { instanceId: '1' } });
+      r.message('recv', { jsonrpc: '2.0', id: 1, result: { config: 'pin: ""\n', secretKeys: ['pin', 'code'] } });
+      r.message('send', { jsonrpc: '2.0', id: 2, method: 'config/validateAndSet', params: { instanceId: '1', config: 'pin: 73921\ncode: 12\n', value: { pin: 73921, code: 12 } } });
+      r.message('recv', { jsonrpc: '2.0', id: 3, method: 'message/send', params: { instanceId: '1', message: { message: 'door', priority: 12, extras: { door: { pin: 73921 } } } } });
+    });
+    expect(text).not.toContain('73921');
+    const entries = parseTranscript(text).entries.filter(isMessageEntry);
+    const placeholder = parseTranscript(text).header.redactions[0]!.placeholder;
+    expect((entries[2]!.msg.params as any).value).toEqual({ pin: placeholder, code: 12 });
+    expect((entries[3]!.msg.params as any).message).toEqual({ message: 'door', priority: 12, extras: { door: { pin: placeholder } } });
   });
 });

@@ -690,6 +690,12 @@ export class TranscriptRecorder {
       }
       return text;
     }
+    // A secret number (a PIN) parsed from YAML travels as a JSON number: it becomes its placeholder,
+    // the string the plugin gets in its place on replay. Short numbers are left alone, as substrings are.
+    if (typeof value === 'number') {
+      const text = String(value);
+      return (text.length >= MIN_SUBSTRING_SECRET && this.secrets.get(text)) || value;
+    }
     if (Array.isArray(value)) return value.map((item) => this.replaceSecrets(item));
     if (isPlainObject(value)) {
       const out: Record<string, unknown> = {};

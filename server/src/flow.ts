@@ -41,7 +41,7 @@ export interface StartOptions {
    * Default 5 minutes, as Gotify; not a config key because only tests need another value.
    */
   streamLastUsedPeriodMs?: number;
-  /** Internal, for tests: how far the stream process may fall behind before it is restarted (default 64 Mi characters). */
+  /** Internal, for tests: how far the stream process may fall behind before it is restarted (default 16 Mi characters). */
   streamMaxBacklogChars?: number;
   /** Internal, for tests: milliseconds since the epoch for message dates and retention (default Date.now). */
   clock?: () => number;

@@ -13,7 +13,7 @@ const ENTRY = fileURLToPath(new URL('./stream-process-main.js', import.meta.url)
 /** How many nice levels below the server the stream process runs. */
 const NICE_OFFSET = 5;
 /** Past this many characters of messages sent but not yet taken by the process, it is restarted. */
-const MAX_BACKLOG_CHARS = 64 * 1024 * 1024;
+const MAX_BACKLOG_CHARS = 16 * 1024 * 1024;
 /** How long shutdown waits for the process to close its streams before killing it. */
 const SHUTDOWN_MS = 5000;
 /** The end of a crashed process' stderr kept for the log line. */

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { WebSocket } from 'ws';
 import { startFlow, type FlowHandle } from '@flow/server';
 
 let dir: string;
@@ -50,6 +51,34 @@ describe('server.listenaddr unix:<path>', { timeout: 60_000 }, () => {
     await flow.close();
     flow = undefined;
     expect(existsSync(socket)).toBe(false);
+  });
+
+  it('carries /stream on the socket (the stream process takes unix sockets too)', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'flow-unix-'));
+    const socket = path.join(dir, 'flow.sock');
+    flow = await start(socket);
+    const admin = 'Basic ' + Buffer.from('admin:admin').toString('base64');
+    const call = (method: string, p: string, headers: Record<string, string>, body: unknown) =>
+      new Promise<any>((resolve, reject) => {
+        const req = http.request({ socketPath: socket, method, path: p, headers: { ...headers, 'Content-Type': 'application/json' } }, (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve(JSON.parse(text)));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const client = await call('POST', '/client', { Authorization: admin }, { name: 'phone' });
+    const app = await call('POST', '/application', { Authorization: admin }, { name: 'a' });
+    const ws = new WebSocket(`ws+unix://${socket}:/stream?token=${client.token}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const received = new Promise<any>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    const posted = await call('POST', '/message', { 'X-Gotify-Key': app.token }, { message: 'over a unix socket' });
+    expect(await received).toEqual(posted);
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    await flow.close();
+    flow = undefined;
+    expect(await closed).toBe(1001);
   });
 
   it("replaces a crashed server's socket file, refuses a live one's and a file that is no socket", async () => {

@@ -2,7 +2,7 @@
 // `npm run package [-- --out DIR]`: the server as one installable npm package, `flow-server-<version>.tgz`,
 // which `npm install -g ./flow-server-<version>.tgz` turns into a `flow` command:
 //
-//   dist/        the server, bundled by esbuild with the workspace packages (@flow/*) and the
+//   dist/        the server (and the entry of its stream process), bundled by esbuild with the workspace packages (@flow/*) and the
 //                pure-JavaScript third-party packages inlined: a start then reads a few files
 //                instead of ~500 modules (half the CPU of a start, bench/README.md "start");
 //                native packages (classic-level, @node-rs/bcrypt), pino with its transport
@@ -55,7 +55,13 @@ const EXTERNAL = new Set([
   'utf-8-validate',
 ]);
 await build({
-  entryPoints: { main: path.join(ROOT, 'server/dist/main.js'), flow: path.join(ROOT, 'server/dist/flow.js') },
+  // stream-process-main: the stream process (server/src/stream/stream-process.ts) is started by
+  // file name, next to the code that starts it.
+  entryPoints: {
+    main: path.join(ROOT, 'server/dist/main.js'),
+    flow: path.join(ROOT, 'server/dist/flow.js'),
+    'stream-process-main': path.join(ROOT, 'server/dist/stream/stream-process-main.js'),
+  },
   outdir: path.join(STAGE, 'dist'),
   bundle: true,
   splitting: true,

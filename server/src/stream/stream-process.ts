@@ -59,10 +59,16 @@ interface Launch {
  */
 export class StreamProcess implements StreamSockets {
   private current: Launch | undefined;
-  private broken = !existsSync(ENTRY);
+  private broken = false;
   private stopping = false;
 
-  constructor(private readonly opts: StreamProcessOptions) {}
+  constructor(private readonly opts: StreamProcessOptions) {
+    if (!existsSync(ENTRY)) {
+      // A packaging mistake, not a user's: said once, and streams still work.
+      this.broken = true;
+      opts.log.warn({ entry: ENTRY }, 'the stream process entry is missing; streams stay in the server process');
+    }
+  }
 
   /** Whether this socket can be handed to the process: a plain TCP or unix socket, and the process works. */
   canAdopt(socket: Duplex): boolean {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
 import { waitFor } from '../helpers/plugins.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -96,6 +97,27 @@ describe('container image', () => {
     expect((await fetch(`${url}/plugin/${echo.id}/enable`, { method: 'POST', headers: admin })).status).toBe(200);
     const hook = await fetch(`${url}/plugin/${echo.id}/custom/${echo.token}/echo`);
     expect(hook.status).toBe(200);
+  });
+
+  it('writes /stream from its stream process, niced below the server, as the same non-root user', async () => {
+    const post = async (p: string, headers: Record<string, string>, body: unknown) =>
+      (await fetch(url + p, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
+    const client = await post('/client', admin, { name: 'phone' });
+    const app = await post('/application', admin, { name: 'streamed' });
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/stream?token=' + client.token);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const received = new Promise<any>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    const posted = await post('/message', { 'X-Gotify-Key': app.token }, { message: 'through the container' });
+    expect(await received).toEqual(posted);
+    // `podman top` lists the container's processes: pid, ppid, comm, nice, user.
+    const rows = podman(['top', NAME, 'pid', 'ppid', 'comm', 'nice', 'user']).split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const streams = rows.find((r) => r[2] === 'flow-streams');
+    expect(streams, rows.join('\n')).toBeDefined();
+    const server = rows.find((r) => r[0] === streams![1]);
+    expect(server, rows.join('\n')).toBeDefined();
+    expect(Number(streams![3])).toBe(Number(server![3]) + 5);
+    expect(streams![4]).toBe(server![4]);
+    ws.close();
   });
 
   it('keeps its data across a container restart', async () => {

@@ -69,7 +69,7 @@ export class StreamHub {
   private readonly byUser = new Map<number, Set<number>>();
   private nextId = 1;
   private readonly local: LocalStreams;
-  private readonly process: StreamProcess | undefined;
+  private readonly streamProcess: StreamProcess | undefined;
   private readonly origins: RegExp[];
   private readonly unsubscribe: (() => void)[];
   private readonly lastUsedTimer: NodeJS.Timeout | undefined;
@@ -79,7 +79,7 @@ export class StreamHub {
     const pingPeriodMs = opts.pingPeriodSeconds * 1000;
     const onClosed = (id: number) => this.forget(id);
     this.local = new LocalStreams({ pingPeriodMs, onClosed });
-    if (opts.writerProcess) this.process = new StreamProcess({ pingPeriodMs, onClosed, log: opts.log, maxBacklogChars: opts.maxWriterBacklogChars });
+    if (opts.writerProcess) this.streamProcess = new StreamProcess({ pingPeriodMs, onClosed, log: opts.log, maxBacklogChars: opts.maxWriterBacklogChars });
     const touch = opts.touchTokens;
     if (touch) {
       this.lastUsedTimer = setInterval(() => {
@@ -174,7 +174,7 @@ export class StreamHub {
       const auth = await this.opts.auth.check('client', credentialsOf(req));
       if (!this.originAllowed(req)) throw forbidden('origin not allowed');
       const id = this.nextId++;
-      const owner = this.process?.canAdopt(socket) ? this.process : this.local;
+      const owner = this.streamProcess?.canAdopt(socket) ? this.streamProcess : this.local;
       this.streams.set(id, { userId: auth.userId, token: auth.token, owner });
       let ids = this.byUser.get(auth.userId);
       if (!ids) this.byUser.set(auth.userId, (ids = new Set()));
@@ -198,6 +198,6 @@ export class StreamHub {
     for (const u of this.unsubscribe.splice(0)) u();
     this.streams.clear();
     this.byUser.clear();
-    await Promise.all([this.local.shutdown(), this.process?.shutdown()]);
+    await Promise.all([this.local.shutdown(), this.streamProcess?.shutdown()]);
   }
 }

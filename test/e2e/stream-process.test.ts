@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SERVER_ENTRY = fileURLToPath(new URL('../../server/dist/flow.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -140,6 +141,34 @@ describe('the stream process', { timeout: 60_000 }, () => {
     const again = await s.openStream(client.token);
     const m = await s.api('POST', '/message', { token: app.token, json: { message: 'caught up' } });
     expect(await again.next()).toEqual(m.body);
+  });
+
+  it('outlives a Ctrl-C sent to the whole process group, so the stopping server closes its streams with 1001', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'flow-test-'));
+    cleanup.push(() => rm(data, { recursive: true, force: true }));
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const args = ['--server-listenaddr', '127.0.0.1', '--server-port', '0', '--datadir', data, '--passstrength', '4', '--plugins-bundled', 'false'];
+    // Its own process group, as a shell gives a command it runs: the group a terminal's Ctrl-C reaches.
+    const server = spawn(process.execPath, [BIN, ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup.push(() => void (server.exitCode === null && server.kill('SIGKILL')));
+    let out = '';
+    server.stdout!.on('data', (d) => (out += d));
+    server.stderr!.on('data', (d) => (out += d));
+    const url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 'the start line');
+    const auth = { Authorization: 'Basic ' + Buffer.from('admin:admin').toString('base64'), 'Content-Type': 'application/json' };
+    const client = await (await fetch(url + '/client', { method: 'POST', headers: auth, body: '{"name":"phone"}' })).json();
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/stream?token=' + client.token);
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const proc = await waitFor(async () => (await streamProcesses(server.pid!))[0], 'the stream process');
+
+    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+    process.kill(-server.pid!, 'SIGINT');
+    expect(await closed).toBe(1001);
+    expect(await exited).toBe(0);
+    await waitFor(() => !alive(proc.pid), 'the stream process to end with its server');
+    expect(out).toContain('flow stopped');
+    expect(out).not.toContain('the stream process exited');
   });
 
   it('exits with a server killed with SIGKILL, closing its streams', async () => {

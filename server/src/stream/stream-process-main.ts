@@ -1,7 +1,7 @@
 /**
  * Entry of the stream process (see stream-process.ts): a LocalStreams driven by the server over
- * Node's IPC channel. It exits when the channel closes, so a server killed with SIGKILL never
- * leaves it behind.
+ * Node's IPC channel. It exits when the server says so or when the channel closes, so a server
+ * killed with SIGKILL never leaves it behind; signals meant for the server do not end it.
  */
 import type { Socket } from 'node:net';
 import { LocalStreams } from './local-streams.js';
@@ -43,4 +43,7 @@ process.on('message', (m: ToStreamProcess, handle?: Socket) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal, and service managers that signal the server's whole group or cgroup,
+// reach this process too: the server decides when it ends (its shutdown message, or its end).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
 tell({ t: 'ready' });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { createLogger } from '@flow/server';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { streamProcesses } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SERVER_ENTRY = fileURLToPath(new URL('../../server/dist/flow.js', import.meta.url));
@@ -17,24 +18,6 @@ const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/** The stream processes ("flow-streams") whose parent is `ppid`, with their nice value. */
-async function streamProcesses(ppid: number): Promise<{ pid: number; nice: number }[]> {
-  const found = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command name: state, ppid, … nice is the 17th.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) !== ppid) continue;
-      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).startsWith('flow-streams')) found.push({ pid: Number(entry), nice: Number(f[16]) });
-    } catch {
-      // Gone while listing.
-    }
-  }
-  return found;
-}
 
 const alive = (pid: number) => {
   try {

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
 import { waitFor } from '../helpers/plugins.js';
+import { streamRoundTrip } from '../helpers/streams.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PODMAN = ['--runtime', '/usr/sbin/runc'];
@@ -102,15 +102,8 @@ describe('container image', () => {
   });
 
   it('writes /stream from its stream process, niced below the server, as the same non-root user', async () => {
-    const post = async (p: string, headers: Record<string, string>, body: unknown) =>
-      (await fetch(url + p, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
-    const client = await post('/client', admin, { name: 'phone' });
-    const app = await post('/application', admin, { name: 'streamed' });
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/stream?token=' + client.token);
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const received = new Promise<any>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
-    const posted = await post('/message', { 'X-Gotify-Key': app.token }, { message: 'through the container' });
-    expect(await received).toEqual(posted);
+    const { posted, received, ws } = await streamRoundTrip(url, admin, 'through the container');
+    expect(received).toEqual(posted);
     // `podman top` lists the container's processes: pid, ppid, comm, nice, user.
     const rows = podman(['top', NAME, 'pid', 'ppid', 'comm', 'nice', 'user']).split('\n').slice(1).map((l) => l.trim().split(/\s+/));
     const streams = rows.find((r) => r[2] === 'flow-streams');

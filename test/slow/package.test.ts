@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
 import { waitFor } from '../helpers/plugins.js';
+import { streamProcesses, streamRoundTrip } from '../helpers/streams.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let work: string;
@@ -90,27 +90,10 @@ describe('npm pack → npm install -g → flow', () => {
     const cwd = path.join(work, 'streams');
     await mkdir(cwd);
     const { url, child } = await start(cwd, ['--plugins-bundled', 'false']);
-    const post = async (p: string, headers: Record<string, string>, body: unknown) =>
-      (await fetch(url + p, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
-    const client = await post('/client', admin, { name: 'phone' });
-    const app = await post('/application', admin, { name: 'a' });
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/stream?token=' + client.token);
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const received = new Promise<any>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
-    const posted = await post('/message', { 'X-Gotify-Key': app.token }, { message: 'from the package' });
-    expect(await received).toEqual(posted);
+    const { posted, received, ws } = await streamRoundTrip(url, admin, 'from the package');
+    expect(received).toEqual(posted);
     // The installed server started its stream process (not the in-server fallback).
-    const titles = readdirSync('/proc')
-      .filter((e) => /^\d+$/.test(e))
-      .flatMap((pid) => {
-        try {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid ? [readFileSync(`/proc/${pid}/cmdline`, 'utf8')] : [];
-        } catch {
-          return [];
-        }
-      });
-    expect(titles.some((t) => t.startsWith('flow-streams'))).toBe(true);
+    expect(await streamProcesses(child.pid!)).toHaveLength(1);
     const closed = new Promise<number>((resolve) => ws.once('close', resolve));
     expect(await stop(child)).toBe(0);
     expect(await closed).toBe(1001);

@@ -58,9 +58,10 @@ export async function startUiServer(plugins: string[] = [], fixtures: string[] =
   for (const name of fixtures) await linkFixture(pluginsDir, name);
   // A fixed port, so that a restart keeps the page's origin (and with it the login in localStorage).
   // startwaitms: the server answers once every plugin has started, so pages and tests find them all listed
-  // even on a loaded machine.
+  // even on a loaded machine. No liveness ping (as FAST in test/helpers/plugins.ts): on a loaded machine a
+  // missed 5 s ping restarts the plugin mid-test, and its page drops the configurer until it is back.
   const server = await startTestServer({
-    config: { pluginsdir: pluginsDir, 'server.port': await freePort(), 'plugins.startwaitms': 30_000 },
+    config: { pluginsdir: pluginsDir, 'server.port': await freePort(), 'plugins.startwaitms': 30_000, 'plugins.pingintervalseconds': 0 },
   });
   return {
     server,

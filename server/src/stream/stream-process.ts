@@ -164,8 +164,9 @@ export class StreamProcess implements StreamSockets {
       const lost = [...launch.owned];
       launch.owned.clear();
       for (const id of lost) this.opts.onClosed(id);
-      if (!launch.ready) this.broken = true;
-      if (!launch.ready || !(this.stopping || launch.dropped)) {
+      // On the way out, or killed on purpose: nothing more to say.
+      if (!this.stopping && !launch.dropped) {
+        if (!launch.ready) this.broken = true;
         this.opts.log.error(
           { code, signal, err: err?.message, streams: lost.length, stderr: launch.stderr.trim() || undefined },
           launch.ready ? 'the stream process exited; its streams were closed' : 'the stream process did not start; streams stay in the server process',

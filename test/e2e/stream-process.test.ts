@@ -50,6 +50,17 @@ async function newStreamProcess(before: { pid: number }[]): Promise<{ pid: numbe
   }, 'the stream process');
 }
 
+/** A logged server with one client's stream open, and the stream process that stream started. */
+async function serverWithStream(opts: Parameters<typeof startTestServer>[0] = {}) {
+  const { s, lines } = await loggedServer(opts);
+  const before = await streamProcesses(process.pid);
+  const client = await s.createClient('phone');
+  const app = await s.createApp({ name: 'a' });
+  const st = await s.openStream(client.token);
+  const proc = await newStreamProcess(before);
+  return { s, lines, before, client, app, st, proc };
+}
+
 describe('the stream process', { timeout: 60_000 }, () => {
   it('is started with the first stream, niced 5 below the server, and writes every message of its streams', async () => {
     const { s } = await loggedServer();
@@ -81,12 +92,7 @@ describe('the stream process', { timeout: 60_000 }, () => {
   });
 
   it('killed, loses only its streams: they close, the server goes on, the next stream starts a new one', async () => {
-    const { s, lines } = await loggedServer();
-    const before = await streamProcesses(process.pid);
-    const client = await s.createClient('phone');
-    const app = await s.createApp({ name: 'a' });
-    const st = await s.openStream(client.token);
-    const first = await newStreamProcess(before);
+    const { s, lines, before, client, app, st, proc: first } = await serverWithStream();
 
     process.kill(first.pid, 'SIGKILL');
     expect(await st.closed).toBe(1006);
@@ -103,12 +109,7 @@ describe('the stream process', { timeout: 60_000 }, () => {
   });
 
   it('stopped, never holds up POST /message; once too far behind it is restarted, and nothing is lost from the store', async () => {
-    const { s, lines } = await loggedServer({ streamMaxBacklogChars: 20_000 });
-    const before = await streamProcesses(process.pid);
-    const client = await s.createClient('phone');
-    const app = await s.createApp({ name: 'a' });
-    const st = await s.openStream(client.token);
-    const proc = await newStreamProcess(before);
+    const { s, lines, client, app, st, proc } = await serverWithStream({ streamMaxBacklogChars: 20_000 });
     process.kill(proc.pid, 'SIGSTOP');
     cleanup.push(() => alive(proc.pid) && process.kill(proc.pid, 'SIGCONT'));
 
